@@ -1,0 +1,58 @@
+// Command-line flags. TF Serving spells its flags with underscores
+// (--model_name, --model_base_path) and lookout's docs use dashes
+// (--latency-ms); both spellings are accepted, as --flag value or --flag=value.
+import { parseArgs } from 'node:util';
+
+export class UsageError extends Error {
+  readonly code = 'USAGE';
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export type FlagSpec = Record<string, { type: 'string' | 'boolean'; short?: string }>;
+
+export function parseFlags(argv: readonly string[], spec: FlagSpec): Record<string, string | boolean | undefined> {
+  const normalized = argv.map((arg) => {
+    if (!arg.startsWith('--')) return arg;
+    const eq = arg.indexOf('=');
+    const name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
+    return `--${name.replace(/_/g, '-')}${eq === -1 ? '' : arg.slice(eq)}`;
+  });
+  try {
+    const { values, positionals } = parseArgs({ args: normalized, options: spec, strict: true, allowPositionals: true });
+    if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
+    return values as Record<string, string | boolean | undefined>;
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    throw new UsageError((err as Error).message.replace(/\. To specify a positional argument.*$/s, ''));
+  }
+}
+
+export function intFlag(values: Record<string, string | boolean | undefined>, name: string, min: number, max: number): number | undefined {
+  const raw = values[name];
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (typeof raw !== 'string' || raw.trim() === '' || !Number.isInteger(n) || n < min || n > max) {
+    throw new UsageError(`--${name}: expected an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+  }
+  return n;
+}
+
+export function numberFlag(values: Record<string, string | boolean | undefined>, name: string, min: number, max: number): number | undefined {
+  const raw = values[name];
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (typeof raw !== 'string' || raw.trim() === '' || !Number.isFinite(n) || n < min || n > max) {
+    throw new UsageError(`--${name}: expected a number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+  }
+  return n;
+}
+
+export function stringFlag(values: Record<string, string | boolean | undefined>, name: string): string | undefined {
+  const raw = values[name];
+  if (raw === undefined) return undefined;
+  if (typeof raw !== 'string' || raw.length === 0) throw new UsageError(`--${name}: expected a value`);
+  return raw;
+}

@@ -1,0 +1,139 @@
+#!/usr/bin/env node
+// lookout's command line: `serve` runs the server, `model-server` runs the
+// embedded TF-Serving-compatible model server alone.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { ConfigError, loadConfig, parseConfig, type LookoutConfig } from './config.js';
+import { intFlag, numberFlag, parseFlags, stringFlag, UsageError } from './cli-args.js';
+import { stderrLogger as log } from './log.js';
+import { packageRoot } from './paths.js';
+import { startLookout } from './app.js';
+import { ModelServer } from './modelserver/server.js';
+import { ModelRepositoryError } from './modelserver/model-repository.js';
+
+const HELP = `lookout — realtime video detection over TensorFlow Serving's gRPC API
+
+Usage:
+  lookout serve [--config FILE] [--port N] [--host ADDR]
+      HTTP and WebSocket server (default port 8080). Without a config, or
+      without modelServer.address in it, it starts the embedded model server.
+
+  lookout model-server [--port 8500] [--host 0.0.0.0] [--model_name detector]
+                       [--model_base_path DIR] [--model centernet|synthetic]
+                       [--workers N] [--max_queue N] [--score_threshold S]
+                       [--latency-ms L] [--capacity C]
+                       [--enable_serialization_as_tensor_content]
+      A TF-Serving-compatible gRPC server with a COCO detector on the CPU.
+      --model synthetic answers fixed detections after L ms, C requests at once.
+
+  lookout --version | --help
+`;
+
+function version(): string {
+  const manifest = JSON.parse(readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string };
+  return manifest.version;
+}
+
+/** Closes `close` on SIGINT/SIGTERM, then exits 0; a second signal exits at once. */
+function onShutdownSignal(close: () => Promise<void>): void {
+  let stopping = false;
+  const handler = (signal: NodeJS.Signals): void => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    log.info(`${signal}: shutting down`);
+    close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error(`shutdown failed: ${(err as Error).message}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+}
+
+async function serve(argv: string[]): Promise<void> {
+  const flags = parseFlags(argv, { config: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' } });
+  const configFile = stringFlag(flags, 'config');
+  const config: LookoutConfig = configFile ? loadConfig(configFile) : parseConfig({}, 'defaults');
+  const port = intFlag(flags, 'port', 0, 65535);
+  if (port !== undefined) config.http.port = port;
+  const host = stringFlag(flags, 'host');
+  if (host !== undefined) config.http.host = host;
+
+  const running = await startLookout(config, log);
+  onShutdownSignal(running.close);
+  // Scripts and tests read this line to find the port.
+  console.log(`lookout listening on ${running.url}`);
+  if (running.embedded) {
+    running.embedded.loaded.then(
+      () => log.info('ready: the model is AVAILABLE'),
+      (err: Error) => log.error(`the embedded model did not load: ${err.message}`),
+    );
+  }
+}
+
+async function modelServer(argv: string[]): Promise<void> {
+  const flags = parseFlags(argv, {
+    port: { type: 'string' },
+    host: { type: 'string' },
+    'model-name': { type: 'string' },
+    'model-base-path': { type: 'string' },
+    model: { type: 'string' },
+    workers: { type: 'string' },
+    'max-queue': { type: 'string' },
+    'score-threshold': { type: 'string' },
+    'latency-ms': { type: 'string' },
+    capacity: { type: 'string' },
+    'enable-serialization-as-tensor-content': { type: 'boolean' },
+  });
+  const model = stringFlag(flags, 'model') ?? 'centernet';
+  if (model !== 'centernet' && model !== 'synthetic') throw new UsageError(`--model: expected centernet or synthetic, got ${JSON.stringify(model)}`);
+  const port = intFlag(flags, 'port', 0, 65535) ?? 8500;
+  const host = stringFlag(flags, 'host') ?? '0.0.0.0';
+  const server = new ModelServer({
+    modelName: stringFlag(flags, 'model-name') ?? 'detector',
+    model,
+    modelBasePath: stringFlag(flags, 'model-base-path'),
+    workers: intFlag(flags, 'workers', 1, 64),
+    maxQueue: intFlag(flags, 'max-queue', 0, 10_000),
+    scoreThreshold: numberFlag(flags, 'score-threshold', 0, 1),
+    latencyMs: numberFlag(flags, 'latency-ms', 0, 600_000),
+    capacity: intFlag(flags, 'capacity', 1, 1024),
+    serializeAsTensorContent: flags['enable-serialization-as-tensor-content'] === true,
+    log: (m) => log.info(m),
+  });
+  const bound = await server.listen(port, host);
+  onShutdownSignal(() => server.close());
+  // Scripts and tests read this line to find the port.
+  console.log(`lookout model-server: gRPC listening on ${host}:${bound}, model "${server.modelName}" version ${server.version}`);
+  server.loaded.catch((err: Error) => {
+    log.error(`model did not load: ${err.message}`);
+    process.exitCode = 1;
+  });
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'serve': return serve(rest);
+    case 'model-server': return modelServer(rest);
+    case '--version': case '-v': console.log(version()); return;
+    case undefined: case '--help': case '-h': case 'help': process.stdout.write(HELP); return;
+    default: throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+  }
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  if (err instanceof UsageError) {
+    process.stderr.write(`lookout: ${err.message}\n\n${HELP}`);
+    process.exit(2);
+  }
+  if (err instanceof ConfigError || err instanceof ModelRepositoryError) {
+    process.stderr.write(`lookout: ${err.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`lookout: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,133 @@
+// The HTTP side of `lookout serve`: health, model status, a one-shot detect
+// endpoint, and the web page.
+import express, { type NextFunction, type Request, type Response } from 'express';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { TfServingClient } from '../tfserving/client.js';
+import { TfServingError } from '../tfserving/errors.js';
+import { webDir } from '../paths.js';
+import { toRgb } from '../tfserving/image-codec.js';
+
+export interface HttpDeps {
+  client: TfServingClient;
+  /** How the model server is reached, for /api/model. */
+  modelServer: { address: string; embedded: boolean; description?: string };
+}
+
+/** HTTP status for a model-server failure, following TF Serving's REST mapping. */
+export function httpStatusFor(err: TfServingError): number {
+  switch (err.codeName) {
+    case 'NOT_FOUND': return 503; // the model is not loaded (yet): the service is unavailable, not the URL
+    case 'INVALID_ARGUMENT':
+    case 'FAILED_PRECONDITION':
+    case 'OUT_OF_RANGE': return 400;
+    case 'RESOURCE_EXHAUSTED': return 429;
+    case 'DEADLINE_EXCEEDED': return 504;
+    case 'UNAVAILABLE': return 503;
+    case 'UNIMPLEMENTED': return 501;
+    default: return 502;
+  }
+}
+
+const MAX_IMAGE_BYTES = 20 * 1024 * 1024;
+
+export function createApp(deps: HttpDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+
+  app.get('/readyz', async (_req, res) => {
+    try {
+      const versions = await deps.client.modelStatus({ deadlineMs: 2_000 });
+      const ready = versions.some((v) => v.state === 'AVAILABLE');
+      res.status(ready ? 200 : 503).json({ ready, model: deps.client.modelName, versions });
+    } catch (err) {
+      res.status(503).json({ ready: false, model: deps.client.modelName, reason: (err as Error).message });
+    }
+  });
+
+  app.get('/api/model', async (_req, res) => {
+    const body: Record<string, unknown> = {
+      ...deps.modelServer,
+      modelName: deps.client.modelName,
+      signatureName: deps.client.signatureName,
+    };
+    try {
+      body.versions = await deps.client.modelStatus({ deadlineMs: 2_000 });
+      const sig = await deps.client.signature({ deadlineMs: 2_000 });
+      body.signature = { ...sig, maxBatch: Number.isFinite(sig.maxBatch) ? sig.maxBatch : null };
+    } catch (err) {
+      body.error = (err as Error).message;
+    }
+    res.json(body);
+  });
+
+  app.post('/api/detect', express.raw({ type: ['image/jpeg', 'image/png', 'image/webp'], limit: MAX_IMAGE_BYTES }), async (req, res) => {
+    if (!Buffer.isBuffer(req.body) || req.body.length === 0) {
+      res.status(415).json({ error: 'send an image as the request body, with Content-Type image/jpeg, image/png or image/webp' });
+      return;
+    }
+    let image;
+    try {
+      image = await toRgb({ kind: 'jpeg', data: req.body });
+    } catch (err) {
+      res.status(400).json({ error: `cannot decode the image: ${(err as Error).message}` });
+      return;
+    }
+    const started = performance.now();
+    try {
+      const result = await deps.client.detect([image]);
+      res.json({
+        model: deps.client.modelName,
+        version: result.modelVersion,
+        width: image.width,
+        height: image.height,
+        inferenceMs: Math.round(performance.now() - started),
+        detections: result.detections[0],
+      });
+    } catch (err) {
+      if (err instanceof TfServingError) res.status(httpStatusFor(err)).json({ error: err.message, code: err.codeName });
+      else throw err;
+    }
+  });
+
+  app.use('/api', (_req, res) => {
+    res.status(404).json({ error: 'no such API route' });
+  });
+
+  app.use(express.static(webDir, { index: 'index.html' }));
+
+  // Errors from body parsing (too large, bad type) become JSON, never a stack page.
+  app.use((err: Error & { status?: number; type?: string }, _req: Request, res: Response, _next: NextFunction) => {
+    const status = err.status && err.status >= 400 && err.status < 500 ? err.status : 500;
+    res.status(status).json({ error: status === 413 ? `the body exceeds ${MAX_IMAGE_BYTES} bytes` : err.message });
+  });
+  return app;
+}
+
+export interface HttpServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function listen(app: express.Express, port: number, host: string): Promise<HttpServer> {
+  const server = http.createServer(app);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,93 @@
+// One inference worker thread: loads the TFJS graph model on the WebAssembly
+// backend and answers jobs posted by InferencePool. Each worker runs on one
+// core; the pool runs one worker per core, so the gRPC event loop never waits
+// on the model.
+import { parentPort, workerData } from 'node:worker_threads';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import * as tf from '@tensorflow/tfjs-core';
+import { loadGraphModel, type GraphModel } from '@tensorflow/tfjs-converter';
+import { setWasmPaths, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import { CENTERNET_INPUT_NODE, CENTERNET_INPUT_SIZE, CENTERNET_OUTPUT_NODE, decodeCenternet } from './centernet.js';
+import type { WorkerData, WorkerReply, WorkerRequest } from './worker-protocol.js';
+
+const port = parentPort;
+if (!port) throw new Error('inference-worker must run as a worker thread');
+const config = workerData as WorkerData;
+
+interface ModelJson {
+  modelTopology: unknown;
+  weightsManifest: { paths: string[]; weights: unknown[] }[];
+  format?: string;
+  generatedBy?: string;
+  convertedBy?: string | null;
+  signature?: unknown;
+}
+
+async function loadModel(modelJsonPath: string): Promise<GraphModel> {
+  const json = JSON.parse(await readFile(modelJsonPath, 'utf8')) as ModelJson;
+  const dir = path.dirname(modelJsonPath);
+  const shards = await Promise.all(json.weightsManifest.flatMap((group) => group.paths).map((p) => readFile(path.join(dir, p))));
+  const weights = Buffer.concat(shards);
+  return loadGraphModel({
+    load: async () => ({
+      modelTopology: json.modelTopology as tf.io.ModelArtifacts['modelTopology'],
+      weightSpecs: json.weightsManifest.flatMap((group) => group.weights) as tf.io.WeightsManifestEntry[],
+      weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength),
+      format: json.format,
+      generatedBy: json.generatedBy,
+      convertedBy: json.convertedBy ?? undefined,
+      signature: json.signature as tf.io.ModelArtifacts['signature'],
+    }),
+  });
+}
+
+async function start(): Promise<GraphModel> {
+  const wasmDir = path.dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm'));
+  setWasmPaths(`${wasmDir}${path.sep}`);
+  // One thread per worker: the pool already spreads work over the cores.
+  setThreadsCount(1);
+  await tf.setBackend('wasm');
+  await tf.ready();
+  const model = await loadModel(config.modelJsonPath);
+  // Warm up once so the first real frame does not pay for kernel set-up.
+  const warm = tf.zeros([1, CENTERNET_INPUT_SIZE, CENTERNET_INPUT_SIZE, 3]);
+  const out = model.execute(warm, CENTERNET_OUTPUT_NODE) as tf.Tensor;
+  await out.data();
+  tf.dispose([warm, out]);
+  return model;
+}
+
+function infer(model: GraphModel, job: Extract<WorkerRequest, { type: 'infer' }>): WorkerReply {
+  const started = performance.now();
+  const raw = tf.tidy(() => {
+    const pixels = tf.tensor3d(new Uint8Array(job.pixels), [job.height, job.width, 3], 'int32');
+    const resized = tf.image.resizeBilinear(tf.expandDims(tf.cast(pixels, 'float32'), 0) as tf.Tensor4D, [CENTERNET_INPUT_SIZE, CENTERNET_INPUT_SIZE]);
+    return model.execute({ [CENTERNET_INPUT_NODE]: resized }, CENTERNET_OUTPUT_NODE) as tf.Tensor;
+  });
+  const values = raw.dataSync() as Float32Array;
+  raw.dispose();
+  const output = decodeCenternet(values, config.classIds, config.scoreThreshold);
+  return { type: 'result', id: job.id, output, inferMs: performance.now() - started };
+}
+
+start().then(
+  (model) => {
+    port.on('message', (message: WorkerRequest) => {
+      if (message.type !== 'infer') return;
+      let reply: WorkerReply;
+      try {
+        reply = infer(model, message);
+      } catch (err) {
+        reply = { type: 'failed', id: message.id, message: err instanceof Error ? err.message : String(err) };
+      }
+      const transfer = reply.type === 'result' ? [reply.output.boxes.buffer, reply.output.scores.buffer, reply.output.classes.buffer] : [];
+      port.postMessage(reply, transfer as ArrayBuffer[]);
+    });
+    port.postMessage({ type: 'ready' } satisfies WorkerReply);
+  },
+  (err: unknown) => {
+    port.postMessage({ type: 'load-failed', message: err instanceof Error ? err.message : String(err) } satisfies WorkerReply);
+  },
+);

@@ -1,0 +1,112 @@
+// Checks a PredictRequest the way TF Serving does, and turns its image tensor
+// into frames. Every refusal carries the status code and wording TF Serving uses.
+import { status as Status } from '@grpc/grpc-js';
+import sharp from 'sharp';
+import { InvalidRequestError } from '../tfserving/errors.js';
+import { elementCount, shapeOf } from '../tfserving/tensor.js';
+import type { TensorProto__Output } from '../tfserving/generated/tensorflow/TensorProto.js';
+import type { RgbFrame } from './detector.js';
+import { INPUT_ALIAS, OUTPUT_ALIASES, type InputKind, type OutputAlias } from './signatures.js';
+
+/** Largest side accepted, so one request cannot make a worker allocate gigabytes. */
+export const MAX_IMAGE_SIDE = 8192;
+export const MAX_BATCH = 64;
+
+function invalid(message: string): InvalidRequestError {
+  return new InvalidRequestError(Status.INVALID_ARGUMENT, message);
+}
+
+export function checkInputAliases(inputs: Record<string, TensorProto__Output>): TensorProto__Output {
+  const sent = Object.keys(inputs);
+  if (sent.length === 1 && sent[0] === INPUT_ALIAS) return inputs[INPUT_ALIAS];
+  if (!(INPUT_ALIAS in inputs)) {
+    if (sent.length === 0) {
+      throw invalid(`Signature input alias: ${INPUT_ALIAS} not found in request and no default value provided. Inputs expected to be in the set {${INPUT_ALIAS}}.`);
+    }
+  }
+  const extra = sent.filter((k) => k !== INPUT_ALIAS);
+  const missing = INPUT_ALIAS in inputs ? [] : [INPUT_ALIAS];
+  throw invalid(
+    `input size does not match signature: ${sent.length}!=1 len({${sent.join(',')}}) != len({${INPUT_ALIAS}}). Sent extra: {${extra.join(',')}}. Missing but required: {${missing.join(',')}}.`,
+  );
+}
+
+export function checkOutputFilter(filter: readonly string[]): OutputAlias[] {
+  if (filter.length === 0) return [...OUTPUT_ALIASES];
+  const seen = new Set<string>();
+  for (const alias of filter) {
+    if (!(OUTPUT_ALIASES as readonly string[]).includes(alias)) {
+      throw invalid(`output tensor alias not found in signature: ${alias} Outputs expected to be in the set {${OUTPUT_ALIASES.join(',')}}.`);
+    }
+    if (seen.has(alias)) throw invalid(`duplicate output tensor alias: ${alias}`);
+    seen.add(alias);
+  }
+  return filter as OutputAlias[];
+}
+
+function checkBatch(n: number): void {
+  if (n < 1) throw invalid(`${INPUT_ALIAS}: the batch dimension is ${n}; send at least one image`);
+  if (n > MAX_BATCH) throw invalid(`${INPUT_ALIAS}: a batch of ${n} images exceeds this server's limit of ${MAX_BATCH}`);
+}
+
+/** DT_UINT8 [N, H, W, 3], from tensor_content or int_val. */
+function uint8Frames(tensor: TensorProto__Output): RgbFrame[] {
+  if (tensor.dtype !== 'DT_UINT8') {
+    throw invalid(`Expects arg[0] to be uint8 but ${tensor.dtype.replace(/^DT_/, '').toLowerCase()} is provided (input ${INPUT_ALIAS})`);
+  }
+  const shape = shapeOf(tensor);
+  if (shape.length !== 4 || shape[3] !== 3) {
+    throw invalid(`${INPUT_ALIAS} must have shape [batch, height, width, 3]; got [${shape.join(',')}]`);
+  }
+  const [n, height, width] = shape;
+  checkBatch(n);
+  if (height < 1 || width < 1 || height > MAX_IMAGE_SIDE || width > MAX_IMAGE_SIDE) {
+    throw invalid(`${INPUT_ALIAS}: image size ${width}x${height} is outside 1..${MAX_IMAGE_SIDE} per side`);
+  }
+  const count = elementCount(shape);
+  let bytes: Uint8Array;
+  if (tensor.tensor_content.length > 0) {
+    if (tensor.tensor_content.length !== count) {
+      throw invalid(`tensor parsing error: ${INPUT_ALIAS} (tensor_content has ${tensor.tensor_content.length} bytes; shape [${shape.join(',')}] needs ${count})`);
+    }
+    bytes = tensor.tensor_content;
+  } else {
+    const values = tensor.int_val;
+    if (values.length !== count && values.length !== 1) {
+      throw invalid(`tensor parsing error: ${INPUT_ALIAS} (int_val has ${values.length} values; shape [${shape.join(',')}] needs ${count})`);
+    }
+    bytes = new Uint8Array(count);
+    for (let i = 0; i < count; i++) bytes[i] = values[values.length === 1 ? 0 : i];
+  }
+  const frameBytes = height * width * 3;
+  return Array.from({ length: n }, (_, i) => ({ width, height, pixels: bytes.subarray(i * frameBytes, (i + 1) * frameBytes) }));
+}
+
+/** DT_STRING [N] of encoded images, decoded with sharp (off the event loop). */
+async function encodedFrames(tensor: TensorProto__Output): Promise<RgbFrame[]> {
+  if (tensor.dtype !== 'DT_STRING') {
+    throw invalid(`Expects arg[0] to be string but ${tensor.dtype.replace(/^DT_/, '').toLowerCase()} is provided (input ${INPUT_ALIAS})`);
+  }
+  const shape = shapeOf(tensor);
+  if (shape.length !== 1) throw invalid(`${INPUT_ALIAS} must have shape [batch]; got [${shape.join(',')}]`);
+  checkBatch(shape[0]);
+  if (tensor.string_val.length !== shape[0]) {
+    throw invalid(`tensor parsing error: ${INPUT_ALIAS} (${tensor.string_val.length} strings for shape [${shape[0]}])`);
+  }
+  return Promise.all(
+    tensor.string_val.map(async (encoded, i) => {
+      try {
+        const image = sharp(encoded, { limitInputPixels: MAX_IMAGE_SIDE * MAX_IMAGE_SIDE });
+        const { data, info } = await image.removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+        return { width: info.width, height: info.height, pixels: data };
+      } catch (err) {
+        throw invalid(`${INPUT_ALIAS}[${i}]: cannot decode image: ${(err as Error).message}`);
+      }
+    }),
+  );
+}
+
+export async function framesFromInput(tensor: TensorProto__Output, kind: InputKind): Promise<RgbFrame[]> {
+  return kind === 'uint8' ? uint8Frames(tensor) : encodedFrames(tensor);
+}
+

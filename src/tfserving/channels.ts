@@ -1,0 +1,102 @@
+// The gRPC channels to one or more TF Serving replicas.
+//
+// - "host:port": one channel.
+// - several addresses (an array, or comma-separated): one channel each, used
+//   in turn, skipping replicas whose channel is failing.
+// - "dns:NAME:PORT" (or "dns:///NAME:PORT"): one channel whose resolver finds
+//   every replica, balanced by grpc-js's round_robin policy, as for a
+//   Kubernetes headless Service.
+import * as grpc from '@grpc/grpc-js';
+import { tfServingProtos } from './protos.js';
+import type { PredictionServiceClient } from './generated/tensorflow/serving/PredictionService.js';
+import type { ModelServiceClient } from './generated/tensorflow/serving/ModelService.js';
+
+export interface ChannelOptions {
+  /** Largest answer accepted; gRPC's default of 4 MiB is too small for batched detector outputs. */
+  maxReceiveBytes: number;
+  credentials: grpc.ChannelCredentials;
+}
+
+export interface Replica {
+  target: string;
+  prediction: PredictionServiceClient;
+  model: ModelServiceClient;
+}
+
+export class AddressError extends Error {
+  readonly code = 'MODEL_SERVER_ADDRESS_INVALID';
+  constructor(message: string) {
+    super(message);
+    this.name = 'AddressError';
+  }
+}
+
+/** Splits and checks the configured address(es) into gRPC targets. */
+export function parseTargets(address: string | readonly string[]): string[] {
+  const list = (typeof address === 'string' ? address.split(',') : [...address]).map((a) => a.trim()).filter((a) => a.length > 0);
+  if (list.length === 0) throw new AddressError('no model-server address given');
+  for (const target of list) {
+    if (/\s/.test(target)) throw new AddressError(`address ${JSON.stringify(target)} contains whitespace`);
+    if (target.startsWith('dns:')) {
+      if (list.length > 1) throw new AddressError(`a dns: address names every replica itself; give it alone, not with ${list.length - 1} other address(es)`);
+      continue;
+    }
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(target)) throw new AddressError(`address ${JSON.stringify(target)}: use host:port or dns:NAME:PORT for gRPC`);
+    if (!/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9._-]+):\d{1,5}$/.test(target) && !target.startsWith('unix:')) {
+      throw new AddressError(`address ${JSON.stringify(target)} is not host:port`);
+    }
+  }
+  return list;
+}
+
+function channelArgs(options: ChannelOptions, balanced: boolean): grpc.ChannelOptions {
+  return {
+    'grpc.max_receive_message_length': options.maxReceiveBytes,
+    'grpc.max_send_message_length': -1,
+    // Keepalive finds a dead server between frames instead of at the next
+    // deadline. 60 s stays above the 5-minute-without-data ping floor that
+    // stock gRPC servers enforce only when no call is active, and pings are
+    // sent only while calls are in flight.
+    'grpc.keepalive_time_ms': 60_000,
+    'grpc.keepalive_timeout_ms': 20_000,
+    'grpc.keepalive_permit_without_calls': 0,
+    ...(balanced ? { 'grpc.service_config': JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] }) } : {}),
+  };
+}
+
+export class ReplicaSet {
+  readonly replicas: readonly Replica[];
+  private next = 0;
+
+  constructor(targets: readonly string[], options: ChannelOptions) {
+    const protos = tfServingProtos();
+    const PredictionService = protos.prediction.tensorflow.serving.PredictionService;
+    const ModelService = protos.model.tensorflow.serving.ModelService;
+    this.replicas = targets.map((target) => {
+      const prediction = new PredictionService(target, options.credentials, channelArgs(options, target.startsWith('dns:')));
+      // One channel per replica, shared by both services.
+      const model = new ModelService(target, options.credentials, { channelOverride: prediction.getChannel() });
+      return { target, prediction, model };
+    });
+  }
+
+  /** The next replica in turn whose channel is not failing (or the next one, if all are). */
+  pick(): Replica {
+    const n = this.replicas.length;
+    for (let i = 0; i < n; i++) {
+      const replica = this.replicas[(this.next + i) % n];
+      const state = replica.prediction.getChannel().getConnectivityState(false);
+      if (state !== grpc.connectivityState.TRANSIENT_FAILURE) {
+        this.next = (this.next + i + 1) % n;
+        return replica;
+      }
+    }
+    const replica = this.replicas[this.next];
+    this.next = (this.next + 1) % n;
+    return replica;
+  }
+
+  close(): void {
+    for (const r of this.replicas) r.prediction.close();
+  }
+}
