@@ -18,6 +18,8 @@ export interface ExecutorStats {
   completed: number;
   /** Tasks refused because the waiting line was full. */
   rejected: number;
+  /** Tasks skipped because their caller gave up while they waited. */
+  cancelled: number;
 }
 
 export class BoundedExecutor {
@@ -25,6 +27,7 @@ export class BoundedExecutor {
   private readonly waiting: Waiting[] = [];
   private completed = 0;
   private rejected = 0;
+  private cancelled = 0;
   private closed = false;
 
   constructor(readonly concurrency: number, readonly maxQueue: number) {
@@ -56,8 +59,9 @@ export class BoundedExecutor {
         // A request whose caller gave up while it waited is not computed:
         // its slot goes straight to the next one.
         if (signal?.aborted) {
+          this.cancelled++;
           reject(new CancelledError(Status.CANCELLED, 'the caller cancelled the request while it waited'));
-          this.release(slot);
+          this.release(slot, false);
           return;
         }
         task(slot).then(resolve, reject).finally(() => this.release(slot));
@@ -68,8 +72,8 @@ export class BoundedExecutor {
     });
   }
 
-  private release(slot: number): void {
-    this.completed++;
+  private release(slot: number, completed = true): void {
+    if (completed) this.completed++;
     // A queued task that was cancelled releases the slot synchronously, so this can recurse
     // through a run of cancelled tasks; each level removes one task, so it ends.
     const next = this.waiting.shift();
@@ -83,6 +87,7 @@ export class BoundedExecutor {
       waiting: this.waiting.length,
       completed: this.completed,
       rejected: this.rejected,
+      cancelled: this.cancelled,
     };
   }
 

@@ -41,14 +41,33 @@ function clamp01(v: number): number {
   return v < 0 ? 0 : v > 1 ? 1 : v;
 }
 
+/** Where the frame sits inside the square model input, in input pixels. */
+export interface Letterbox {
+  left: number;
+  top: number;
+  width: number;
+  height: number;
+}
+
 /**
- * Turns CenterNet's raw rows into Object Detection API outputs.
- *
- * The frame was stretched to the square input, so dividing by the input size
- * normalizes both axes at once. `classIds[i]` is the label-map id of class
- * index i: COCO's 80 training classes map onto ids 1–90 with gaps, in order.
+ * The frame is scaled to fit the square input with its aspect kept, centred,
+ * and the rest padded with black. Stretching it instead squeezes 16:9 frames:
+ * on the person clip that cut person scores from about 0.75 to 0.25.
  */
-export function decodeCenternet(raw: Float32Array, classIds: readonly number[], scoreThreshold: number): DetectorOutput {
+export function letterboxFor(width: number, height: number, size = CENTERNET_INPUT_SIZE): Letterbox {
+  const scale = size / Math.max(width, height);
+  const w = Math.max(1, Math.round(width * scale));
+  const h = Math.max(1, Math.round(height * scale));
+  return { left: Math.floor((size - w) / 2), top: Math.floor((size - h) / 2), width: w, height: h };
+}
+
+/**
+ * Turns CenterNet's raw rows into Object Detection API outputs, with boxes
+ * normalized to the original frame (the letterbox's padding taken off).
+ * `classIds[i]` is the label-map id of class index i: COCO's 80 training
+ * classes map onto ids 1–90 with gaps, in order.
+ */
+export function decodeCenternet(raw: Float32Array, classIds: readonly number[], scoreThreshold: number, box: Letterbox): DetectorOutput {
   const rows = Math.min(MAX_DETECTIONS, Math.floor(raw.length / 6));
   const order: number[] = [];
   for (let i = 0; i < rows; i++) {
@@ -58,13 +77,14 @@ export function decodeCenternet(raw: Float32Array, classIds: readonly number[], 
   }
   order.sort((a, b) => raw[b * 6 + 4] - raw[a * 6 + 4]);
   const out = emptyOutput();
-  const s = CENTERNET_INPUT_SIZE;
+  const x = (v: number): number => clamp01((v - box.left) / box.width);
+  const y = (v: number): number => clamp01((v - box.top) / box.height);
   for (const i of order) {
     const r = i * 6;
-    const ymin = clamp01(raw[r + 1] / s);
-    const xmin = clamp01(raw[r] / s);
-    const ymax = clamp01(raw[r + 3] / s);
-    const xmax = clamp01(raw[r + 2] / s);
+    const ymin = y(raw[r + 1]);
+    const xmin = x(raw[r]);
+    const ymax = y(raw[r + 3]);
+    const xmax = x(raw[r + 2]);
     if (!(ymax > ymin && xmax > xmin)) continue;
     const k = out.num++;
     out.boxes.set([ymin, xmin, ymax, xmax], k * 4);

@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs-core';
 import { loadGraphModel, type GraphModel } from '@tensorflow/tfjs-converter';
 import { setWasmPaths, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
-import { CENTERNET_INPUT_NODE, CENTERNET_INPUT_SIZE, CENTERNET_OUTPUT_NODE, decodeCenternet } from './centernet.js';
+import { CENTERNET_INPUT_NODE, CENTERNET_INPUT_SIZE, CENTERNET_OUTPUT_NODE, decodeCenternet, letterboxFor } from './centernet.js';
 import type { WorkerData, WorkerReply, WorkerRequest } from './worker-protocol.js';
 
 const port = parentPort;
@@ -61,14 +61,17 @@ async function start(): Promise<GraphModel> {
 
 function infer(model: GraphModel, job: Extract<WorkerRequest, { type: 'infer' }>): WorkerReply {
   const started = performance.now();
+  const box = letterboxFor(job.width, job.height);
+  const size = CENTERNET_INPUT_SIZE;
   const raw = tf.tidy(() => {
     const pixels = tf.tensor3d(new Uint8Array(job.pixels), [job.height, job.width, 3], 'int32');
-    const resized = tf.image.resizeBilinear(tf.expandDims(tf.cast(pixels, 'float32'), 0) as tf.Tensor4D, [CENTERNET_INPUT_SIZE, CENTERNET_INPUT_SIZE]);
-    return model.execute({ [CENTERNET_INPUT_NODE]: resized }, CENTERNET_OUTPUT_NODE) as tf.Tensor;
+    const resized = tf.image.resizeBilinear(tf.expandDims(tf.cast(pixels, 'float32'), 0) as tf.Tensor4D, [box.height, box.width]);
+    const input = tf.pad(resized, [[0, 0], [box.top, size - box.height - box.top], [box.left, size - box.width - box.left], [0, 0]]);
+    return model.execute({ [CENTERNET_INPUT_NODE]: input }, CENTERNET_OUTPUT_NODE) as tf.Tensor;
   });
   const values = raw.dataSync() as Float32Array;
   raw.dispose();
-  const output = decodeCenternet(values, config.classIds, config.scoreThreshold);
+  const output = decodeCenternet(values, config.classIds, config.scoreThreshold, box);
   return { type: 'result', id: job.id, output, inferMs: performance.now() - started };
 }
 

@@ -6,6 +6,8 @@
 // - "dns:NAME:PORT" (or "dns:///NAME:PORT"): one channel whose resolver finds
 //   every replica, balanced by grpc-js's round_robin policy, as for a
 //   Kubernetes headless Service.
+// - "ipv4:A:P,B:P" / "ipv6:[A]:P,[B]:P": gRPC's own static address lists, one
+//   channel balanced by round_robin in the same way.
 import * as grpc from '@grpc/grpc-js';
 import { tfServingProtos } from './protos.js';
 import type { PredictionServiceClient } from './generated/tensorflow/serving/PredictionService.js';
@@ -32,13 +34,21 @@ export class AddressError extends Error {
 }
 
 /** Splits and checks the configured address(es) into gRPC targets. */
+const BALANCED_SCHEMES = ['dns:', 'ipv4:', 'ipv6:'];
+
+/** Whether grpc-js resolves this one target to many addresses and balances over them itself. */
+export function isBalancedTarget(target: string): boolean {
+  return BALANCED_SCHEMES.some((scheme) => target.startsWith(scheme));
+}
+
 export function parseTargets(address: string | readonly string[]): string[] {
-  const list = (typeof address === 'string' ? address.split(',') : [...address]).map((a) => a.trim()).filter((a) => a.length > 0);
+  const raw = typeof address === 'string' ? (isBalancedTarget(address.trim()) ? [address] : address.split(',')) : [...address];
+  const list = raw.map((a) => a.trim()).filter((a) => a.length > 0);
   if (list.length === 0) throw new AddressError('no model-server address given');
   for (const target of list) {
     if (/\s/.test(target)) throw new AddressError(`address ${JSON.stringify(target)} contains whitespace`);
-    if (target.startsWith('dns:')) {
-      if (list.length > 1) throw new AddressError(`a dns: address names every replica itself; give it alone, not with ${list.length - 1} other address(es)`);
+    if (isBalancedTarget(target)) {
+      if (list.length > 1) throw new AddressError(`${target.split(':')[0]}: addresses name every replica themselves; give one alone, not with ${list.length - 1} other address(es)`);
       continue;
     }
     if (/^[a-z][a-z0-9+.-]*:\/\//i.test(target)) throw new AddressError(`address ${JSON.stringify(target)}: use host:port or dns:NAME:PORT for gRPC`);
@@ -73,7 +83,7 @@ export class ReplicaSet {
     const PredictionService = protos.prediction.tensorflow.serving.PredictionService;
     const ModelService = protos.model.tensorflow.serving.ModelService;
     this.replicas = targets.map((target) => {
-      const prediction = new PredictionService(target, options.credentials, channelArgs(options, target.startsWith('dns:')));
+      const prediction = new PredictionService(target, options.credentials, channelArgs(options, isBalancedTarget(target)));
       // One channel per replica, shared by both services.
       const model = new ModelService(target, options.credentials, { channelOverride: prediction.getChannel() });
       return { target, prediction, model };
