@@ -15,16 +15,17 @@ const HELP = `lookout — realtime video detection over TensorFlow Serving's gRP
 
 Usage:
   lookout serve [--config FILE] [--port N] [--host ADDR]
-      HTTP and WebSocket server (default port 8080). Without a config, or
-      without modelServer.address in it, it starts the embedded model server.
+      The HTTP server (default port 8080). Without a config, or without
+      modelServer.address in it, it starts the embedded model server.
 
   lookout model-server [--port 8500] [--host 0.0.0.0] [--model_name detector]
                        [--model_base_path DIR] [--model centernet|synthetic]
                        [--workers N] [--max_queue N] [--score_threshold S]
-                       [--latency-ms L] [--capacity C]
+                       [--latency-ms L] [--per-frame-ms P] [--capacity C]
                        [--enable_serialization_as_tensor_content]
       A TF-Serving-compatible gRPC server with a COCO detector on the CPU.
-      --model synthetic answers fixed detections after L ms, C requests at once.
+      --model synthetic answers fixed detections after L + P × batch ms,
+      C requests at once.
 
   lookout --version | --help
 `;
@@ -85,6 +86,7 @@ async function modelServer(argv: string[]): Promise<void> {
     'max-queue': { type: 'string' },
     'score-threshold': { type: 'string' },
     'latency-ms': { type: 'string' },
+    'per-frame-ms': { type: 'string' },
     capacity: { type: 'string' },
     'enable-serialization-as-tensor-content': { type: 'boolean' },
   });
@@ -100,6 +102,7 @@ async function modelServer(argv: string[]): Promise<void> {
     maxQueue: intFlag(flags, 'max-queue', 0, 10_000),
     scoreThreshold: numberFlag(flags, 'score-threshold', 0, 1),
     latencyMs: numberFlag(flags, 'latency-ms', 0, 600_000),
+    perFrameMs: numberFlag(flags, 'per-frame-ms', 0, 600_000),
     capacity: intFlag(flags, 'capacity', 1, 1024),
     serializeAsTensorContent: flags['enable-serialization-as-tensor-content'] === true,
     log: (m) => log.info(m),

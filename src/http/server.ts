@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import type { TfServingClient } from '../tfserving/client.js';
 import { TfServingError } from '../tfserving/errors.js';
 import { webDir } from '../paths.js';
-import { toRgb } from '../tfserving/image-codec.js';
+import { decodeImage, ImageDecodeError } from '../tfserving/image-codec.js';
 
 export interface HttpDeps {
   client: TfServingClient;
@@ -30,9 +30,12 @@ export function httpStatusFor(err: TfServingError): number {
 }
 
 const MAX_IMAGE_BYTES = 20 * 1024 * 1024;
+/** /api/detect requests decoded or waiting on the model at once; more get 429 rather than pile up in memory. */
+const MAX_DETECTS_IN_FLIGHT = 8;
 
 export function createApp(deps: HttpDeps): express.Express {
   const app = express();
+  let detectsInFlight = 0;
   app.disable('x-powered-by');
 
   app.get('/healthz', (_req, res) => {
@@ -70,16 +73,21 @@ export function createApp(deps: HttpDeps): express.Express {
       res.status(415).json({ error: 'send an image as the request body, with Content-Type image/jpeg, image/png or image/webp' });
       return;
     }
-    let image;
-    try {
-      image = await toRgb({ kind: 'jpeg', data: req.body });
-    } catch (err) {
-      res.status(400).json({ error: `cannot decode the image: ${(err as Error).message}` });
+    if (detectsInFlight >= MAX_DETECTS_IN_FLIGHT) {
+      res.status(429).json({ error: `${MAX_DETECTS_IN_FLIGHT} detect requests are already running; try again shortly` });
       return;
     }
-    const started = performance.now();
+    detectsInFlight++;
+    // A client that hangs up cancels its model call.
+    const controller = new AbortController();
+    const onClose = (): void => {
+      if (!res.writableEnded) controller.abort();
+    };
+    res.on('close', onClose);
     try {
-      const result = await deps.client.detect([image]);
+      const image = await decodeImage(req.body);
+      const started = performance.now();
+      const result = await deps.client.detect([image], { signal: controller.signal });
       res.json({
         model: deps.client.modelName,
         version: result.modelVersion,
@@ -89,8 +97,13 @@ export function createApp(deps: HttpDeps): express.Express {
         detections: result.detections[0],
       });
     } catch (err) {
-      if (err instanceof TfServingError) res.status(httpStatusFor(err)).json({ error: err.message, code: err.codeName });
+      if (controller.signal.aborted) return;
+      if (err instanceof ImageDecodeError) res.status(400).json({ error: `cannot decode the image: ${err.message}` });
+      else if (err instanceof TfServingError) res.status(httpStatusFor(err)).json({ error: err.message, code: err.codeName });
       else throw err;
+    } finally {
+      detectsInFlight--;
+      res.off('close', onClose);
     }
   });
 

@@ -2,13 +2,16 @@
 // model's capacity) with a bounded waiting line. When the line is full a
 // request is refused at once with RESOURCE_EXHAUSTED, as TF Serving's batch
 // scheduler does, instead of queueing without limit.
+//
+// Room is reserved before a request does any work (decoding its images), so a
+// full server refuses cheaply, and a request never half-runs.
 import { status as Status } from '@grpc/grpc-js';
 import { CancelledError, ServerBusyError, ServerUnavailableError } from '../tfserving/errors.js';
 
-type Task<T> = (slot: number) => Promise<T>;
+export type Task<T> = (slot: number) => Promise<T>;
 
 interface Waiting {
-  run: (slot: number) => void;
+  start: (slot: number) => void;
   fail: (err: Error) => void;
 }
 
@@ -18,13 +21,22 @@ export interface ExecutorStats {
   completed: number;
   /** Tasks refused because the waiting line was full. */
   rejected: number;
-  /** Tasks skipped because their caller gave up while they waited. */
+  /** Tasks dropped because their caller gave up while they waited. */
   cancelled: number;
+}
+
+/** Room held for `count` tasks; run them with `run`, or give the room back with `release`. */
+export interface Reservation {
+  readonly count: number;
+  run<T>(tasks: readonly Task<T>[], signal?: AbortSignal): Promise<T>[];
+  release(): void;
 }
 
 export class BoundedExecutor {
   private readonly freeSlots: number[];
   private readonly waiting: Waiting[] = [];
+  /** Room promised to reservations that have not run yet. */
+  private reserved = 0;
   private completed = 0;
   private rejected = 0;
   private cancelled = 0;
@@ -37,47 +49,90 @@ export class BoundedExecutor {
   }
 
   /**
-   * Admits all tasks or none: a batch is refused whole when there is not room
-   * for every one of its tasks, so a request never half-runs.
+   * Holds room for `count` tasks, or throws ServerBusyError (RESOURCE_EXHAUSTED)
+   * at once: all or none, so a batch is refused whole.
    */
-  submitAll<T>(tasks: readonly Task<T>[], signal?: AbortSignal): Promise<T>[] {
+  reserve(count: number): Reservation {
     if (this.closed) throw new ServerUnavailableError(Status.UNAVAILABLE, 'model server is shutting down');
-    const room = this.freeSlots.length + (this.maxQueue - this.waiting.length);
-    if (tasks.length > room) {
-      this.rejected += tasks.length;
+    const room = this.freeSlots.length + this.maxQueue - this.waiting.length - this.reserved;
+    if (count > room) {
+      this.rejected += count;
       throw new ServerBusyError(
         Status.RESOURCE_EXHAUSTED,
-        `inference queue is full: ${this.waiting.length} of ${this.maxQueue} waiting, ${this.concurrency - this.freeSlots.length} of ${this.concurrency} running; this request needs ${tasks.length}`,
+        `inference queue is full: ${this.waiting.length + this.reserved} of ${this.maxQueue} waiting, ${this.concurrency - this.freeSlots.length} of ${this.concurrency} running; this request needs ${count}`,
       );
     }
-    return tasks.map((task) => this.enqueue(task, signal));
+    this.reserved += count;
+    let open = true;
+    const close = (): void => {
+      if (!open) return;
+      open = false;
+      this.reserved -= count;
+    };
+    return {
+      count,
+      run: <T>(tasks: readonly Task<T>[], signal?: AbortSignal): Promise<T>[] => {
+        if (!open) throw new Error('reservation already used or released');
+        if (tasks.length > count) throw new RangeError(`reservation holds ${count} tasks, got ${tasks.length}`);
+        close();
+        if (this.closed) throw new ServerUnavailableError(Status.UNAVAILABLE, 'model server is shutting down');
+        return tasks.map((task) => this.enqueue(task, signal));
+      },
+      release: close,
+    };
+  }
+
+  /** reserve() and run() in one step. */
+  submitAll<T>(tasks: readonly Task<T>[], signal?: AbortSignal): Promise<T>[] {
+    return this.reserve(tasks.length).run(tasks, signal);
   }
 
   private enqueue<T>(task: Task<T>, signal: AbortSignal | undefined): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const run = (slot: number): void => {
-        // A request whose caller gave up while it waited is not computed:
-        // its slot goes straight to the next one.
-        if (signal?.aborted) {
-          this.cancelled++;
-          reject(new CancelledError(Status.CANCELLED, 'the caller cancelled the request while it waited'));
-          this.release(slot, false);
-          return;
-        }
-        task(slot).then(resolve, reject).finally(() => this.release(slot));
+      if (signal?.aborted) {
+        this.cancelled++;
+        reject(new CancelledError(Status.CANCELLED, 'the caller cancelled the request before it ran'));
+        return;
+      }
+      let onAbort: (() => void) | undefined;
+      const start = (slot: number): void => {
+        if (onAbort) signal?.removeEventListener('abort', onAbort);
+        // Promise.resolve().then: a task that throws synchronously still gives its slot back.
+        Promise.resolve()
+          .then(() => task(slot))
+          .then(resolve, reject)
+          .finally(() => this.release(slot));
       };
       const slot = this.freeSlots.pop();
-      if (slot !== undefined) run(slot);
-      else this.waiting.push({ run, fail: reject });
+      if (slot !== undefined) {
+        start(slot);
+        return;
+      }
+      const entry: Waiting = {
+        start,
+        fail: (err) => {
+          if (onAbort) signal?.removeEventListener('abort', onAbort);
+          reject(err);
+        },
+      };
+      // A caller that gives up while waiting leaves the line at once, so its
+      // room is free for the next request and it is never computed.
+      onAbort = (): void => {
+        const i = this.waiting.indexOf(entry);
+        if (i === -1) return;
+        this.waiting.splice(i, 1);
+        this.cancelled++;
+        reject(new CancelledError(Status.CANCELLED, 'the caller cancelled the request while it waited'));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiting.push(entry);
     });
   }
 
-  private release(slot: number, completed = true): void {
-    if (completed) this.completed++;
-    // A queued task that was cancelled releases the slot synchronously, so this can recurse
-    // through a run of cancelled tasks; each level removes one task, so it ends.
-    const next = this.waiting.shift();
-    if (next && !this.closed) next.run(slot);
+  private release(slot: number): void {
+    this.completed++;
+    const next = this.closed ? undefined : this.waiting.shift();
+    if (next) next.start(slot);
     else this.freeSlots.push(slot);
   }
 

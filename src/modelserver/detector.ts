@@ -1,6 +1,6 @@
 // What the model server needs from a detector, whichever one runs.
 import type { DetectorOutput } from './centernet.js';
-import type { ExecutorStats } from './bounded-executor.js';
+import type { ExecutorStats, Reservation } from './bounded-executor.js';
 
 export interface RgbFrame {
   width: number;
@@ -9,17 +9,29 @@ export interface RgbFrame {
   pixels: Uint8Array;
 }
 
+export interface DetectorStats extends ExecutorStats {
+  /** Mean model time per frame, in ms. */
+  inferMsAvg: number;
+  /** Inference workers able to take a frame now. */
+  workersReady: number;
+}
+
 export interface Detector {
   /** For logs and status: what model runs, on what. */
   readonly description: string;
   /** Loads weights and starts workers; rejects with the reason when it cannot. */
   load(): Promise<void>;
   /**
-   * Detects objects in each frame. Throws ServerBusyError (RESOURCE_EXHAUSTED)
-   * at once when its queue cannot take the whole batch. Frames whose signal
-   * aborted while they waited are skipped (CANCELLED).
+   * Holds room for a request of `frames` images before any work is done on
+   * it, or throws ServerBusyError (RESOURCE_EXHAUSTED) at once.
    */
-  detect(frames: readonly RgbFrame[], signal?: AbortSignal): Promise<DetectorOutput[]>;
-  stats(): ExecutorStats & { inferMsAvg: number };
+  reserve(frames: number): Reservation;
+  /**
+   * Detects objects in each frame, in the room `reservation` holds (consumed).
+   * Frames whose signal aborts while they wait are dropped (CANCELLED).
+   */
+  detect(frames: readonly RgbFrame[], reservation: Reservation, signal?: AbortSignal): Promise<DetectorOutput[]>;
+  stats(): DetectorStats;
+  /** Stops the workers; frames still waiting fail with UNAVAILABLE. Safe to call twice. */
   close(): Promise<void>;
 }

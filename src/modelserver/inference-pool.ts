@@ -3,10 +3,10 @@ import { Worker } from 'node:worker_threads';
 import os from 'node:os';
 import { status as Status } from '@grpc/grpc-js';
 import { compiledModule } from '../paths.js';
-import { ServerError, ServerUnavailableError } from '../tfserving/errors.js';
-import { BoundedExecutor } from './bounded-executor.js';
+import { CancelledError, ServerError, ServerUnavailableError } from '../tfserving/errors.js';
+import { BoundedExecutor, type Reservation } from './bounded-executor.js';
 import type { DetectorOutput } from './centernet.js';
-import type { Detector, RgbFrame } from './detector.js';
+import type { Detector, DetectorStats, RgbFrame } from './detector.js';
 import type { WorkerData, WorkerReply } from './worker-protocol.js';
 
 export interface InferencePoolOptions {
@@ -20,16 +20,24 @@ export interface InferencePoolOptions {
 }
 
 interface Pending {
+  id: number;
   resolve: (out: DetectorOutput) => void;
   reject: (err: Error) => void;
 }
 
+/** Delay before the n-th attempt to replace a dead worker: 1 s doubling to 30 s. */
+function respawnDelayMs(attempt: number): number {
+  return Math.min(30_000, 1_000 * 2 ** Math.max(0, attempt - 1));
+}
+
 class WorkerSlot {
   worker: Worker | undefined;
+  /** Resolves when the slot's worker has loaded the model; pending while one is being replaced. */
   ready: Promise<void> = Promise.resolve();
   pending: Pending | undefined;
-  /** Whether the current worker ever loaded the model; only such a worker is replaced when it dies. */
+  /** Whether the current worker loaded the model; only such a worker is replaced when it dies. */
   loaded = false;
+  respawnTimer: NodeJS.Timeout | undefined;
   nextId = 1;
 }
 
@@ -40,7 +48,7 @@ export class InferencePool implements Detector {
   private readonly data: WorkerData;
   private inferMsTotal = 0;
   private inferCount = 0;
-  private closing = false;
+  private closing: Promise<void> | undefined;
 
   constructor(options: InferencePoolOptions) {
     const workers = options.workers ?? os.availableParallelism();
@@ -51,34 +59,41 @@ export class InferencePool implements Detector {
   }
 
   async load(): Promise<void> {
-    await Promise.all(this.slots.map((slot) => this.spawn(slot)));
+    try {
+      await Promise.all(this.slots.map((slot) => this.spawn(slot)));
+    } catch (err) {
+      // Do not leave the workers that did load running behind a failed load.
+      await this.close();
+      throw err;
+    }
   }
 
+  /** Starts a worker in the slot; resolves when it has loaded the model. */
   private spawn(slot: WorkerSlot): Promise<void> {
+    if (this.closing) return Promise.reject(new ServerUnavailableError(Status.UNAVAILABLE, 'model server is shutting down'));
     const worker = new Worker(compiledModule('modelserver/inference-worker.ts'), { workerData: this.data });
     slot.worker = worker;
     slot.loaded = false;
-    slot.ready = new Promise<void>((resolve, reject) => {
-      const onMessage = (reply: WorkerReply): void => {
+    return new Promise<void>((resolve, reject) => {
+      worker.on('message', (reply: WorkerReply) => {
         if (reply.type === 'ready') {
           slot.loaded = true;
           resolve();
-        }
-        else if (reply.type === 'load-failed') reject(new Error(`model failed to load: ${reply.message}`));
-        else if (reply.type === 'result' && slot.pending) {
-          this.inferMsTotal += reply.inferMs;
-          this.inferCount++;
+        } else if (reply.type === 'load-failed') {
+          reject(new Error(`model failed to load: ${reply.message}`));
+        } else if (slot.pending && reply.id === slot.pending.id) {
           const p = slot.pending;
           slot.pending = undefined;
-          p.resolve(reply.output);
-        } else if (reply.type === 'failed' && slot.pending) {
-          const p = slot.pending;
-          slot.pending = undefined;
-          p.reject(new ServerError(Status.INTERNAL, `inference failed: ${reply.message}`));
+          if (reply.type === 'result') {
+            this.inferMsTotal += reply.inferMs;
+            this.inferCount++;
+            p.resolve(reply.output);
+          } else {
+            p.reject(new ServerError(Status.INTERNAL, `inference failed: ${reply.message}`));
+          }
         }
-      };
-      worker.on('message', onMessage);
-      worker.on('error', (err) => reject(err));
+      });
+      worker.on('error', reject);
       worker.on('exit', (code) => {
         reject(new Error(`inference worker exited with code ${code} before it was ready`));
         if (slot.worker !== worker) return;
@@ -88,40 +103,93 @@ export class InferencePool implements Detector {
         p?.reject(new ServerError(Status.INTERNAL, `inference worker exited with code ${code}`));
         // A crashed worker is replaced, so one bad frame does not shrink the pool
         // for good; one that never loaded is not, or a broken model would respawn forever.
-        if (!this.closing && slot.loaded) this.spawn(slot).catch(() => undefined);
+        if (!this.closing && slot.loaded) {
+          slot.ready = this.replace(slot);
+          // Frames waiting on this slot observe the outcome; nothing else must see it unhandled.
+          slot.ready.catch(() => undefined);
+        }
       });
     });
-    return slot.ready;
   }
 
-  detect(frames: readonly RgbFrame[], signal?: AbortSignal): Promise<DetectorOutput[]> {
-    const tasks = frames.map((frame) => (slotIndex: number) => this.runOn(this.slots[slotIndex], frame));
-    return Promise.all(this.executor.submitAll(tasks, signal));
-  }
-
-  private async runOn(slot: WorkerSlot, frame: RgbFrame): Promise<DetectorOutput> {
-    await slot.ready;
-    const worker = slot.worker;
-    if (!worker || this.closing) throw new ServerUnavailableError(Status.UNAVAILABLE, 'model server is shutting down');
-    // The worker owns the pixels after this: copy them out of the request's buffer once and transfer.
-    const pixels = new ArrayBuffer(frame.pixels.byteLength);
-    new Uint8Array(pixels).set(frame.pixels);
-    return new Promise<DetectorOutput>((resolve, reject) => {
-      slot.pending = { resolve, reject };
-      worker.postMessage({ type: 'infer', id: slot.nextId++, width: frame.width, height: frame.height, pixels }, [pixels]);
+  /** Replaces a dead worker, retrying with backoff until one loads or the pool closes. */
+  private replace(slot: WorkerSlot): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      let attempt = 0;
+      const tryOnce = (): void => {
+        slot.respawnTimer = undefined;
+        attempt++;
+        this.spawn(slot).then(resolve, () => {
+          if (this.closing) {
+            reject(new ServerUnavailableError(Status.UNAVAILABLE, 'model server is shutting down'));
+            return;
+          }
+          slot.worker?.terminate().catch(() => undefined);
+          slot.worker = undefined;
+          slot.respawnTimer = setTimeout(tryOnce, respawnDelayMs(attempt));
+        });
+      };
+      tryOnce();
     });
   }
 
-  stats() {
-    return { ...this.executor.stats(), inferMsAvg: this.inferCount ? this.inferMsTotal / this.inferCount : 0 };
+  reserve(frames: number): Reservation {
+    return this.executor.reserve(frames);
   }
 
-  async close(): Promise<void> {
-    if (this.closing) return;
-    this.closing = true;
+  detect(frames: readonly RgbFrame[], reservation: Reservation, signal?: AbortSignal): Promise<DetectorOutput[]> {
+    const tasks = frames.map((frame) => (slotIndex: number) => this.runOn(this.slots[slotIndex], frame, signal));
+    return Promise.all(reservation.run(tasks, signal));
+  }
+
+  private async runOn(slot: WorkerSlot, frame: RgbFrame, signal: AbortSignal | undefined): Promise<DetectorOutput> {
+    await this.whenReady(slot, signal);
+    const worker = slot.worker;
+    if (!worker || this.closing) throw new ServerUnavailableError(Status.UNAVAILABLE, 'model server is shutting down');
+    // One copy into a buffer the worker then owns (transferred, not cloned): the
+    // request's bytes are a view into gRPC's receive buffer and cannot be transferred.
+    const pixels = new ArrayBuffer(frame.pixels.byteLength);
+    new Uint8Array(pixels).set(frame.pixels);
+    const id = slot.nextId++;
+    return new Promise<DetectorOutput>((resolve, reject) => {
+      slot.pending = { id, resolve, reject };
+      worker.postMessage({ type: 'infer', id, width: frame.width, height: frame.height, pixels }, [pixels]);
+    });
+  }
+
+  /** Waits for the slot's worker, unless the caller gives up first. */
+  private async whenReady(slot: WorkerSlot, signal: AbortSignal | undefined): Promise<void> {
+    if (!signal) return slot.ready;
+    let onAbort: (() => void) | undefined;
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => reject(new CancelledError(Status.CANCELLED, 'the caller cancelled the request while a worker restarted'));
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+      await Promise.race([slot.ready, aborted]);
+    } finally {
+      if (onAbort) signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  stats(): DetectorStats {
+    return {
+      ...this.executor.stats(),
+      inferMsAvg: this.inferCount ? this.inferMsTotal / this.inferCount : 0,
+      workersReady: this.slots.filter((s) => s.worker && s.loaded).length,
+    };
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
     this.executor.close();
     await Promise.all(
       this.slots.map(async (slot) => {
+        if (slot.respawnTimer) clearTimeout(slot.respawnTimer);
         const worker = slot.worker;
         slot.worker = undefined;
         slot.pending?.reject(new ServerUnavailableError(Status.UNAVAILABLE, 'model server is shutting down'));

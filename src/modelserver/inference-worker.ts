@@ -64,8 +64,9 @@ function infer(model: GraphModel, job: Extract<WorkerRequest, { type: 'infer' }>
   const box = letterboxFor(job.width, job.height);
   const size = CENTERNET_INPUT_SIZE;
   const raw = tf.tidy(() => {
-    const pixels = tf.tensor3d(new Uint8Array(job.pixels), [job.height, job.width, 3], 'int32');
-    const resized = tf.image.resizeBilinear(tf.expandDims(tf.cast(pixels, 'float32'), 0) as tf.Tensor4D, [box.height, box.width]);
+    // One conversion straight to float32 (the model's input type), not int32 then a cast.
+    const pixels = tf.tensor4d(new Float32Array(new Uint8Array(job.pixels)), [1, job.height, job.width, 3]);
+    const resized = tf.image.resizeBilinear(pixels, [box.height, box.width]);
     const input = tf.pad(resized, [[0, 0], [box.top, size - box.height - box.top], [box.left, size - box.width - box.left], [0, 0]]);
     return model.execute({ [CENTERNET_INPUT_NODE]: input }, CENTERNET_OUTPUT_NODE) as tf.Tensor;
   });

@@ -1,8 +1,11 @@
 // Checks a PredictRequest the way TF Serving does, and turns its image tensor
 // into frames. Every refusal carries the status code and wording TF Serving uses.
+//
+// Checking is split from decoding: the cheap checks run first, the server
+// reserves queue room for the batch, and only then are images decoded.
 import { status as Status } from '@grpc/grpc-js';
-import sharp from 'sharp';
 import { InvalidRequestError } from '../tfserving/errors.js';
+import { decodeImage, MAX_DECODE_PIXELS } from '../tfserving/image-codec.js';
 import { elementCount, shapeOf } from '../tfserving/tensor.js';
 import type { TensorProto__Output } from '../tfserving/generated/tensorflow/TensorProto.js';
 import type { RgbFrame } from './detector.js';
@@ -11,6 +14,8 @@ import { INPUT_ALIAS, OUTPUT_ALIASES, type InputKind, type OutputAlias } from '.
 /** Largest side accepted, so one request cannot make a worker allocate gigabytes. */
 export const MAX_IMAGE_SIDE = 8192;
 export const MAX_BATCH = 64;
+/** Largest decoded request: also the gRPC receive limit, so raw frames and expanded int_val meet the same bound. */
+export const MAX_REQUEST_BYTES = 256 * 1024 * 1024;
 
 function invalid(message: string): InvalidRequestError {
   return new InvalidRequestError(Status.INVALID_ARGUMENT, message);
@@ -19,10 +24,8 @@ function invalid(message: string): InvalidRequestError {
 export function checkInputAliases(inputs: Record<string, TensorProto__Output>): TensorProto__Output {
   const sent = Object.keys(inputs);
   if (sent.length === 1 && sent[0] === INPUT_ALIAS) return inputs[INPUT_ALIAS];
-  if (!(INPUT_ALIAS in inputs)) {
-    if (sent.length === 0) {
-      throw invalid(`Signature input alias: ${INPUT_ALIAS} not found in request and no default value provided. Inputs expected to be in the set {${INPUT_ALIAS}}.`);
-    }
+  if (sent.length === 0) {
+    throw invalid(`Signature input alias: ${INPUT_ALIAS} not found in request and no default value provided. Inputs expected to be in the set {${INPUT_ALIAS}}.`);
   }
   const extra = sent.filter((k) => k !== INPUT_ALIAS);
   const missing = INPUT_ALIAS in inputs ? [] : [INPUT_ALIAS];
@@ -49,8 +52,14 @@ function checkBatch(n: number): void {
   if (n > MAX_BATCH) throw invalid(`${INPUT_ALIAS}: a batch of ${n} images exceeds this server's limit of ${MAX_BATCH}`);
 }
 
+/** A checked image input: how many frames it holds, and how to get them. */
+export interface ImageInputPlan {
+  count: number;
+  decode(): Promise<RgbFrame[]>;
+}
+
 /** DT_UINT8 [N, H, W, 3], from tensor_content or int_val. */
-function uint8Frames(tensor: TensorProto__Output): RgbFrame[] {
+function uint8Input(tensor: TensorProto__Output): ImageInputPlan {
   if (tensor.dtype !== 'DT_UINT8') {
     throw invalid(`Expects arg[0] to be uint8 but ${tensor.dtype.replace(/^DT_/, '').toLowerCase()} is provided (input ${INPUT_ALIAS})`);
   }
@@ -64,26 +73,36 @@ function uint8Frames(tensor: TensorProto__Output): RgbFrame[] {
     throw invalid(`${INPUT_ALIAS}: image size ${width}x${height} is outside 1..${MAX_IMAGE_SIDE} per side`);
   }
   const count = elementCount(shape);
-  let bytes: Uint8Array;
-  if (tensor.tensor_content.length > 0) {
-    if (tensor.tensor_content.length !== count) {
-      throw invalid(`tensor parsing error: ${INPUT_ALIAS} (tensor_content has ${tensor.tensor_content.length} bytes; shape [${shape.join(',')}] needs ${count})`);
-    }
-    bytes = tensor.tensor_content;
-  } else {
-    const values = tensor.int_val;
-    if (values.length !== count && values.length !== 1) {
-      throw invalid(`tensor parsing error: ${INPUT_ALIAS} (int_val has ${values.length} values; shape [${shape.join(',')}] needs ${count})`);
-    }
-    bytes = new Uint8Array(count);
-    for (let i = 0; i < count; i++) bytes[i] = values[values.length === 1 ? 0 : i];
+  if (count > MAX_REQUEST_BYTES) {
+    throw invalid(`${INPUT_ALIAS}: shape [${shape.join(',')}] is ${count} bytes; this server takes at most ${MAX_REQUEST_BYTES} per request`);
   }
-  const frameBytes = height * width * 3;
-  return Array.from({ length: n }, (_, i) => ({ width, height, pixels: bytes.subarray(i * frameBytes, (i + 1) * frameBytes) }));
+  const content = tensor.tensor_content;
+  const values = tensor.int_val;
+  if (content.length > 0 && content.length !== count) {
+    throw invalid(`tensor parsing error: ${INPUT_ALIAS} (tensor_content has ${content.length} bytes; shape [${shape.join(',')}] needs ${count})`);
+  }
+  if (content.length === 0 && (values.length === 0 || values.length > count)) {
+    throw invalid(`tensor parsing error: ${INPUT_ALIAS} (int_val has ${values.length} values; shape [${shape.join(',')}] needs ${count})`);
+  }
+  return {
+    count: n,
+    decode: async () => {
+      let bytes: Uint8Array = content;
+      if (content.length === 0) {
+        // One int32 per pixel byte, as naive clients send; a shorter list
+        // repeats its last value, as TensorFlow's tensor parsing does.
+        bytes = new Uint8Array(count);
+        bytes.set(values);
+        bytes.fill(values[values.length - 1], values.length);
+      }
+      const frameBytes = height * width * 3;
+      return Array.from({ length: n }, (_, i) => ({ width, height, pixels: bytes.subarray(i * frameBytes, (i + 1) * frameBytes) }));
+    },
+  };
 }
 
 /** DT_STRING [N] of encoded images, decoded with sharp (off the event loop). */
-async function encodedFrames(tensor: TensorProto__Output): Promise<RgbFrame[]> {
+function encodedInput(tensor: TensorProto__Output): ImageInputPlan {
   if (tensor.dtype !== 'DT_STRING') {
     throw invalid(`Expects arg[0] to be string but ${tensor.dtype.replace(/^DT_/, '').toLowerCase()} is provided (input ${INPUT_ALIAS})`);
   }
@@ -93,20 +112,24 @@ async function encodedFrames(tensor: TensorProto__Output): Promise<RgbFrame[]> {
   if (tensor.string_val.length !== shape[0]) {
     throw invalid(`tensor parsing error: ${INPUT_ALIAS} (${tensor.string_val.length} strings for shape [${shape[0]}])`);
   }
-  return Promise.all(
-    tensor.string_val.map(async (encoded, i) => {
-      try {
-        const image = sharp(encoded, { limitInputPixels: MAX_IMAGE_SIDE * MAX_IMAGE_SIDE });
-        const { data, info } = await image.removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
-        return { width: info.width, height: info.height, pixels: data };
-      } catch (err) {
-        throw invalid(`${INPUT_ALIAS}[${i}]: cannot decode image: ${(err as Error).message}`);
-      }
-    }),
-  );
+  // Bound the whole batch, not only each image: N images of the largest size would not fit.
+  const perImage = Math.floor(Math.min(MAX_DECODE_PIXELS, MAX_REQUEST_BYTES / 3 / shape[0]));
+  return {
+    count: shape[0],
+    decode: () =>
+      Promise.all(
+        tensor.string_val.map(async (encoded, i) => {
+          try {
+            const image = await decodeImage(encoded, perImage);
+            return { width: image.width, height: image.height, pixels: image.data };
+          } catch (err) {
+            throw invalid(`${INPUT_ALIAS}[${i}]: cannot decode image: ${(err as Error).message}`);
+          }
+        }),
+      ),
+  };
 }
 
-export async function framesFromInput(tensor: TensorProto__Output, kind: InputKind): Promise<RgbFrame[]> {
-  return kind === 'uint8' ? uint8Frames(tensor) : encodedFrames(tensor);
+export function planImageInput(tensor: TensorProto__Output, kind: InputKind): ImageInputPlan {
+  return kind === 'uint8' ? uint8Input(tensor) : encodedInput(tensor);
 }
-

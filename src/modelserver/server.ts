@@ -21,7 +21,7 @@ import { MAX_DETECTIONS, type DetectorOutput } from './centernet.js';
 import type { Detector } from './detector.js';
 import { InferencePool } from './inference-pool.js';
 import { resolveServedVersion } from './model-repository.js';
-import { checkInputAliases, checkOutputFilter, framesFromInput } from './predict-request.js';
+import { checkInputAliases, checkOutputFilter, MAX_REQUEST_BYTES, planImageInput } from './predict-request.js';
 import { DEFAULT_SIGNATURE, SIGNATURES, type OutputAlias } from './signatures.js';
 import { SyntheticDetector } from './synthetic-detector.js';
 
@@ -40,6 +40,8 @@ export interface ModelServerOptions {
   scoreThreshold?: number;
   /** Synthetic model: delay per request. */
   latencyMs?: number;
+  /** Synthetic model: added delay per frame of a batch. */
+  perFrameMs?: number;
   /** Synthetic model: requests served at once. */
   capacity?: number;
   /** Answer with tensor_content instead of typed *_val fields, as TF Serving's flag of the same name. */
@@ -62,6 +64,7 @@ function toServiceError(err: unknown): Partial<grpc.ServiceError> {
 }
 
 function concat(outputs: readonly DetectorOutput[], pick: (o: DetectorOutput) => Float32Array): Float32Array {
+  if (outputs.length === 1) return pick(outputs[0]);
   const size = pick(outputs[0]).length;
   const all = new Float32Array(outputs.length * size);
   outputs.forEach((o, i) => all.set(pick(o), i * size));
@@ -79,6 +82,7 @@ export class ModelServer {
   private loadError: Error | undefined;
   private boundPort = 0;
   private closed = false;
+  private closing: Promise<void> | undefined;
   /** Settles when the model is AVAILABLE, or rejects with why it is not. */
   readonly loaded: Promise<void>;
   private resolveLoaded!: () => void;
@@ -97,7 +101,12 @@ export class ModelServer {
 
     if ((options.model ?? 'centernet') === 'synthetic') {
       this.version = 1;
-      this.detector = new SyntheticDetector({ latencyMs: options.latencyMs ?? 20, capacity: options.capacity ?? 1, maxQueue: options.maxQueue });
+      this.detector = new SyntheticDetector({
+        latencyMs: options.latencyMs ?? 20,
+        perFrameMs: options.perFrameMs,
+        capacity: options.capacity ?? 1,
+        maxQueue: options.maxQueue,
+      });
     } else {
       const served = resolveServedVersion(options.modelBasePath);
       this.version = served.version;
@@ -113,11 +122,12 @@ export class ModelServer {
     }
 
     this.server = new grpc.Server({
-      'grpc.max_receive_message_length': 2147483647,
-      'grpc.max_send_message_length': 2147483647,
-      // Accept client keepalive pings while calls are in flight, and while idle down to 10 s.
-      'grpc.keepalive_permit_without_calls': 1,
-      'grpc.http2.min_ping_interval_without_data_ms': 10_000,
+      // TF Serving takes messages up to 2 GiB; a CPU server taking 64 full-HD
+      // frames at most needs far less, and a smaller bound caps what one call can cost.
+      'grpc.max_receive_message_length': MAX_REQUEST_BYTES + 1024 * 1024,
+      'grpc.max_send_message_length': -1,
+      // Calls beyond this per connection wait in HTTP/2 instead of piling up decoded here.
+      'grpc.max_concurrent_streams': 256,
     });
     const protos = tfServingProtos();
     this.server.addService(protos.prediction.tensorflow.serving.PredictionService.service, {
@@ -153,9 +163,15 @@ export class ModelServer {
    */
   async listen(port = 8500, host = '0.0.0.0'): Promise<number> {
     const hostPart = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+    if (this.closed) throw new ServerError(Status.UNAVAILABLE, 'model server closed');
     this.boundPort = await new Promise<number>((resolve, reject) => {
       this.server.bindAsync(`${hostPart}:${port}`, grpc.ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound)));
     });
+    // close() may have run while the port was being bound: unbind what the bind just opened, load nothing.
+    if (this.closed) {
+      this.server.forceShutdown();
+      throw new ServerError(Status.UNAVAILABLE, 'model server closed');
+    }
     this.state = 'LOADING';
     this.detector.load().then(
       () => {
@@ -165,6 +181,8 @@ export class ModelServer {
         this.resolveLoaded();
       },
       (err: Error) => {
+        // A load cut short by close() is no load failure.
+        if (this.closed) return;
         this.state = 'END';
         this.loadError = err;
         this.log(`model "${this.modelName}" version ${this.version} failed to load: ${err.message}`);
@@ -190,7 +208,7 @@ export class ModelServer {
   }
 
   /** Checks model_spec the way TF Serving's servable lookup does. */
-  private checkSpec(spec: ModelSpec__Output | null): void {
+  private checkSpec(spec: ModelSpec__Output | null): ModelSpec__Output {
     if (!spec) throw new InvalidRequestError(Status.INVALID_ARGUMENT, 'Missing ModelSpec');
     if (!spec.name) throw new InvalidRequestError(Status.INVALID_ARGUMENT, 'ModelSpec has no name specified.');
     if (spec.version_choice === 'version_label') {
@@ -201,6 +219,7 @@ export class ModelServer {
     if (spec.name !== this.modelName || this.state !== 'AVAILABLE' || (requested !== undefined && requested !== this.version)) {
       throw new ModelNotFoundError(Status.NOT_FOUND, `Servable not found for request: ${what}`);
     }
+    return spec;
   }
 
   private signatureFor(spec: ModelSpec__Output) {
@@ -211,13 +230,20 @@ export class ModelServer {
   }
 
   private async predict(request: PredictRequest__Output, signal: AbortSignal): Promise<PredictResponse> {
-    this.checkSpec(request.model_spec);
-    const spec = request.model_spec as ModelSpec__Output;
+    const spec = this.checkSpec(request.model_spec);
     const signature = this.signatureFor(spec);
-    const input = checkInputAliases(request.inputs);
+    const plan = planImageInput(checkInputAliases(request.inputs), signature.kind);
     const wanted = checkOutputFilter(request.output_filter);
-    const frames = await framesFromInput(input, signature.kind);
-    const results = await this.detector.detect(frames, signal);
+    // Hold queue room before decoding anything: a full server refuses at the cost of a check.
+    const reservation = this.detector.reserve(plan.count);
+    let frames;
+    try {
+      frames = await plan.decode();
+    } catch (err) {
+      reservation.release();
+      throw err;
+    }
+    const results = await this.detector.detect(frames, reservation, signal);
     const n = results.length;
     const tensors: Record<OutputAlias, () => TensorProto> = {
       detection_boxes: () => floatTensor([n, MAX_DETECTIONS, 4], concat(results, (o) => o.boxes), this.tensorContent),
@@ -268,8 +294,12 @@ export class ModelServer {
    * Stops taking calls, lets in-flight ones finish for up to graceMs, then
    * cuts the rest and stops the workers. Safe to call twice.
    */
-  async close(graceMs = 5_000): Promise<void> {
-    if (this.closed) return;
+  close(graceMs = 5_000): Promise<void> {
+    this.closing ??= this.shutdown(graceMs);
+    return this.closing;
+  }
+
+  private async shutdown(graceMs: number): Promise<void> {
     this.closed = true;
     this.state = 'END';
     await new Promise<void>((resolve) => {

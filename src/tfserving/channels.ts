@@ -33,7 +33,6 @@ export class AddressError extends Error {
   }
 }
 
-/** Splits and checks the configured address(es) into gRPC targets. */
 const BALANCED_SCHEMES = ['dns:', 'ipv4:', 'ipv6:'];
 
 /** Whether grpc-js resolves this one target to many addresses and balances over them itself. */
@@ -41,6 +40,7 @@ export function isBalancedTarget(target: string): boolean {
   return BALANCED_SCHEMES.some((scheme) => target.startsWith(scheme));
 }
 
+/** Splits and checks the configured address(es) into gRPC targets. */
 export function parseTargets(address: string | readonly string[]): string[] {
   const raw = typeof address === 'string' ? (isBalancedTarget(address.trim()) ? [address] : address.split(',')) : [...address];
   const list = raw.map((a) => a.trim()).filter((a) => a.length > 0);
@@ -63,10 +63,11 @@ function channelArgs(options: ChannelOptions, balanced: boolean): grpc.ChannelOp
   return {
     'grpc.max_receive_message_length': options.maxReceiveBytes,
     'grpc.max_send_message_length': -1,
-    // Keepalive finds a dead server between frames instead of at the next
-    // deadline. 60 s stays above the 5-minute-without-data ping floor that
-    // stock gRPC servers enforce only when no call is active, and pings are
-    // sent only while calls are in flight.
+    // Keepalive pings detect a connection that died without a reset (a
+    // vanished host) during a long call. They are sent only while calls are in
+    // flight: stock gRPC servers such as TF Serving answer pings on an idle
+    // connection more often than every 5 minutes with GOAWAY (too_many_pings).
+    // Between frames, a dead replica shows up as UNAVAILABLE or a deadline.
     'grpc.keepalive_time_ms': 60_000,
     'grpc.keepalive_timeout_ms': 20_000,
     'grpc.keepalive_permit_without_calls': 0,

@@ -4,7 +4,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { Detection, ImageInput } from '../types.js';
 import { ReplicaSet, parseTargets, type Replica } from './channels.js';
 import { decodeDetections } from './detections.js';
-import { fromCallError, InvalidRequestError, ModelNotFoundError, TfServingError } from './errors.js';
+import { errorForStatus, fromCallError, InvalidRequestError, ModelNotFoundError, TfServingError } from './errors.js';
 import { toJpeg, toRgb } from './image-codec.js';
 import { cocoLabelMap, type LabelMap } from './label-map.js';
 import { SIGNATURE_DEF_MAP_TYPE_URL, tfServingProtos } from './protos.js';
@@ -43,6 +43,20 @@ export interface TfServingClientOptions {
 export interface CallOptions {
   deadlineMs?: number;
   signal?: AbortSignal;
+}
+
+/** Calls in flight at once when a batch must be split (TF2 exports take one image per call). */
+const SPLIT_CONCURRENCY = 4;
+
+/** Lets a caller stop waiting for a shared promise without cancelling it for the others. */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined, method: string): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(errorForStatus(grpc.status.CANCELLED, 'aborted before the call', method));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(errorForStatus(grpc.status.CANCELLED, 'aborted while waiting', method));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 export class ImageBatchError extends Error {
@@ -125,16 +139,16 @@ export class TfServingClient {
     options: CallOptions = {},
     replica = this.replicas.pick(),
   ): Promise<Res> {
-    if (this.closed) return Promise.reject(new TfServingError(grpc.status.CANCELLED, 'client is closed', method));
+    if (this.closed) return Promise.reject(errorForStatus(grpc.status.CANCELLED, 'client is closed', method));
     const { signal } = options;
-    if (signal?.aborted) return Promise.reject(new TfServingError(grpc.status.CANCELLED, 'aborted before the call', method));
+    if (signal?.aborted) return Promise.reject(errorForStatus(grpc.status.CANCELLED, 'aborted before the call', method));
     const deadline = new Date(Date.now() + (options.deadlineMs ?? this.deadlineMs));
     return new Promise<Res>((resolve, reject) => {
       let onAbort: (() => void) | undefined;
       const call = bind(replica)(request, new grpc.Metadata(), { deadline }, (err, response) => {
         if (onAbort) signal?.removeEventListener('abort', onAbort);
         if (err) reject(fromCallError(err, method));
-        else if (response === undefined) reject(new TfServingError(grpc.status.INTERNAL, 'empty response', method));
+        else if (response === undefined) reject(errorForStatus(grpc.status.INTERNAL, 'empty response', method));
         else resolve(response);
       });
       if (signal) {
@@ -176,7 +190,7 @@ export class TfServingClient {
     const end = Date.now() + timeoutMs;
     let lastError = 'not AVAILABLE yet';
     while (Date.now() < end) {
-      if (signal?.aborted) throw new TfServingError(grpc.status.CANCELLED, 'aborted while waiting for the model', 'GetModelStatus');
+      if (signal?.aborted) throw errorForStatus(grpc.status.CANCELLED, 'aborted while waiting for the model', 'GetModelStatus');
       try {
         const versions = await this.modelStatus({ deadlineMs: Math.max(100, Math.min(2_000, end - Date.now())), signal });
         if (versions.some((v) => v.state === 'AVAILABLE')) return;
@@ -186,20 +200,24 @@ export class TfServingClient {
       }
       await new Promise((r) => setTimeout(r, 200));
     }
-    throw new TfServingError(grpc.status.DEADLINE_EXCEEDED, `model "${this.modelName}" at ${this.targets.join(',')} not ready after ${timeoutMs} ms: ${lastError}`, 'GetModelStatus');
+    throw errorForStatus(grpc.status.DEADLINE_EXCEEDED, `model "${this.modelName}" at ${this.targets.join(',')} not ready after ${timeoutMs} ms: ${lastError}`, 'GetModelStatus');
   }
 
-  /** The serving signature, learned once with GetModelMetadata and cached. */
-  signature(options?: CallOptions): Promise<DetectionSignature> {
+  /**
+   * The serving signature, learned once with GetModelMetadata and cached.
+   * Concurrent callers share one discovery call, which runs with the client's
+   * own deadline: one caller's abort only stops that caller's wait.
+   */
+  async signature(options?: CallOptions): Promise<DetectionSignature> {
     if (!this.signaturePromise) {
-      const pending = this.discover(options);
+      const pending = this.discover();
       this.signaturePromise = pending;
       // A failed discovery is retried on the next call rather than cached.
       pending.catch(() => {
         if (this.signaturePromise === pending) this.signaturePromise = undefined;
       });
     }
-    return this.signaturePromise;
+    return abortable(this.signaturePromise, options?.signal, 'GetModelMetadata');
   }
 
   /** Forgets the cached signature, e.g. after the server loaded a new version. */
@@ -207,13 +225,12 @@ export class TfServingClient {
     this.signaturePromise = undefined;
   }
 
-  private async discover(options?: CallOptions): Promise<DetectionSignature> {
+  private async discover(): Promise<DetectionSignature> {
     type Req = { model_spec: ModelSpec; metadata_field: string[] };
     const response = await this.call<Req, GetModelMetadataResponse__Output>(
       'GetModelMetadata',
       (r) => r.prediction.GetModelMetadata.bind(r.prediction) as Unary<Req, GetModelMetadataResponse__Output>,
       { model_spec: this.modelSpec(false), metadata_field: ['signature_def'] },
-      options,
     );
     const packed = response.metadata['signature_def'];
     if (!packed) throw new SignatureError('GetModelMetadata answered without "signature_def" metadata');
@@ -232,13 +249,15 @@ export class TfServingClient {
     return detectionSignature(this.signatureName, def, Number(response.model_spec?.version?.value ?? 0));
   }
 
-  /** One raw Predict call. */
-  predict(request: PredictRequest, options?: CallOptions): Promise<PredictResponse__Output> {
+  /** One raw Predict call, on the given replica or the next in turn. */
+  predict(request: PredictRequest, options?: CallOptions, replica?: Replica): Promise<PredictResponse__Output> {
     return this.call<PredictRequest, PredictResponse__Output>(
       'Predict',
+      // The generated client method is overloaded; this picks the (request, metadata, options, callback) form.
       (r) => r.prediction.Predict.bind(r.prediction) as Unary<PredictRequest, PredictResponse__Output>,
       request,
       options,
+      replica,
     );
   }
 
@@ -250,17 +269,43 @@ export class TfServingClient {
   async detect(images: readonly ImageInput[], options?: CallOptions): Promise<DetectResult> {
     if (images.length === 0) return { detections: [], modelVersion: 0, target: '' };
     const signature = await this.signature(options);
-    if (images.length > signature.maxBatch) {
-      const parts: ImageInput[][] = [];
-      for (let i = 0; i < images.length; i += signature.maxBatch) parts.push(images.slice(i, i + signature.maxBatch));
-      const results = await Promise.all(parts.map((part) => this.detectBatch(part, signature, options)));
-      return {
-        detections: results.flatMap((r) => r.detections),
-        modelVersion: results[results.length - 1].modelVersion,
-        target: results[results.length - 1].target,
-      };
-    }
+    if (images.length > signature.maxBatch) return this.detectInParts(images, signature, options);
     return this.detectBatch(images, signature, options);
+  }
+
+  /**
+   * For signatures that cap the batch (TF2 exports take one image per call):
+   * the parts go out at most SPLIT_CONCURRENCY at a time, and the first
+   * failure cancels the rest instead of letting them load the server for nothing.
+   */
+  private async detectInParts(images: readonly ImageInput[], signature: DetectionSignature, options?: CallOptions): Promise<DetectResult> {
+    const parts: ImageInput[][] = [];
+    for (let i = 0; i < images.length; i += signature.maxBatch) parts.push(images.slice(i, i + signature.maxBatch));
+    const controller = new AbortController();
+    const onAbort = (): void => controller.abort();
+    options?.signal?.addEventListener('abort', onAbort, { once: true });
+    const results: DetectResult[] = new Array(parts.length);
+    let next = 0;
+    try {
+      await Promise.all(
+        Array.from({ length: Math.min(SPLIT_CONCURRENCY, parts.length) }, async () => {
+          while (next < parts.length) {
+            const i = next++;
+            results[i] = await this.detectBatch(parts[i], signature, { ...options, signal: controller.signal });
+          }
+        }),
+      );
+    } catch (err) {
+      controller.abort();
+      throw err;
+    } finally {
+      options?.signal?.removeEventListener('abort', onAbort);
+    }
+    return {
+      detections: results.flatMap((r) => r.detections),
+      modelVersion: results[results.length - 1].modelVersion,
+      target: results[results.length - 1].target,
+    };
   }
 
   private async detectBatch(images: readonly ImageInput[], signature: DetectionSignature, options?: CallOptions): Promise<DetectResult> {
@@ -272,13 +317,7 @@ export class TfServingClient {
     const replica = this.replicas.pick();
     let response: PredictResponse__Output;
     try {
-      response = await this.call<PredictRequest, PredictResponse__Output>(
-        'Predict',
-        (r) => r.prediction.Predict.bind(r.prediction) as Unary<PredictRequest, PredictResponse__Output>,
-        request,
-        options,
-        replica,
-      );
+      response = await this.predict(request, options, replica);
     } catch (err) {
       // A new model version may have a different signature: rediscover next time.
       if (err instanceof ModelNotFoundError || err instanceof InvalidRequestError) this.forgetSignature();
@@ -317,7 +356,7 @@ export class TfServingClient {
     return uint8Tensor(shape, batch);
   }
 
-  /** Closes every channel; calls still in flight fail with CANCELLED. Safe to call twice. */
+  /** Closes every channel: calls in flight finish, new ones fail with CANCELLED. Safe to call twice. */
   close(): void {
     if (this.closed) return;
     this.closed = true;

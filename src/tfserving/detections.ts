@@ -11,7 +11,8 @@ export interface DecodeOptions {
   labelMap: LabelMap;
 }
 
-function clamp01(v: number): number {
+/** Clamps to the 0–1 range normalized boxes live in. */
+export function clamp01(v: number): number {
   return v < 0 ? 0 : v > 1 ? 1 : v;
 }
 

@@ -27,13 +27,19 @@ interface LoaderOptions {
 }
 
 function loaderOptions(): protoLoader.Options {
-  const raw = JSON.parse(readFileSync(path.join(protosDir, 'loader-options.json'), 'utf8')) as LoaderOptions;
-  const types: Record<string, typeof Number | typeof String | typeof Buffer> = { Number, String, Buffer };
+  const file = path.join(protosDir, 'loader-options.json');
+  const raw = JSON.parse(readFileSync(file, 'utf8')) as LoaderOptions;
+  const types = { Number, String, Buffer } as const;
+  const pick = <K extends keyof typeof types>(key: keyof LoaderOptions, allowed: readonly K[]): (typeof types)[K] => {
+    const value = raw[key];
+    if (!allowed.includes(value as K)) throw new Error(`${file}: ${key} must be one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`);
+    return types[value as K];
+  };
   return {
     keepCase: raw.keepCase,
-    longs: types[raw.longs] as typeof Number | typeof String,
-    enums: types[raw.enums] as typeof String,
-    bytes: types[raw.bytes] as typeof Buffer,
+    longs: pick('longs', ['Number', 'String']),
+    enums: pick('enums', ['String']),
+    bytes: pick('bytes', ['Buffer']),
     defaults: raw.defaults,
     oneofs: raw.oneofs,
     includeDirs: [protosDir],

@@ -26,7 +26,7 @@ describe('InferencePool', () => {
   it('replaces a worker that dies, failing only the frame it held', async () => {
     // Kill the worker thread from outside mid-frame, as an out-of-memory abort would.
     const slots = (pool as unknown as { slots: { worker: Worker | undefined }[] }).slots;
-    const dying = pool.detect([frame]);
+    const dying = pool.detect([frame], pool.reserve(1));
     await new Promise((r) => setTimeout(r, 20));
     await slots[0].worker?.terminate();
     const err = await dying.then(() => undefined, (e: unknown) => e);
@@ -34,7 +34,7 @@ describe('InferencePool', () => {
     expect((err as ServerError).code).toBe(status.INTERNAL);
     expect((err as Error).message).toMatch(/inference worker exited/);
     // The next frame waits for the replacement to load, then runs.
-    const [out] = await pool.detect([frame]);
+    const [out] = await pool.detect([frame], pool.reserve(1));
     expect(bottles(out)).toBeGreaterThanOrEqual(2);
   });
 
@@ -42,10 +42,10 @@ describe('InferencePool', () => {
     const local = new InferencePool({ modelJsonPath: builtinCenternetPath(), classIds: cocoLabelMap().ids(), scoreThreshold: 0.05, workers: 1, maxQueue: 4 });
     await local.load();
     // Observe both outcomes before closing, as the gRPC handler awaiting them does.
-    const outcomes = [local.detect([frame]), local.detect([frame])].map((p) => p.then(() => undefined, (x: unknown) => x));
+    const outcomes = [local.detect([frame], local.reserve(1)), local.detect([frame], local.reserve(1))].map((p) => p.then(() => undefined, (x: unknown) => x));
     await local.close();
     await local.close();
     for (const e of await Promise.all(outcomes)) expect(e).toBeInstanceOf(ServerUnavailableError);
-    expect(() => local.detect([frame])).toThrow(ServerUnavailableError);
+    expect(() => local.reserve(1)).toThrow(ServerUnavailableError);
   });
 });

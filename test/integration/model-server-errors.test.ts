@@ -103,6 +103,14 @@ describe('embedded model server: errors as TF Serving gives them', () => {
     }
   });
 
+  it('refuses a tiny request that claims a huge image before expanding it', async () => {
+    const e = await failure(client.predict(request({
+      inputs: { inputs: { dtype: 'DT_UINT8', tensor_shape: { dim: [{ size: 4 }, { size: 8192 }, { size: 8192 }, { size: 3 }] }, int_val: [7] } },
+    })));
+    expect(e.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(e.details).toMatch(/is 805306368 bytes; this server takes at most 268435456 per request/);
+  });
+
   it('accepts uint8 pixels sent one per int_val, as a naive client sends them', async () => {
     const response = await client.predict(request({
       inputs: { inputs: { dtype: 'DT_UINT8', tensor_shape: { dim: [{ size: 1 }, { size: 2 }, { size: 2 }, { size: 3 }] }, int_val: new Array(12).fill(128) } },
@@ -111,6 +119,12 @@ describe('embedded model server: errors as TF Serving gives them', () => {
     expect(Object.keys(response.outputs)).toEqual(['num_detections']);
     expect(response.outputs.num_detections.float_val).toEqual([3]);
     expect(response.model_spec).toMatchObject({ name: 'detector', version: { value: 1 }, signature_name: 'serving_default' });
+    // A shorter list repeats its last value, as TensorFlow reads it.
+    const short = await client.predict(request({
+      inputs: { inputs: { dtype: 'DT_UINT8', tensor_shape: { dim: [{ size: 1 }, { size: 2 }, { size: 2 }, { size: 3 }] }, int_val: [1, 2, 3] } },
+      output_filter: ['num_detections'],
+    }));
+    expect(short.outputs.num_detections.float_val).toEqual([3]);
   });
 
   it('GetModelMetadata refuses what TF Serving refuses', async () => {
@@ -204,6 +218,47 @@ describe('load, deadlines and cancellation', () => {
     }
   });
 
+  it('one caller giving up does not cancel the signature lookup the others share', async () => {
+    const s = await startModelServer(synthetic({ latencyMs: 1 }));
+    const c = new TfServingClient({ address: s.address, modelName: 'detector' });
+    try {
+      const controller = new AbortController();
+      const quitter = c.detect([frame], { signal: controller.signal });
+      const patient = c.detect([frame]);
+      controller.abort();
+      expect(await failure(quitter)).toBeInstanceOf(CancelledError);
+      expect((await patient).detections[0]).toHaveLength(3);
+    } finally {
+      c.close();
+      await s.server.close();
+    }
+  });
+
+  it('close() during start-up leaves nothing bound or running', async () => {
+    const { ModelServer } = await import('../../src/modelserver/server.js');
+    // Closed while binding: listen fails, the port is released.
+    const early = new ModelServer({ model: 'synthetic' });
+    const listening = early.listen(0, '127.0.0.1').then(() => 'listened', (e: unknown) => e);
+    await early.close();
+    expect(await listening).toBeInstanceOf(TfServingError);
+    // Closed while the real model loads: no load failure is reported, loaded rejects as closed.
+    const logged: string[] = [];
+    const loading = new ModelServer({ workers: 1, log: (line) => logged.push(line) });
+    const port = await loading.listen(0, '127.0.0.1');
+    const outcome = loading.loaded.then(() => 'loaded', (e: Error) => e.message);
+    await Promise.all([loading.close(), loading.close()]);
+    expect(await outcome).toMatch(/model server closed/);
+    expect(loading.modelState).toMatchObject({ state: 'END' });
+    expect(loading.modelState.error).toBeUndefined();
+    expect(logged).toEqual([]);
+    const probe = new TfServingClient({ address: `127.0.0.1:${port}`, modelName: 'detector', deadlineMs: 1_000 });
+    try {
+      expect(await failure(probe.modelStatus())).toBeInstanceOf(ServerUnavailableError);
+    } finally {
+      probe.close();
+    }
+  });
+
   it('UNAVAILABLE when nothing listens at the address', async () => {
     const s = await startModelServer(synthetic());
     const address = s.address;
@@ -225,8 +280,8 @@ describe('load, deadlines and cancellation', () => {
     c.close();
     c.close();
     const e = await failure(c.modelStatus());
+    expect(e).toBeInstanceOf(CancelledError);
     expect(e.code).toBe(grpc.status.CANCELLED);
-    expect(e).not.toBeInstanceOf(ServerError);
     await s.server.close();
   });
 });

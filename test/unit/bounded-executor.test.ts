@@ -67,6 +67,49 @@ describe('BoundedExecutor', () => {
     expect(ex.stats()).toMatchObject({ completed: 2, cancelled: 1 });
   });
 
+  it('frees an aborted waiter\'s room at once, so the next request fits', async () => {
+    const ex = new BoundedExecutor(1, 1);
+    const g = gate();
+    const [running] = ex.submitAll([() => g.opened]);
+    const controller = new AbortController();
+    const [aborted] = ex.submitAll([async () => 'never'], controller.signal);
+    expect(() => ex.submitAll([async () => 'x'])).toThrow(ServerBusyError);
+    controller.abort();
+    await expect(aborted).rejects.toBeInstanceOf(CancelledError);
+    expect(ex.stats()).toMatchObject({ waiting: 0, cancelled: 1 });
+    const [next] = ex.submitAll([async () => 'fits']);
+    g.open();
+    await running;
+    await expect(next).resolves.toBe('fits');
+  });
+
+  it('survives thousands of callers giving up, and a task that throws synchronously', async () => {
+    const ex = new BoundedExecutor(1, 10_000);
+    const g = gate();
+    const [running] = ex.submitAll([() => g.opened]);
+    const controller = new AbortController();
+    const aborted = Array.from({ length: 10_000 }, () => ex.submitAll([async () => 1], controller.signal)[0].catch((e: unknown) => e));
+    controller.abort();
+    expect((await Promise.all(aborted)).every((e) => e instanceof CancelledError)).toBe(true);
+    g.open();
+    await running;
+    const [thrown] = ex.submitAll([() => { throw new Error('sync'); }]);
+    await expect(thrown).rejects.toThrow('sync');
+    expect(ex.stats()).toMatchObject({ running: 0, waiting: 0, cancelled: 10_000 });
+    await expect(Promise.all(ex.submitAll([async () => 'ok']))).resolves.toEqual(['ok']);
+  });
+
+  it('holds room for a reservation until it runs or is released', async () => {
+    const ex = new BoundedExecutor(1, 1);
+    const held = ex.reserve(2);
+    expect(() => ex.reserve(1)).toThrow(ServerBusyError);
+    held.release();
+    held.release();
+    const again = ex.reserve(2);
+    await expect(Promise.all(again.run([async () => 1, async () => 2]))).resolves.toEqual([1, 2]);
+    expect(() => again.run([async () => 3])).toThrow(/already used/);
+  });
+
   it('on close fails waiting tasks with UNAVAILABLE and refuses new ones', async () => {
     const ex = new BoundedExecutor(1, 4);
     const g = gate();
