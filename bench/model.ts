@@ -9,6 +9,7 @@
 //   - frames/s at 1, 2 and 4 concurrent clients;
 //   - efficiency: frames/s ÷ (workers ÷ single-inference latency), the share
 //     of the workers' ideal throughput that is reached. Goal ≥ 0.9.
+// Rows are measured in alternating rounds and reported as medians.
 // A synthetic zero-latency server measured the same way gives gRPC's own cost
 // per frame. Ends with one line of JSON holding the same figures.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -20,7 +21,9 @@ import { mediaDir, packageRoot } from '../src/paths.js';
 import type { ImageInput } from '../src/types.js';
 
 const WORKERS = Number(process.env.BENCH_WORKERS ?? os.availableParallelism());
-const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 40);
+const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 20);
+/** Rounds over all concurrencies; each row is the median of its rounds, so drift on a shared machine hits every row alike. */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONCURRENCY = [1, 2, 4];
 
 function frame(): ImageInput {
@@ -76,9 +79,19 @@ async function measure(args: string[], requests: number, image: ImageInput): Pro
   try {
     await client.waitUntilReady(120_000);
     await run(client, image, WORKERS, WORKERS * 3); // warm-up: every worker has run a few frames
-    const runs: Run[] = [];
-    for (const c of CONCURRENCY) runs.push(await run(client, image, c, Math.max(requests, c * 8)));
-    return runs;
+    const rounds: Run[][] = CONCURRENCY.map(() => []);
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [i, c] of CONCURRENCY.entries()) rounds[i].push(await run(client, image, c, Math.max(requests, c * 8)));
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    return rounds.map((rs) => ({
+      concurrency: rs[0].concurrency,
+      requests: rs.reduce((n, r) => n + r.requests, 0),
+      seconds: rs.reduce((n, r) => n + r.seconds, 0),
+      fps: median(rs.map((r) => r.fps)),
+      p50: median(rs.map((r) => r.p50)),
+      p90: median(rs.map((r) => r.p90)),
+    }));
   } finally {
     client.close();
     await stopServer(child);
@@ -88,7 +101,7 @@ async function measure(args: string[], requests: number, image: ImageInput): Pro
 const image = frame();
 const ffmpeg = resolveFfmpeg();
 console.log(`lookout bench:model — ${os.cpus()[0]?.model ?? 'cpu'} × ${os.availableParallelism()}, node ${process.version}, ${ffmpeg.source} ${ffmpeg.version.split(' ').slice(0, 3).join(' ')}`);
-console.log(`embedded model server: CenterNet, ${WORKERS} worker(s); frame 640×360 RGB (bottle-detection.mp4 #0); ${REQUESTS} requests per row\n`);
+console.log(`embedded model server: CenterNet, ${WORKERS} worker(s); frame 640×360 RGB (bottle-detection.mp4 #0); ${ROUNDS} rounds of ≥ ${REQUESTS} requests per row, medians\n`);
 
 const real = await measure(['--workers', String(WORKERS)], REQUESTS, image);
 const overhead = await measure(['--model', 'synthetic', '--latency-ms', '0', '--capacity', String(WORKERS * 4)], REQUESTS * 5, image);
