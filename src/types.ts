@@ -16,3 +16,19 @@ export interface Detection {
 export type ImageInput =
   | { kind: 'rgb'; width: number; height: number; data: Uint8Array }
   | { kind: 'jpeg'; data: Uint8Array };
+
+/** One decoded frame of a camera, packed RGB24. */
+export interface Frame {
+  cameraId: string;
+  /** 0, 1, 2… per output of one ffmpeg run; restarts begin again at 0. */
+  seq: number;
+  width: number;
+  height: number;
+  data: Buffer;
+  /** Presentation time in the stream, in ms from the run's start (seq ÷ output fps). */
+  ptsMs: number;
+  /** Wall-clock time the frame was read, ms since the epoch. */
+  capturedAt: number;
+}
+
+export type CameraState = 'starting' | 'streaming' | 'reconnecting' | 'failed' | 'stopped';

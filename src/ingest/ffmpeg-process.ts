@@ -1,0 +1,205 @@
+// One ffmpeg process of one camera, run through fluent-ffmpeg: the detection
+// frames on its stdout, the live frames on a unix socket lookout listens on,
+// its stderr parsed and kept. ffmpeg runs in a process group of its own, and
+// stop() signals the whole group.
+import ffmpeg from 'fluent-ffmpeg';
+import type { ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, existsSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { PassThrough, type Readable } from 'node:stream';
+import type { FfmpegBinary } from './ffmpeg-binary.js';
+import { ffmpegArgv, ffmpegMajor, ffmpegPlan, type SourceSpec } from './ffmpeg-args.js';
+import { LineTail, StderrParser, type StreamInfo } from './ffmpeg-stderr.js';
+import { readFrames } from './frame-reader.js';
+
+export interface ExitInfo {
+  code: number | null;
+  signal: string | null;
+  /** fluent-ffmpeg's error text, when ffmpeg did not end cleanly. */
+  message: string | undefined;
+}
+
+/**
+ * A shell wrapper that puts ffmpeg in a new session (and so a new process
+ * group whose id is its pid) before exec'ing it. fluent-ffmpeg spawns its
+ * binary without `detached`, so this is how the group is made.
+ */
+function groupWrapper(binary: string): string {
+  const setsid = ['/usr/bin/setsid', '/bin/setsid'].find((p) => existsSync(p));
+  if (!setsid) return binary;
+  const file = path.join(os.tmpdir(), `lookout-ffmpeg-${createHash('sha1').update(`${setsid}\0${binary}`).digest('hex').slice(0, 12)}.sh`);
+  if (!existsSync(file)) {
+    const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+    writeFileSync(file, `#!/bin/sh\nexec ${quote(setsid)} ${quote(binary)} "$@"\n`);
+    chmodSync(file, 0o755);
+  }
+  return file;
+}
+
+let socketSeq = 0;
+
+/** fluent-ffmpeg keeps the child it spawned on an untyped property. */
+function childOf(command: ffmpeg.FfmpegCommand): ChildProcess | undefined {
+  return (command as unknown as { ffmpegProc?: ChildProcess }).ffmpegProc;
+}
+
+export class FfmpegProcess {
+  readonly argv: string[];
+  readonly stderrTail = new LineTail(30);
+  readonly exited: Promise<ExitInfo>;
+  /** Detection output size; rejects if ffmpeg ends before saying it. */
+  readonly detectInfo: Promise<StreamInfo>;
+  readonly liveInfo: Promise<StreamInfo> | undefined;
+  readonly detectStream: PassThrough;
+  /** Resolves with the live socket once ffmpeg connects to it. */
+  readonly liveStream: Promise<Readable> | undefined;
+  private readonly command: ffmpeg.FfmpegCommand;
+  private readonly parser = new StderrParser();
+  private readonly socketServer: net.Server | undefined;
+  private readonly socketPath: string | undefined;
+  private pid: number | undefined;
+  /** Settles once ffmpeg is spawned (fluent-ffmpeg first checks its capabilities) or failed to be. */
+  private readonly started: Promise<void>;
+  private stopping: Promise<void> | undefined;
+  private done = false;
+  /** Frames seen on either output, for the supervisor's stall watch. */
+  lastFrameAt = 0;
+
+  constructor(binary: FfmpegBinary, spec: SourceSpec) {
+    let liveSpec = spec.live;
+    if (liveSpec) {
+      this.socketPath = path.join(os.tmpdir(), `lookout-${process.pid}-${++socketSeq}.sock`);
+      rmSync(this.socketPath, { force: true });
+      liveSpec = { ...liveSpec, target: `unix:${this.socketPath}` };
+    }
+    const plan = ffmpegPlan({ ...spec, live: liveSpec }, ffmpegMajor(binary.version));
+    this.argv = ffmpegArgv(plan);
+
+    const infos = new Map<number, { resolve: (i: StreamInfo) => void; reject: (e: Error) => void }>();
+    const infoPromise = (index: number) =>
+      new Promise<StreamInfo>((resolve, reject) => infos.set(index, { resolve, reject }));
+    this.detectInfo = infoPromise(0);
+    this.detectInfo.catch(() => undefined);
+    if (liveSpec) {
+      this.liveInfo = infoPromise(1);
+      this.liveInfo.catch(() => undefined);
+    }
+
+    if (this.socketPath) {
+      const server = net.createServer();
+      this.socketServer = server;
+      this.liveStream = new Promise<Readable>((resolve, reject) => {
+        server.once('connection', (socket) => {
+          // Only ffmpeg connects; refuse anything after it.
+          server.close();
+          resolve(socket);
+        });
+        server.once('error', reject);
+      });
+      this.liveStream.catch(() => undefined);
+      server.listen(this.socketPath);
+    }
+
+    this.detectStream = new PassThrough({ highWaterMark: 1 << 20 });
+    this.command = ffmpeg().setFfmpegPath(groupWrapper(binary.path));
+    this.command.input(plan.input).inputOptions(...plan.inputOptions);
+    this.command.complexFilter(plan.complexFilter);
+    for (const out of plan.outputs) {
+      if (out.target === 'pipe:1') this.command.output(this.detectStream, { end: true });
+      else this.command.output(out.target);
+      this.command.outputOptions(...out.options);
+    }
+
+    let markStarted!: () => void;
+    this.started = new Promise<void>((resolve) => { markStarted = resolve; });
+    let failure: string | undefined;
+    this.exited = new Promise<ExitInfo>((resolve) => {
+      const finish = (code: number | null, signal: string | null): void => {
+        if (this.done) return;
+        this.done = true;
+        markStarted();
+        for (const { reject } of infos.values()) reject(new Error(`ffmpeg ended before describing its output: ${this.stderrTail.reason() ?? failure ?? 'no output'}`));
+        this.socketServer?.close();
+        if (this.socketPath) rmSync(this.socketPath, { force: true });
+        resolve({ code, signal, message: failure });
+      };
+      this.command.on('start', () => {
+        const child = childOf(this.command);
+        this.pid = child?.pid;
+        markStarted();
+        // The process's own exit, not fluent-ffmpeg's 'end'/'error', which can come first.
+        if (child) child.once('exit', (code, signal) => finish(code, signal));
+        else finish(null, null);
+      });
+      this.command.on('stderr', (line: string) => {
+        this.stderrTail.push(line);
+        const index = this.parser.push(line);
+        if (index !== undefined) infos.get(index)?.resolve(this.parser.facts.outputs.get(index) as StreamInfo);
+      });
+      this.command.on('error', (err: Error) => {
+        failure ??= err.message;
+        // Failed before spawning (binary missing, capability check): nothing will exit.
+        if (this.pid === undefined) finish(null, null);
+      });
+    });
+    this.command.run();
+  }
+
+  /** The input stream as ffmpeg described it (size, frame rate). */
+  get input(): StreamInfo | undefined {
+    return this.parser.facts.input;
+  }
+
+  get processId(): number | undefined {
+    return this.pid;
+  }
+
+  /** Detection frames, cut to size; reading them slowly slows ffmpeg down. */
+  detectFrames(): AsyncGenerator<Buffer> {
+    return readFrames(this.detectStream, async () => {
+      const info = await this.detectInfo;
+      return info.width * info.height * 3;
+    });
+  }
+
+  async *liveFrames(): AsyncGenerator<Buffer> {
+    if (!this.liveStream || !this.liveInfo) return;
+    const socket = await this.liveStream;
+    const liveInfo = this.liveInfo;
+    yield* readFrames(socket, async () => {
+      const info = await liveInfo;
+      return info.width * info.height * 3;
+    });
+  }
+
+  private signal(sig: NodeJS.Signals): void {
+    if (this.done || this.pid === undefined) return;
+    try {
+      // The negative pid names ffmpeg's whole process group.
+      process.kill(-this.pid, sig);
+    } catch {
+      try {
+        process.kill(this.pid, sig);
+      } catch {
+        // Already gone.
+      }
+    }
+  }
+
+  /** Ends ffmpeg: SIGTERM to its group, SIGKILL after graceMs. Safe to call twice. */
+  stop(graceMs = 2_000): Promise<void> {
+    this.stopping ??= (async () => {
+      await this.started;
+      this.signal('SIGTERM');
+      const timer = setTimeout(() => this.signal('SIGKILL'), graceMs);
+      await this.exited;
+      clearTimeout(timer);
+      this.detectStream.destroy();
+      this.socketServer?.close();
+    })();
+    return this.stopping;
+  }
+}

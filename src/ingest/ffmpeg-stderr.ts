@@ -1,0 +1,68 @@
+// What ffmpeg says about its streams on stderr: the input's size and frame
+// rate, and each output's exact frame size, so frames are cut without guessing.
+
+export interface StreamInfo {
+  width: number;
+  height: number;
+  /** Frames per second, when ffmpeg states it. */
+  fps: number | undefined;
+}
+
+export interface StderrFacts {
+  input: StreamInfo | undefined;
+  /** By output index: 0 detection, 1 live. */
+  outputs: Map<number, StreamInfo>;
+}
+
+const VIDEO = /Stream #(\d+):\d+.*?: Video: .*?, (\d{1,5})x(\d{1,5})(?:[ ,\]].*?)?(?:, ([\d.]+) fps)?(?:,|$)/;
+
+/** Feeds stderr lines one at a time; remembers which section (Input #, Output #) they belong to. */
+export class StderrParser {
+  readonly facts: StderrFacts = { input: undefined, outputs: new Map() };
+  private section: { kind: 'input' | 'output'; index: number } | undefined;
+
+  /** Returns the output index whose size this line revealed, if any. */
+  push(line: string): number | undefined {
+    const head = /^(Input|Output) #(\d+),/.exec(line);
+    if (head) {
+      this.section = { kind: head[1] === 'Input' ? 'input' : 'output', index: Number(head[2]) };
+      return undefined;
+    }
+    const video = VIDEO.exec(line);
+    if (!video || !this.section) return undefined;
+    const fpsMatch = /, ([\d.]+) fps/.exec(line);
+    const info: StreamInfo = { width: Number(video[2]), height: Number(video[3]), fps: fpsMatch ? Number(fpsMatch[1]) : undefined };
+    if (this.section.kind === 'input') {
+      this.facts.input ??= info;
+      return undefined;
+    }
+    if (!this.facts.outputs.has(this.section.index)) {
+      this.facts.outputs.set(this.section.index, info);
+      return this.section.index;
+    }
+    return undefined;
+  }
+}
+
+/** Keeps the last `size` lines of ffmpeg's stderr for errors and status. */
+export class LineTail {
+  private readonly lines: string[] = [];
+  constructor(private readonly size = 20) {}
+
+  push(line: string): void {
+    this.lines.push(line.length > 500 ? `${line.slice(0, 500)}…` : line);
+    if (this.lines.length > this.size) this.lines.shift();
+  }
+
+  get(): string[] {
+    return [...this.lines];
+  }
+
+  /** The last line that reads like an error, else the last line. */
+  reason(): string | undefined {
+    for (let i = this.lines.length - 1; i >= 0; i--) {
+      if (/error|failed|invalid|refused|not found|denied|unauthorized|timed out|no such|unable|could not|does not contain/i.test(this.lines[i])) return this.lines[i];
+    }
+    return this.lines[this.lines.length - 1];
+  }
+}

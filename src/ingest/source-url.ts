@@ -1,0 +1,84 @@
+// What kind of source a camera URL names, checked before anything reaches
+// ffmpeg: ffmpeg treats its input string as a protocol URL, so a string that
+// starts with "-", holds a newline, or names a protocol that reads local
+// files or other sources (concat:, subfile:, data:, pipe:) must never pass.
+import path from 'node:path';
+
+export type SourceKind = 'rtsp' | 'http' | 'file';
+
+export class SourceUrlError extends Error {
+  readonly code = 'CAMERA_URL_INVALID';
+  constructor(message: string) {
+    super(message);
+    this.name = 'SourceUrlError';
+  }
+}
+
+export const MAX_URL_LENGTH = 2048;
+
+export interface ClassifiedSource {
+  kind: SourceKind;
+  /** What ffmpeg gets: the URL for network sources, an absolute path for files. */
+  input: string;
+}
+
+/**
+ * Classifies a camera URL: rtsp:// or rtsps:// cameras, http(s):// streams
+ * (MJPEG, HLS, progressive MP4), and files (a path, or file://). Files must
+ * lie under one of `fileRoots` when roots are given.
+ */
+export function classifySource(url: string, fileRoots: readonly string[] = []): ClassifiedSource {
+  if (typeof url !== 'string' || url.length === 0) throw new SourceUrlError('url is empty');
+  if (url.length > MAX_URL_LENGTH) throw new SourceUrlError(`url is ${url.length} characters long; at most ${MAX_URL_LENGTH} are accepted`);
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(url)) throw new SourceUrlError('url contains a control character (newline, tab, …)');
+  if (url.startsWith('-')) throw new SourceUrlError('url starts with "-", which ffmpeg would read as an option');
+  const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(url)?.[1]?.toLowerCase();
+  if (scheme === 'rtsp' || scheme === 'rtsps') {
+    parseUrl(url);
+    return { kind: 'rtsp', input: url };
+  }
+  if (scheme === 'http' || scheme === 'https') {
+    parseUrl(url);
+    return { kind: 'http', input: url };
+  }
+  let file: string;
+  if (scheme === 'file') {
+    file = decodeURIComponent(parseUrl(url).pathname);
+  } else if (scheme && scheme.length > 1) {
+    // One letter would be a Windows drive; anything longer is a protocol ffmpeg would obey.
+    throw new SourceUrlError(`protocol "${scheme}:" is not allowed; use rtsp://, rtsps://, http://, https://, file:// or a file path`);
+  } else {
+    file = url;
+  }
+  const absolute = path.resolve(file);
+  if (fileRoots.length > 0 && !fileRoots.some((root) => isInside(absolute, path.resolve(root)))) {
+    throw new SourceUrlError(`file ${absolute} is outside the allowed folders (${fileRoots.join(', ')})`);
+  }
+  // ffmpeg's "file:" protocol prefix keeps a path with a colon from being read as a protocol.
+  return { kind: 'file', input: `file:${absolute}` };
+}
+
+function parseUrl(url: string): URL {
+  try {
+    return new URL(url);
+  } catch {
+    throw new SourceUrlError(`url ${JSON.stringify(url.slice(0, 80))} is not a valid URL`);
+  }
+}
+
+function isInside(file: string, root: string): boolean {
+  const rel = path.relative(root, file);
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+}
+
+/** The URL with any password replaced, for logs and status. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return url;
+  }
+}
