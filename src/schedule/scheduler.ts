@@ -1,0 +1,273 @@
+// Gets each camera's newest frame to the model server as fast as it can take
+// them, and never queues without bound:
+// - latest wins: one slot per camera; a newer frame replaces one not yet sent;
+// - a global bound on Predict calls in flight (the GPU server's concurrency)
+//   and a per-camera bound;
+// - round-robin among cameras with a pending frame;
+// - frames older than maxFrameAge when their turn comes are dropped;
+// - frames of several cameras batched into one call (maxBatch, batchTimeoutMs);
+// - a circuit breaker while the model server is down.
+import sharp from 'sharp';
+import type { Detection, Frame, ImageInput } from '../types.js';
+import { TfServingError } from '../tfserving/errors.js';
+import { CircuitBreaker, type BreakerStatus } from './breaker.js';
+import { RateWindow, SampleRing } from './stats-window.js';
+
+export interface DetectBackend {
+  detect(images: readonly ImageInput[], options?: { signal?: AbortSignal }): Promise<{ detections: Detection[][] }>;
+  /** Whether the model is AVAILABLE; the breaker's probe. */
+  ready(): Promise<boolean>;
+}
+
+export interface SchedulerOptions {
+  /** Predict calls in flight at once, over all cameras. */
+  maxInFlight: number;
+  /** Predict calls in flight at once for one camera. */
+  perCameraInFlight: number;
+  /** A frame older than this when its turn comes is dropped as stale, ms. */
+  maxFrameAgeMs: number;
+  /** Frames per Predict call; 1 disables batching. */
+  maxBatch: number;
+  /** How long a batch may wait for more cameras' frames, ms. */
+  batchTimeoutMs: number;
+}
+
+export const DEFAULT_SCHEDULER: SchedulerOptions = {
+  maxInFlight: 2,
+  perCameraInFlight: 1,
+  maxFrameAgeMs: 2_000,
+  maxBatch: 1,
+  batchTimeoutMs: 0,
+};
+
+export type DropReason = 'superseded' | 'stale' | 'error' | 'busy' | 'modelDown';
+
+export interface DetectionResult {
+  frame: Frame;
+  detections: Detection[];
+  /** Predict round trip, ms. */
+  latencyMs: number;
+  /** Frame age when sent, ms. */
+  queueWaitMs: number;
+  batchSize: number;
+}
+
+export interface CameraScheduleStats {
+  detectFps: number;
+  submittedFps: number;
+  inFlight: number;
+  dropped: Record<DropReason, number>;
+  detected: number;
+  latencyMs: { p50: number | undefined; p95: number | undefined };
+  queueWaitMs: { p50: number | undefined; p95: number | undefined };
+}
+
+class Lane {
+  pending: Frame | undefined;
+  inFlight = 0;
+  detected = 0;
+  readonly dropped: Record<DropReason, number> = { superseded: 0, stale: 0, error: 0, busy: 0, modelDown: 0 };
+  readonly detectRate = new RateWindow();
+  readonly submitRate = new RateWindow();
+  readonly latency = new SampleRing();
+  readonly queueWait = new SampleRing();
+}
+
+export class Scheduler {
+  private readonly options: SchedulerOptions;
+  private readonly lanes = new Map<string, Lane>();
+  /** Round-robin order: the camera after the last one served goes first. */
+  private order: string[] = [];
+  private rr = 0;
+  private inFlight = 0;
+  private peakInFlight = 0;
+  private batchTimer: NodeJS.Timeout | undefined;
+  private batchWaitSince: number | undefined;
+  private readonly breaker: CircuitBreaker;
+  private readonly calls = new Set<AbortController>();
+  private closed = false;
+
+  constructor(
+    private readonly backend: DetectBackend,
+    private readonly onResult: (result: DetectionResult) => void,
+    options: Partial<SchedulerOptions> = {},
+    onModelState: (status: BreakerStatus) => void = () => undefined,
+  ) {
+    this.options = { ...DEFAULT_SCHEDULER, ...options };
+    for (const key of ['maxInFlight', 'perCameraInFlight', 'maxBatch'] as const) {
+      if (!Number.isInteger(this.options[key]) || this.options[key] < 1) throw new RangeError(`${key} must be an integer ≥ 1, got ${this.options[key]}`);
+    }
+    this.breaker = new CircuitBreaker(() => this.backend.ready(), (status) => {
+      onModelState(status);
+      if (status.state === 'closed') this.pump();
+    });
+  }
+
+  /** Offers a camera's newest frame; it replaces the one waiting, if any. */
+  submit(frame: Frame): void {
+    if (this.closed) return;
+    let lane = this.lanes.get(frame.cameraId);
+    if (!lane) {
+      lane = new Lane();
+      this.lanes.set(frame.cameraId, lane);
+      this.order.push(frame.cameraId);
+    }
+    lane.submitRate.mark();
+    if (lane.pending) lane.dropped[this.breaker.allows ? 'superseded' : 'modelDown']++;
+    lane.pending = frame;
+    this.pump();
+  }
+
+  /** Forgets a camera: its waiting frame is dropped; calls in flight finish. */
+  removeCamera(cameraId: string): void {
+    this.lanes.delete(cameraId);
+    this.order = this.order.filter((id) => id !== cameraId);
+    this.rr = 0;
+  }
+
+  modelState(): BreakerStatus {
+    return this.breaker.status();
+  }
+
+  /** The most calls ever in flight at once, for checking the bound holds. */
+  get peak(): number {
+    return this.peakInFlight;
+  }
+
+  stats(cameraId: string): CameraScheduleStats | undefined {
+    const lane = this.lanes.get(cameraId);
+    if (!lane) return undefined;
+    return {
+      detectFps: lane.detectRate.perSecond(),
+      submittedFps: lane.submitRate.perSecond(),
+      inFlight: lane.inFlight,
+      dropped: { ...lane.dropped },
+      detected: lane.detected,
+      latencyMs: { p50: lane.latency.percentile(0.5), p95: lane.latency.percentile(0.95) },
+      queueWaitMs: { p50: lane.queueWait.percentile(0.5), p95: lane.queueWait.percentile(0.95) },
+    };
+  }
+
+  /** Cameras with a frame that may go now; stale frames are dropped on the way. */
+  private eligible(now: number): string[] {
+    const ready: string[] = [];
+    const n = this.order.length;
+    for (let i = 0; i < n; i++) {
+      const id = this.order[(this.rr + i) % n];
+      const lane = this.lanes.get(id);
+      if (!lane?.pending || lane.inFlight >= this.options.perCameraInFlight) continue;
+      if (now - lane.pending.capturedAt > this.options.maxFrameAgeMs) {
+        lane.dropped.stale++;
+        lane.pending = undefined;
+        continue;
+      }
+      ready.push(id);
+    }
+    return ready;
+  }
+
+  private pump(): void {
+    if (this.closed || !this.breaker.allows) return;
+    while (this.inFlight < this.options.maxInFlight) {
+      const now = Date.now();
+      const ready = this.eligible(now);
+      if (ready.length === 0) return;
+      if (this.options.maxBatch > 1 && this.options.batchTimeoutMs > 0) {
+        // Wait, up to batchTimeoutMs, for the cameras that could still join this batch.
+        const couldJoin = this.order.filter((id) => {
+          const lane = this.lanes.get(id);
+          return lane !== undefined && lane.inFlight < this.options.perCameraInFlight;
+        }).length;
+        const target = Math.min(this.options.maxBatch, couldJoin);
+        if (ready.length < target) {
+          this.batchWaitSince ??= now;
+          const left = this.options.batchTimeoutMs - (now - this.batchWaitSince);
+          if (left > 0) {
+            if (!this.batchTimer) this.batchTimer = setTimeout(() => { this.batchTimer = undefined; this.pump(); }, left);
+            return;
+          }
+        }
+      }
+      if (this.batchTimer) clearTimeout(this.batchTimer);
+      this.batchTimer = undefined;
+      this.batchWaitSince = undefined;
+      const batch: Frame[] = [];
+      for (const id of ready.slice(0, this.options.maxBatch)) {
+        const lane = this.lanes.get(id) as Lane;
+        batch.push(lane.pending as Frame);
+        lane.pending = undefined;
+        lane.inFlight++;
+      }
+      const last = this.order.indexOf(batch[batch.length - 1].cameraId);
+      this.rr = (last + 1) % Math.max(1, this.order.length);
+      this.send(batch, now);
+    }
+  }
+
+  private send(batch: Frame[], sentAt: number): void {
+    this.inFlight++;
+    this.peakInFlight = Math.max(this.peakInFlight, this.inFlight);
+    const controller = new AbortController();
+    this.calls.add(controller);
+    void (async () => {
+      try {
+        const images = await toOneSize(batch);
+        const started = Date.now();
+        const { detections } = await this.backend.detect(images, { signal: controller.signal });
+        const latencyMs = Date.now() - started;
+        this.breaker.succeeded();
+        batch.forEach((frame, i) => {
+          const lane = this.lanes.get(frame.cameraId);
+          if (lane) {
+            lane.detected++;
+            lane.detectRate.mark();
+            lane.latency.add(latencyMs);
+            lane.queueWait.add(sentAt - frame.capturedAt);
+          }
+          if (!this.closed) this.onResult({ frame, detections: detections[i] ?? [], latencyMs, queueWaitMs: sentAt - frame.capturedAt, batchSize: batch.length });
+        });
+      } catch (err) {
+        const reason: DropReason = err instanceof TfServingError && err.codeName === 'RESOURCE_EXHAUSTED' ? 'busy' : 'error';
+        for (const frame of batch) {
+          const lane = this.lanes.get(frame.cameraId);
+          if (lane) lane.dropped[reason]++;
+        }
+        if (err instanceof TfServingError && (err.codeName === 'UNAVAILABLE' || err.codeName === 'DEADLINE_EXCEEDED')) {
+          this.breaker.tripped(err.message);
+        }
+      } finally {
+        this.calls.delete(controller);
+        this.inFlight--;
+        for (const frame of batch) {
+          const lane = this.lanes.get(frame.cameraId);
+          if (lane) lane.inFlight--;
+        }
+        this.pump();
+      }
+    })();
+  }
+
+  /** Stops sending, cancels calls in flight, drops waiting frames. Safe to call twice. */
+  close(): void {
+    this.closed = true;
+    if (this.batchTimer) clearTimeout(this.batchTimer);
+    this.breaker.close();
+    for (const c of this.calls) c.abort();
+    for (const lane of this.lanes.values()) lane.pending = undefined;
+  }
+}
+
+/**
+ * A batch carries one image size: frames that differ are resized to the
+ * first frame's size. Boxes are normalized, so they hold for each original frame.
+ */
+async function toOneSize(batch: readonly Frame[]): Promise<ImageInput[]> {
+  const { width, height } = batch[0];
+  return Promise.all(
+    batch.map(async (f) => {
+      if (f.width === width && f.height === height) return { kind: 'rgb' as const, width, height, data: f.data };
+      const data = await sharp(f.data, { raw: { width: f.width, height: f.height, channels: 3 } }).resize(width, height, { fit: 'fill' }).raw().toBuffer();
+      return { kind: 'rgb' as const, width, height, data };
+    }),
+  );
+}
