@@ -78,7 +78,7 @@ export class Scheduler {
   private readonly lanes = new Map<string, Lane>();
   /** Round-robin order: the camera after the last one served goes first. */
   private order: string[] = [];
-  private rr = 0;
+  private lastServed: string | undefined;
   private inFlight = 0;
   private peakInFlight = 0;
   private batchTimer: NodeJS.Timeout | undefined;
@@ -103,15 +103,25 @@ export class Scheduler {
     });
   }
 
+  /** Registers a camera, so a forming batch waits for its frame too. submit() registers unknown cameras itself. */
+  addCamera(cameraId: string): void {
+    this.lane(cameraId);
+  }
+
+  private lane(cameraId: string): Lane {
+    let lane = this.lanes.get(cameraId);
+    if (!lane) {
+      lane = new Lane();
+      this.lanes.set(cameraId, lane);
+      this.order.push(cameraId);
+    }
+    return lane;
+  }
+
   /** Offers a camera's newest frame; it replaces the one waiting, if any. */
   submit(frame: Frame): void {
     if (this.closed) return;
-    let lane = this.lanes.get(frame.cameraId);
-    if (!lane) {
-      lane = new Lane();
-      this.lanes.set(frame.cameraId, lane);
-      this.order.push(frame.cameraId);
-    }
+    const lane = this.lane(frame.cameraId);
     lane.submitRate.mark();
     if (lane.pending) lane.dropped[this.breaker.allows ? 'superseded' : 'modelDown']++;
     lane.pending = frame;
@@ -122,7 +132,6 @@ export class Scheduler {
   removeCamera(cameraId: string): void {
     this.lanes.delete(cameraId);
     this.order = this.order.filter((id) => id !== cameraId);
-    this.rr = 0;
   }
 
   modelState(): BreakerStatus {
@@ -152,8 +161,10 @@ export class Scheduler {
   private eligible(now: number): string[] {
     const ready: string[] = [];
     const n = this.order.length;
+    // Cameras added since keep their place: the turn is found from the camera last served, not an index.
+    const start = this.lastServed === undefined ? 0 : this.order.indexOf(this.lastServed) + 1;
     for (let i = 0; i < n; i++) {
-      const id = this.order[(this.rr + i) % n];
+      const id = this.order[(start + i) % n];
       const lane = this.lanes.get(id);
       if (!lane?.pending || lane.inFlight >= this.options.perCameraInFlight) continue;
       if (now - lane.pending.capturedAt > this.options.maxFrameAgeMs) {
@@ -198,8 +209,7 @@ export class Scheduler {
         lane.pending = undefined;
         lane.inFlight++;
       }
-      const last = this.order.indexOf(batch[batch.length - 1].cameraId);
-      this.rr = (last + 1) % Math.max(1, this.order.length);
+      this.lastServed = batch[batch.length - 1].cameraId;
       this.send(batch, now);
     }
   }
