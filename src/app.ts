@@ -1,11 +1,13 @@
 // Wires `lookout serve` together and owns its shutdown order: the HTTP server
-// first (no new work), then the model-server client, then the embedded model
-// server (its workers last).
+// first (no new work), then the cameras and scheduler (no ffmpeg left), then
+// the model-server client, then the embedded model server (its workers last).
 import type { LookoutConfig } from './config.js';
 import type { Logger } from './log.js';
 import { ModelServer } from './modelserver/server.js';
 import { TfServingClient } from './tfserving/client.js';
 import { createApp, listen, type HttpServer } from './http/server.js';
+import { resolveFfmpeg } from './ingest/ffmpeg-binary.js';
+import { Pipeline } from './pipeline.js';
 
 export interface RunningLookout {
   url: string;
@@ -13,6 +15,7 @@ export interface RunningLookout {
   modelServerAddress: string;
   embedded: ModelServer | undefined;
   client: TfServingClient;
+  pipeline: Pipeline;
   close(): Promise<void>;
 }
 
@@ -20,10 +23,16 @@ export async function startLookout(config: LookoutConfig, log: Logger): Promise<
   let embedded: ModelServer | undefined;
   let client: TfServingClient | undefined;
   let http: HttpServer | undefined;
-  const close = async (): Promise<void> => {
-    await http?.close();
-    client?.close();
-    await embedded?.close();
+  let pipeline: Pipeline | undefined;
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      await http?.close();
+      await pipeline?.close();
+      client?.close();
+      await embedded?.close();
+    })();
+    return closing;
   };
   try {
     let address: string[];
@@ -55,14 +64,19 @@ export async function startLookout(config: LookoutConfig, log: Logger): Promise<
       deadlineMs: config.modelServer.deadlineMs,
       minScore: config.minScore,
     });
+    const ffmpeg = resolveFfmpeg();
+    log.info(`ffmpeg: ${ffmpeg.path} (${ffmpeg.source}), ${ffmpeg.version}`);
+    pipeline = new Pipeline(config, client, ffmpeg, log);
+    for (const camera of config.cameras) pipeline.addCamera(camera);
     const app = createApp({
       client,
+      pipeline,
       modelServer: { address: address.join(','), embedded: embedded !== undefined, ...(embedded ? { description: embedded.description } : {}) },
     });
     http = await listen(app, config.http.port, config.http.host);
     const shownHost = config.http.host === '0.0.0.0' || config.http.host === '::' ? 'localhost' : config.http.host;
     const url = `http://${shownHost}:${http.port}`;
-    return { url, httpPort: http.port, modelServerAddress: address.join(','), embedded, client, close };
+    return { url, httpPort: http.port, modelServerAddress: address.join(','), embedded, client, pipeline, close };
   } catch (err) {
     await close();
     throw err;

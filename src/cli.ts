@@ -3,7 +3,7 @@
 // embedded TF-Serving-compatible model server alone.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ConfigError, loadConfig, parseConfig, type LookoutConfig } from './config.js';
+import { ConfigError, demoConfig, loadConfig, type LookoutConfig } from './config.js';
 import { intFlag, numberFlag, parseFlags, stringFlag, UsageError } from './cli-args.js';
 import { stderrLogger as log } from './log.js';
 import { packageRoot } from './paths.js';
@@ -15,8 +15,9 @@ const HELP = `lookout — realtime video detection over TensorFlow Serving's gRP
 
 Usage:
   lookout serve [--config FILE] [--port N] [--host ADDR]
-      The HTTP server (default port 8080). Without a config, or without
-      modelServer.address in it, it starts the embedded model server.
+      The HTTP server (default port 8080) and the cameras. Without a config it
+      runs a demo camera on a bundled clip; without modelServer.address it
+      starts the embedded model server.
 
   lookout model-server [--port 8500] [--host 0.0.0.0] [--model_name detector]
                        [--model_base_path DIR] [--model centernet|synthetic]
@@ -57,7 +58,8 @@ function onShutdownSignal(close: () => Promise<void>): void {
 async function serve(argv: string[]): Promise<void> {
   const flags = parseFlags(argv, { config: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' } });
   const configFile = stringFlag(flags, 'config');
-  const config: LookoutConfig = configFile ? loadConfig(configFile) : parseConfig({}, 'defaults');
+  // Without a config: the demo camera on the bundled clip, and the embedded model server.
+  const config: LookoutConfig = configFile ? loadConfig(configFile) : demoConfig();
   const port = intFlag(flags, 'port', 0, 65535);
   if (port !== undefined) config.http.port = port;
   const host = stringFlag(flags, 'host');

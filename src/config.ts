@@ -2,7 +2,11 @@
 // type or a value out of range stops start-up with the key's path and the
 // reason, and nothing starts half-configured.
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { classifySource, SourceUrlError } from './ingest/source-url.js';
+import { mediaDir } from './paths.js';
+import { cocoLabelMap } from './tfserving/label-map.js';
 
 export class ConfigError extends Error {
   readonly code = 'CONFIG_INVALID';
@@ -32,12 +36,63 @@ export interface ModelServerConfig {
   embedded: EmbeddedModelConfig;
 }
 
+export interface Size {
+  width: number;
+  height: number;
+}
+
+/** What each camera detects, and how often; cameras override any of it. */
+export interface DetectionSettings {
+  /** Frames per second sent to the model. */
+  detectFps: number;
+  /** Frames per second for viewers; 0 turns the live output off. */
+  liveFps: number;
+  /** Detection frames are scaled down to fit this box, keeping their aspect. */
+  size: Size;
+  /** Live frames are scaled down to fit this box. */
+  liveSize: Size;
+  /** Detections below this score are dropped. */
+  minScore: number;
+  /** Labels to keep; empty keeps all. */
+  labels: string[];
+}
+
+export interface CameraConfig extends DetectionSettings {
+  id: string;
+  url: string;
+  rtspTransport: 'tcp' | 'udp';
+  /** Network read timeout, ms. */
+  timeoutMs: number;
+  /** Files: play at their native rate (else as fast as possible). */
+  realtime: boolean;
+  /** Files: start again at the end. */
+  loop: boolean;
+}
+
+export interface SchedulerConfig {
+  maxInFlight: number;
+  perCameraInFlight: number;
+  maxFrameAgeMs: number;
+  maxBatch: number;
+  batchTimeoutMs: number;
+}
+
 export interface LookoutConfig {
   http: { host: string; port: number };
   modelServer: ModelServerConfig;
-  /** Detections below this score are dropped everywhere. */
+  /** Detections below this score are dropped before any camera's own threshold. */
   minScore: number;
+  detection: DetectionSettings;
+  cameras: CameraConfig[];
+  scheduler: SchedulerConfig;
+  /** Folders file cameras may read from; empty allows any. */
+  fileRoots: string[];
 }
+
+export const DEMO_CLIP = path.join(mediaDir, 'bottle-detection.mp4');
+
+const CAMERA_KEYS = ['id', 'url', 'rtspTransport', 'timeoutMs', 'realtime', 'loop', 'detectFps', 'liveFps', 'size', 'liveSize', 'minScore', 'labels', 'enabled'] as const;
+const DETECTION_KEYS = ['detectFps', 'liveFps', 'size', 'liveSize', 'minScore', 'labels'] as const;
 
 type Obj = Record<string, unknown>;
 
@@ -74,6 +129,40 @@ class Reader {
   optionalNumber(value: unknown, key: string, min: number, max: number): number | undefined {
     return value === undefined || value === null ? undefined : this.number(value, key, 0, min, max, true);
   }
+
+  boolean(value: unknown, key: string, fallback: boolean): boolean {
+    if (value === undefined || value === null) return fallback;
+    if (typeof value !== 'boolean') this.fail(key, `expected true or false, got ${describe(value)}`);
+    return value;
+  }
+
+  /** "640x360", or { width, height }. */
+  size(value: unknown, key: string, fallback: Size): Size {
+    if (value === undefined || value === null) return fallback;
+    if (typeof value === 'string') {
+      const m = /^(\d{1,5})x(\d{1,5})$/.exec(value.trim());
+      if (!m) this.fail(key, `expected WIDTHxHEIGHT such as 640x360, got ${describe(value)}`);
+      return this.checkSize({ width: Number(m[1]), height: Number(m[2]) }, key);
+    }
+    const o = this.object(value, key, ['width', 'height']);
+    return this.checkSize({ width: this.number(o.width, `${key}.width`, 0, 16, 8192, true), height: this.number(o.height, `${key}.height`, 0, 16, 8192, true) }, key);
+  }
+
+  private checkSize(size: Size, key: string): Size {
+    if (size.width < 16 || size.height < 16 || size.width > 8192 || size.height > 8192) this.fail(key, `each side must be 16 to 8192 pixels, got ${size.width}x${size.height}`);
+    return size;
+  }
+
+  labels(value: unknown, key: string, fallback: string[]): string[] {
+    if (value === undefined || value === null) return fallback;
+    if (!Array.isArray(value)) this.fail(key, `expected a list of labels, got ${describe(value)}`);
+    const known = new Set(cocoLabelMap().ids().map((id) => cocoLabelMap().label(id)));
+    return value.map((v, i) => {
+      const label = this.string(v, `${key}[${i}]`, '');
+      if (!known.has(label)) this.fail(`${key}[${i}]`, `unknown label ${JSON.stringify(label)} (the label map has e.g. person, car, bottle)`);
+      return label;
+    });
+  }
 }
 
 function describe(value: unknown): string {
@@ -86,7 +175,7 @@ function describe(value: unknown): string {
 /** Checks and completes a parsed config document. */
 export function parseConfig(doc: unknown, source = 'config'): LookoutConfig {
   const r: Reader = new Reader(source);
-  const top = r.object(doc, '', ['http', 'modelServer', 'minScore']);
+  const top = r.object(doc, '', ['http', 'modelServer', 'minScore', 'detection', 'cameras', 'scheduler', 'fileRoots']);
   const http = r.object(top.http, 'http', ['host', 'port']);
   const ms = r.object(top.modelServer, 'modelServer', ['address', 'modelName', 'signatureName', 'deadlineMs', 'embedded']);
   const emb = r.object(ms.embedded, 'modelServer.embedded', ['model', 'modelBasePath', 'workers', 'maxQueue', 'scoreThreshold', 'latencyMs', 'capacity']);
@@ -103,7 +192,49 @@ export function parseConfig(doc: unknown, source = 'config'): LookoutConfig {
   }
   const model: EmbeddedModelConfig['model'] = modelName;
 
+  const det = r.object(top.detection, 'detection', DETECTION_KEYS);
+  const detection: DetectionSettings = {
+    detectFps: r.number(det.detectFps, 'detection.detectFps', 5, 0.05, 60),
+    liveFps: r.number(det.liveFps, 'detection.liveFps', 15, 0, 60),
+    size: r.size(det.size, 'detection.size', { width: 640, height: 640 }),
+    liveSize: r.size(det.liveSize, 'detection.liveSize', { width: 1280, height: 720 }),
+    minScore: r.number(det.minScore, 'detection.minScore', 0.4, 0, 1),
+    labels: r.labels(det.labels, 'detection.labels', []),
+  };
+  let fileRoots: string[] = [];
+  if (top.fileRoots !== undefined && top.fileRoots !== null) {
+    if (!Array.isArray(top.fileRoots)) r.fail('fileRoots', `expected a list of folders, got ${describe(top.fileRoots)}`);
+    fileRoots = top.fileRoots.map((f, i) => path.resolve(r.string(f, `fileRoots[${i}]`, '')));
+  }
+  const sch = r.object(top.scheduler, 'scheduler', ['maxInFlight', 'perCameraInFlight', 'maxFrameAgeMs', 'maxBatch', 'batchTimeoutMs']);
+  const scheduler: SchedulerConfig = {
+    maxInFlight: r.number(sch.maxInFlight, 'scheduler.maxInFlight', 2, 1, 1024, true),
+    perCameraInFlight: r.number(sch.perCameraInFlight, 'scheduler.perCameraInFlight', 1, 1, 64, true),
+    maxFrameAgeMs: r.number(sch.maxFrameAgeMs, 'scheduler.maxFrameAgeMs', 2_000, 1, 600_000, true),
+    maxBatch: r.number(sch.maxBatch, 'scheduler.maxBatch', 1, 1, 64, true),
+    batchTimeoutMs: r.number(sch.batchTimeoutMs, 'scheduler.batchTimeoutMs', 0, 0, 10_000, true),
+  };
+  let cameras: CameraConfig[];
+  if (top.cameras === undefined || top.cameras === null) {
+    cameras = [];
+  } else {
+    if (!Array.isArray(top.cameras)) r.fail('cameras', `expected a list of cameras, got ${describe(top.cameras)}`);
+    const seen = new Set<string>();
+    cameras = [];
+    top.cameras.forEach((entry, i) => {
+      const cam = parseCamera(r, entry, i, detection, fileRoots);
+      if (!cam) return;
+      if (seen.has(cam.id)) r.fail(`cameras[${i}] (id ${JSON.stringify(cam.id)}).id`, 'is used by another camera; ids must be unique');
+      seen.add(cam.id);
+      cameras.push(cam);
+    });
+  }
+
   return {
+    detection,
+    cameras,
+    scheduler,
+    fileRoots,
     http: {
       host: r.string(http.host, 'http.host', '0.0.0.0'),
       port: r.number(http.port, 'http.port', 8080, 0, 65535, true),
@@ -125,6 +256,46 @@ export function parseConfig(doc: unknown, source = 'config'): LookoutConfig {
     },
     minScore: r.number(top.minScore, 'minScore', 0.3, 0, 1),
   };
+}
+
+const CAMERA_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+
+/** One entry of `cameras`; errors name its index and id. Returns undefined for `enabled: false`. */
+function parseCamera(r: Reader, entry: unknown, index: number, defaults: DetectionSettings, fileRoots: string[]): CameraConfig | undefined {
+  const at = `cameras[${index}]`;
+  const raw = r.object(entry, at, CAMERA_KEYS);
+  const id = r.string(raw.id, `${at}.id`, '');
+  if (!CAMERA_ID.test(id)) r.fail(`${at}.id`, `expected 1 to 64 letters, digits, "-" or "_", starting with a letter or digit; got ${describe(raw.id)}`);
+  const key = (k: string) => `${at} (id ${JSON.stringify(id)}).${k}`;
+  const url = r.string(raw.url, key('url'), '');
+  try {
+    classifySource(url, fileRoots);
+  } catch (err) {
+    if (err instanceof SourceUrlError) r.fail(key('url'), err.message);
+    throw err;
+  }
+  if (!r.boolean(raw.enabled, key('enabled'), true)) return undefined;
+  const transport = r.string(raw.rtspTransport, key('rtspTransport'), 'tcp');
+  if (transport !== 'tcp' && transport !== 'udp') r.fail(key('rtspTransport'), `expected "tcp" or "udp", got ${JSON.stringify(transport)}`);
+  return {
+    id,
+    url,
+    rtspTransport: transport,
+    timeoutMs: r.number(raw.timeoutMs, key('timeoutMs'), 10_000, 500, 600_000, true),
+    realtime: r.boolean(raw.realtime, key('realtime'), true),
+    loop: r.boolean(raw.loop, key('loop'), false),
+    detectFps: r.number(raw.detectFps, key('detectFps'), defaults.detectFps, 0.05, 60),
+    liveFps: r.number(raw.liveFps, key('liveFps'), defaults.liveFps, 0, 60),
+    size: r.size(raw.size, key('size'), defaults.size),
+    liveSize: r.size(raw.liveSize, key('liveSize'), defaults.liveSize),
+    minScore: r.number(raw.minScore, key('minScore'), defaults.minScore, 0, 1),
+    labels: r.labels(raw.labels, key('labels'), defaults.labels),
+  };
+}
+
+/** The camera `lookout serve` shows when started without a config: the bundled bottle clip, looped. */
+export function demoConfig(): LookoutConfig {
+  return parseConfig({ cameras: [{ id: 'demo', url: DEMO_CLIP, loop: true }] }, 'defaults');
 }
 
 export function loadConfig(file: string): LookoutConfig {

@@ -6,10 +6,12 @@ import type { AddressInfo } from 'node:net';
 import type { TfServingClient } from '../tfserving/client.js';
 import { TfServingError } from '../tfserving/errors.js';
 import { webDir } from '../paths.js';
+import type { Pipeline } from '../pipeline.js';
 import { decodeImage, ImageDecodeError } from '../tfserving/image-codec.js';
 
 export interface HttpDeps {
   client: TfServingClient;
+  pipeline: Pipeline;
   /** How the model server is reached, for /api/model. */
   modelServer: { address: string; embedded: boolean; description?: string };
 }
@@ -105,6 +107,33 @@ export function createApp(deps: HttpDeps): express.Express {
       detectsInFlight--;
       res.off('close', onClose);
     }
+  });
+
+  const cameraJson = (id: string) => {
+    const view = deps.pipeline.view(id);
+    if (!view) return undefined;
+    const { config, status, ...rest } = view;
+    return {
+      id,
+      state: status.state,
+      lastError: status.lastError ?? null,
+      status,
+      ...rest,
+      settings: { detectFps: config.detectFps, liveFps: config.liveFps, size: config.size, liveSize: config.liveSize, minScore: config.minScore, labels: config.labels },
+    };
+  };
+
+  app.get('/api/cameras', (_req, res) => {
+    res.json({ model: deps.pipeline.modelState(), cameras: deps.pipeline.cameraIds().map(cameraJson) });
+  });
+
+  app.get('/api/cameras/:id', (req, res) => {
+    const body = cameraJson(req.params.id);
+    if (!body) {
+      res.status(404).json({ error: `no camera ${JSON.stringify(req.params.id)}` });
+      return;
+    }
+    res.json(body);
   });
 
   app.use('/api', (_req, res) => {

@@ -41,8 +41,10 @@ export interface CameraStatus {
   restarts: number;
   since: number;
   frames: { detect: number; live: number };
-  /** Seconds until the next restart, while reconnecting or failed. */
+  /** ms until the next restart, while reconnecting or failed. */
   retryInMs: number | undefined;
+  /** The running ffmpeg's pid (and process group id). */
+  pid: number | undefined;
 }
 
 /** Errors that will not go away by retrying soon: retried at the slowest pace, and shown as failed. */
@@ -89,6 +91,7 @@ export class Camera {
       since: this.since,
       frames: { ...this.frames },
       retryInMs: this.retryAt === undefined ? undefined : Math.max(0, this.retryAt - Date.now()),
+      pid: this.process?.processId,
     };
   }
 

@@ -24,7 +24,8 @@ export class FfmpegNotFoundError extends Error {
 function versionOf(binary: string): string | undefined {
   const result = spawnSync(binary, ['-hide_banner', '-version'], { encoding: 'utf8', timeout: 10_000 });
   if (result.status !== 0 || !result.stdout) return undefined;
-  return result.stdout.split('\n')[0].trim();
+  // "ffmpeg version 5.1.6-0+deb12u1 Copyright (c) …": the part before the copyright.
+  return result.stdout.split('\n')[0].replace(/\s+Copyright.*$/, '').trim();
 }
 
 function onPath(name: string): string | undefined {

@@ -242,7 +242,9 @@ export class Scheduler {
           const lane = this.lanes.get(frame.cameraId);
           if (lane) lane.dropped[reason]++;
         }
-        if (err instanceof TfServingError && (err.codeName === 'UNAVAILABLE' || err.codeName === 'DEADLINE_EXCEEDED')) {
+        // Down, too slow, or the model not (yet) AVAILABLE (TF Serving answers NOT_FOUND while a version loads):
+        // stop sending and let the breaker probe GetModelStatus.
+        if (err instanceof TfServingError && ['UNAVAILABLE', 'DEADLINE_EXCEEDED', 'NOT_FOUND'].includes(err.codeName)) {
           this.breaker.tripped(err.message);
         }
       } finally {

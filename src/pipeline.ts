@@ -1,0 +1,186 @@
+// Wires cameras to the scheduler and keeps what viewers and the API read:
+// each camera's newest live frame and newest detections. Owns the cameras
+// (and so their ffmpeg processes) and the scheduler; close() stops them all.
+import type { CameraConfig, LookoutConfig } from './config.js';
+import { Camera, type CameraStatus } from './ingest/camera.js';
+import type { FfmpegBinary } from './ingest/ffmpeg-binary.js';
+import { classifySource, redactUrl } from './ingest/source-url.js';
+import type { Logger } from './log.js';
+import type { BreakerStatus } from './schedule/breaker.js';
+import { Scheduler, type CameraScheduleStats, type DetectBackend, type DetectionResult } from './schedule/scheduler.js';
+import { RateWindow } from './schedule/stats-window.js';
+import type { Detection, Frame } from './types.js';
+
+export interface CameraDetections {
+  frameSeq: number;
+  capturedAt: number;
+  width: number;
+  height: number;
+  detections: Detection[];
+  latencyMs: number;
+}
+
+export interface CameraView {
+  config: CameraConfig;
+  status: CameraStatus;
+  decodedFps: number;
+  liveFps: number;
+  schedule: CameraScheduleStats | undefined;
+  latest: CameraDetections | undefined;
+}
+
+class CameraEntry {
+  latestLive: Frame | undefined;
+  latest: CameraDetections | undefined;
+  readonly decoded = new RateWindow();
+  readonly live = new RateWindow();
+  constructor(readonly config: CameraConfig, readonly camera: Camera) {}
+}
+
+export class CameraConfigError extends Error {
+  readonly code = 'CAMERA_INVALID';
+  constructor(message: string) {
+    super(message);
+    this.name = 'CameraConfigError';
+  }
+}
+
+export class Pipeline {
+  private readonly entries = new Map<string, CameraEntry>();
+  private readonly scheduler: Scheduler;
+  private readonly listeners = new Set<(cameraId: string, detections: CameraDetections) => void>();
+  private closed = false;
+
+  constructor(
+    private readonly config: Pick<LookoutConfig, 'scheduler' | 'fileRoots'>,
+    backend: DetectBackend,
+    private readonly binary: FfmpegBinary,
+    private readonly log: Logger,
+  ) {
+    this.scheduler = new Scheduler(backend, (r) => this.onResult(r), config.scheduler, (s) => this.onModelState(s));
+  }
+
+  /** Called with each camera's new detections (for the live view and the log of later milestones). */
+  onDetections(listener: (cameraId: string, detections: CameraDetections) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  addCamera(config: CameraConfig): void {
+    if (this.closed) throw new CameraConfigError('the pipeline is closed');
+    if (this.entries.has(config.id)) throw new CameraConfigError(`camera ${JSON.stringify(config.id)} already exists`);
+    let source;
+    try {
+      source = classifySource(config.url, this.config.fileRoots);
+    } catch (err) {
+      throw new CameraConfigError(`camera ${JSON.stringify(config.id)}: url: ${(err as Error).message}`);
+    }
+    const displayUrl = redactUrl(config.url);
+    let entry: CameraEntry | undefined;
+    const camera = new Camera({
+      id: config.id,
+      displayUrl,
+      binary: this.binary,
+      spec: {
+        ...source,
+        rtspTransport: config.rtspTransport,
+        timeoutMs: config.timeoutMs,
+        realtime: config.realtime,
+        loop: config.loop,
+        detect: { fps: config.detectFps, maxWidth: config.size.width, maxHeight: config.size.height },
+        ...(config.liveFps > 0 ? { live: { fps: config.liveFps, maxWidth: config.liveSize.width, maxHeight: config.liveSize.height, target: '' } } : {}),
+      },
+      onDetectFrame: (frame) => {
+        entry?.decoded.mark();
+        this.scheduler.submit(frame);
+      },
+      onLiveFrame: (frame) => {
+        if (!entry) return;
+        entry.live.mark();
+        // Only the newest live frame is kept: viewers get the newest, never a backlog.
+        entry.latestLive = frame;
+      },
+      onStateChange: (status) => {
+        const detail = status.lastError ? `: ${status.lastError}` : '';
+        this.log.info(`camera ${status.id}: ${status.state}${detail}`);
+      },
+    });
+    entry = new CameraEntry(config, camera);
+    this.entries.set(config.id, entry);
+    this.scheduler.addCamera(config.id);
+    this.log.info(`camera ${config.id}: ${displayUrl} (detect ${config.detectFps} fps ≤ ${config.size.width}x${config.size.height}, live ${config.liveFps} fps)`);
+    camera.start();
+  }
+
+  /** Replaces a camera's settings: its ffmpeg is restarted with the new ones. */
+  async updateCamera(config: CameraConfig): Promise<void> {
+    if (!this.entries.has(config.id)) throw new CameraConfigError(`no camera ${JSON.stringify(config.id)}`);
+    classifySource(config.url, this.config.fileRoots);
+    await this.removeCamera(config.id);
+    this.addCamera(config);
+  }
+
+  async removeCamera(id: string): Promise<void> {
+    const entry = this.entries.get(id);
+    if (!entry) throw new CameraConfigError(`no camera ${JSON.stringify(id)}`);
+    this.entries.delete(id);
+    this.scheduler.removeCamera(id);
+    await entry.camera.stop();
+  }
+
+  cameraIds(): string[] {
+    return [...this.entries.keys()];
+  }
+
+  view(id: string): CameraView | undefined {
+    const e = this.entries.get(id);
+    if (!e) return undefined;
+    return {
+      config: e.config,
+      status: e.camera.status(),
+      decodedFps: e.decoded.perSecond(),
+      liveFps: e.live.perSecond(),
+      schedule: this.scheduler.stats(id),
+      latest: e.latest,
+    };
+  }
+
+  latestLiveFrame(id: string): Frame | undefined {
+    return this.entries.get(id)?.latestLive;
+  }
+
+  modelState(): BreakerStatus {
+    return this.scheduler.modelState();
+  }
+
+  private onResult(result: DetectionResult): void {
+    const entry = this.entries.get(result.frame.cameraId);
+    if (!entry) return;
+    const { minScore, labels } = entry.config;
+    const detections = result.detections.filter((d) => d.score >= minScore && (labels.length === 0 || labels.includes(d.label)));
+    const latest: CameraDetections = {
+      frameSeq: result.frame.seq,
+      capturedAt: result.frame.capturedAt,
+      width: result.frame.width,
+      height: result.frame.height,
+      detections,
+      latencyMs: result.latencyMs,
+    };
+    entry.latest = latest;
+    for (const listener of this.listeners) listener(result.frame.cameraId, latest);
+  }
+
+  private onModelState(status: BreakerStatus): void {
+    if (status.state === 'open') this.log.warn(`model server unreachable, pausing detection: ${status.lastError ?? ''}`);
+    else if (status.state === 'closed') this.log.info('model server back: detection resumes');
+  }
+
+  /** Stops every camera (no ffmpeg left) and the scheduler. Safe to call twice. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.scheduler.close();
+    const entries = [...this.entries.values()];
+    this.entries.clear();
+    await Promise.all(entries.map((e) => e.camera.stop()));
+  }
+}

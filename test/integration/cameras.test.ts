@@ -1,0 +1,123 @@
+// Supervised cameras on real ffmpeg, reading the bundled clips.
+import { afterEach, describe, expect, it } from 'vitest';
+import { Camera, type CameraOptions } from '../../src/ingest/camera.js';
+import { resolveFfmpeg } from '../../src/ingest/ffmpeg-binary.js';
+import { classifySource } from '../../src/ingest/source-url.js';
+import type { Frame } from '../../src/types.js';
+import { BOTTLE_CLIP } from '../helpers/media.js';
+
+const running: Camera[] = [];
+const pids = new Set<number>();
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((c) => c.stop()));
+  // No ffmpeg outlives its camera.
+  for (const pid of pids) expect(alive(pid), `ffmpeg ${pid} is still running`).toBe(false);
+  pids.clear();
+});
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+interface Recorded { camera: Camera; detect: Frame[]; live: Frame[]; states: string[] }
+
+function camera(id: string, url: string, extra: Partial<CameraOptions> = {}, spec: Partial<CameraOptions['spec']> = {}): Recorded {
+  const rec: Recorded = { camera: undefined as unknown as Camera, detect: [], live: [], states: [] };
+  const cam = new Camera({
+    id,
+    displayUrl: url,
+    binary: resolveFfmpeg(),
+    spec: {
+      ...classifySource(url), rtspTransport: 'tcp', timeoutMs: 3_000, realtime: true, loop: true,
+      detect: { fps: 5, maxWidth: 640, maxHeight: 640 }, live: { fps: 15, maxWidth: 320, maxHeight: 320, target: '' },
+      ...spec,
+    },
+    onDetectFrame: (f) => {
+      rec.detect.push({ ...f, data: Buffer.alloc(0) });
+      const pid = cam.status().pid;
+      if (pid) pids.add(pid);
+    },
+    onLiveFrame: (f) => rec.live.push({ ...f, data: Buffer.alloc(0) }),
+    onStateChange: (s) => rec.states.push(s.state),
+    ...extra,
+  });
+  rec.camera = cam;
+  running.push(cam);
+  cam.start();
+  return rec;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+async function until(check: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await sleep(20);
+  }
+}
+
+describe('cameras on real ffmpeg', () => {
+  it('streams a file at its own pace: detection and live frames from one decode, each at its rate and size', async () => {
+    const rec = camera('bottles', BOTTLE_CLIP);
+    await until(() => rec.detect.length >= 10);
+    const s = rec.camera.status();
+    expect(s.state).toBe('streaming');
+    expect(s.ffmpeg.path).toBe(resolveFfmpeg().path);
+    expect(s.ffmpeg.version).toMatch(/^ffmpeg version /);
+    expect(s.input).toEqual({ width: 640, height: 360, fps: 29.83 });
+    expect(rec.detect[0]).toMatchObject({ cameraId: 'bottles', seq: 0, width: 640, height: 360, ptsMs: 0 });
+    expect(rec.detect[9]).toMatchObject({ seq: 9, ptsMs: 1800 });
+    expect(rec.live[0]).toMatchObject({ width: 320, height: 180 });
+    // About three live frames per detection frame (15 vs 5 fps), from the same ffmpeg.
+    expect(rec.live.length / rec.detect.length).toBeGreaterThan(2);
+    expect(rec.live.length / rec.detect.length).toBeLessThan(4);
+    // Paced like a camera: ten frames at 5 fps take about two seconds.
+    expect(rec.detect[9].capturedAt - rec.detect[0].capturedAt).toBeGreaterThan(1_200);
+  });
+
+  it('fails a camera with a wrong URL with a clear error, while another keeps streaming', async () => {
+    const good = camera('good', BOTTLE_CLIP);
+    const bad = camera('bad', '/nonexistent/clip.mp4');
+    const refused = camera('refused', 'rtsp://127.0.0.1:1/cam');
+    await until(() => bad.camera.status().state === 'failed' && refused.camera.status().lastError !== undefined);
+    expect(bad.camera.status().lastError).toMatch(/No such file or directory/);
+    expect(refused.camera.status().state).toBe('reconnecting');
+    expect(refused.camera.status().lastError).toMatch(/Connection refused/);
+    const before = good.detect.length;
+    await sleep(1_000);
+    expect(good.detect.length).toBeGreaterThan(before + 2);
+    expect(good.camera.status().state).toBe('streaming');
+  });
+
+  it('restarts ffmpeg when it dies, and when it stalls', async () => {
+    const rec = camera('phoenix', BOTTLE_CLIP, { minStallMs: 1_000, backoff: { initialMs: 200, maxMs: 1_000, factor: 2, jitter: 0 } });
+    await until(() => rec.detect.length >= 3);
+    const first = rec.camera.status().pid as number;
+    process.kill(first, 'SIGKILL');
+    await until(() => rec.camera.status().restarts === 1 && rec.camera.status().state === 'streaming');
+    expect(rec.states).toContain('reconnecting');
+    const second = rec.camera.status().pid as number;
+    expect(second).not.toBe(first);
+    // Freeze ffmpeg: it neither exits nor sends frames. The stall watch must notice.
+    process.kill(second, 'SIGSTOP');
+    await until(() => rec.camera.status().restarts === 2, 15_000);
+    expect(rec.camera.status().lastError).toMatch(/stalled: no frame for/);
+    await until(() => rec.camera.status().state === 'streaming');
+    expect(alive(second)).toBe(false);
+  });
+
+  it('plays a file without loop to its end, then stops', async () => {
+    const rec = camera('once', BOTTLE_CLIP, {}, { loop: false, realtime: false, detect: { fps: 1, maxWidth: 160, maxHeight: 160 }, live: undefined });
+    await until(() => rec.camera.status().state === 'stopped', 30_000);
+    // 1189 frames at 29.83 fps: 40 s of video, one detection frame per second of it.
+    expect(rec.detect.length).toBeGreaterThanOrEqual(39);
+    expect(rec.detect.length).toBeLessThanOrEqual(41);
+    expect(rec.camera.status().lastError).toBeUndefined();
+    expect(rec.camera.status().restarts).toBe(0);
+  });
+});

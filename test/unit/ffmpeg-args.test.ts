@@ -1,0 +1,74 @@
+// From a camera's source settings to the exact ffmpeg argv.
+import { describe, expect, it } from 'vitest';
+import { ffmpegArgv, ffmpegMajor, ffmpegPlan, type SourceSpec } from '../../src/ingest/ffmpeg-args.js';
+import { classifySource, redactUrl, SourceUrlError } from '../../src/ingest/source-url.js';
+
+const base: Omit<SourceSpec, 'kind' | 'input'> = {
+  rtspTransport: 'tcp', timeoutMs: 5_000, realtime: true, loop: false,
+  detect: { fps: 5, maxWidth: 640, maxHeight: 640 },
+};
+const G = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'info'];
+const RAW = ['-an', '-sn', '-dn', '-f', 'rawvideo', '-pix_fmt', 'rgb24'];
+const FIT = (w: number, h: number) => `scale=w='min(iw,${w})':h='min(ih,${h})':force_original_aspect_ratio=decrease`;
+
+const table: [string, SourceSpec, number, string[]][] = [
+  ['RTSP over TCP on ffmpeg 5 (-timeout), with a live output on a socket',
+    { ...base, ...classifySource('rtsp://cam.local:554/stream1'), live: { fps: 15, maxWidth: 1280, maxHeight: 720, target: 'unix:/tmp/l.sock' } }, 5,
+    [...G, '-rtsp_transport', 'tcp', '-timeout', '5000000', '-fflags', 'nobuffer', '-flags', 'low_delay', '-i', 'rtsp://cam.local:554/stream1', '-y',
+      '-filter_complex', `[0:v:0]split=2[d][l];[d]fps=5,${FIT(640, 640)}[detect];[l]fps=15,${FIT(1280, 720)}[live]`,
+      '-map', '[detect]', ...RAW, 'pipe:1', '-map', '[live]', ...RAW, 'unix:/tmp/l.sock']],
+  ['RTSP over UDP on ffmpeg 4 (-stimeout), detection only',
+    { ...base, ...classifySource('rtsps://cam/s'), rtspTransport: 'udp' }, 4,
+    [...G, '-rtsp_transport', 'udp', '-stimeout', '5000000', '-fflags', 'nobuffer', '-flags', 'low_delay', '-i', 'rtsps://cam/s',
+      '-filter_complex', `[0:v:0]fps=5,${FIT(640, 640)}[detect]`, '-map', '[detect]', ...RAW, 'pipe:1']],
+  ['HTTP (MJPEG, HLS, MP4) with a read timeout',
+    { ...base, ...classifySource('https://example.test/live.m3u8'), timeoutMs: 2_500 }, 5,
+    [...G, '-rw_timeout', '2500000', '-i', 'https://example.test/live.m3u8',
+      '-filter_complex', `[0:v:0]fps=5,${FIT(640, 640)}[detect]`, '-map', '[detect]', ...RAW, 'pipe:1']],
+  ['a file at its native rate, looped',
+    { ...base, ...classifySource('/media/clip.mp4'), loop: true }, 5,
+    [...G, '-stream_loop', '-1', '-re', '-i', 'file:/media/clip.mp4',
+      '-filter_complex', `[0:v:0]fps=5,${FIT(640, 640)}[detect]`, '-map', '[detect]', ...RAW, 'pipe:1']],
+  ['a file as fast as possible, every frame',
+    { ...base, ...classifySource('file:///media/a%20b.mp4'), realtime: false, detect: { fps: 0, maxWidth: 320, maxHeight: 240 } }, 5,
+    [...G, '-i', 'file:/media/a b.mp4', '-filter_complex', `[0:v:0]${FIT(320, 240)}[detect]`, '-map', '[detect]', ...RAW, 'pipe:1']],
+];
+
+describe('ffmpeg argv', () => {
+  for (const [name, spec, major, argv] of table) {
+    it(name, () => {
+      expect(ffmpegArgv(ffmpegPlan(spec, major))).toEqual(argv);
+    });
+  }
+
+  it('reads the major version from both Debian and static builds', () => {
+    expect(ffmpegMajor('ffmpeg version 5.1.6-0+deb12u1')).toBe(5);
+    expect(ffmpegMajor('ffmpeg version n6.1.1')).toBe(6);
+    expect(ffmpegMajor('ffmpeg version N-47683-g0e8eb07980-static')).toBe(4);
+  });
+});
+
+describe('camera URLs', () => {
+  it('refuses what must never reach ffmpeg, saying why', () => {
+    const cases: [string, RegExp][] = [
+      ['-i /etc/passwd', /starts with "-"/],
+      ['rtsp://cam/a\n-f null', /control character/],
+      ['concat:/etc/passwd|/etc/hosts', /protocol "concat:" is not allowed/],
+      ['subfile:,start,0,end,10,:/etc/passwd', /protocol "subfile:" is not allowed/],
+      ['data:video/mp4;base64,AAAA', /protocol "data:" is not allowed/],
+      ['pipe:0', /protocol "pipe:" is not allowed/],
+      [`rtsp://cam/${'a'.repeat(3000)}`, /at most 2048/],
+      ['', /empty/],
+      ['rtsp://[bad', /not a valid URL/],
+    ];
+    for (const [url, message] of cases) expect(() => classifySource(url), url).toThrow(message);
+    expect(() => classifySource('/etc/passwd', ['/srv/media'])).toThrow(/outside the allowed folders/);
+    expect(() => classifySource('/srv/media/../etc/passwd', ['/srv/media'])).toThrow(SourceUrlError);
+    expect(classifySource('/srv/media/a.mp4', ['/srv/media'])).toEqual({ kind: 'file', input: 'file:/srv/media/a.mp4' });
+  });
+
+  it('hides passwords wherever a URL is shown', () => {
+    expect(redactUrl('rtsp://admin:hunter2@cam:554/s')).toBe('rtsp://admin:***@cam:554/s');
+    expect(redactUrl('/media/a.mp4')).toBe('/media/a.mp4');
+  });
+});
