@@ -10,7 +10,7 @@
 //     a time (read, Predict, wait, draw), round-robin; and the ratio;
 //   - Jain's fairness index over per-camera detect fps (goal ≥ 0.99);
 //   - median frame age when sent (goal ≤ one frame interval, 66.7 ms);
-//   - RSS before and after the main run (2 minutes);
+//   - RSS before and after the main run (2 minutes), and with a model 10× slower;
 //   - batched vs unbatched throughput with a per-batch cost of a + b·N
 //     (40 ms + 5 ms per frame, one call at a time; goal ≥ 2×).
 // Ends with one line of JSON holding the same figures.
@@ -70,8 +70,8 @@ const cameraConfigs = (size = SIZE) =>
   }).cameras;
 
 /** lookout's pipeline: cameras → scheduler → model server. */
-async function runScheduler(seconds: number, size = SIZE) {
-  const server = await modelServer(['--latency-ms', String(LATENCY_MS), '--capacity', String(CAPACITY)]);
+async function runScheduler(seconds: number, size = SIZE, latencyMs = LATENCY_MS) {
+  const server = await modelServer(['--latency-ms', String(latencyMs), '--capacity', String(CAPACITY)]);
   const client = new TfServingClient({ address: server.address, modelName: 'detector' });
   await client.waitUntilReady(30_000);
   // Twice the server's capacity in flight: the server queues the second half, so a slot that frees
@@ -177,6 +177,7 @@ console.log(`${CAMERAS} file cameras (bundled clips, native pace) at ${FPS} dete
 
 const main = await runScheduler(MAIN_SECONDS);
 const large = await runScheduler(SIDE_SECONDS, '640x640');
+const slow = await runScheduler(SIDE_SECONDS * 2, SIZE, LATENCY_MS * 10);
 const tutorial = await runTutorial(SIDE_SECONDS);
 const unbatched = await runBatching({ maxInFlight: 1, maxBatch: 1 }, SIDE_SECONDS);
 const batched = await runBatching({ maxInFlight: 1, maxBatch: 8, batchTimeoutMs: 20 }, SIDE_SECONDS);
@@ -190,6 +191,7 @@ const rows: [string, string, string, string][] = [
   ["Jain's fairness over per-camera detect fps", main.fairness.toFixed(4), main.perCamera.map((x) => x.toFixed(1)).join(' '), '≥ 0.99'],
   ['median frame age when sent (ms)', main.medianAgeMs.toFixed(1), `frame interval ${frameInterval.toFixed(1)} ms`, '≤ 66.7'],
   ['RSS before → after main run (MiB)', `${main.rssBefore.toFixed(0)} → ${main.rssAfter.toFixed(0)}`, `${(((main.rssAfter - main.rssBefore) / main.rssBefore) * 100).toFixed(1)}%`, 'flat'],
+  [`RSS, model 10× slower (${LATENCY_MS * 10} ms), ${SIDE_SECONDS * 2} s (MiB)`, `${slow.rssBefore.toFixed(0)} → ${slow.rssAfter.toFixed(0)}`, `${(((slow.rssAfter - slow.rssBefore) / slow.rssBefore) * 100).toFixed(1)}%, ${slow.inferencesPerSec.toFixed(1)} inferences/s`, 'flat'],
   ['a+b·N model: unbatched → batched frames/s', `${unbatched.toFixed(1)} → ${batched.toFixed(1)}`, `${(batched / unbatched).toFixed(2)}×`, '≥ 2×'],
 ];
 const w = [48, 14, 40, 8];
@@ -207,6 +209,7 @@ console.log(JSON.stringify({
   fairness: +main.fairness.toFixed(4), perCameraFps: main.perCamera.map((x) => +x.toFixed(2)),
   medianFrameAgeMs: +main.medianAgeMs.toFixed(1), frameIntervalMs: +frameInterval.toFixed(1),
   rssBeforeMiB: +main.rssBefore.toFixed(1), rssAfterMiB: +main.rssAfter.toFixed(1),
+  slowModelRssBeforeMiB: +slow.rssBefore.toFixed(1), slowModelRssAfterMiB: +slow.rssAfter.toFixed(1), slowModelDropped: slow.dropped,
   unbatchedPerSec: +unbatched.toFixed(2), batchedPerSec: +batched.toFixed(2), batchingGain: +(batched / unbatched).toFixed(2),
   dropped: main.dropped,
 }));

@@ -1,5 +1,6 @@
 // Supervised cameras on real ffmpeg, reading the bundled clips.
 import { afterEach, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import { Camera, type CameraOptions } from '../../src/ingest/camera.js';
 import { resolveFfmpeg } from '../../src/ingest/ffmpeg-binary.js';
 import { classifySource } from '../../src/ingest/source-url.js';
@@ -69,6 +70,10 @@ describe('cameras on real ffmpeg', () => {
     expect(s.state).toBe('streaming');
     expect(s.ffmpeg.path).toBe(resolveFfmpeg().path);
     expect(s.ffmpeg.version).toMatch(/^ffmpeg version /);
+    // ffmpeg leads a process group of its own, so stopping it signals the whole group.
+    const stat = readFileSync(`/proc/${s.pid}/stat`, 'utf8');
+    const pgid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+    expect(pgid).toBe(s.pid);
     expect(s.input).toEqual({ width: 640, height: 360, fps: 29.83 });
     expect(rec.detect[0]).toMatchObject({ cameraId: 'bottles', seq: 0, width: 640, height: 360, ptsMs: 0 });
     expect(rec.detect[9]).toMatchObject({ seq: 9, ptsMs: 1800 });

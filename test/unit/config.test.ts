@@ -51,6 +51,47 @@ describe('config', () => {
   });
 });
 
+describe('cameras in the config', () => {
+  it('fills each camera from the detection defaults, and lets it override them', () => {
+    const c = parseConfig({
+      detection: { detectFps: 3, size: '320x320', labels: ['person'] },
+      cameras: [
+        { id: 'porch', url: 'rtsp://user:pw@cam/s', rtspTransport: 'udp' },
+        { id: 'drive', url: '/srv/clip.mp4', loop: true, detectFps: 10, size: { width: 640, height: 480 }, labels: [] },
+        { id: 'off', url: 'rtsp://cam/x', enabled: false },
+      ],
+      scheduler: { maxInFlight: 4, maxBatch: 8, batchTimeoutMs: 20 },
+    });
+    expect(c.cameras.map((x) => x.id)).toEqual(['porch', 'drive']);
+    expect(c.cameras[0]).toMatchObject({ rtspTransport: 'udp', detectFps: 3, size: { width: 320, height: 320 }, labels: ['person'], liveFps: 15, timeoutMs: 10000 });
+    expect(c.cameras[1]).toMatchObject({ loop: true, detectFps: 10, size: { width: 640, height: 480 }, labels: [] });
+    expect(c.scheduler).toEqual({ maxInFlight: 4, perCameraInFlight: 1, maxFrameAgeMs: 2000, maxBatch: 8, batchTimeoutMs: 20 });
+  });
+
+  it('names the camera and the key of every mistake', () => {
+    const cases: [unknown, RegExp][] = [
+      [{ cameras: [{ id: 'a', url: 'rtsp://x/s' }, { id: 'b', url: 'rtsp://y/s', detectFps: 0 }] }, /cameras\[1\] \(id "b"\)\.detectFps: must be between 0\.05 and 60, got 0/],
+      [{ cameras: [{ id: 'a', url: 'concat:/etc/passwd' }] }, /cameras\[0\] \(id "a"\)\.url: protocol "concat:" is not allowed/],
+      [{ cameras: [{ id: 'a', url: '-i x' }] }, /cameras\[0\] \(id "a"\)\.url: url starts with "-"/],
+      [{ cameras: [{ id: 'a', url: 'rtsp://x/s', fps: 5 }] }, /cameras\[0\]\.fps: unknown key/],
+      [{ cameras: [{ id: 'a b', url: 'rtsp://x/s' }] }, /cameras\[0\]\.id: expected 1 to 64 letters/],
+      [{ cameras: [{ id: 'a', url: 'rtsp://x/s' }, { id: 'a', url: 'rtsp://y/s' }] }, /cameras\[1\] \(id "a"\)\.id: is used by another camera/],
+      [{ cameras: [{ id: 'a', url: 'rtsp://x/s', size: '640' }] }, /\.size: expected WIDTHxHEIGHT/],
+      [{ cameras: [{ id: 'a', url: 'rtsp://x/s', labels: ['persn'] }] }, /\.labels\[0\]: unknown label "persn"/],
+      [{ cameras: [{ id: 'a', url: 'rtsp://x/s', rtspTransport: 'http' }] }, /\.rtspTransport: expected "tcp" or "udp"/],
+      [{ cameras: [{ id: 'a', url: '/etc/passwd' }], fileRoots: ['/srv/media'] }, /outside the allowed folders/],
+      [{ scheduler: { maxBatch: 0 } }, /scheduler\.maxBatch: must be between 1 and 64, got 0/],
+      [{ cameras: { id: 'a' } }, /cameras: expected a list of cameras/],
+    ];
+    for (const [doc, message] of cases) expect(() => parseConfig(doc, 'lookout.yaml'), String(message)).toThrow(message);
+  });
+
+  it('runs a demo camera on the bundled clip without a config', async () => {
+    const { demoConfig, DEMO_CLIP } = await import('../../src/config.js');
+    expect(demoConfig().cameras).toMatchObject([{ id: 'demo', url: DEMO_CLIP, loop: true, realtime: true }]);
+  });
+});
+
 describe('command-line flags', () => {
   it('accepts TF Serving underscores and lookout dashes, with = or a space', () => {
     const spec = { 'model-name': { type: 'string' as const }, 'latency-ms': { type: 'string' as const }, port: { type: 'string' as const } };
