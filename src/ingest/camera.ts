@@ -26,6 +26,8 @@ export interface CameraOptions {
   /** Time allowed from spawn to the first frame (connecting, probing), ms. */
   startTimeoutMs?: number;
   backoff?: typeof CAMERA_BACKOFF;
+  /** A run that streamed this long resets the backoff; default HEALTHY_RUN_MS (a minute). */
+  healthyRunMs?: number;
 }
 
 export interface CameraStatus {
@@ -113,7 +115,7 @@ export class Camera {
         this.lastError = undefined;
         break;
       }
-      if (streamedMs >= HEALTHY_RUN_MS) attempt = 0;
+      if (streamedMs >= (this.options.healthyRunMs ?? HEALTHY_RUN_MS)) attempt = 0;
       attempt++;
       this.restarts++;
       this.lastError = outcome.error;

@@ -116,6 +116,26 @@ describe('cameras on real ffmpeg', () => {
     expect(alive(second)).toBe(false);
   });
 
+  it('backs off longer after each quick failure, and starts over after a healthy run', async () => {
+    const rec = camera('flaky', BOTTLE_CLIP, { backoff: { initialMs: 300, maxMs: 20_000, factor: 10, jitter: 0 }, healthyRunMs: 1_500 });
+    const killAndReadDelay = async (): Promise<number> => {
+      await until(() => rec.camera.status().state === 'streaming');
+      const restarts = rec.camera.status().restarts;
+      process.kill(rec.camera.status().pid as number, 'SIGKILL');
+      await until(() => rec.camera.status().restarts === restarts + 1);
+      return rec.camera.status().retryInMs as number;
+    };
+    await until(() => rec.detect.length >= 1);
+    expect(await killAndReadDelay()).toBeLessThanOrEqual(300); // first restart: 300 ms
+    // Killed again at once: the second step, 3 s.
+    await until(() => rec.camera.status().state === 'streaming');
+    expect(await killAndReadDelay()).toBeGreaterThan(2_000);
+    // Now let it stream past the healthy mark: the next failure starts over at 300 ms.
+    await until(() => rec.camera.status().state === 'streaming', 10_000);
+    await sleep(1_800);
+    expect(await killAndReadDelay()).toBeLessThanOrEqual(300);
+  });
+
   it('plays a file without loop to its end, then stops', async () => {
     const rec = camera('once', BOTTLE_CLIP, {}, { loop: false, realtime: false, detect: { fps: 1, maxWidth: 160, maxHeight: 160 }, live: undefined });
     await until(() => rec.camera.status().state === 'stopped', 30_000);
