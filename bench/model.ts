@@ -32,6 +32,12 @@ function frame(): ImageInput {
   return { kind: 'rgb', width: 640, height: 360, data: out.stdout };
 }
 
+/** Every model-server child, killed if the bench ends early (an error, Ctrl+C). */
+const children = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const c of children) c.kill('SIGKILL');
+});
+
 async function startServer(args: string[]): Promise<{ child: ChildProcess; address: string }> {
   const child = spawn(process.execPath, [path.join(packageRoot, 'dist/src/cli.js'), 'model-server', '--port', '0', '--host', '127.0.0.1', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<string>((resolve, reject) => {
@@ -43,6 +49,8 @@ async function startServer(args: string[]): Promise<{ child: ChildProcess; addre
     });
     child.on('exit', (code) => reject(new Error(`model-server exited with ${code}`)));
   });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
   return { child, address: `127.0.0.1:${port}` };
 }
 

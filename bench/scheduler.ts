@@ -39,6 +39,12 @@ const CAPACITY = 4;
 const clips = [path.join(mediaDir, 'bottle-detection.mp4'), path.join(mediaDir, 'one-by-one-person-detection.mp4')];
 const ffmpeg = resolveFfmpeg();
 
+/** Every model-server child, killed if the bench ends early (an error, Ctrl+C). */
+const children = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const c of children) c.kill('SIGKILL');
+});
+
 async function modelServer(args: string[]): Promise<{ child: ChildProcess; address: string; stop: () => Promise<void> }> {
   const child = spawn(process.execPath, [path.join(packageRoot, 'dist/src/cli.js'), 'model-server', '--port', '0', '--host', '127.0.0.1', '--model', 'synthetic', '--max_queue', '256', ...args], { stdio: ['ignore', 'pipe', 'ignore'] });
   const port = await new Promise<string>((resolve, reject) => {
@@ -50,6 +56,8 @@ async function modelServer(args: string[]): Promise<{ child: ChildProcess; addre
     });
     child.on('exit', (code) => reject(new Error(`model-server exited with ${code}`)));
   });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
   const stop = async () => {
     if (child.exitCode !== null) return;
     const exited = new Promise((r) => child.once('exit', r));

@@ -124,8 +124,9 @@ export class Pipeline {
     const entry = this.entries.get(id);
     if (!entry) throw new CameraConfigError(`no camera ${JSON.stringify(id)}`);
     this.entries.delete(id);
-    this.scheduler.removeCamera(id);
+    // Camera first, so no late frame registers it with the scheduler again.
     await entry.camera.stop();
+    this.scheduler.removeCamera(id);
   }
 
   cameraIds(): string[] {

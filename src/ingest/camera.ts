@@ -5,6 +5,7 @@ import { backoffDelay, CAMERA_BACKOFF } from './backoff.js';
 import type { FfmpegBinary } from './ffmpeg-binary.js';
 import type { SourceSpec } from './ffmpeg-args.js';
 import { FfmpegProcess } from './ffmpeg-process.js';
+import { redactUrl } from './source-url.js';
 import type { StreamInfo } from './ffmpeg-stderr.js';
 
 /** A run that streamed this long resets the backoff to its first step. */
@@ -12,7 +13,7 @@ export const HEALTHY_RUN_MS = 60_000;
 
 export interface CameraOptions {
   id: string;
-  /** URL as configured, with any password redacted: for status and logs only. */
+  /** URL for status and logs; any password in it is redacted. */
   displayUrl: string;
   spec: SourceSpec;
   binary: FfmpegBinary;
@@ -49,8 +50,13 @@ export interface CameraStatus {
   pid: number | undefined;
 }
 
-/** Errors that will not go away by retrying soon: retried at the slowest pace, and shown as failed. */
-const PERMANENT = /404 Not Found|401 Unauthorized|403 Forbidden|No such file or directory|Protocol not found|Invalid data found|does not contain any stream|Invalid argument|not allowed/i;
+/**
+ * Errors that will not go away by retrying soon (a wrong path, wrong
+ * credentials, a missing file): retried at the slowest pace, and shown as
+ * failed. "Invalid data" and the like are left out: RTSP and HLS produce them
+ * in passing.
+ */
+const PERMANENT = /404 Not Found|401 Unauthorized|403 Forbidden|No such file or directory|Protocol not found/i;
 
 export class Camera {
   readonly id: string;
@@ -81,10 +87,10 @@ export class Camera {
   status(): CameraStatus {
     return {
       id: this.id,
-      url: this.options.displayUrl,
+      url: redactUrl(this.options.displayUrl),
       state: this.state,
       lastError: this.lastError,
-      stderrTail: this.stderrTail,
+      stderrTail: this.process?.stderrTail.get() ?? this.stderrTail,
       ffmpeg: { path: this.options.binary.path, version: this.options.binary.version, source: this.options.binary.source },
       input: this.input,
       detectSize: this.detectSize,
@@ -107,7 +113,14 @@ export class Camera {
   private async run(): Promise<void> {
     let attempt = 0;
     while (!this.stopped) {
-      const outcome = await this.runOnce();
+      let outcome: Awaited<ReturnType<Camera['runOnce']>>;
+      try {
+        outcome = await this.runOnce();
+      } catch (err) {
+        // ffmpeg could not even be started (no writable temp folder, a broken binary): retry like any failure.
+        this.process = undefined;
+        outcome = { error: `cannot start ffmpeg: ${(err as Error).message}`, finished: false, firstFrameAt: undefined };
+      }
       if (this.stopped) break;
       const streamedMs = outcome.firstFrameAt ? Date.now() - outcome.firstFrameAt : 0;
       if (outcome.finished) {
@@ -136,9 +149,14 @@ export class Camera {
     this.process = proc;
     let firstFrameAt: number | undefined;
     let stallReason: string | undefined;
+    let readerError: string | undefined;
+    /** Running mean of the gaps between frames actually received, ms. */
+    let gapMs: number | undefined;
     const spawnedAt = Date.now();
     const onFrame = (): void => {
-      proc.lastFrameAt = Date.now();
+      const now = Date.now();
+      if (proc.lastFrameAt > 0) gapMs = gapMs === undefined ? now - proc.lastFrameAt : 0.9 * gapMs + 0.1 * (now - proc.lastFrameAt);
+      proc.lastFrameAt = now;
       if (firstFrameAt === undefined) {
         firstFrameAt = proc.lastFrameAt;
         this.input = proc.input;
@@ -157,7 +175,10 @@ export class Camera {
         const n = seq++;
         this.options.onDetectFrame({ cameraId: this.id, seq: n, width: info.width, height: info.height, data, ptsMs: fps ? (n * 1000) / fps : 0, capturedAt: Date.now() });
       }
-    })().catch(() => undefined);
+    })().catch((err: unknown) => {
+      readerError ??= `reading detection frames failed: ${(err as Error).message}`;
+      void proc.stop();
+    });
     const liveLoop = (async () => {
       const onLive = this.options.onLiveFrame;
       const info = proc.liveInfo ? await proc.liveInfo.catch(() => undefined) : undefined;
@@ -171,7 +192,10 @@ export class Camera {
         const n = seq++;
         onLive?.({ cameraId: this.id, seq: n, width: info.width, height: info.height, data, ptsMs: fps ? (n * 1000) / fps : 0, capturedAt: Date.now() });
       }
-    })().catch(() => undefined);
+    })().catch((err: unknown) => {
+      // ffmpeg ending before it opened the live output is its exit's business, not a reader failure.
+      if (!proc.hasExited) readerError ??= `reading live frames failed: ${(err as Error).message}`;
+    });
 
     // The stall watch: judged from the stream's own frame rate, so a sparse stream is not killed.
     const watchdog = setInterval(() => {
@@ -184,11 +208,15 @@ export class Camera {
         }
         return;
       }
-      const streamFps = Math.max(this.options.spec.detect.fps || 0, this.options.spec.live?.fps || 0) || proc.input?.fps || 1;
-      const intervalMs = 1000 / Math.min(streamFps, proc.input?.fps ?? streamFps);
-      const limit = Math.max(this.options.minStallMs ?? 4_000, (this.options.stallIntervals ?? 8) * intervalMs);
+      // The interval is the slower of what the stream declares and what actually arrives, so a
+      // sparse stream (an MJPEG camera sending a frame every few seconds) is not called stalled.
+      const outputFps = Math.max(this.options.spec.detect.fps || 0, this.options.spec.live?.fps || 0) || proc.input?.fps || 1;
+      const declaredMs = 1000 / Math.min(outputFps, proc.input?.fps ?? outputFps);
+      const intervalMs = Math.max(declaredMs, gapMs ?? 0);
+      const intervals = this.options.stallIntervals ?? 8;
+      const limit = Math.max(this.options.minStallMs ?? 4_000, intervals * intervalMs);
       if (now - proc.lastFrameAt > limit) {
-        stallReason = `stalled: no frame for ${((now - proc.lastFrameAt) / 1000).toFixed(1)} s (${this.options.stallIntervals ?? 8} frame intervals at ${streamFps} fps)`;
+        stallReason = `stalled: no frame for ${((now - proc.lastFrameAt) / 1000).toFixed(1)} s (${intervals} frame intervals of ${Math.round(intervalMs)} ms)`;
         void proc.stop();
       }
     }, 500);
@@ -199,7 +227,7 @@ export class Camera {
     this.process = undefined;
     this.stderrTail = proc.stderrTail.get();
     const finished = !stallReason && exit.code === 0 && this.options.spec.kind === 'file' && !this.options.spec.loop;
-    const reason = stallReason ?? proc.stderrTail.reason() ?? exit.message ?? `ffmpeg exited with ${exit.signal ?? `code ${exit.code}`}`;
+    const reason = stallReason ?? readerError ?? proc.stderrTail.reason() ?? exit.message ?? `ffmpeg exited with ${exit.signal ?? `code ${exit.code}`}`;
     const ended = exit.code === 0 && !stallReason ? `stream ended (${reason})` : reason;
     return { error: ended, finished, firstFrameAt };
   }

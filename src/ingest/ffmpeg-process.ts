@@ -5,15 +5,16 @@
 import ffmpeg from 'fluent-ffmpeg';
 import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import type { FfmpegBinary } from './ffmpeg-binary.js';
 import { ffmpegArgv, ffmpegMajor, ffmpegPlan, type SourceSpec } from './ffmpeg-args.js';
 import { LineTail, StderrParser, type StreamInfo } from './ffmpeg-stderr.js';
 import { readFrames } from './frame-reader.js';
+import { runtimeDir, trackGroup } from './runtime-dir.js';
+import { redactSecrets } from './source-url.js';
 
 export interface ExitInfo {
   code: number | null;
@@ -22,20 +23,24 @@ export interface ExitInfo {
   message: string | undefined;
 }
 
+const wrappers = new Map<string, string>();
+
 /**
  * A shell wrapper that puts ffmpeg in a new session (and so a new process
  * group whose id is its pid) before exec'ing it. fluent-ffmpeg spawns its
- * binary without `detached`, so this is how the group is made.
+ * binary without `detached`, so this is how the group is made. The script is
+ * written once per binary into lookout's private runtime folder.
  */
 function groupWrapper(binary: string): string {
+  const known = wrappers.get(binary);
+  if (known) return known;
   const setsid = ['/usr/bin/setsid', '/bin/setsid'].find((p) => existsSync(p));
   if (!setsid) return binary;
-  const file = path.join(os.tmpdir(), `lookout-ffmpeg-${createHash('sha1').update(`${setsid}\0${binary}`).digest('hex').slice(0, 12)}.sh`);
-  if (!existsSync(file)) {
-    const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-    writeFileSync(file, `#!/bin/sh\nexec ${quote(setsid)} ${quote(binary)} "$@"\n`);
-    chmodSync(file, 0o755);
-  }
+  const file = path.join(runtimeDir(), `ffmpeg-${createHash('sha1').update(binary).digest('hex').slice(0, 12)}.sh`);
+  const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  // 'wx': never follow or reuse a file someone else put there.
+  writeFileSync(file, `#!/bin/sh\nexec ${quote(setsid)} ${quote(binary)} "$@"\n`, { flag: 'wx', mode: 0o700 });
+  wrappers.set(binary, file);
   return file;
 }
 
@@ -60,6 +65,9 @@ export class FfmpegProcess {
   private readonly parser = new StderrParser();
   private readonly socketServer: net.Server | undefined;
   private readonly socketPath: string | undefined;
+  /** Fails the live stream if ffmpeg ends before it connects, so no reader waits forever. */
+  private rejectLive: ((err: Error) => void) | undefined;
+  private untrack: (() => void) | undefined;
   private pid: number | undefined;
   /** Settles once ffmpeg is spawned (fluent-ffmpeg first checks its capabilities) or failed to be. */
   private readonly started: Promise<void>;
@@ -71,8 +79,7 @@ export class FfmpegProcess {
   constructor(binary: FfmpegBinary, spec: SourceSpec) {
     let liveSpec = spec.live;
     if (liveSpec) {
-      this.socketPath = path.join(os.tmpdir(), `lookout-${process.pid}-${++socketSeq}.sock`);
-      rmSync(this.socketPath, { force: true });
+      this.socketPath = path.join(runtimeDir(), `live-${++socketSeq}.sock`);
       liveSpec = { ...liveSpec, target: `unix:${this.socketPath}` };
     }
     const plan = ffmpegPlan({ ...spec, live: liveSpec }, ffmpegMajor(binary.version));
@@ -92,8 +99,10 @@ export class FfmpegProcess {
       const server = net.createServer();
       this.socketServer = server;
       this.liveStream = new Promise<Readable>((resolve, reject) => {
+        this.rejectLive = reject;
         server.once('connection', (socket) => {
           // Only ffmpeg connects; refuse anything after it.
+          this.rejectLive = undefined;
           server.close();
           resolve(socket);
         });
@@ -122,6 +131,8 @@ export class FfmpegProcess {
         this.done = true;
         markStarted();
         for (const { reject } of infos.values()) reject(new Error(`ffmpeg ended before describing its output: ${this.stderrTail.reason() ?? failure ?? 'no output'}`));
+        this.rejectLive?.(new Error('ffmpeg ended before it opened the live output'));
+        this.untrack?.();
         this.socketServer?.close();
         if (this.socketPath) rmSync(this.socketPath, { force: true });
         resolve({ code, signal, message: failure });
@@ -129,6 +140,7 @@ export class FfmpegProcess {
       this.command.on('start', () => {
         const child = childOf(this.command);
         this.pid = child?.pid;
+        if (this.pid !== undefined) this.untrack = trackGroup(this.pid);
         markStarted();
         // The process's own exit, not fluent-ffmpeg's 'end'/'error', which can come first.
         if (child) child.once('exit', (code, signal) => finish(code, signal));
@@ -140,12 +152,17 @@ export class FfmpegProcess {
         if (index !== undefined) infos.get(index)?.resolve(this.parser.facts.outputs.get(index) as StreamInfo);
       });
       this.command.on('error', (err: Error) => {
-        failure ??= err.message;
+        // fluent-ffmpeg's message quotes ffmpeg's stderr, which names the URL with any password.
+        failure ??= redactSecrets(err.message);
         // Failed before spawning (binary missing, capability check): nothing will exit.
         if (this.pid === undefined) finish(null, null);
       });
     });
     this.command.run();
+  }
+
+  get hasExited(): boolean {
+    return this.done;
   }
 
   /** The input stream as ffmpeg described it (size, frame rate). */
@@ -192,7 +209,14 @@ export class FfmpegProcess {
   /** Ends ffmpeg: SIGTERM to its group, SIGKILL after graceMs. Safe to call twice. */
   stop(graceMs = 2_000): Promise<void> {
     this.stopping ??= (async () => {
-      await this.started;
+      // fluent-ffmpeg probes the binary's capabilities before spawning; do not wait on it for ever.
+      let waited: NodeJS.Timeout | undefined;
+      await Promise.race([this.started, new Promise<void>((r) => { waited = setTimeout(r, graceMs * 2); })]);
+      clearTimeout(waited);
+      if (this.pid === undefined && !this.done) {
+        this.command.kill('SIGKILL');
+        return;
+      }
       this.signal('SIGTERM');
       const timer = setTimeout(() => this.signal('SIGKILL'), graceMs);
       await this.exited;

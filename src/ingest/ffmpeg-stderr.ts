@@ -1,5 +1,6 @@
 // What ffmpeg says about its streams on stderr: the input's size and frame
 // rate, and each output's exact frame size, so frames are cut without guessing.
+import { redactSecrets } from './source-url.js';
 
 export interface StreamInfo {
   width: number;
@@ -50,7 +51,9 @@ export class LineTail {
   constructor(private readonly size = 20) {}
 
   push(line: string): void {
-    this.lines.push(line.length > 500 ? `${line.slice(0, 500)}…` : line);
+    // ffmpeg prints input URLs whole, passwords included: they never reach the tail.
+    const clean = redactSecrets(line);
+    this.lines.push(clean.length > 500 ? `${clean.slice(0, 500)}…` : clean);
     if (this.lines.length > this.size) this.lines.shift();
   }
 

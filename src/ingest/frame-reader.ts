@@ -13,7 +13,10 @@ export async function* readFrames(stream: Readable, frameBytes: () => Promise<nu
   let pendingBytes = 0;
   for await (const chunk of stream as AsyncIterable<Buffer>) {
     // Bytes can arrive before ffmpeg has printed the frame size on stderr.
-    if (size === 0) size = await frameBytes();
+    if (size === 0) {
+      size = await frameBytes();
+      if (!(size > 0)) throw new Error(`frame size must be positive, got ${size}`);
+    }
     let data = chunk;
     if (pendingBytes > 0) {
       const need = size - pendingBytes;

@@ -72,6 +72,11 @@ function isInside(file: string, root: string): boolean {
   return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
 }
 
+/** Any user:password@ in the text (an ffmpeg message quoting a URL) with the password replaced. */
+export function redactSecrets(text: string): string {
+  return text.replace(/([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*):[^\s@/]*@/gi, '$1:***@');
+}
+
 /** The URL with any password replaced, for logs and status. */
 export function redactUrl(url: string): string {
   try {

@@ -53,9 +53,11 @@ export class CircuitBreaker {
     this.onChange(this.status());
   }
 
+  /** A call succeeded. Only a closed breaker forgets its backoff: a late success while open proves nothing. */
   succeeded(): void {
+    if (this.state !== 'closed') return;
     this.attempt = 0;
-    if (this.state === 'closed') this.lastError = undefined;
+    this.lastError = undefined;
   }
 
   /** A call failed in a way that says the server is down or overloaded: stop sending and start probing. */

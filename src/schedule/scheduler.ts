@@ -32,6 +32,9 @@ export interface SchedulerOptions {
   batchTimeoutMs: number;
 }
 
+/** A camera that offered no frame for this long is not waited for when forming a batch. */
+const QUIET_MS = 2_000;
+
 export const DEFAULT_SCHEDULER: SchedulerOptions = {
   maxInFlight: 2,
   perCameraInFlight: 1,
@@ -64,6 +67,8 @@ export interface CameraScheduleStats {
 
 class Lane {
   pending: Frame | undefined;
+  /** When the camera last offered a frame: a camera that has gone quiet is not waited for in a batch. */
+  lastSubmitAt = 0;
   inFlight = 0;
   detected = 0;
   readonly dropped: Record<DropReason, number> = { superseded: 0, stale: 0, error: 0, busy: 0, modelDown: 0 };
@@ -105,7 +110,8 @@ export class Scheduler {
 
   /** Registers a camera, so a forming batch waits for its frame too. submit() registers unknown cameras itself. */
   addCamera(cameraId: string): void {
-    this.lane(cameraId);
+    // A camera just added is about to send frames: batches wait for it as for any active camera.
+    this.lane(cameraId).lastSubmitAt = Date.now();
   }
 
   private lane(cameraId: string): Lane {
@@ -123,15 +129,21 @@ export class Scheduler {
     if (this.closed) return;
     const lane = this.lane(frame.cameraId);
     lane.submitRate.mark();
+    lane.lastSubmitAt = Date.now();
     if (lane.pending) lane.dropped[this.breaker.allows ? 'superseded' : 'modelDown']++;
     lane.pending = frame;
     this.pump();
   }
 
-  /** Forgets a camera: its waiting frame is dropped; calls in flight finish. */
+  /**
+   * Forgets a camera: its waiting frame is dropped; calls in flight finish and
+   * settle on the lane they started from. Stop the camera first, or its last
+   * frames register it again.
+   */
   removeCamera(cameraId: string): void {
     this.lanes.delete(cameraId);
     this.order = this.order.filter((id) => id !== cameraId);
+    if (this.lastServed === cameraId) this.lastServed = undefined;
   }
 
   modelState(): BreakerStatus {
@@ -184,10 +196,11 @@ export class Scheduler {
       const ready = this.eligible(now);
       if (ready.length === 0) return;
       if (this.options.maxBatch > 1 && this.options.batchTimeoutMs > 0) {
-        // Wait, up to batchTimeoutMs, for the cameras that could still join this batch.
+        // Wait, up to batchTimeoutMs, for the cameras that could still join this batch:
+        // those with room in flight that offered a frame lately (a camera down is not waited for).
         const couldJoin = this.order.filter((id) => {
           const lane = this.lanes.get(id);
-          return lane !== undefined && lane.inFlight < this.options.perCameraInFlight;
+          return lane !== undefined && lane.inFlight < this.options.perCameraInFlight && now - lane.lastSubmitAt < QUIET_MS;
         }).length;
         const target = Math.min(this.options.maxBatch, couldJoin);
         if (ready.length < target) {
@@ -202,46 +215,40 @@ export class Scheduler {
       if (this.batchTimer) clearTimeout(this.batchTimer);
       this.batchTimer = undefined;
       this.batchWaitSince = undefined;
-      const batch: Frame[] = [];
+      const batch: { frame: Frame; lane: Lane }[] = [];
       for (const id of ready.slice(0, this.options.maxBatch)) {
         const lane = this.lanes.get(id) as Lane;
-        batch.push(lane.pending as Frame);
+        batch.push({ frame: lane.pending as Frame, lane });
         lane.pending = undefined;
         lane.inFlight++;
       }
-      this.lastServed = batch[batch.length - 1].cameraId;
+      this.lastServed = batch[batch.length - 1].frame.cameraId;
       this.send(batch, now);
     }
+    // Every call slot is taken: a batch wait that began earlier starts over when one frees.
+    this.batchWaitSince = undefined;
+    if (this.batchTimer) clearTimeout(this.batchTimer);
+    this.batchTimer = undefined;
   }
 
-  private send(batch: Frame[], sentAt: number): void {
+  /** One Predict call. Counters settle on the lanes the frames came from, even if a camera is removed meanwhile. */
+  private send(batch: { frame: Frame; lane: Lane }[], sentAt: number): void {
     this.inFlight++;
     this.peakInFlight = Math.max(this.peakInFlight, this.inFlight);
     const controller = new AbortController();
     this.calls.add(controller);
     void (async () => {
+      let detections: Detection[][] | undefined;
+      let latencyMs = 0;
       try {
-        const images = await toOneSize(batch);
+        const images = await toOneSize(batch.map((b) => b.frame));
         const started = Date.now();
-        const { detections } = await this.backend.detect(images, { signal: controller.signal });
-        const latencyMs = Date.now() - started;
+        ({ detections } = await this.backend.detect(images, { signal: controller.signal }));
+        latencyMs = Date.now() - started;
         this.breaker.succeeded();
-        batch.forEach((frame, i) => {
-          const lane = this.lanes.get(frame.cameraId);
-          if (lane) {
-            lane.detected++;
-            lane.detectRate.mark();
-            lane.latency.add(latencyMs);
-            lane.queueWait.add(sentAt - frame.capturedAt);
-          }
-          if (!this.closed) this.onResult({ frame, detections: detections[i] ?? [], latencyMs, queueWaitMs: sentAt - frame.capturedAt, batchSize: batch.length });
-        });
       } catch (err) {
         const reason: DropReason = err instanceof TfServingError && err.codeName === 'RESOURCE_EXHAUSTED' ? 'busy' : 'error';
-        for (const frame of batch) {
-          const lane = this.lanes.get(frame.cameraId);
-          if (lane) lane.dropped[reason]++;
-        }
+        for (const { lane } of batch) lane.dropped[reason]++;
         // Down, too slow, or the model not (yet) AVAILABLE (TF Serving answers NOT_FOUND while a version loads):
         // stop sending and let the breaker probe GetModelStatus.
         if (err instanceof TfServingError && ['UNAVAILABLE', 'DEADLINE_EXCEEDED', 'NOT_FOUND'].includes(err.codeName)) {
@@ -250,12 +257,23 @@ export class Scheduler {
       } finally {
         this.calls.delete(controller);
         this.inFlight--;
-        for (const frame of batch) {
-          const lane = this.lanes.get(frame.cameraId);
-          if (lane) lane.inFlight--;
-        }
-        this.pump();
+        for (const { lane } of batch) lane.inFlight--;
       }
+      if (detections) {
+        for (const [i, { frame, lane }] of batch.entries()) {
+          lane.detected++;
+          lane.detectRate.mark();
+          lane.latency.add(latencyMs);
+          lane.queueWait.add(sentAt - frame.capturedAt);
+          if (this.closed || this.lanes.get(frame.cameraId) !== lane) continue;
+          try {
+            this.onResult({ frame, detections: detections[i] ?? [], latencyMs, queueWaitMs: sentAt - frame.capturedAt, batchSize: batch.length });
+          } catch {
+            // A consumer's failure is its own; it is not the model's, and must not stop the others.
+          }
+        }
+      }
+      this.pump();
     })();
   }
 

@@ -136,6 +136,27 @@ describe('cameras on real ffmpeg', () => {
     expect(await killAndReadDelay()).toBeLessThanOrEqual(300);
   });
 
+  it('never shows a camera password, in errors or in the stderr tail', async () => {
+    const rec = camera('secret', 'rtsp://alice:s3cret@127.0.0.1:1/cam');
+    await until(() => rec.camera.status().lastError !== undefined);
+    const s = rec.camera.status();
+    expect(s.lastError).toMatch(/alice:\*\*\*@127\.0\.0\.1/);
+    expect(JSON.stringify(s)).not.toContain('s3cret');
+  });
+
+  it('stops at once while starting or while waiting to reconnect', async () => {
+    const starting = camera('early', BOTTLE_CLIP);
+    await starting.camera.stop();
+    expect(starting.camera.status().state).toBe('stopped');
+    const waiting = camera('waiting', 'rtsp://127.0.0.1:1/cam', { backoff: { initialMs: 60_000, maxMs: 60_000, factor: 2, jitter: 0 } });
+    await until(() => waiting.camera.status().state === 'reconnecting');
+    const t = Date.now();
+    await waiting.camera.stop();
+    expect(waiting.camera.status().state).toBe('stopped');
+    // Not a timing target: only that stop() did not sit out the minute-long backoff.
+    expect(Date.now() - t).toBeLessThan(30_000);
+  });
+
   it('plays a file without loop to its end, then stops', async () => {
     const rec = camera('once', BOTTLE_CLIP, {}, { loop: false, realtime: false, detect: { fps: 1, maxWidth: 160, maxHeight: 160 }, live: undefined });
     await until(() => rec.camera.status().state === 'stopped', 30_000);

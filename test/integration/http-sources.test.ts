@@ -2,7 +2,7 @@
 // real HTTP server on port 0 and read by real ffmpeg.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { createReadStream, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { createReadStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -56,6 +56,7 @@ beforeAll(async () => {
 afterAll(async () => {
   server.closeAllConnections();
   await new Promise((r) => server.close(r));
+  rmSync(hlsDir, { recursive: true, force: true });
 });
 
 /** Runs a camera on url until it has delivered n frames (or fails), and reports their size. */

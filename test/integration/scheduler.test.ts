@@ -74,8 +74,15 @@ async function feed(scheduler: Scheduler, cameras: string[], fps: number, ms: nu
 describe('scheduler', () => {
   it('never has more Predict calls in flight than maxInFlight, nor more than one per camera', async () => {
     const { scheduler, backend, results } = await setup({ latencyMs: 30, capacity: 8 }, { maxInFlight: 2 });
-    await feed(scheduler, ['a', 'b', 'c', 'd', 'e', 'f'], 50, 1_500);
+    const cams = ['a', 'b', 'c', 'd', 'e', 'f'];
+    let perCameraPeak = 0;
+    const sampler = setInterval(() => {
+      for (const id of cams) perCameraPeak = Math.max(perCameraPeak, scheduler.stats(id)?.inFlight ?? 0);
+    }, 2);
+    await feed(scheduler, cams, 50, 1_500);
     await until(() => backend.inFlight === 0);
+    clearInterval(sampler);
+    expect(perCameraPeak).toBe(1);
     expect(backend.peak).toBe(2);
     expect(scheduler.peak).toBe(2);
     expect(results.length).toBeGreaterThan(20);
@@ -84,10 +91,8 @@ describe('scheduler', () => {
 
   it('sends the newest frame when the camera\'s turn comes; older ones are counted as superseded', async () => {
     const { scheduler, results } = await setup({ latencyMs: 200, capacity: 1 }, { maxInFlight: 1 });
-    for (let i = 0; i < 10; i++) {
-      scheduler.submit(frame('a', i));
-      await sleep(5);
-    }
+    // Frame 0 goes at once; 1–9 arrive while it is in flight, each replacing the one before.
+    for (let i = 0; i < 10; i++) scheduler.submit(frame('a', i));
     await until(() => results.length === 2);
     expect(results.map((r) => r.frame.seq)).toEqual([0, 9]);
     expect(scheduler.stats('a')?.dropped.superseded).toBe(8);
@@ -130,7 +135,15 @@ describe('scheduler', () => {
   it('opens the breaker when the model server goes away, and recovers when it comes back', async () => {
     const { s, scheduler, results, states } = await setup({ latencyMs: 5, capacity: 2 }, { maxInFlight: 2 });
     const port = s.port;
-    const feeding = feed(scheduler, ['a', 'b'], 20, 6_000);
+    // Frames keep coming, as from cameras, for as long as the test needs.
+    let feeding = true;
+    const feeder = (async () => {
+      for (let seq = 0; feeding; seq++) {
+        scheduler.submit(frame('a', seq));
+        scheduler.submit(frame('b', seq));
+        await sleep(50);
+      }
+    })();
     await until(() => results.length > 5);
     await s.server.close();
     await until(() => scheduler.modelState().state !== 'closed');
@@ -141,10 +154,27 @@ describe('scheduler', () => {
     expect(scheduler.stats('a')?.dropped.modelDown).toBeGreaterThan(0);
     const again = await startModelServer(synthetic({ latencyMs: 5, capacity: 2 }), '127.0.0.1', port);
     cleanup.push(() => again.server.close());
-    await until(() => results.length > before + 5, 20_000);
+    await until(() => results.length > before + 5, 30_000);
     expect(scheduler.modelState().state).toBe('closed');
     expect(states).toContain('open');
-    await feeding;
+    feeding = false;
+    await feeder;
+  });
+
+  it('keeps its counts right when a camera is removed while its call is in flight', async () => {
+    const { scheduler, results, backend } = await setup({ latencyMs: 200, capacity: 2 }, { maxInFlight: 2 });
+    scheduler.submit(frame('gone', 0));
+    await until(() => backend.inFlight === 1);
+    scheduler.removeCamera('gone');
+    expect(scheduler.stats('gone')).toBeUndefined();
+    // The same id comes back as a new camera while the old call is still out.
+    scheduler.submit(frame('gone', 100));
+    await until(() => backend.inFlight === 0);
+    await sleep(50);
+    const stats = scheduler.stats('gone');
+    expect(stats?.inFlight).toBe(0);
+    // Only the new camera's frame is reported; the removed one's answer is not.
+    expect(results.map((r) => r.frame.seq)).toEqual([100]);
   });
 });
 

@@ -1,0 +1,43 @@
+// A private folder for this lookout process (mode 0700, created on first
+// use): the ffmpeg wrapper script and the live-frame sockets live there, out
+// of other users' reach in the shared temp folder. It is removed at exit,
+// and every ffmpeg still running then is killed with its process group.
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+let dir: string | undefined;
+const groups = new Set<number>();
+let hooked = false;
+
+function hookExit(): void {
+  if (hooked) return;
+  hooked = true;
+  // 'exit' runs on a normal end and after an uncaught exception; only synchronous work is possible here.
+  process.on('exit', () => {
+    for (const pgid of groups) {
+      try {
+        process.kill(-pgid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+}
+
+/** The folder, created with mode 0700 on first call. Throws if the temp folder is not writable. */
+export function runtimeDir(): string {
+  if (!dir) {
+    dir = mkdtempSync(path.join(os.tmpdir(), `lookout-${process.pid}-`));
+    hookExit();
+  }
+  return dir;
+}
+
+/** Remembers a running ffmpeg's process group, so it is killed if lookout exits without stopping it. */
+export function trackGroup(pgid: number): () => void {
+  hookExit();
+  groups.add(pgid);
+  return () => groups.delete(pgid);
+}
