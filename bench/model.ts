@@ -12,12 +12,13 @@
 // Rows are measured in alternating rounds and reported as medians.
 // A synthetic zero-latency server measured the same way gives gRPC's own cost
 // per frame. Ends with one line of JSON holding the same figures.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
+import { startModelServerChild } from './model-server-child.js';
 import os from 'node:os';
 import path from 'node:path';
 import { TfServingClient } from '../src/tfserving/client.js';
 import { resolveFfmpeg } from '../src/ingest/ffmpeg-binary.js';
-import { mediaDir, packageRoot } from '../src/paths.js';
+import { mediaDir } from '../src/paths.js';
 import type { ImageInput } from '../src/types.js';
 
 const WORKERS = Number(process.env.BENCH_WORKERS ?? os.availableParallelism());
@@ -30,35 +31,6 @@ function frame(): ImageInput {
   const out = spawnSync(resolveFfmpeg().path, ['-v', 'error', '-i', path.join(mediaDir, 'bottle-detection.mp4'), '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'], { maxBuffer: 1 << 26 });
   if (out.status !== 0 || out.stdout.length !== 640 * 360 * 3) throw new Error(`ffmpeg could not decode the bench frame: ${out.stderr}`);
   return { kind: 'rgb', width: 640, height: 360, data: out.stdout };
-}
-
-/** Every model-server child, killed if the bench ends early (an error, Ctrl+C). */
-const children = new Set<ChildProcess>();
-process.on('exit', () => {
-  for (const c of children) c.kill('SIGKILL');
-});
-
-async function startServer(args: string[]): Promise<{ child: ChildProcess; address: string }> {
-  const child = spawn(process.execPath, [path.join(packageRoot, 'dist/src/cli.js'), 'model-server', '--port', '0', '--host', '127.0.0.1', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on 127\.0\.0\.1:(\d+)/.exec(out);
-      if (m) resolve(m[1]);
-    });
-    child.on('exit', (code) => reject(new Error(`model-server exited with ${code}`)));
-  });
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  return { child, address: `127.0.0.1:${port}` };
-}
-
-async function stopServer(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await exited;
 }
 
 interface Run { concurrency: number; requests: number; seconds: number; fps: number; p50: number; p90: number }
@@ -82,8 +54,8 @@ async function run(client: TfServingClient, image: ImageInput, concurrency: numb
 }
 
 async function measure(args: string[], requests: number, image: ImageInput): Promise<Run[]> {
-  const { child, address } = await startServer(args);
-  const client = new TfServingClient({ address, modelName: 'detector', deadlineMs: 60_000 });
+  const server = await startModelServerChild(args);
+  const client = new TfServingClient({ address: server.address, modelName: 'detector', deadlineMs: 60_000 });
   try {
     await client.waitUntilReady(120_000);
     await run(client, image, WORKERS, WORKERS * 3); // warm-up: every worker has run a few frames
@@ -102,7 +74,7 @@ async function measure(args: string[], requests: number, image: ImageInput): Pro
     }));
   } finally {
     client.close();
-    await stopServer(child);
+    await server.stop();
   }
 }
 

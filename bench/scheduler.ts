@@ -14,7 +14,6 @@
 //   - batched vs unbatched throughput with a per-batch cost of a + b·N
 //     (40 ms + 5 ms per frame, one call at a time; goal ≥ 2×).
 // Ends with one line of JSON holding the same figures.
-import { spawn, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -23,7 +22,8 @@ import { Camera } from '../src/ingest/camera.js';
 import { resolveFfmpeg } from '../src/ingest/ffmpeg-binary.js';
 import { classifySource } from '../src/ingest/source-url.js';
 import { silentLogger } from '../src/log.js';
-import { mediaDir, packageRoot } from '../src/paths.js';
+import { mediaDir } from '../src/paths.js';
+import { startModelServerChild } from './model-server-child.js';
 import { Pipeline } from '../src/pipeline.js';
 import { Scheduler, type DetectionResult, type SchedulerOptions } from '../src/schedule/scheduler.js';
 import { SampleRing } from '../src/schedule/stats-window.js';
@@ -39,32 +39,8 @@ const CAPACITY = 4;
 const clips = [path.join(mediaDir, 'bottle-detection.mp4'), path.join(mediaDir, 'one-by-one-person-detection.mp4')];
 const ffmpeg = resolveFfmpeg();
 
-/** Every model-server child, killed if the bench ends early (an error, Ctrl+C). */
-const children = new Set<ChildProcess>();
-process.on('exit', () => {
-  for (const c of children) c.kill('SIGKILL');
-});
-
-async function modelServer(args: string[]): Promise<{ child: ChildProcess; address: string; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, [path.join(packageRoot, 'dist/src/cli.js'), 'model-server', '--port', '0', '--host', '127.0.0.1', '--model', 'synthetic', '--max_queue', '256', ...args], { stdio: ['ignore', 'pipe', 'ignore'] });
-  const port = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on 127\.0\.0\.1:(\d+)/.exec(out);
-      if (m) resolve(m[1]);
-    });
-    child.on('exit', (code) => reject(new Error(`model-server exited with ${code}`)));
-  });
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  const stop = async () => {
-    if (child.exitCode !== null) return;
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    await exited;
-  };
-  return { child, address: `127.0.0.1:${port}`, stop };
+async function modelServer(args: string[]) {
+  return startModelServerChild(['--model', 'synthetic', '--max_queue', '256', ...args]);
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

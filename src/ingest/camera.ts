@@ -90,7 +90,7 @@ export class Camera {
       url: redactUrl(this.options.displayUrl),
       state: this.state,
       lastError: this.lastError,
-      stderrTail: this.process?.stderrTail.get() ?? this.stderrTail,
+      stderrTail: this.currentTail(),
       ffmpeg: { path: this.options.binary.path, version: this.options.binary.version, source: this.options.binary.source },
       input: this.input,
       detectSize: this.detectSize,
@@ -101,6 +101,12 @@ export class Camera {
       retryInMs: this.retryAt === undefined ? undefined : Math.max(0, this.retryAt - Date.now()),
       pid: this.process?.processId,
     };
+  }
+
+  /** The running ffmpeg's stderr once it has said something; until then, the last run's, which explains the last error. */
+  private currentTail(): string[] {
+    const live = this.process?.stderrTail.get();
+    return live && live.length > 0 ? live : this.stderrTail;
   }
 
   private setState(state: CameraState): void {

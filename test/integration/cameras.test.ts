@@ -6,6 +6,7 @@ import { resolveFfmpeg } from '../../src/ingest/ffmpeg-binary.js';
 import { classifySource } from '../../src/ingest/source-url.js';
 import type { Frame } from '../../src/types.js';
 import { BOTTLE_CLIP } from '../helpers/media.js';
+import { sleep, until, alive } from '../helpers/wait.js';
 
 const running: Camera[] = [];
 const pids = new Set<number>();
@@ -16,14 +17,6 @@ afterEach(async () => {
   pids.clear();
 });
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 interface Recorded { camera: Camera; detect: Frame[]; live: Frame[]; states: string[] }
 
@@ -53,14 +46,6 @@ function camera(id: string, url: string, extra: Partial<CameraOptions> = {}, spe
   return rec;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(check: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await sleep(20);
-  }
-}
 
 describe('cameras on real ffmpeg', () => {
   it('streams a file at its own pace: detection and live frames from one decode, each at its rate and size', async () => {

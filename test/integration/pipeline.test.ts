@@ -8,29 +8,13 @@ import { CameraConfigError, Pipeline, type CameraDetections } from '../../src/pi
 import { TfServingClient } from '../../src/tfserving/client.js';
 import { BOTTLE_CLIP, PERSON_CLIP } from '../helpers/media.js';
 import { startModelServer, synthetic } from '../helpers/servers.js';
+import { sleep, until, alive } from '../helpers/wait.js';
 
 const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
 });
 
-function alive(pid: number | undefined): boolean {
-  if (pid === undefined) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(check: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await sleep(20);
-  }
-}
 
 function cameras(list: unknown[]): CameraConfig[] {
   return parseConfig({ cameras: list }).cameras;

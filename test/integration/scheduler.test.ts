@@ -6,6 +6,7 @@ import type { Frame, ImageInput } from '../../src/types.js';
 import { BOTTLE_CLIP, PERSON_CLIP, decodeFrame } from '../helpers/media.js';
 import { startModelServer, synthetic, type StartedServer } from '../helpers/servers.js';
 import type { ModelServerOptions } from '../../src/modelserver/server.js';
+import { sleep, until } from '../helpers/wait.js';
 
 const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -47,14 +48,6 @@ async function setup(server: Partial<ModelServerOptions>, options: Partial<Sched
 const pixels = new Uint8Array(8 * 6 * 3);
 function frame(cameraId: string, seq: number, capturedAt = Date.now()): Frame {
   return { cameraId, seq, width: 8, height: 6, data: Buffer.from(pixels), ptsMs: seq * 40, capturedAt };
-}
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await sleep(10);
-  }
 }
 
 /** Feeds `cameras` cameras at `fps` each for `ms`. */
