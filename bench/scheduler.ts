@@ -142,7 +142,7 @@ async function runBatching(options: Partial<SchedulerOptions>, seconds: number) 
   let seq = 0;
   const feeder = setInterval(() => {
     seq++;
-    for (const id of ids) scheduler.submit({ cameraId: id, seq, width: 320, height: 180, data: pixels, ptsMs: seq * 66, capturedAt: Date.now() });
+    for (const id of ids) scheduler.submit({ cameraId: id, seq, run: 1, width: 320, height: 180, data: pixels, ptsMs: seq * 66, capturedAt: Date.now() });
   }, 1000 / FPS);
   await sleep(2_000);
   done = 0;

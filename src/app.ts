@@ -1,6 +1,7 @@
-// Wires `lookout serve` together and owns its shutdown order: the HTTP server
-// first (no new work), then the cameras and scheduler (no ffmpeg left), then
-// the model-server client, then the embedded model server (its workers last).
+// Wires `lookout serve` together and owns its shutdown order: live viewers
+// first (close code 1001), the HTTP server (no new work), then the cameras and
+// scheduler (no ffmpeg left), then the model-server client, then the embedded
+// model server (its workers last).
 import type { LookoutConfig } from './config.js';
 import type { Logger } from './log.js';
 import { ModelServer } from './modelserver/server.js';
@@ -8,6 +9,7 @@ import { TfServingClient } from './tfserving/client.js';
 import { createApp, listen, type HttpServer } from './http/server.js';
 import { resolveFfmpeg } from './ingest/ffmpeg-binary.js';
 import { Pipeline } from './pipeline.js';
+import { LiveHub } from './live/hub.js';
 
 export interface RunningLookout {
   url: string;
@@ -24,9 +26,12 @@ export async function startLookout(config: LookoutConfig, log: Logger): Promise<
   let client: TfServingClient | undefined;
   let http: HttpServer | undefined;
   let pipeline: Pipeline | undefined;
+  let live: LiveHub | undefined;
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
+      // Viewers first: WebSocket clients get a close code (1001) rather than a cut connection.
+      await live?.close();
       await http?.close();
       await pipeline?.close();
       client?.close();
@@ -68,12 +73,15 @@ export async function startLookout(config: LookoutConfig, log: Logger): Promise<
     log.info(`ffmpeg: ${ffmpeg.path} (${ffmpeg.source}), ${ffmpeg.version}`);
     pipeline = new Pipeline(config, client, ffmpeg, log);
     for (const camera of config.cameras) pipeline.addCamera(camera);
+    live = new LiveHub(pipeline, log);
     const app = createApp({
       client,
       pipeline,
+      live,
       modelServer: { address: address.join(','), embedded: embedded !== undefined, ...(embedded ? { description: embedded.description } : {}) },
     });
     http = await listen(app, config.http.port, config.http.host);
+    live.attach(http.server);
     const shownHost = config.http.host === '0.0.0.0' || config.http.host === '::' ? 'localhost' : config.http.host;
     const url = `http://${shownHost}:${http.port}`;
     return { url, httpPort: http.port, modelServerAddress: address.join(','), embedded, client, pipeline, close };

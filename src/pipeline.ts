@@ -9,9 +9,11 @@ import type { Logger } from './log.js';
 import type { BreakerStatus } from './schedule/breaker.js';
 import { Scheduler, type CameraScheduleStats, type DetectBackend, type DetectionResult } from './schedule/scheduler.js';
 import { RateWindow } from './schedule/stats-window.js';
-import type { Detection, Frame } from './types.js';
+import { frameId, type Detection, type Frame } from './types.js';
 
 export interface CameraDetections {
+  /** The detection frame's id (see frameId()): pairs it with the live frame of the same picture. */
+  frameId: string;
   frameSeq: number;
   capturedAt: number;
   width: number;
@@ -49,6 +51,7 @@ export class Pipeline {
   private readonly entries = new Map<string, CameraEntry>();
   private readonly scheduler: Scheduler;
   private readonly listeners = new Set<(cameraId: string, detections: CameraDetections) => void>();
+  private readonly liveListeners = new Set<(frame: Frame) => void>();
   private closed = false;
 
   constructor(
@@ -64,6 +67,12 @@ export class Pipeline {
   onDetections(listener: (cameraId: string, detections: CameraDetections) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** Called with every live frame of every camera (for the live view). */
+  onLiveFrame(listener: (frame: Frame) => void): () => void {
+    this.liveListeners.add(listener);
+    return () => this.liveListeners.delete(listener);
   }
 
   addCamera(config: CameraConfig): void {
@@ -99,6 +108,7 @@ export class Pipeline {
         entry.live.mark();
         // Only the newest live frame is kept: viewers get the newest, never a backlog.
         entry.latestLive = frame;
+        for (const listener of this.liveListeners) listener(frame);
       },
       onStateChange: (status) => {
         const detail = status.lastError ? `: ${status.lastError}` : '';
@@ -160,6 +170,7 @@ export class Pipeline {
     const { minScore, labels } = entry.config;
     const detections = result.detections.filter((d) => d.score >= minScore && (labels.length === 0 || labels.includes(d.label)));
     const latest: CameraDetections = {
+      frameId: frameId(result.frame),
       frameSeq: result.frame.seq,
       capturedAt: result.frame.capturedAt,
       width: result.frame.width,

@@ -22,6 +22,8 @@ export interface Frame {
   cameraId: string;
   /** 0, 1, 2… per output of one ffmpeg run; restarts begin again at 0. */
   seq: number;
+  /** Which ffmpeg run of the camera produced it (1, 2, … across restarts). */
+  run: number;
   width: number;
   height: number;
   data: Buffer;
@@ -29,6 +31,15 @@ export interface Frame {
   ptsMs: number;
   /** Wall-clock time the frame was read, ms since the epoch. */
   capturedAt: number;
+}
+
+/**
+ * A frame's id, shared by the detection and live outputs of one decode: the
+ * run and the presentation time. A live frame and a detection frame with the
+ * same id are the same picture.
+ */
+export function frameId(frame: Pick<Frame, 'run' | 'ptsMs'>): string {
+  return `${frame.run}:${Math.round(frame.ptsMs)}`;
 }
 
 export type CameraState = 'starting' | 'streaming' | 'reconnecting' | 'failed' | 'stopped';

@@ -7,11 +7,13 @@ import type { TfServingClient } from '../tfserving/client.js';
 import { TfServingError } from '../tfserving/errors.js';
 import { webDir } from '../paths.js';
 import type { Pipeline } from '../pipeline.js';
+import type { LiveHub } from '../live/hub.js';
 import { decodeImage, ImageDecodeError } from '../tfserving/image-codec.js';
 
 export interface HttpDeps {
   client: TfServingClient;
   pipeline: Pipeline;
+  live: LiveHub;
   /** How the model server is reached, for /api/model. */
   modelServer: { address: string; embedded: boolean; description?: string };
 }
@@ -119,12 +121,27 @@ export function createApp(deps: HttpDeps): express.Express {
       lastError: status.lastError ?? null,
       status,
       ...rest,
+      live: deps.live.feedStats(id) ?? null,
       settings: { detectFps: config.detectFps, liveFps: config.liveFps, size: config.size, liveSize: config.liveSize, minScore: config.minScore, labels: config.labels },
     };
   };
 
   app.get('/api/cameras', (_req, res) => {
     res.json({ model: deps.pipeline.modelState(), cameras: deps.pipeline.cameraIds().map(cameraJson) });
+  });
+
+  app.get('/api/cameras/:id/snapshot.jpg', async (req, res) => {
+    const frame = await deps.live.snapshot(req.params.id);
+    if (!frame) {
+      const known = deps.pipeline.view(req.params.id) !== undefined;
+      res.status(known ? 503 : 404).json({ error: known ? `camera ${JSON.stringify(req.params.id)} has no frame yet` : `no camera ${JSON.stringify(req.params.id)}` });
+      return;
+    }
+    res.set({ 'content-type': 'image/jpeg', 'cache-control': 'no-store', 'x-frame-id': frame.frameId }).send(frame.jpeg);
+  });
+
+  app.get('/api/cameras/:id/stream.mjpeg', (req, res) => {
+    if (!deps.live.streamMjpeg(req.params.id, res)) res.status(404).json({ error: `no camera ${JSON.stringify(req.params.id)}` });
   });
 
   app.get('/api/cameras/:id', (req, res) => {
@@ -152,6 +169,7 @@ export function createApp(deps: HttpDeps): express.Express {
 
 export interface HttpServer {
   port: number;
+  server: http.Server;
   close(): Promise<void>;
 }
 
@@ -166,6 +184,7 @@ export async function listen(app: express.Express, port: number, host: string): 
   });
   return {
     port: (server.address() as AddressInfo).port,
+    server,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -64,6 +64,7 @@ export class Camera {
   private lastError: string | undefined;
   private stderrTail: string[] = [];
   private restarts = 0;
+  private runs = 0;
   private since = Date.now();
   private frames = { detect: 0, live: 0 };
   private input: StreamInfo | undefined;
@@ -153,6 +154,7 @@ export class Camera {
     if (this.state !== 'reconnecting' && this.state !== 'failed') this.setState('starting');
     const proc = new FfmpegProcess(this.options.binary, this.options.spec);
     this.process = proc;
+    const run = ++this.runs;
     let firstFrameAt: number | undefined;
     let stallReason: string | undefined;
     let readerError: string | undefined;
@@ -179,7 +181,7 @@ export class Camera {
         onFrame();
         this.frames.detect++;
         const n = seq++;
-        this.options.onDetectFrame({ cameraId: this.id, seq: n, width: info.width, height: info.height, data, ptsMs: fps ? (n * 1000) / fps : 0, capturedAt: Date.now() });
+        this.options.onDetectFrame({ cameraId: this.id, seq: n, run, width: info.width, height: info.height, data, ptsMs: fps ? (n * 1000) / fps : 0, capturedAt: Date.now() });
       }
     })().catch((err: unknown) => {
       readerError ??= `reading detection frames failed: ${(err as Error).message}`;
@@ -196,7 +198,7 @@ export class Camera {
         onFrame();
         this.frames.live++;
         const n = seq++;
-        onLive?.({ cameraId: this.id, seq: n, width: info.width, height: info.height, data, ptsMs: fps ? (n * 1000) / fps : 0, capturedAt: Date.now() });
+        onLive?.({ cameraId: this.id, seq: n, run, width: info.width, height: info.height, data, ptsMs: fps ? (n * 1000) / fps : 0, capturedAt: Date.now() });
       }
     })().catch((err: unknown) => {
       // ffmpeg ending before it opened the live output is its exit's business, not a reader failure.

@@ -47,7 +47,7 @@ async function setup(server: Partial<ModelServerOptions>, options: Partial<Sched
 
 const pixels = new Uint8Array(8 * 6 * 3);
 function frame(cameraId: string, seq: number, capturedAt = Date.now()): Frame {
-  return { cameraId, seq, width: 8, height: 6, data: Buffer.from(pixels), ptsMs: seq * 40, capturedAt };
+  return { cameraId, seq, run: 1, width: 8, height: 6, data: Buffer.from(pixels), ptsMs: seq * 40, capturedAt };
 }
 
 /** Feeds `cameras` cameras at `fps` each for `ms`. */
@@ -183,8 +183,8 @@ describe('scheduler with the real detector', () => {
     scheduler.addCamera('kitchen');
     scheduler.addCamera('hall');
     const now = Date.now();
-    scheduler.submit({ cameraId: 'kitchen', seq: 0, width: bottle.width, height: bottle.height, data: Buffer.from(bottle.data), ptsMs: 0, capturedAt: now });
-    scheduler.submit({ cameraId: 'hall', seq: 0, width: person.width, height: person.height, data: Buffer.from(person.data), ptsMs: 0, capturedAt: now });
+    scheduler.submit({ cameraId: 'kitchen', seq: 0, run: 1, width: bottle.width, height: bottle.height, data: Buffer.from(bottle.data), ptsMs: 0, capturedAt: now });
+    scheduler.submit({ cameraId: 'hall', seq: 0, run: 1, width: person.width, height: person.height, data: Buffer.from(person.data), ptsMs: 0, capturedAt: now });
     await until(() => results.length === 2, 30_000);
     const by = Object.fromEntries(results.map((r) => [r.frame.cameraId, r]));
     expect(by.kitchen.batchSize).toBe(2);

@@ -1,0 +1,145 @@
+// One camera's annotated live feed: each live frame is drawn on and encoded
+// once, only while someone watches, and handed to every viewer. Viewers
+// that cannot keep up skip frames; the feed never queues for them.
+import { annotateJpeg } from '../annotate/annotator.js';
+import type { CameraDetections } from '../pipeline.js';
+import { frameId, type Frame } from '../types.js';
+
+export interface AnnotatedFrame {
+  camera: string;
+  frameId: string;
+  /** Capture time of the frame, ms since the epoch. */
+  timestamp: number;
+  width: number;
+  height: number;
+  jpeg: Buffer;
+  /** frameId of the detections drawn on it, if any. */
+  detectionsFrameId: string | undefined;
+  /** Frame time − detection time, ms: how old the drawn boxes are. */
+  boxAgeMs: number | undefined;
+  /** The WebSocket message for it (see frameMessage), built once for every viewer. */
+  message: Buffer;
+}
+
+export interface Viewer {
+  /** Offered every new annotated frame; a viewer that is behind skips it and says so. */
+  offer(frame: AnnotatedFrame): 'sent' | 'skipped';
+}
+
+export interface FeedStats {
+  viewers: number;
+  encoded: number;
+  /** Live frames not encoded because the previous encode was still running. */
+  encodeSkipped: number;
+  sent: number;
+  /** Frames a slow viewer skipped. */
+  viewerSkipped: number;
+}
+
+export class CameraFeed {
+  private readonly viewers = new Set<Viewer>();
+  private latest: AnnotatedFrame | undefined;
+  private encoding = false;
+  private pending: Frame | undefined;
+  private readonly stats: FeedStats = { viewers: 0, encoded: 0, encodeSkipped: 0, sent: 0, viewerSkipped: 0 };
+
+  constructor(
+    readonly cameraId: string,
+    private readonly detections: () => CameraDetections | undefined,
+  ) {}
+
+  add(viewer: Viewer): void {
+    this.viewers.add(viewer);
+    // A new viewer sees the newest picture at once rather than waiting for the next frame.
+    if (this.latest) this.deliver(viewer, this.latest);
+  }
+
+  remove(viewer: Viewer): void {
+    this.viewers.delete(viewer);
+  }
+
+  get watched(): boolean {
+    return this.viewers.size > 0;
+  }
+
+  snapshotStats(): FeedStats {
+    return { ...this.stats, viewers: this.viewers.size };
+  }
+
+  /** A new live frame: encoded only if watched, and only the newest while an encode runs. */
+  push(frame: Frame): void {
+    if (!this.watched) return;
+    if (this.encoding) {
+      if (this.pending) this.stats.encodeSkipped++;
+      this.pending = frame;
+      return;
+    }
+    void this.encode(frame);
+  }
+
+  /** The newest annotated frame, encoding `fallback` now if nothing recent was (a snapshot nobody streams). */
+  async latestOr(fallback: Frame | undefined, maxAgeMs = 2_000): Promise<AnnotatedFrame | undefined> {
+    if (this.latest && (!fallback || fallback.capturedAt - this.latest.timestamp <= maxAgeMs)) return this.latest;
+    return fallback ? this.render(fallback) : this.latest;
+  }
+
+  private async render(frame: Frame): Promise<AnnotatedFrame> {
+    const det = this.detections();
+    const jpeg = await annotateJpeg(frame, det?.detections ?? []);
+    this.stats.encoded++;
+    const annotated: Omit<AnnotatedFrame, 'message'> = {
+      camera: this.cameraId,
+      frameId: frameId(frame),
+      timestamp: frame.capturedAt,
+      width: frame.width,
+      height: frame.height,
+      jpeg,
+      detectionsFrameId: det?.frameId,
+      boxAgeMs: det ? frame.capturedAt - det.capturedAt : undefined,
+    };
+    return { ...annotated, message: frameMessage(annotated) };
+  }
+
+  private async encode(frame: Frame): Promise<void> {
+    this.encoding = true;
+    try {
+      let next: Frame | undefined = frame;
+      while (next) {
+        this.pending = undefined;
+        const annotated = await this.render(next);
+        this.latest = annotated;
+        for (const viewer of this.viewers) this.deliver(viewer, annotated);
+        next = this.pending;
+      }
+    } catch {
+      // A frame that cannot be encoded is skipped; the next one tries again.
+    } finally {
+      this.encoding = false;
+    }
+  }
+
+  private deliver(viewer: Viewer, frame: AnnotatedFrame): void {
+    if (viewer.offer(frame) === 'sent') this.stats.sent++;
+    else this.stats.viewerSkipped++;
+  }
+}
+
+/**
+ * A binary WebSocket message: a 4-byte big-endian header length, the header
+ * as UTF-8 JSON ({camera, frameId, timestamp, width, height,
+ * detectionsFrameId, boxAgeMs}), then the JPEG.
+ */
+export function frameMessage(frame: Omit<AnnotatedFrame, 'message'>): Buffer {
+  const header = Buffer.from(JSON.stringify({
+    camera: frame.camera,
+    frameId: frame.frameId,
+    timestamp: frame.timestamp,
+    width: frame.width,
+    height: frame.height,
+    detectionsFrameId: frame.detectionsFrameId ?? null,
+    boxAgeMs: frame.boxAgeMs ?? null,
+  }));
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(header.length);
+  return Buffer.concat([length, header, frame.jpeg]);
+}
