@@ -1,90 +1,115 @@
-// The page of `lookout serve` before cameras arrive: model-server status and a
-// one-image detector. Plain ES module, no build step.
+// lookout's page: a grid of live cameras with their boxes (drawn by the
+// server, one JPEG per frame over the WebSocket), camera and model state, and
+// a running list of detections. Plain ES module, no build step.
 const $ = (id) => document.getElementById(id);
+const tiles = new Map();
+const LOG_LIMIT = 200;
+let lastLogged = new Map();
 
-/** One stable colour per class id, so a class looks the same on every image. */
+/** The same colour per class id as the server's drawing (golden-angle hues). */
 function colour(classId) {
-  return `hsl(${(classId * 137.508) % 360}, 75%, 55%)`;
+  return `hsl(${(classId * 137.508) % 360}, 80%, 55%)`;
 }
 
-async function refreshModel() {
-  const pill = $('model');
-  try {
-    const [ready, model] = await Promise.all([fetch('readyz').then((r) => r.json()), fetch('api/model').then((r) => r.json())]);
-    const state = ready.ready ? 'AVAILABLE' : (ready.versions?.[0]?.state ?? 'down');
-    pill.dataset.state = state;
-    pill.textContent = `model "${model.modelName}": ${ready.ready ? 'ready' : state.toLowerCase()}`;
-    const rows = [
-      ['address', model.address + (model.embedded ? ' (embedded)' : '')],
-      ['model', model.modelName],
-      ['versions', (model.versions ?? []).map((v) => `${v.version} ${v.state}`).join(', ') || '—'],
-      ['signature', model.signatureName],
-      ['input', model.signature ? `${model.signature.inputAlias} ${model.signature.inputDtype} [${model.signature.inputShape.join(', ')}]` : '—'],
-      ['runs on', model.description ?? 'TF Serving'],
-    ];
-    if (model.error) rows.push(['error', model.error]);
-    $('details').replaceChildren(...rows.flatMap(([k, v]) => {
-      const dt = document.createElement('dt');
-      dt.textContent = k;
-      const dd = document.createElement('dd');
-      dd.textContent = v;
-      return [dt, dd];
-    }));
-  } catch (err) {
-    pill.dataset.state = 'down';
-    pill.textContent = `lookout unreachable: ${err.message}`;
-  }
+function tile(id) {
+  let t = tiles.get(id);
+  if (t) return t;
+  const node = $('tile').content.firstElementChild.cloneNode(true);
+  node.dataset.camera = id;
+  node.querySelector('.name').textContent = id;
+  node.addEventListener('click', () => {
+    // Click a camera to see it large; click again for the grid.
+    const grid = $('grid');
+    const single = !grid.classList.contains('single');
+    grid.classList.toggle('single', single);
+    for (const [other, o] of tiles) o.node.hidden = single && other !== id;
+  });
+  $('grid').append(node);
+  t = { node, img: node.querySelector('img'), url: undefined, frames: 0 };
+  tiles.set(id, t);
+  return t;
 }
 
-async function detect(file) {
-  const bitmap = await createImageBitmap(file);
-  const canvas = $('canvas');
-  canvas.width = bitmap.width;
-  canvas.height = bitmap.height;
-  const ctx = canvas.getContext('2d');
-  ctx.drawImage(bitmap, 0, 0);
-  const list = $('detections');
-  list.replaceChildren();
-  const res = await fetch('api/detect', { method: 'POST', headers: { 'content-type': file.type || 'image/jpeg' }, body: file });
-  const body = await res.json();
-  if (!res.ok) {
+function showFrame(data) {
+  const view = new DataView(data);
+  const n = view.getUint32(0);
+  const header = JSON.parse(new TextDecoder().decode(new Uint8Array(data, 4, n)));
+  const t = tile(header.camera);
+  const url = URL.createObjectURL(new Blob([new Uint8Array(data, 4 + n)], { type: 'image/jpeg' }));
+  t.img.onload = () => {
+    if (t.url) URL.revokeObjectURL(t.url);
+    t.url = url;
+  };
+  t.img.src = url;
+  t.frames++;
+  t.node.querySelector('.overlay-state').textContent = header.boxAgeMs == null ? '' : `boxes ${header.boxAgeMs} ms old`;
+}
+
+function showStatus(s) {
+  const t = tile(s.camera);
+  const state = t.node.querySelector('.state');
+  state.dataset.state = s.state;
+  state.textContent = s.state;
+  state.title = s.lastError ?? '';
+  const drops = Object.values(s.dropped ?? {}).reduce((a, b) => a + b, 0);
+  const latency = s.latencyMs?.p50 != null ? `${s.latencyMs.p50} ms` : '—';
+  t.node.querySelector('.stats').textContent = `${s.fps.live} fps · detect ${s.fps.detect} fps · inference ${latency} · drops ${drops}`;
+  if (s.state !== 'streaming' && s.lastError) t.node.querySelector('.overlay-state').textContent = s.lastError;
+  const model = $('model');
+  model.dataset.state = s.model.state;
+  model.textContent = s.model.state === 'closed' ? 'model server: ready' : `model server: ${s.model.state === 'open' ? 'down' : s.model.state}`;
+  model.title = s.model.lastError ?? '';
+}
+
+function logDetections(m) {
+  // One line per label per camera while it stays in view, not one per frame.
+  const seen = lastLogged.get(m.camera) ?? new Map();
+  const now = Date.now();
+  for (const d of m.detections) {
+    if (now - (seen.get(d.label) ?? 0) < 5_000) continue;
+    seen.set(d.label, now);
     const li = document.createElement('li');
-    li.textContent = `error ${res.status}: ${body.error}`;
-    list.append(li);
-    return;
-  }
-  const line = Math.max(2, Math.round(bitmap.width / 320));
-  ctx.font = `${Math.max(12, Math.round(bitmap.width / 50))}px system-ui, sans-serif`;
-  for (const d of body.detections) {
-    const [ymin, xmin, ymax, xmax] = d.box;
-    const x = xmin * bitmap.width, y = ymin * bitmap.height, w = (xmax - xmin) * bitmap.width, h = (ymax - ymin) * bitmap.height;
-    ctx.strokeStyle = ctx.fillStyle = colour(d.classId);
-    ctx.lineWidth = line;
-    ctx.strokeRect(x, y, w, h);
-    const text = `${d.label} ${Math.round(d.score * 100)}%`;
-    const tw = ctx.measureText(text).width + 8;
-    const th = parseInt(ctx.font, 10) + 6;
-    ctx.fillRect(x - line / 2, Math.max(0, y - th), tw, th);
-    ctx.fillStyle = '#000';
-    ctx.fillText(text, x + 4, Math.max(th - 6, y - 6));
-    const li = document.createElement('li');
-    const sw = document.createElement('span');
-    sw.className = 'swatch';
+    const sw = Object.assign(document.createElement('span'), { className: 'swatch' });
     sw.style.background = colour(d.classId);
-    li.append(sw, `${d.label} — ${(d.score * 100).toFixed(1)}%`);
-    list.append(li);
+    const time = document.createElement('time');
+    time.textContent = new Date(m.timestamp).toLocaleTimeString();
+    li.append(time, sw, `${m.camera}: ${d.label} ${(d.score * 100).toFixed(0)}%`);
+    li.dataset.label = d.label;
+    $('log').prepend(li);
   }
-  if (body.detections.length === 0) list.append(Object.assign(document.createElement('li'), { textContent: 'nothing found' }));
+  lastLogged.set(m.camera, seen);
+  while ($('log').children.length > LOG_LIMIT) $('log').lastElementChild.remove();
 }
 
-$('file').addEventListener('change', (e) => e.target.files[0] && detect(e.target.files[0]));
-const drop = $('drop');
-drop.addEventListener('dragover', (e) => { e.preventDefault(); drop.classList.add('over'); });
-drop.addEventListener('dragleave', () => drop.classList.remove('over'));
-drop.addEventListener('drop', (e) => {
-  e.preventDefault();
-  drop.classList.remove('over');
-  if (e.dataTransfer.files[0]) detect(e.dataTransfer.files[0]);
+async function start() {
+  const cameras = (await (await fetch('api/cameras')).json()).cameras;
+  $('empty').hidden = cameras.length > 0;
+  for (const c of cameras) tile(c.id);
+  connect(cameras.map((c) => c.id));
+}
+
+function connect(ids) {
+  const url = new URL('ws', location.href);
+  url.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  for (const id of ids) url.searchParams.append('camera', id);
+  const ws = new WebSocket(url);
+  ws.binaryType = 'arraybuffer';
+  const link = $('link');
+  ws.onopen = () => { link.dataset.state = 'open-link'; link.textContent = 'live'; };
+  ws.onmessage = (e) => {
+    if (typeof e.data !== 'string') return showFrame(e.data);
+    const m = JSON.parse(e.data);
+    if (m.type === 'status') showStatus(m);
+    else if (m.type === 'detections') logDetections(m);
+  };
+  ws.onclose = () => {
+    link.dataset.state = 'down';
+    link.textContent = 'reconnecting…';
+    setTimeout(() => connect(ids), 2_000);
+  };
+}
+
+start().catch((err) => {
+  $('link').dataset.state = 'down';
+  $('link').textContent = `lookout unreachable: ${err.message}`;
 });
-refreshModel();
-setInterval(refreshModel, 5000);

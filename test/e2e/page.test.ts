@@ -1,0 +1,68 @@
+// The page in a real headless Chromium: live frames that change, with the
+// bottles and the person of the sample clips found and listed.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import { chromium, type BrowserContext } from 'playwright-core';
+import { startLookout, type RunningLookout } from '../../src/app.js';
+import { parseConfig } from '../../src/config.js';
+import { silentLogger } from '../../src/log.js';
+import { packageRoot } from '../../src/paths.js';
+import { BOTTLE_CLIP, PERSON_CLIP } from '../helpers/media.js';
+import { until } from '../helpers/wait.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const missing = existsSync(CHROMIUM) ? undefined : `${CHROMIUM} is missing (apt-get install chromium)`;
+if (missing && process.env.CI !== 'true') console.warn(`\n*** SKIPPING the browser test: ${missing} ***\n`);
+const SHOTS = path.join(packageRoot, 'test-output');
+
+describe.skipIf(missing !== undefined && process.env.CI !== 'true')('the page in Chromium', () => {
+  let lookout: RunningLookout;
+  let browser: BrowserContext;
+
+  beforeAll(async () => {
+    const config = parseConfig({
+      http: { host: '127.0.0.1', port: 0 },
+      detection: { detectFps: 3, liveFps: 10, minScore: 0.3 },
+      cameras: [
+        { id: 'kitchen', url: BOTTLE_CLIP, loop: true },
+        // Start where the person stands at the table.
+        { id: 'hall', url: PERSON_CLIP, loop: true },
+      ],
+    });
+    lookout = await startLookout(config, silentLogger);
+    // A fresh profile every run; the flags keep Chromium off the network it cannot reach here.
+    browser = await chromium.launchPersistentContext(mkdtempSync(path.join(os.tmpdir(), 'lookout-chromium-')), {
+      executablePath: CHROMIUM,
+      headless: true,
+      viewport: { width: 1400, height: 800 },
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await lookout?.close();
+  });
+
+  it('shows live cameras with frames that change, their state, and the bottles and people found', async () => {
+    const page = await browser.newPage();
+    await page.goto(lookout.url);
+    await page.waitForSelector('article.tile[data-camera="kitchen"] img[src^="blob:"]', { timeout: 60_000 });
+    const first = await page.getAttribute('article.tile[data-camera="kitchen"] img', 'src');
+    await until(async () => (await page.getAttribute('article.tile[data-camera="kitchen"] img', 'src')) !== first, 10_000);
+    await until(async () => (await page.textContent('article.tile[data-camera="kitchen"] .state')) === 'streaming', 30_000);
+    // The person walks in after some seconds: wait for both labels in the detection list.
+    await until(async () => {
+      const labels = await page.$$eval('#log li', (items) => items.map((li) => li.getAttribute('data-label')));
+      return labels.includes('bottle') && labels.includes('person');
+    }, 90_000, 500);
+    expect(await page.textContent('#model')).toBe('model server: ready');
+    const stats = await page.textContent('article.tile[data-camera="kitchen"] .stats');
+    expect(stats).toMatch(/fps · detect .* fps · inference \d+ ms/);
+    mkdirSync(SHOTS, { recursive: true });
+    await page.screenshot({ path: path.join(SHOTS, 'live-page.png') });
+  }, 180_000);
+});
