@@ -1,7 +1,7 @@
 // One camera's annotated live feed: each live frame is drawn on and encoded
 // once, only while someone watches, and handed to every viewer. Viewers
 // that cannot keep up skip frames; the feed never queues for them.
-import { annotateJpeg } from '../annotate/annotator.js';
+import { annotateJpeg, renderOverlay, type Overlay } from '../annotate/annotator.js';
 import type { CameraDetections } from '../pipeline.js';
 import { frameId, type Frame } from '../types.js';
 
@@ -42,6 +42,8 @@ export class CameraFeed {
   private encoding = false;
   private pending: Frame | undefined;
   private readonly stats: FeedStats = { viewers: 0, encoded: 0, encodeSkipped: 0, sent: 0, viewerSkipped: 0 };
+  /** The overlay of the newest detections, kept until they or the frame size change. */
+  private overlay: { for: CameraDetections | undefined; width: number; height: number; overlay: Overlay | undefined } | undefined;
 
   constructor(
     readonly cameraId: string,
@@ -85,7 +87,10 @@ export class CameraFeed {
 
   private async render(frame: Frame): Promise<AnnotatedFrame> {
     const det = this.detections();
-    const jpeg = await annotateJpeg(frame, det?.detections ?? []);
+    if (!this.overlay || this.overlay.for !== det || this.overlay.width !== frame.width || this.overlay.height !== frame.height) {
+      this.overlay = { for: det, width: frame.width, height: frame.height, overlay: await renderOverlay(frame.width, frame.height, det?.detections ?? []) };
+    }
+    const jpeg = await annotateJpeg(frame, this.overlay.overlay);
     this.stats.encoded++;
     const annotated: Omit<AnnotatedFrame, 'message'> = {
       camera: this.cameraId,
