@@ -73,7 +73,7 @@ export async function startLookout(config: LookoutConfig, log: Logger): Promise<
     log.info(`ffmpeg: ${ffmpeg.path} (${ffmpeg.source}), ${ffmpeg.version}`);
     pipeline = new Pipeline(config, client, ffmpeg, log);
     for (const camera of config.cameras) pipeline.addCamera(camera);
-    live = new LiveHub(pipeline, log);
+    live = new LiveHub(pipeline);
     const app = createApp({
       client,
       pipeline,

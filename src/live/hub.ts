@@ -4,7 +4,6 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
-import type { Logger } from '../log.js';
 import type { CameraDetections, Pipeline } from '../pipeline.js';
 import { CameraFeed, type AnnotatedFrame, type FeedStats, type Viewer } from './feed.js';
 
@@ -35,7 +34,7 @@ export class LiveHub {
   private readonly unsubscribe: (() => void)[] = [];
   private closed = false;
 
-  constructor(private readonly pipeline: Pipeline, private readonly log: Logger) {
+  constructor(private readonly pipeline: Pipeline) {
     this.unsubscribe.push(
       pipeline.onLiveFrame((frame) => this.feed(frame.cameraId)?.push(frame)),
       pipeline.onDetections((camera, detections) => this.broadcastDetections(camera, detections)),
