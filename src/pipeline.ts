@@ -143,6 +143,15 @@ export class Pipeline {
     return [...this.entries.keys()];
   }
 
+  has(id: string): boolean {
+    return this.entries.has(id);
+  }
+
+  /** The camera's newest detections, without building its whole view (the live path asks per frame). */
+  latestDetections(id: string): CameraDetections | undefined {
+    return this.entries.get(id)?.latest;
+  }
+
   view(id: string): CameraView | undefined {
     const e = this.entries.get(id);
     if (!e) return undefined;

@@ -133,7 +133,7 @@ export function createApp(deps: HttpDeps): express.Express {
   app.get('/api/cameras/:id/snapshot.jpg', async (req, res) => {
     const frame = await deps.live.snapshot(req.params.id);
     if (!frame) {
-      const known = deps.pipeline.view(req.params.id) !== undefined;
+      const known = deps.pipeline.has(req.params.id);
       res.status(known ? 503 : 404).json({ error: known ? `camera ${JSON.stringify(req.params.id)} has no frame yet` : `no camera ${JSON.stringify(req.params.id)}` });
       return;
     }

@@ -54,13 +54,13 @@ export class LiveHub {
   }
 
   private feed(cameraId: string): CameraFeed | undefined {
-    if (!this.pipeline.view(cameraId)) {
+    if (!this.pipeline.has(cameraId)) {
       this.feeds.delete(cameraId);
       return undefined;
     }
     let feed = this.feeds.get(cameraId);
     if (!feed) {
-      feed = new CameraFeed(cameraId, () => this.pipeline.view(cameraId)?.latest);
+      feed = new CameraFeed(cameraId, () => this.pipeline.latestDetections(cameraId));
       this.feeds.set(cameraId, feed);
     }
     return feed;
@@ -111,7 +111,7 @@ export class LiveHub {
   }
 
   private subscribe(client: Client, wanted: string[]): void {
-    const known = wanted.filter((id) => this.pipeline.view(id) !== undefined);
+    const known = wanted.filter((id) => this.pipeline.has(id));
     const unknown = wanted.filter((id) => !known.includes(id));
     for (const [id, viewer] of client.cameras) {
       if (!known.includes(id)) {
@@ -130,7 +130,7 @@ export class LiveHub {
       };
       client.cameras.set(id, viewer);
       this.feed(id)?.add(viewer);
-      const latest = this.pipeline.view(id)?.latest;
+      const latest = this.pipeline.latestDetections(id);
       if (latest) this.sendText(client, detectionsJson(id, latest));
     }
     this.sendText(client, { type: 'subscribed', cameras: known, ...(unknown.length ? { unknown } : {}) });

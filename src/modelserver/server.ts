@@ -81,7 +81,6 @@ export class ModelServer {
   private state: VersionState = 'START';
   private loadError: Error | undefined;
   private boundPort = 0;
-  private closed = false;
   private closing: Promise<void> | undefined;
   /** Settles when the model is AVAILABLE, or rejects with why it is not. */
   readonly loaded: Promise<void>;
@@ -137,6 +136,11 @@ export class ModelServer {
     this.server.addService(protos.model.tensorflow.serving.ModelService.service, {
       GetModelStatus: this.unary((req: GetModelStatusRequest__Output) => this.status(req)),
     });
+  }
+
+  /** Whether close() has been called. */
+  private get closed(): boolean {
+    return this.closing !== undefined;
   }
 
   get description(): string {
@@ -300,7 +304,6 @@ export class ModelServer {
   }
 
   private async shutdown(graceMs: number): Promise<void> {
-    this.closed = true;
     this.state = 'END';
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
