@@ -52,14 +52,16 @@ describe.skipIf(missing !== undefined && process.env.CI !== 'true')('the page in
     await page.goto(lookout.url);
     await page.waitForSelector('article.tile[data-camera="kitchen"] img[src^="blob:"]', { timeout: 60_000 });
     const first = await page.getAttribute('article.tile[data-camera="kitchen"] img', 'src');
-    await until(async () => (await page.getAttribute('article.tile[data-camera="kitchen"] img', 'src')) !== first, 10_000);
+    // Generous: this shares 2 cores with the real model and, in the suite, another test file.
+    await until(async () => (await page.getAttribute('article.tile[data-camera="kitchen"] img', 'src')) !== first, 30_000);
     await until(async () => (await page.textContent('article.tile[data-camera="kitchen"] .state')) === 'streaming', 30_000);
     // The person walks in after some seconds: wait for both labels in the detection list.
     await until(async () => {
       const labels = await page.$$eval('#log li', (items) => items.map((li) => li.getAttribute('data-label')));
       return labels.includes('bottle') && labels.includes('person');
     }, 90_000, 500);
-    expect(await page.textContent('#model')).toBe('model server: ready');
+    // The breaker may be probing for a moment on a loaded machine; it settles to ready.
+    await until(async () => (await page.textContent('#model')) === 'model server: ready', 30_000);
     const stats = await page.textContent('article.tile[data-camera="kitchen"] .stats');
     expect(stats).toMatch(/fps · detect .* fps · inference \d+ ms/);
     mkdirSync(SHOTS, { recursive: true });
