@@ -21,6 +21,14 @@ export interface AnnotatedFrame {
   message: Buffer;
 }
 
+interface DrawnOverlay {
+  /** The detections drawn (undefined: none yet). */
+  for: CameraDetections | undefined;
+  width: number;
+  height: number;
+  overlay: Overlay | undefined;
+}
+
 export interface Viewer {
   /** Offered every new annotated frame; a viewer that is behind skips it and says so. */
   offer(frame: AnnotatedFrame): 'sent' | 'skipped';
@@ -42,8 +50,10 @@ export class CameraFeed {
   private encoding = false;
   private pending: Frame | undefined;
   private readonly stats: FeedStats = { viewers: 0, encoded: 0, encodeSkipped: 0, sent: 0, viewerSkipped: 0 };
-  /** The overlay of the newest detections, kept until they or the frame size change. */
-  private overlay: { for: CameraDetections | undefined; width: number; height: number; overlay: Overlay | undefined } | undefined;
+  /** The drawing of a set of detections, kept until they or the frame size change. */
+  private overlay: DrawnOverlay | undefined;
+  /** The drawing of newer detections while it is being rasterized. */
+  private nextOverlay: Promise<DrawnOverlay> | undefined;
 
   constructor(
     readonly cameraId: string,
@@ -82,15 +92,39 @@ export class CameraFeed {
   /** The newest annotated frame, encoding `fallback` now if nothing recent was (a snapshot nobody streams). */
   async latestOr(fallback: Frame | undefined, maxAgeMs = 2_000): Promise<AnnotatedFrame | undefined> {
     if (this.latest && (!fallback || fallback.capturedAt - this.latest.timestamp <= maxAgeMs)) return this.latest;
-    return fallback ? this.render(fallback) : this.latest;
+    if (!fallback) return this.latest;
+    // Kept as the newest, so a second request for the same frame does not draw on it twice.
+    this.latest = await this.render(fallback, true);
+    return this.latest;
   }
 
-  private async render(frame: Frame): Promise<AnnotatedFrame> {
+  /**
+   * The drawing to put on `frame`. Rasterizing the SVG of new detections
+   * takes several ms (more at 1080p), so live frames do not wait for it: they
+   * keep the previous drawing until the new one is ready, a frame or two
+   * later, and each frame says which detections it carries. A snapshot
+   * (`wait`) waits for the newest.
+   */
+  private async overlayFor(frame: Frame, wait: boolean): Promise<DrawnOverlay | undefined> {
     const det = this.detections();
-    if (!this.overlay || this.overlay.for !== det || this.overlay.width !== frame.width || this.overlay.height !== frame.height) {
-      this.overlay = { for: det, width: frame.width, height: frame.height, overlay: await renderOverlay(frame.width, frame.height, det?.detections ?? []) };
+    const fits = (o: DrawnOverlay | undefined): o is DrawnOverlay => o !== undefined && o.width === frame.width && o.height === frame.height;
+    if (fits(this.overlay) && this.overlay.for === det) return this.overlay;
+    if (!this.nextOverlay) {
+      const { width, height } = frame;
+      this.nextOverlay = renderOverlay(width, height, det?.detections ?? [])
+        .then((overlay) => (this.overlay = { for: det, width, height, overlay }))
+        .finally(() => (this.nextOverlay = undefined));
+      // A failed rasterization leaves the old drawing; the next frame tries again.
+      this.nextOverlay.catch(() => undefined);
     }
-    const jpeg = await annotateJpeg(frame, this.overlay.overlay);
+    if (wait) await this.nextOverlay.catch(() => undefined);
+    return fits(this.overlay) ? this.overlay : undefined;
+  }
+
+  private async render(frame: Frame, waitForOverlay = false): Promise<AnnotatedFrame> {
+    const drawn = await this.overlayFor(frame, waitForOverlay);
+    const det = drawn?.for;
+    const jpeg = await annotateJpeg(frame, drawn?.overlay);
     this.stats.encoded++;
     const annotated: Omit<AnnotatedFrame, 'message'> = {
       camera: this.cameraId,
