@@ -1,0 +1,107 @@
+// The schema, as a list of versioned migrations. The version lives in
+// `PRAGMA user_version` (an integer in the database header, changed inside
+// the migration's own transaction), so a crash mid-migration leaves the old
+// version and the old schema, never half of the new one.
+//
+// Rules for later migrations: append, never edit one that shipped; each runs
+// in one transaction; a database from a newer lookout is refused rather than
+// written with an older idea of the schema.
+import type Database from 'better-sqlite3';
+
+export interface Migration {
+  version: number;
+  name: string;
+  up(db: Database.Database): void;
+}
+
+export const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'detections and events',
+    up(db) {
+      // STRICT: a wrongly typed value (a string score, a fractional class id)
+      // fails the insert instead of being stored as whatever it was.
+      // `id INTEGER PRIMARY KEY` is the rowid: inserts append in id order and
+      // every index carries it, so (camera, time) is really (camera, time, id),
+      // exactly the order keyset pagination walks.
+      db.exec(`
+        CREATE TABLE detections (
+          id        INTEGER PRIMARY KEY,
+          camera    TEXT    NOT NULL,
+          time      INTEGER NOT NULL,
+          frame_id  TEXT    NOT NULL,
+          label     TEXT    NOT NULL,
+          class_id  INTEGER NOT NULL,
+          score     REAL    NOT NULL,
+          ymin      REAL    NOT NULL,
+          xmin      REAL    NOT NULL,
+          ymax      REAL    NOT NULL,
+          xmax      REAL    NOT NULL,
+          track_id  INTEGER
+        ) STRICT;
+        -- "one camera, one hour", newest first
+        CREATE INDEX detections_camera_time ON detections (camera, time);
+        -- "all the people since Monday"
+        CREATE INDEX detections_label_time ON detections (label, time);
+        -- unfiltered pages, exports, and retention's oldest-first deletes
+        CREATE INDEX detections_time ON detections (time);
+
+        CREATE TABLE events (
+          id             TEXT    PRIMARY KEY,
+          camera         TEXT    NOT NULL,
+          track_id       INTEGER NOT NULL,
+          label          TEXT    NOT NULL,
+          class_id       INTEGER NOT NULL,
+          -- start/end are SQL keywords; the _time suffix spares quoting them everywhere
+          start_time     INTEGER NOT NULL,
+          end_time       INTEGER,
+          max_score      REAL    NOT NULL,
+          ymin           REAL    NOT NULL,
+          xmin           REAL    NOT NULL,
+          ymax           REAL    NOT NULL,
+          xmax           REAL    NOT NULL,
+          best_frame_id  TEXT    NOT NULL,
+          best_time      INTEGER NOT NULL,
+          snapshot       TEXT,
+          snapshot_bytes INTEGER NOT NULL DEFAULT 0
+        ) STRICT;
+        -- The id is a TEXT key, so the indexes name it: pages order by (start, id).
+        CREATE INDEX events_camera_start ON events (camera, start_time, id);
+        CREATE INDEX events_label_start ON events (label, start_time, id);
+        CREATE INDEX events_start ON events (start_time, id);
+      `);
+    },
+  },
+];
+
+export const SCHEMA_VERSION = migrations[migrations.length - 1].version;
+
+export function schemaVersion(db: Database.Database): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+export interface MigrationResult {
+  from: number;
+  to: number;
+  applied: string[];
+}
+
+/**
+ * Applies the migrations the database lacks, each in its own transaction.
+ * Idempotent. The caller (db.ts) has refused a newer database first.
+ */
+export function migrate(db: Database.Database): MigrationResult {
+  const from = schemaVersion(db);
+  const applied: string[] = [];
+  for (const m of migrations) {
+    // IMMEDIATE takes the write lock first, and the version is read again
+    // under it: two processes opening a fresh file cannot both apply a step.
+    db.transaction(() => {
+      if (schemaVersion(db) >= m.version) return;
+      m.up(db);
+      db.pragma(`user_version = ${m.version}`);
+      applied.push(`${m.version} ${m.name}`);
+    }).immediate();
+  }
+  return { from, to: schemaVersion(db), applied };
+}

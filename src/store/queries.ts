@@ -1,0 +1,349 @@
+// The read side of the detection log: pages of detections and events, newest
+// first, on a read-only connection of its own. WAL lets it read while the
+// writer thread writes; each page is its own short read, so a long export
+// never pins an old snapshot (which would keep the WAL from being recycled).
+//
+// Pagination is by keyset, not OFFSET: the cursor holds the last row's
+// (time, id), and the next page starts strictly below it, so a page costs
+// the same at row 10 and at row 10 million, and rows arriving meanwhile
+// neither shift nor repeat rows.
+import type { Statement } from 'better-sqlite3';
+import { openStore, type Db } from './db.js';
+import type { EventRecord, StoredDetection } from './records.js';
+
+export interface QueryFilter {
+  /** Any of these cameras; absent or empty for all. */
+  camera?: string[];
+  label?: string[];
+  /** Detection score (events: their best score) at least this. */
+  minScore?: number;
+  /** ms since the epoch, inclusive (events: their start). */
+  since?: number;
+  /** ms since the epoch, exclusive. */
+  until?: number;
+  /** Rows per page, 1…MAX_LIMIT. */
+  limit: number;
+  /** The previous page's nextCursor. */
+  cursor?: string;
+}
+
+export const MAX_LIMIT = 10_000;
+const DEFAULT_LIMIT = 100;
+/** More values than this in one list filter is not a question a person asks. */
+const MAX_LIST = 100;
+
+/** A query parameter the API cannot use; `param` names it, and so does the message. */
+export class QueryError extends Error {
+  readonly code = 'BAD_QUERY';
+  constructor(readonly param: string, message: string) {
+    super(message);
+    this.name = 'QueryError';
+  }
+}
+
+/** The cursor is opaque to clients: base64url of [kind, time, id]. */
+function encodeCursor(kind: 'd' | 'e', time: number, id: number | string): string {
+  return Buffer.from(JSON.stringify([kind, time, id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { kind: 'd' | 'e'; time: number; id: number | string } {
+  const bad = () => new QueryError('cursor', 'cursor: not a cursor this API returned');
+  if (!/^[A-Za-z0-9_-]{1,400}$/.test(cursor)) throw bad();
+  let v: unknown;
+  try {
+    v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw bad();
+  }
+  if (!Array.isArray(v) || v.length !== 3) throw bad();
+  const [kind, time, id] = v as unknown[];
+  if ((kind !== 'd' && kind !== 'e') || !Number.isSafeInteger(time)) throw bad();
+  if (!(kind === 'd' ? Number.isSafeInteger(id) : typeof id === 'string')) throw bad();
+  return { kind, time: time as number, id: id as number | string };
+}
+
+/** One value of a scalar parameter; undefined when absent. */
+function scalar(query: Record<string, unknown>, name: string): string | undefined {
+  const v = query[name];
+  if (v === undefined || v === '') return undefined;
+  if (typeof v !== 'string') throw new QueryError(name, `${name}: expected one value, got ${Array.isArray(v) ? 'several' : typeof v}`);
+  return v;
+}
+
+/** Repeatable and comma-separated: `?camera=a&camera=b` and `?camera=a,b` are the same. */
+function list(query: Record<string, unknown>, name: string): string[] | undefined {
+  const v = query[name];
+  if (v === undefined) return undefined;
+  const parts = (Array.isArray(v) ? v : [v]).map((x) => {
+    if (typeof x !== 'string') throw new QueryError(name, `${name}: expected text values`);
+    return x;
+  });
+  const values = [...new Set(parts.flatMap((x) => x.split(',')).map((x) => x.trim()).filter((x) => x !== ''))];
+  if (values.length > MAX_LIST) throw new QueryError(name, `${name}: at most ${MAX_LIST} values, got ${values.length}`);
+  return values.length ? values : undefined;
+}
+
+const ISO = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})?)?$/;
+
+/** ms since the epoch, or ISO 8601 (a date-time without an offset is UTC, not the server's local time). */
+function instant(query: Record<string, unknown>, name: string): number | undefined {
+  const v = scalar(query, name);
+  if (v === undefined) return undefined;
+  let ms = NaN;
+  if (/^\d{1,16}$/.test(v)) ms = Number(v);
+  else if (ISO.test(v)) ms = Date.parse(/T[^Z+-]*$/.test(v) ? `${v}Z` : v);
+  if (!Number.isSafeInteger(ms)) {
+    throw new QueryError(name, `${name}: expected ISO 8601 (2024-05-01T12:00:00Z) or ms since the epoch, got ${JSON.stringify(v.slice(0, 40))}`);
+  }
+  return ms;
+}
+
+/** Validates HTTP query parameters into a filter; unknown parameters are left to the caller. */
+export function parseQueryFilter(query: Record<string, unknown>): QueryFilter {
+  const filter: QueryFilter = { limit: DEFAULT_LIMIT };
+  const camera = list(query, 'camera');
+  if (camera) filter.camera = camera;
+  const label = list(query, 'label');
+  if (label) filter.label = label;
+  const limit = scalar(query, 'limit');
+  if (limit !== undefined) {
+    const n = /^\d{1,6}$/.test(limit) ? Number(limit) : NaN;
+    if (!(n >= 1 && n <= MAX_LIMIT)) throw new QueryError('limit', `limit: expected an integer from 1 to ${MAX_LIMIT}, got ${JSON.stringify(limit.slice(0, 20))}`);
+    filter.limit = n;
+  }
+  const minScore = scalar(query, 'minScore');
+  if (minScore !== undefined) {
+    const n = /^\s*$/.test(minScore) ? NaN : Number(minScore);
+    if (!(n >= 0 && n <= 1)) throw new QueryError('minScore', `minScore: expected a number from 0 to 1, got ${JSON.stringify(minScore.slice(0, 20))}`);
+    filter.minScore = n;
+  }
+  const since = instant(query, 'since');
+  const until = instant(query, 'until');
+  if (since !== undefined) filter.since = since;
+  if (until !== undefined) filter.until = until;
+  if (since !== undefined && until !== undefined && until < since) throw new QueryError('until', 'until: earlier than since');
+  const cursor = scalar(query, 'cursor');
+  if (cursor !== undefined) {
+    decodeCursor(cursor);
+    filter.cursor = cursor;
+  }
+  return filter;
+}
+
+export interface Page<T> {
+  rows: T[];
+  /** Pass back as `cursor` for the next (older) page; null when this page is the last. */
+  nextCursor: string | null;
+}
+
+export interface IterateOptions {
+  /** Rows per internal page (one short read each); default 2000. */
+  chunkRows?: number;
+  /** Stop after this many rows; default all. */
+  maxRows?: number;
+}
+
+interface Table<T> {
+  kind: 'd' | 'e';
+  select: string;
+  timeColumn: string;
+  scoreColumn: string;
+  /** Builds the record from a raw row (an array in select order: cheaper than a row object, then this one). */
+  row(r: unknown[]): T;
+  key(t: T): [number, number | string];
+}
+
+const detections: Table<StoredDetection> = {
+  kind: 'd',
+  select: 'SELECT id, camera, time, frame_id, label, class_id, score, ymin, xmin, ymax, xmax, track_id FROM detections',
+  timeColumn: 'time',
+  scoreColumn: 'score',
+  row: (r) => ({
+    id: r[0] as number,
+    camera: r[1] as string,
+    time: r[2] as number,
+    frameId: r[3] as string,
+    label: r[4] as string,
+    classId: r[5] as number,
+    score: r[6] as number,
+    box: [r[7] as number, r[8] as number, r[9] as number, r[10] as number],
+    trackId: r[11] as number | null,
+  }),
+  key: (d) => [d.time, d.id],
+};
+
+const events: Table<EventRecord> = {
+  kind: 'e',
+  select:
+    'SELECT id, camera, track_id, label, class_id, start_time, end_time, max_score, ymin, xmin, ymax, xmax, ' +
+    'best_frame_id, best_time, snapshot, snapshot_bytes FROM events',
+  // Events are filtered and ordered by their start, as NVRs list them.
+  timeColumn: 'start_time',
+  scoreColumn: 'max_score',
+  row: (r) => ({
+    id: r[0] as string,
+    camera: r[1] as string,
+    trackId: r[2] as number,
+    label: r[3] as string,
+    classId: r[4] as number,
+    start: r[5] as number,
+    end: r[6] as number | null,
+    maxScore: r[7] as number,
+    bestBox: [r[8] as number, r[9] as number, r[10] as number, r[11] as number],
+    bestFrameId: r[12] as string,
+    bestTime: r[13] as number,
+    snapshot: r[14] as string | null,
+    snapshotBytes: r[15] as number,
+  }),
+  key: (e) => [e.start, e.id],
+};
+
+/** Prepared statements differ only by the shape of the filter; a small cache keeps the common shapes. */
+const STATEMENT_CACHE = 64;
+/** Most (camera × label) pairs a query reads as separate ordered ranges; SQLite allows 500 compound arms. */
+const MAX_ARMS = 64;
+
+export class StoreReader {
+  private readonly statements = new Map<string, Statement<unknown[], unknown[]>>();
+  private closed = false;
+
+  private constructor(readonly db: Db) {}
+
+  /** Opens the store read-only; the writer must have created and migrated it. */
+  static open(file: string, options: { busyTimeoutMs?: number } = {}): StoreReader {
+    return new StoreReader(openStore(file, { readonly: true, busyTimeoutMs: options.busyTimeoutMs }).db);
+  }
+
+  queryDetections(filter: QueryFilter): Page<StoredDetection> {
+    return this.page(detections, filter);
+  }
+
+  queryEvents(filter: QueryFilter): Page<EventRecord> {
+    return this.page(events, filter);
+  }
+
+  /** All detections matching the filter (its `limit` is ignored), newest first, in chunks: an export of millions streams. */
+  iterateDetections(filter: QueryFilter, options: IterateOptions = {}): Generator<StoredDetection[]> {
+    return this.iterate(detections, filter, options);
+  }
+
+  iterateEvents(filter: QueryFilter, options: IterateOptions = {}): Generator<EventRecord[]> {
+    return this.iterate(events, filter, options);
+  }
+
+  /**
+   * The track id of a camera's newest event, so a restarted tracker goes on
+   * from there (ids rise over time; the (camera, start) index answers this
+   * without a scan).
+   */
+  lastTrackId(camera: string): number | undefined {
+    const r = this.statement('SELECT track_id FROM events WHERE camera = ? ORDER BY start_time DESC LIMIT 1').get(camera);
+    return r && typeof r[0] === 'number' ? r[0] : undefined;
+  }
+
+  getEvent(id: string): EventRecord | undefined {
+    const r = this.statement(`${events.select} WHERE id = ?`).get(id);
+    return r ? events.row(r) : undefined;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.statements.clear();
+    this.db.close();
+  }
+
+  private *iterate<T>(table: Table<T>, filter: QueryFilter, options: IterateOptions): Generator<T[]> {
+    const chunk = Math.max(1, Math.floor(options.chunkRows ?? 2_000));
+    let left = options.maxRows ?? Infinity;
+    let cursor = filter.cursor;
+    while (left > 0) {
+      const page = this.page(table, { ...filter, cursor, limit: Math.min(chunk, left) });
+      if (page.rows.length > 0) yield page.rows;
+      left -= page.rows.length;
+      if (!page.nextCursor) return;
+      cursor = page.nextCursor;
+    }
+  }
+
+  private page<T>(table: Table<T>, filter: QueryFilter): Page<T> {
+    // Conditions every arm shares. Values are always bound parameters; only
+    // placeholders are generated.
+    const shared: string[] = [];
+    const sharedParams: unknown[] = [];
+    if (filter.minScore !== undefined) {
+      shared.push(`${table.scoreColumn} >= ?`);
+      sharedParams.push(filter.minScore);
+    }
+    if (filter.since !== undefined) {
+      shared.push(`${table.timeColumn} >= ?`);
+      sharedParams.push(filter.since);
+    }
+    if (filter.until !== undefined) {
+      shared.push(`${table.timeColumn} < ?`);
+      sharedParams.push(filter.until);
+    }
+    if (filter.cursor !== undefined) {
+      const c = decodeCursor(filter.cursor);
+      if (c.kind !== table.kind || typeof c.id !== (table.kind === 'd' ? 'number' : 'string')) {
+        throw new QueryError('cursor', `cursor: it belongs to a ${c.kind === 'd' ? 'detections' : 'events'} query`);
+      }
+      // A row-value compare, which SQLite runs as an index range, not a filter.
+      shared.push(`(${table.timeColumn}, id) < (?, ?)`);
+      sharedParams.push(c.time, c.id);
+    }
+    const order = ` ORDER BY ${table.timeColumn} DESC, id DESC LIMIT ?`;
+    // One row more than asked says whether another page exists.
+    const take = filter.limit + 1;
+    const arm = (conds: string[]) => `${table.select}${conds.length ? ` WHERE ${conds.join(' AND ')}` : ''}`;
+
+    const cameras = filter.camera?.length ? filter.camera : [undefined];
+    const labels = filter.label?.length ? filter.label : [undefined];
+    const arms = cameras.length * labels.length;
+    let sql: string;
+    const params: unknown[] = [];
+    if (arms === 1 || arms > MAX_ARMS) {
+      // One camera and one label (or none) read one index range already in
+      // (time, id) order. (Past MAX_ARMS lists, SQLite sorts the matches.)
+      const conds = [...shared];
+      if (filter.camera?.length) conds.unshift(`camera IN (${filter.camera.map(() => '?').join(', ')})`);
+      if (filter.label?.length) conds.splice(filter.camera?.length ? 1 : 0, 0, `label IN (${filter.label.map(() => '?').join(', ')})`);
+      sql = arm(conds) + order;
+      params.push(...(filter.camera ?? []), ...(filter.label ?? []), ...sharedParams, take);
+    } else {
+      // Several cameras or labels: `camera IN (a, b) ORDER BY time` would
+      // collect every row of both cameras and sort them (seconds, on a big
+      // log). Instead one arm per (camera, label) reads its own index range
+      // in order, at most `take` rows each, and SQLite merges the arms.
+      const parts: string[] = [];
+      for (const camera of cameras) {
+        for (const label of labels) {
+          const conds = [...shared];
+          if (label !== undefined) conds.unshift('label = ?');
+          if (camera !== undefined) conds.unshift('camera = ?');
+          parts.push(`SELECT * FROM (${arm(conds)}${order})`);
+          if (camera !== undefined) params.push(camera);
+          if (label !== undefined) params.push(label);
+          params.push(...sharedParams, take);
+        }
+      }
+      sql = parts.join(' UNION ALL ') + order;
+      params.push(take);
+    }
+    const raw = this.statement(sql).all(...params);
+    const more = raw.length > filter.limit;
+    const rows = (more ? raw.slice(0, filter.limit) : raw).map(table.row);
+    const last = rows[rows.length - 1];
+    return { rows, nextCursor: more && last !== undefined ? encodeCursor(table.kind, ...table.key(last)) : null };
+  }
+
+  private statement(sql: string): Statement<unknown[], unknown[]> {
+    let s = this.statements.get(sql);
+    if (!s) {
+      if (this.statements.size >= STATEMENT_CACHE) this.statements.delete(this.statements.keys().next().value as string);
+      s = this.db.prepare<unknown[], unknown[]>(sql).raw(true);
+      this.statements.set(sql, s);
+    }
+    return s;
+  }
+}
