@@ -36,6 +36,7 @@ async function startLookoutChild(cameras: object[]): Promise<Lookout> {
   const config = path.join(dir, 'lookout.yaml');
   writeFileSync(config, JSON.stringify({
     http: { host: '127.0.0.1', port: 0 },
+    store: { path: path.join(dir, 'lookout.db') },
     modelServer: { embedded: { model: 'synthetic', latencyMs: 0, capacity: 4 } },
     scheduler: { maxInFlight: 4 },
     cameras,

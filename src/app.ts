@@ -1,11 +1,15 @@
 // Wires `lookout serve` together and owns its shutdown order: live viewers
 // first (close code 1001), the HTTP server (no new work), then the cameras and
-// scheduler (no ffmpeg left), then the model-server client, then the embedded
-// model server (its workers last).
-import type { LookoutConfig } from './config.js';
+// scheduler (no ffmpeg left), then the detection log (open events end, pending
+// records commit), then the model-server client, then the embedded model
+// server (its workers last).
+import { ConfigError, type LookoutConfig } from './config.js';
+import { DetectionLog } from './store/detection-log.js';
+import { toEventJson } from './store/records.js';
 import type { Logger } from './log.js';
-import { ModelServer } from './modelserver/server.js';
-import { TfServingClient } from './tfserving/client.js';
+import type { ModelServer } from './modelserver/server.js';
+import type { TfServingClient } from './tfserving/client.js';
+import { startModelBackend, type ModelBackend } from './model-backend.js';
 import { createApp, listen, type HttpServer } from './http/server.js';
 import { resolveFfmpeg } from './ingest/ffmpeg-binary.js';
 import { Pipeline } from './pipeline.js';
@@ -18,15 +22,16 @@ export interface RunningLookout {
   embedded: ModelServer | undefined;
   client: TfServingClient;
   pipeline: Pipeline;
+  store: DetectionLog | undefined;
   close(): Promise<void>;
 }
 
 export async function startLookout(config: LookoutConfig, log: Logger): Promise<RunningLookout> {
-  let embedded: ModelServer | undefined;
-  let client: TfServingClient | undefined;
+  let model: ModelBackend | undefined;
   let http: HttpServer | undefined;
   let pipeline: Pipeline | undefined;
   let live: LiveHub | undefined;
+  let store: DetectionLog | undefined;
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
@@ -34,57 +39,48 @@ export async function startLookout(config: LookoutConfig, log: Logger): Promise<
       await live?.close();
       await http?.close();
       await pipeline?.close();
-      client?.close();
-      await embedded?.close();
+      // No results come after the pipeline: open events end, and the log commits what is pending.
+      await store?.close();
+      await model?.close();
     })();
     return closing;
   };
   try {
-    let address: string[];
-    if (config.modelServer.address) {
-      address = config.modelServer.address;
-      log.info(`model server: TF Serving at ${address.join(', ')}, model "${config.modelServer.modelName}"`);
-    } else {
-      const e = config.modelServer.embedded;
-      embedded = new ModelServer({
-        modelName: config.modelServer.modelName,
-        model: e.model,
-        modelBasePath: e.modelBasePath,
-        workers: e.workers,
-        maxQueue: e.maxQueue,
-        scoreThreshold: e.scoreThreshold,
-        latencyMs: e.latencyMs,
-        capacity: e.capacity,
-        log: (m) => log.info(`model server: ${m}`),
-      });
-      // Loopback only: the embedded server is lookout's own, not a service for the network.
-      const port = await embedded.listen(0, '127.0.0.1');
-      address = [`127.0.0.1:${port}`];
-      log.info(`model server: embedded, gRPC on ${address[0]}, loading ${embedded.description}`);
+    // The log first: a store that cannot open stops start-up before any camera runs.
+    if (config.store.enabled) {
+      try {
+        store = await DetectionLog.open(config.store, log);
+      } catch (err) {
+        throw new ConfigError('store.path', `cannot open the detection log ${config.store.path}: ${(err as Error).message}`);
+      }
     }
-    client = new TfServingClient({
-      address,
-      modelName: config.modelServer.modelName,
-      signatureName: config.modelServer.signatureName,
-      deadlineMs: config.modelServer.deadlineMs,
-      minScore: config.minScore,
-    });
+    model = await startModelBackend(config.modelServer, config.minScore, log);
+    const { client, embedded, address } = model;
     const ffmpeg = resolveFfmpeg();
     log.info(`ffmpeg: ${ffmpeg.path} (${ffmpeg.source}), ${ffmpeg.version}`);
     pipeline = new Pipeline(config, client, ffmpeg, log);
     for (const camera of config.cameras) pipeline.addCamera(camera);
     live = new LiveHub(pipeline);
+    if (store) {
+      const { recorder } = store;
+      const hub = live;
+      pipeline.onDetections((camera, d, frame) => {
+        recorder.record({ camera, frameId: d.frameId, time: d.capturedAt, detections: d.detections, frame });
+      });
+      recorder.onEvent((phase, event) => hub.broadcast(event.camera, { type: 'event', phase, event: toEventJson(event) }));
+    }
     const app = createApp({
       client,
       pipeline,
       live,
       modelServer: { address: address.join(','), embedded: embedded !== undefined, ...(embedded ? { description: embedded.description } : {}) },
+      ...(store ? { log: { reader: store.reader, snapshots: store.snapshots, stats: () => store?.stats() ?? {} } } : {}),
     });
     http = await listen(app, config.http.port, config.http.host);
     live.attach(http.server);
     const shownHost = config.http.host === '0.0.0.0' || config.http.host === '::' ? 'localhost' : config.http.host;
     const url = `http://${shownHost}:${http.port}`;
-    return { url, httpPort: http.port, modelServerAddress: address.join(','), embedded, client, pipeline, close };
+    return { url, httpPort: http.port, modelServerAddress: address.join(','), embedded, client, pipeline, store, close };
   } catch (err) {
     await close();
     throw err;

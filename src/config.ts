@@ -77,8 +77,24 @@ export interface SchedulerConfig {
   batchTimeoutMs: number;
 }
 
+export interface StoreConfig {
+  /** false: no detection log (no database, no events, no snapshots). */
+  enabled: boolean;
+  /** The SQLite file, absolute. */
+  path: string;
+  /** Where event snapshots are written, absolute. */
+  snapshotDir: string;
+  retention: {
+    /** Records older than this are deleted; null keeps them by age. */
+    maxAgeMs: number | null;
+    /** The database plus snapshots are kept under this many bytes; null: no size limit. */
+    maxBytes: number | null;
+  };
+}
+
 export interface LookoutConfig {
   http: { host: string; port: number };
+  store: StoreConfig;
   modelServer: ModelServerConfig;
   /** Detections below this score are dropped before any camera's own threshold. */
   minScore: number;
@@ -175,7 +191,7 @@ function describe(value: unknown): string {
 /** Checks and completes a parsed config document. */
 export function parseConfig(doc: unknown, source = 'config'): LookoutConfig {
   const r: Reader = new Reader(source);
-  const top = r.object(doc, '', ['http', 'modelServer', 'minScore', 'detection', 'cameras', 'scheduler', 'fileRoots']);
+  const top = r.object(doc, '', ['http', 'modelServer', 'minScore', 'detection', 'cameras', 'scheduler', 'fileRoots', 'store']);
   const http = r.object(top.http, 'http', ['host', 'port']);
   const ms = r.object(top.modelServer, 'modelServer', ['address', 'modelName', 'signatureName', 'deadlineMs', 'embedded']);
   const emb = r.object(ms.embedded, 'modelServer.embedded', ['model', 'modelBasePath', 'workers', 'maxQueue', 'scoreThreshold', 'latencyMs', 'capacity']);
@@ -231,6 +247,7 @@ export function parseConfig(doc: unknown, source = 'config'): LookoutConfig {
   }
 
   return {
+    store: parseStore(r, top.store),
     detection,
     cameras,
     scheduler,
@@ -255,6 +272,32 @@ export function parseConfig(doc: unknown, source = 'config'): LookoutConfig {
       },
     },
     minScore: r.number(top.minScore, 'minScore', 0.3, 0, 1),
+  };
+}
+
+/**
+ * Where the detection log lives. Relative paths are taken from the working
+ * directory lookout starts in; the default, ./data/lookout.db with
+ * ./data/snapshots beside it, keeps a demo's events across restarts.
+ */
+function parseStore(r: Reader, value: unknown): StoreConfig {
+  const st = r.object(value, 'store', ['enabled', 'path', 'snapshotDir', 'retention']);
+  const ret = r.object(st.retention, 'store.retention', ['maxAgeDays', 'maxSizeGB']);
+  const file = path.resolve(r.string(st.path, 'store.path', path.join('data', 'lookout.db')));
+  const snapshotDir = st.snapshotDir === undefined || st.snapshotDir === null
+    ? path.join(path.dirname(file), 'snapshots')
+    : path.resolve(r.string(st.snapshotDir, 'store.snapshotDir', ''));
+  // null turns a limit off; absent takes the default.
+  const days = ret.maxAgeDays === null ? null : r.number(ret.maxAgeDays, 'store.retention.maxAgeDays', 30, 0.001, 36_500);
+  const gb = ret.maxSizeGB === null ? null : r.number(ret.maxSizeGB, 'store.retention.maxSizeGB', 10, 0.001, 1_000_000);
+  return {
+    enabled: r.boolean(st.enabled, 'store.enabled', true),
+    path: file,
+    snapshotDir,
+    retention: {
+      maxAgeMs: days === null ? null : Math.round(days * 86_400_000),
+      maxBytes: gb === null ? null : Math.round(gb * 1024 ** 3),
+    },
   };
 }
 

@@ -31,6 +31,9 @@ export interface CameraView {
   latest: CameraDetections | undefined;
 }
 
+/** `frame` is the picture the model saw (for snapshots); listeners must not change it. */
+export type DetectionsListener = (cameraId: string, detections: CameraDetections, frame: Frame) => void;
+
 class CameraEntry {
   latestLive: Frame | undefined;
   latest: CameraDetections | undefined;
@@ -50,7 +53,7 @@ export class CameraConfigError extends Error {
 export class Pipeline {
   private readonly entries = new Map<string, CameraEntry>();
   private readonly scheduler: Scheduler;
-  private readonly listeners = new Set<(cameraId: string, detections: CameraDetections) => void>();
+  private readonly listeners = new Set<DetectionsListener>();
   private readonly liveListeners = new Set<(frame: Frame) => void>();
   private closed = false;
 
@@ -63,8 +66,8 @@ export class Pipeline {
     this.scheduler = new Scheduler(backend, (r) => this.onResult(r), config.scheduler, (s) => this.onModelState(s));
   }
 
-  /** Called with each camera's new detections (for the live view and the log of later milestones). */
-  onDetections(listener: (cameraId: string, detections: CameraDetections) => void): () => void {
+  /** Called with each camera's new detections (for the live view and the detection log). */
+  onDetections(listener: DetectionsListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
@@ -188,7 +191,7 @@ export class Pipeline {
       latencyMs: result.latencyMs,
     };
     entry.latest = latest;
-    for (const listener of this.listeners) listener(result.frame.cameraId, latest);
+    for (const listener of this.listeners) listener(result.frame.cameraId, latest, result.frame);
   }
 
   private onModelState(status: BreakerStatus): void {

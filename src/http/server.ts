@@ -9,6 +9,7 @@ import { webDir } from '../paths.js';
 import type { Pipeline } from '../pipeline.js';
 import type { LiveHub } from '../live/hub.js';
 import { decodeImage, ImageDecodeError } from '../tfserving/image-codec.js';
+import { logRoutes, type LogRouteDeps } from './log-routes.js';
 
 export interface HttpDeps {
   client: TfServingClient;
@@ -16,6 +17,8 @@ export interface HttpDeps {
   live: LiveHub;
   /** How the model server is reached, for /api/model. */
   modelServer: { address: string; embedded: boolean; description?: string };
+  /** The detection log; absent when the store is turned off. */
+  log?: LogRouteDeps & { stats(): object };
 }
 
 /** HTTP status for a model-server failure, following TF Serving's REST mapping. */
@@ -153,6 +156,14 @@ export function createApp(deps: HttpDeps): express.Express {
     res.json(body);
   });
 
+  if (deps.log) {
+    const log = deps.log;
+    app.use('/api', logRoutes(log));
+    app.get('/api/store', (_req, res) => {
+      res.json(log.stats());
+    });
+  }
+
   app.use('/api', (_req, res) => {
     res.status(404).json({ error: 'no such API route' });
   });
@@ -161,6 +172,11 @@ export function createApp(deps: HttpDeps): express.Express {
 
   // Errors from body parsing (too large, bad type) become JSON, never a stack page.
   app.use((err: Error & { status?: number; type?: string }, _req: Request, res: Response, _next: NextFunction) => {
+    // A stream that failed halfway (the client left mid-export) has nothing left to answer.
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
     const status = err.status && err.status >= 400 && err.status < 500 ? err.status : 500;
     res.status(status).json({ error: status === 413 ? `the body exceeds ${MAX_IMAGE_BYTES} bytes` : err.message });
   });

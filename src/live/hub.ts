@@ -154,6 +154,11 @@ export class LiveHub {
     for (const c of this.clients) if (c.cameras.has(camera)) this.sendText(c, message);
   }
 
+  /** Sends a JSON message (e.g. an event's start or end) to every client subscribed to the camera. */
+  broadcast(camera: string, message: object): void {
+    for (const c of this.clients) if (c.cameras.has(camera)) this.sendText(c, message);
+  }
+
   private broadcastStatus(): void {
     if (this.clients.size === 0) return;
     const model = this.pipeline.modelState();

@@ -1,5 +1,7 @@
 // lookout's CLI as a real child process, as a user or a script runs it.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { packageRoot } from '../../src/paths.js';
 
@@ -16,8 +18,13 @@ export interface RunningChild {
   stop(signal?: NodeJS.Signals): Promise<number | string>;
 }
 
-export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): RunningChild {
-  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Runs `lookout ARGS` in `cwd`: by default a fresh temporary folder, as a
+ * user's own folder would be, so what lookout writes there by default (the
+ * detection log in ./data) is the test's own.
+ */
+export function startCli(args: string[], env: NodeJS.ProcessEnv = {}, cwd = mkdtempSync(path.join(os.tmpdir(), 'lookout-cwd-'))): RunningChild {
+  const child = spawn(process.execPath, [CLI, ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout?.on('data', (d: Buffer) => { out += d.toString(); });

@@ -1,6 +1,9 @@
 // The live view's server side, in a running lookout: WebSocket frames and
 // detections, per-client backpressure, encode-once, MJPEG and snapshots.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import WebSocket from 'ws';
 import { startLookout, type RunningLookout } from '../../src/app.js';
 import { parseConfig } from '../../src/config.js';
@@ -14,6 +17,7 @@ let base: string;
 beforeAll(async () => {
   const config = parseConfig({
     http: { host: '127.0.0.1', port: 0 },
+    store: { path: path.join(mkdtempSync(path.join(os.tmpdir(), 'lookout-store-')), 'lookout.db') },
     modelServer: { embedded: { model: 'synthetic', latencyMs: 20, capacity: 2 } },
     detection: { liveFps: 15, detectFps: 5, minScore: 0.3 },
     cameras: [

@@ -1,0 +1,132 @@
+// The detection log over HTTP: detections and events, filtered and paged or
+// exported whole, as json, jsonl or csv, streamed; and events' snapshots.
+//
+//   GET /api/detections | /api/events
+//     camera, label     repeatable or comma-separated
+//     minScore          0–1
+//     since, until      ISO 8601 or ms since the epoch (until is exclusive)
+//     limit, cursor     a page of at most limit rows (default 100, at most
+//                       10000), newest first; the next page is asked for
+//                       with the cursor this one returned
+//     format            json (default): {"detections":[…],"nextCursor":…}
+//                       jsonl, csv: with limit, that page (the cursor in the
+//                       X-Next-Cursor header); without, every matching row,
+//                       streamed: an export
+//   GET /api/events/:id              one event
+//   GET /api/events/:id/snapshot.jpg its best frame, drawn on
+// A bad parameter is a 400 that names it.
+import express, { type Request, type Response } from 'express';
+import { createReadStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import { CONTENT_TYPES, detectionShape, eventShape, exportStream, parseFormat, type ExportFormat } from '../store/formats.js';
+import { parseQueryFilter, QueryError, type QueryFilter, type StoreReader } from '../store/queries.js';
+import { toEventJson } from '../store/records.js';
+import type { SnapshotStore } from '../store/snapshots.js';
+
+export interface LogRouteDeps {
+  reader: StoreReader;
+  snapshots: SnapshotStore;
+}
+
+function badRequest(res: Response, err: unknown): boolean {
+  if (err instanceof QueryError) {
+    res.status(400).json({ error: err.message, param: err.param });
+    return true;
+  }
+  return false;
+}
+
+/** Streams a page or a whole export; the client going away stops the reads. */
+async function send<T>(
+  req: Request,
+  res: Response,
+  format: ExportFormat,
+  shape: Parameters<typeof exportStream<T>>[1],
+  filter: QueryFilter,
+  page: (f: QueryFilter) => { rows: T[]; nextCursor: string | null },
+  all: (f: QueryFilter) => Iterable<T[]>,
+): Promise<void> {
+  const exportAll = format !== 'json' && req.query.limit === undefined;
+  res.setHeader('content-type', CONTENT_TYPES[format]);
+  res.setHeader('cache-control', 'no-store');
+  if (exportAll) {
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    res.setHeader('content-disposition', `attachment; filename="lookout-${shape.name}-${stamp}.${format}"`);
+    await pipeline(exportStream(format, shape, all(filter)), res);
+    return;
+  }
+  const { rows, nextCursor } = page(filter);
+  if (nextCursor) res.setHeader('x-next-cursor', nextCursor);
+  await pipeline(exportStream(format, shape, [rows], { nextCursor }), res);
+}
+
+export function logRoutes(deps: LogRouteDeps): express.Router {
+  const router = express.Router();
+  const { reader } = deps;
+
+  router.get('/detections', async (req, res) => {
+    let filter: QueryFilter;
+    let format: ExportFormat;
+    try {
+      format = parseFormat(req.query.format);
+      const { format: _f, ...rest } = req.query;
+      filter = parseQueryFilter(rest);
+    } catch (err) {
+      if (badRequest(res, err)) return;
+      throw err;
+    }
+    await send(req, res, format, detectionShape, filter, (f) => reader.queryDetections(f), (f) => reader.iterateDetections(f));
+  });
+
+  router.get('/events', async (req, res) => {
+    let filter: QueryFilter;
+    let format: ExportFormat;
+    try {
+      format = parseFormat(req.query.format);
+      const { format: _f, ...rest } = req.query;
+      filter = parseQueryFilter(rest);
+    } catch (err) {
+      if (badRequest(res, err)) return;
+      throw err;
+    }
+    await send(req, res, format, eventShape, filter, (f) => reader.queryEvents(f), (f) => reader.iterateEvents(f));
+  });
+
+  router.get('/events/:id', (req, res) => {
+    const event = reader.getEvent(req.params.id);
+    if (!event) {
+      res.status(404).json({ error: `no event ${JSON.stringify(req.params.id)}` });
+      return;
+    }
+    res.json(toEventJson(event));
+  });
+
+  router.get('/events/:id/snapshot.jpg', async (req, res) => {
+    const event = reader.getEvent(req.params.id);
+    if (!event) {
+      res.status(404).json({ error: `no event ${JSON.stringify(req.params.id)}` });
+      return;
+    }
+    if (!event.snapshot) {
+      res.status(404).json({ error: `event ${JSON.stringify(event.id)} has no snapshot (yet, or it was not taken)` });
+      return;
+    }
+    const file = deps.snapshots.snapshotPath(event.snapshot);
+    const stream = createReadStream(file);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        stream.once('open', () => resolve());
+        stream.once('error', reject);
+      });
+    } catch {
+      res.status(404).json({ error: `the snapshot of event ${JSON.stringify(event.id)} is gone (retention removed it)` });
+      return;
+    }
+    res.setHeader('content-type', 'image/jpeg');
+    // A snapshot never changes once its event has ended.
+    res.setHeader('cache-control', event.end === null ? 'no-cache' : 'public, max-age=86400');
+    await pipeline(stream, res);
+  });
+
+  return router;
+}

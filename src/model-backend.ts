@@ -1,0 +1,68 @@
+// The model server lookout talks to, for `serve` and for `detect`: TF Serving
+// at the configured address, or the embedded TF-Serving-compatible server
+// started here on loopback. Either way the rest of lookout holds one gRPC
+// client: one code path for both. close() closes the client, then the
+// embedded server (its workers last).
+import type { ModelServerConfig } from './config.js';
+import type { Logger } from './log.js';
+import { ModelServer } from './modelserver/server.js';
+import { TfServingClient } from './tfserving/client.js';
+
+export interface ModelBackend {
+  client: TfServingClient;
+  /** The gRPC target(s) the client uses. */
+  address: string[];
+  embedded: ModelServer | undefined;
+  close(): Promise<void>;
+}
+
+export async function startModelBackend(config: ModelServerConfig, minScore: number, log: Logger): Promise<ModelBackend> {
+  let embedded: ModelServer | undefined;
+  let address: string[];
+  if (config.address) {
+    address = config.address;
+    log.info(`model server: TF Serving at ${address.join(', ')}, model "${config.modelName}"`);
+  } else {
+    const e = config.embedded;
+    embedded = new ModelServer({
+      modelName: config.modelName,
+      model: e.model,
+      modelBasePath: e.modelBasePath,
+      workers: e.workers,
+      maxQueue: e.maxQueue,
+      scoreThreshold: e.scoreThreshold,
+      latencyMs: e.latencyMs,
+      capacity: e.capacity,
+      log: (m) => log.info(`model server: ${m}`),
+    });
+    try {
+      // Loopback only: the embedded server is lookout's own, not a service for the network.
+      const port = await embedded.listen(0, '127.0.0.1');
+      address = [`127.0.0.1:${port}`];
+    } catch (err) {
+      await embedded.close();
+      throw err;
+    }
+    log.info(`model server: embedded, gRPC on ${address[0]}, loading ${embedded.description}`);
+  }
+  const client = new TfServingClient({
+    address,
+    modelName: config.modelName,
+    signatureName: config.signatureName,
+    deadlineMs: config.deadlineMs,
+    minScore,
+  });
+  let closing: Promise<void> | undefined;
+  return {
+    client,
+    address,
+    embedded,
+    close: () => {
+      closing ??= (async () => {
+        client.close();
+        await embedded?.close();
+      })();
+      return closing;
+    },
+  };
+}
