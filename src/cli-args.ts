@@ -14,6 +14,11 @@ export class UsageError extends Error {
 export type FlagSpec = Record<string, { type: 'string' | 'boolean'; short?: string }>;
 
 export function parseFlags(argv: readonly string[], spec: FlagSpec): Record<string, string | boolean | undefined> {
+  return parseCommand(argv, spec, 0).flags;
+}
+
+/** Flags, and at most `maxPositionals` plain arguments (a command's operands). */
+export function parseCommand(argv: readonly string[], spec: FlagSpec, maxPositionals: number): { flags: Record<string, string | boolean | undefined>; positionals: string[] } {
   const normalized = argv.map((arg) => {
     if (!arg.startsWith('--')) return arg;
     const eq = arg.indexOf('=');
@@ -22,8 +27,8 @@ export function parseFlags(argv: readonly string[], spec: FlagSpec): Record<stri
   });
   try {
     const { values, positionals } = parseArgs({ args: normalized, options: spec, strict: true, allowPositionals: true });
-    if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
-    return values as Record<string, string | boolean | undefined>;
+    if (positionals.length > maxPositionals) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[maxPositionals])}`);
+    return { flags: values as Record<string, string | boolean | undefined>, positionals };
   } catch (err) {
     if (err instanceof UsageError) throw err;
     throw new UsageError((err as Error).message.replace(/\. To specify a positional argument.*$/s, ''));

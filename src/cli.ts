@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // lookout's command line: `serve` runs the server, `model-server` runs the
-// embedded TF-Serving-compatible model server alone.
+// embedded TF-Serving-compatible model server alone, `detect` runs detection
+// once over a video.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, demoConfig, loadConfig, type LookoutConfig } from './config.js';
@@ -10,6 +11,8 @@ import { packageRoot } from './paths.js';
 import { startLookout } from './app.js';
 import { ModelServer } from './modelserver/server.js';
 import { ModelRepositoryError } from './modelserver/model-repository.js';
+import { DETECT_HELP, detectCommand } from './offline/detect-command.js';
+import { DetectInputError } from './offline/detect-run.js';
 
 const HELP = `lookout — realtime video detection over TensorFlow Serving's gRPC API
 
@@ -28,6 +31,7 @@ Usage:
       --model synthetic answers fixed detections after L + P × batch ms,
       C requests at once.
 
+${DETECT_HELP}
   lookout --version | --help
 `;
 
@@ -124,6 +128,7 @@ async function main(argv: string[]): Promise<void> {
   switch (command) {
     case 'serve': return serve(rest);
     case 'model-server': return modelServer(rest);
+    case 'detect': return detectCommand(rest, log);
     case '--version': case '-v': console.log(version()); return;
     case undefined: case '--help': case '-h': case 'help': process.stdout.write(HELP); return;
     default: throw new UsageError(`unknown command ${JSON.stringify(command)}`);
@@ -134,6 +139,10 @@ main(process.argv.slice(2)).catch((err: unknown) => {
   if (err instanceof UsageError) {
     process.stderr.write(`lookout: ${err.message}\n\n${HELP}`);
     process.exit(2);
+  }
+  if (err instanceof DetectInputError) {
+    process.stderr.write(`lookout: ${err.message}\n`);
+    process.exit(1);
   }
   if (err instanceof ConfigError || err instanceof ModelRepositoryError) {
     process.stderr.write(`lookout: ${err.message}\n`);

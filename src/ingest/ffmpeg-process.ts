@@ -170,6 +170,11 @@ export class FfmpegProcess {
     return this.parser.facts.input;
   }
 
+  /** The input's length, ms, once ffmpeg has said it (files; not live streams). */
+  get durationMs(): number | undefined {
+    return this.parser.facts.durationMs;
+  }
+
   get processId(): number | undefined {
     return this.pid;
   }

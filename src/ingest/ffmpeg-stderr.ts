@@ -11,6 +11,8 @@ export interface StreamInfo {
 
 export interface StderrFacts {
   input: StreamInfo | undefined;
+  /** The input's duration, ms, when it has one (files; not live cameras). */
+  durationMs: number | undefined;
   /** By output index: 0 detection, 1 live. */
   outputs: Map<number, StreamInfo>;
 }
@@ -19,7 +21,7 @@ const VIDEO = /Stream #(\d+):\d+.*?: Video: .*?, (\d{1,5})x(\d{1,5})(?:[ ,\]].*?
 
 /** Feeds stderr lines one at a time; remembers which section (Input #, Output #) they belong to. */
 export class StderrParser {
-  readonly facts: StderrFacts = { input: undefined, outputs: new Map() };
+  readonly facts: StderrFacts = { input: undefined, durationMs: undefined, outputs: new Map() };
   private section: { kind: 'input' | 'output'; index: number } | undefined;
 
   /** Returns the output index whose size this line revealed, if any. */
@@ -27,6 +29,11 @@ export class StderrParser {
     const head = /^(Input|Output) #(\d+),/.exec(line);
     if (head) {
       this.section = { kind: head[1] === 'Input' ? 'input' : 'output', index: Number(head[2]) };
+      return undefined;
+    }
+    const duration = /^\s*Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)/.exec(line);
+    if (duration && this.section?.kind === 'input') {
+      this.facts.durationMs ??= Math.round((Number(duration[1]) * 3600 + Number(duration[2]) * 60 + Number(duration[3])) * 1000);
       return undefined;
     }
     const video = VIDEO.exec(line);

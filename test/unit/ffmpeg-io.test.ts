@@ -10,6 +10,7 @@ describe('ffmpeg stderr', () => {
     const p = new StderrParser();
     const lines = [
       "Input #0, mov,mp4,m4a,3gp,3g2,mj2, from 'file:/m/bottle.mp4':",
+      '  Duration: 00:01:39.85, start: 0.000000, bitrate: 105 kb/s',
       '  Stream #0:0[0x1](eng): Video: h264 (High) (avc1 / 0x31637661), yuv420p(progressive), 640x360 [SAR 1:1 DAR 16:9], 98 kb/s, 29.83 fps, 29.83 tbr, 11456 tbn (default)',
       "Output #1, rawvideo, to 'unix:/tmp/l.sock':",
       '  Stream #1:0: Video: rawvideo (RGB[24] / 0x18424752), rgb24(pc, gbr/unknown/unknown, progressive), 320x180 [SAR 1:1 DAR 16:9], q=2-31, 20736 kb/s, 15 fps, 15 tbn',
@@ -17,7 +18,8 @@ describe('ffmpeg stderr', () => {
       '    Stream #0:0: Video: rawvideo (RGB[24] / 0x18424752), rgb24, 640x360 [SAR 1:1 DAR 16:9], q=2-31, 27648 kb/s, 5 fps, 5 tbn, 5 tbc (default)',
     ];
     const revealed = lines.map((l) => p.push(l));
-    expect(revealed).toEqual([undefined, undefined, undefined, 1, undefined, 0]);
+    expect(revealed).toEqual([undefined, undefined, undefined, undefined, 1, undefined, 0]);
+    expect(p.facts.durationMs).toBe(99_850);
     expect(p.facts.input).toEqual({ width: 640, height: 360, fps: 29.83 });
     expect(p.facts.outputs.get(0)).toEqual({ width: 640, height: 360, fps: 5 });
     expect(p.facts.outputs.get(1)).toEqual({ width: 320, height: 180, fps: 15 });

@@ -1,0 +1,158 @@
+// `lookout detect`: the pipeline once over a video, as fast as the model
+// allows. Unlike a live camera, nothing is dropped: ffmpeg decodes only as
+// fast as frames are taken (the frame reader's backpressure), at most
+// `maxInFlight` frames are at the model at once, and records come out in
+// frame order, tracked, in the API's record shape.
+import { classifySource } from '../ingest/source-url.js';
+import type { FfmpegBinary } from '../ingest/ffmpeg-binary.js';
+import { FfmpegProcess } from '../ingest/ffmpeg-process.js';
+import { EventBuilder } from '../store/events.js';
+import type { DetectionRecord } from '../store/records.js';
+import { TfServingError } from '../tfserving/errors.js';
+import { frameId, type Detection, type ImageInput } from '../types.js';
+
+export interface DetectBackendLike {
+  detect(images: readonly ImageInput[]): Promise<{ detections: Detection[][] }>;
+}
+
+export interface DetectRunOptions {
+  /** A file path, file://, http(s):// or rtsp:// URL. */
+  input: string;
+  /** The `camera` of the records. */
+  camera: string;
+  binary: FfmpegBinary;
+  backend: DetectBackendLike;
+  /** Frames per second of video to detect; 0 detects every frame. */
+  fps: number;
+  maxWidth: number;
+  maxHeight: number;
+  minScore: number;
+  /** Labels to keep; empty keeps all. */
+  labels: readonly string[];
+  maxInFlight: number;
+  /** Wall-clock time of the video's start, ms since the epoch: record time = this + the frame's position. */
+  startTime: number;
+  /** Called with each frame's records, in frame order. */
+  onRecords(records: DetectionRecord[]): void | Promise<void>;
+  onProgress?(progress: DetectProgress): void;
+  signal?: AbortSignal;
+}
+
+export interface DetectProgress {
+  frames: number;
+  detections: number;
+  /** Position in the video of the newest frame done, ms. */
+  positionMs: number;
+  /** The video's length, when ffmpeg knows it (files). */
+  durationMs: number | undefined;
+  elapsedMs: number;
+}
+
+export interface DetectSummary extends DetectProgress {
+  events: number;
+}
+
+export class DetectInputError extends Error {
+  readonly code = 'DETECT_INPUT';
+  constructor(message: string) {
+    super(message);
+    this.name = 'DetectInputError';
+  }
+}
+
+/** How often a failed call is tried again when the model server is briefly away or busy. */
+const RETRIES = 5;
+const RETRY_MS = 1_000;
+
+async function detectWithRetry(backend: DetectBackendLike, image: ImageInput, signal?: AbortSignal): Promise<Detection[]> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return (await backend.detect([image])).detections[0] ?? [];
+    } catch (err) {
+      if (!(err instanceof TfServingError) || !err.retryable || attempt >= RETRIES || signal?.aborted) throw err;
+      await new Promise((r) => setTimeout(r, RETRY_MS));
+    }
+  }
+}
+
+export async function runDetect(options: DetectRunOptions): Promise<DetectSummary> {
+  let source;
+  try {
+    // The person at the terminal may read any file they can: no folder limit here.
+    source = classifySource(options.input, []);
+  } catch (err) {
+    throw new DetectInputError(`${options.input}: ${(err as Error).message}`);
+  }
+  const proc = new FfmpegProcess(options.binary, {
+    ...source,
+    rtspTransport: 'tcp',
+    timeoutMs: 10_000,
+    realtime: false,
+    loop: false,
+    detect: { fps: options.fps, maxWidth: options.maxWidth, maxHeight: options.maxHeight },
+  });
+  const onAbort = (): void => void proc.stop();
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  const started = Date.now();
+  const builder = new EventBuilder(options.camera);
+  const progress: DetectProgress = { frames: 0, detections: 0, positionMs: 0, durationMs: undefined, elapsedMs: 0 };
+  let events = 0;
+  try {
+    let info;
+    try {
+      info = await proc.detectInfo;
+    } catch {
+      const exit = await proc.exited;
+      throw new DetectInputError(`cannot read ${options.input}: ${proc.stderrTail.reason() ?? exit.message ?? 'ffmpeg ended without output'}`);
+    }
+    // Frame positions: the output rate when decimated, else the input's own rate.
+    const fps = options.fps > 0 ? options.fps : (info.fps ?? proc.input?.fps ?? 25);
+    const inFlight = new Map<number, Promise<Detection[]>>();
+    let seq = 0;
+    let next = 0;
+
+    // Takes the oldest frame's answer and hands its records on: frame order, whatever order answers came in.
+    const drainOne = async (): Promise<void> => {
+      const pending = inFlight.get(next) as Promise<Detection[]>;
+      const detections = await pending;
+      inFlight.delete(next);
+      const ptsMs = (next * 1000) / fps;
+      const time = Math.round(options.startTime + ptsMs);
+      const id = frameId({ run: 1, ptsMs });
+      const kept = detections.filter((d) => d.score >= options.minScore && (options.labels.length === 0 || options.labels.includes(d.label)));
+      const update = builder.update({ time, frameId: id }, kept);
+      events += update.started.length;
+      const records: DetectionRecord[] = update.tracked.map((d) => ({
+        camera: options.camera, time, frameId: id, label: d.label, classId: d.classId, score: d.score, box: d.box, trackId: d.trackId,
+      }));
+      await options.onRecords(records);
+      progress.frames++;
+      progress.detections += records.length;
+      progress.positionMs = ptsMs;
+      progress.durationMs = proc.durationMs;
+      progress.elapsedMs = Date.now() - started;
+      options.onProgress?.(progress);
+      next++;
+    };
+
+    for await (const data of proc.detectFrames()) {
+      const image: ImageInput = { kind: 'rgb', width: info.width, height: info.height, data };
+      const call = detectWithRetry(options.backend, image, options.signal);
+      // Failures surface in order through drainOne; this only stops an unhandled rejection meanwhile.
+      call.catch(() => undefined);
+      inFlight.set(seq++, call);
+      while (inFlight.size >= options.maxInFlight) await drainOne();
+    }
+    while (inFlight.size > 0) await drainOne();
+    const exit = await proc.exited;
+    if (options.signal?.aborted) throw new DetectInputError('stopped');
+    if (exit.code !== 0) {
+      throw new DetectInputError(`ffmpeg stopped reading ${options.input} after ${progress.frames} frames: ${proc.stderrTail.reason() ?? exit.message ?? `exit code ${exit.code}`}`);
+    }
+    if (progress.frames === 0) throw new DetectInputError(`${options.input} has no video frames`);
+    return { ...progress, elapsedMs: Date.now() - started, events };
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort);
+    await proc.stop();
+  }
+}
