@@ -1,15 +1,13 @@
 // lookout's page: a grid of live cameras with their boxes (drawn by the
 // server, one JPEG per frame over the WebSocket), camera and model state, and
-// a running list of detections. Plain ES module, no build step.
+// a running list of detections; the events timeline and the detection log
+// are in history.js. Plain ES modules, no build step.
+import { addLabel, colour, initHistory, onEvent, setCameras, showView } from './history.js';
+
 const $ = (id) => document.getElementById(id);
 const tiles = new Map();
 const LOG_LIMIT = 200;
 let lastLogged = new Map();
-
-/** The same colour per class id as the server's drawing (golden-angle hues). */
-function colour(classId) {
-  return `hsl(${(classId * 137.508) % 360}, 80%, 55%)`;
-}
 
 function tile(id) {
   let t = tiles.get(id);
@@ -66,6 +64,7 @@ function logDetections(m) {
   const seen = lastLogged.get(m.camera) ?? new Map();
   const now = Date.now();
   for (const d of m.detections) {
+    addLabel(d.label);
     if (now - (seen.get(d.label) ?? 0) < 5_000) continue;
     seen.set(d.label, now);
     const li = document.createElement('li');
@@ -82,8 +81,13 @@ function logDetections(m) {
 }
 
 async function start() {
+  initHistory();
+  const route = () => showView(['events', 'detections'].includes(location.hash.slice(1)) ? location.hash.slice(1) : 'live');
+  window.addEventListener('hashchange', route);
+  route();
   const cameras = (await (await fetch('api/cameras')).json()).cameras;
   $('empty').hidden = cameras.length > 0;
+  setCameras(cameras.map((c) => c.id));
   for (const c of cameras) tile(c.id);
   connect(cameras.map((c) => c.id));
 }
@@ -101,6 +105,7 @@ function connect(ids) {
     const m = JSON.parse(e.data);
     if (m.type === 'status') showStatus(m);
     else if (m.type === 'detections') logDetections(m);
+    else if (m.type === 'event') onEvent(m);
   };
   ws.onclose = () => {
     link.dataset.state = 'down';
