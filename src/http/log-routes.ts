@@ -21,7 +21,7 @@ import { pipeline } from 'node:stream/promises';
 import { CONTENT_TYPES, detectionShape, eventShape, exportStream, parseFormat, type ExportFormat } from '../store/formats.js';
 import { parseQueryFilter, QueryError, type QueryFilter, type StoreReader } from '../store/queries.js';
 import { toEventJson } from '../store/records.js';
-import type { SnapshotStore } from '../store/snapshots.js';
+import { snapshotFileName, type SnapshotStore } from '../store/snapshots.js';
 
 export interface LogRouteDeps {
   reader: StoreReader;
@@ -102,29 +102,24 @@ export function logRoutes(deps: LogRouteDeps): express.Router {
   });
 
   router.get('/events/:id/snapshot.jpg', async (req, res) => {
+    // The file's name follows from the event's id, so a snapshot announced over
+    // the WebSocket is served even before the writer has committed its row.
     const event = reader.getEvent(req.params.id);
-    if (!event) {
-      res.status(404).json({ error: `no event ${JSON.stringify(req.params.id)}` });
-      return;
-    }
-    if (!event.snapshot) {
-      res.status(404).json({ error: `event ${JSON.stringify(event.id)} has no snapshot (yet, or it was not taken)` });
-      return;
-    }
-    const file = deps.snapshots.snapshotPath(event.snapshot);
-    const stream = createReadStream(file);
+    const file = event?.snapshot ?? snapshotFileName(req.params.id);
+    const stream = createReadStream(deps.snapshots.snapshotPath(file));
     try {
       await new Promise<void>((resolve, reject) => {
         stream.once('open', () => resolve());
         stream.once('error', reject);
       });
     } catch {
-      res.status(404).json({ error: `the snapshot of event ${JSON.stringify(event.id)} is gone (retention removed it)` });
+      const why = !event ? `no event ${JSON.stringify(req.params.id)}` : event.snapshot ? 'its snapshot is gone (retention removed it)' : 'it has no snapshot (yet, or it was not taken)';
+      res.status(404).json({ error: event ? `event ${JSON.stringify(event.id)}: ${why}` : why });
       return;
     }
     res.setHeader('content-type', 'image/jpeg');
-    // A snapshot never changes once its event has ended.
-    res.setHeader('cache-control', event.end === null ? 'no-cache' : 'public, max-age=86400');
+    // A snapshot can still be replaced by a better one while its event is open.
+    res.setHeader('cache-control', event && event.end !== null ? 'public, max-age=86400' : 'no-cache');
     await pipeline(stream, res);
   });
 

@@ -62,6 +62,10 @@ describe('detection log', () => {
     expect(new Set(started.map((e) => e.label))).toEqual(new Set(['person', 'bottle', 'chair']));
     expect(started.every((e) => e.camera === 'shelf' && e.end === null)).toBe(true);
     expect(texts.some((t) => t.event && t.event.camera !== 'shelf')).toBe(false);
+    // A snapshot announced over the WebSocket can be fetched at once, before the writer's next commit.
+    await until(() => texts.some((t) => t.event?.snapshot), 30_000);
+    const announced = texts.find((t) => t.event?.snapshot)?.event as EventJson;
+    expect((await fetch(`${base}/api/events/${encodeURIComponent(announced.id)}/snapshot.jpg`)).status).toBe(200);
 
     // The synthetic model's three objects stand still: one track each, so one event each per camera.
     await until(async () => (await json<{ events: EventJson[] }>(`${base}/api/events?camera=shelf`)).body.events.filter((e) => e.snapshot).length === 3, 30_000);
