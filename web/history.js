@@ -4,6 +4,7 @@
 // WebSocket (see app.js), so the timeline never needs a reload.
 const $ = (id) => document.getElementById(id);
 const PAGE = 60;
+const MAX_CARDS = 600;
 
 /** The same colour per class id as the server's drawing (golden-angle hues). */
 export function colour(classId) {
@@ -52,6 +53,13 @@ function renderEvent(e, where = 'append') {
     events.cards.set(e.id, card);
     if (where === 'prepend') $('events').prepend(card);
     else $('events').append(card);
+  }
+  // A page left open all day keeps the newest cards only.
+  while (events.cards.size > MAX_CARDS) {
+    const oldest = $('events').lastElementChild;
+    if (!oldest) break;
+    events.cards.delete(oldest.dataset.id);
+    oldest.remove();
   }
   card.dataset.label = e.label;
   card.dataset.ongoing = String(e.end === null);
@@ -170,7 +178,7 @@ export function initHistory() {
     events.filter = filters(e.target);
     loadEvents().catch((err) => { $('events-count').textContent = err.message; });
   });
-  $('events-more').addEventListener('click', () => loadEvents(true));
+  $('events-more').addEventListener('click', () => loadEvents(true).catch((err) => { $('events-count').textContent = err.message; }));
   $('detections-filter').addEventListener('submit', (e) => {
     e.preventDefault();
     log.filter = filters(e.target);

@@ -42,6 +42,8 @@ export interface FeedStats {
   sent: number;
   /** Frames a slow viewer skipped. */
   viewerSkipped: number;
+  /** Bytes of frames handed to viewers (WebSocket and MJPEG). */
+  bytesSent: number;
 }
 
 export class CameraFeed {
@@ -49,9 +51,11 @@ export class CameraFeed {
   private latest: AnnotatedFrame | undefined;
   private encoding = false;
   private pending: Frame | undefined;
-  private readonly stats: FeedStats = { viewers: 0, encoded: 0, encodeSkipped: 0, sent: 0, viewerSkipped: 0 };
+  private readonly stats: FeedStats = { viewers: 0, encoded: 0, encodeSkipped: 0, sent: 0, viewerSkipped: 0, bytesSent: 0 };
   /** The drawing of a set of detections, kept until they or the frame size change. */
   private overlay: DrawnOverlay | undefined;
+  /** Renders by frame, so a frame is drawn on once (weak: they go with their frames). */
+  private readonly rendered = new WeakMap<Frame, Promise<AnnotatedFrame>>();
   /** The drawing of newer detections while it is being rasterized. */
   private nextOverlay: Promise<DrawnOverlay> | undefined;
 
@@ -93,9 +97,9 @@ export class CameraFeed {
   async latestOr(fallback: Frame | undefined, maxAgeMs = 2_000): Promise<AnnotatedFrame | undefined> {
     if (this.latest && (!fallback || fallback.capturedAt - this.latest.timestamp <= maxAgeMs)) return this.latest;
     if (!fallback) return this.latest;
-    // Kept as the newest, so a second request for the same frame does not draw on it twice.
-    this.latest = await this.render(fallback, true);
-    return this.latest;
+    const annotated = await this.render(fallback, true);
+    if (!this.latest || annotated.timestamp >= this.latest.timestamp) this.latest = annotated;
+    return annotated;
   }
 
   /**
@@ -121,7 +125,21 @@ export class CameraFeed {
     return fits(this.overlay) ? this.overlay : undefined;
   }
 
-  private async render(frame: Frame, waitForOverlay = false): Promise<AnnotatedFrame> {
+  /**
+   * One render per frame, however many ask (a snapshot while the stream
+   * encodes the same frame): the drawing is blended into the frame's own
+   * pixels, so a second render would draw it twice.
+   */
+  private render(frame: Frame, waitForOverlay = false): Promise<AnnotatedFrame> {
+    let rendering = this.rendered.get(frame);
+    if (!rendering) {
+      rendering = this.renderOnce(frame, waitForOverlay);
+      this.rendered.set(frame, rendering);
+    }
+    return rendering;
+  }
+
+  private async renderOnce(frame: Frame, waitForOverlay: boolean): Promise<AnnotatedFrame> {
     const drawn = await this.overlayFor(frame, waitForOverlay);
     const det = drawn?.for;
     const jpeg = await annotateJpeg(frame, drawn?.overlay);
@@ -158,8 +176,12 @@ export class CameraFeed {
   }
 
   private deliver(viewer: Viewer, frame: AnnotatedFrame): void {
-    if (viewer.offer(frame) === 'sent') this.stats.sent++;
-    else this.stats.viewerSkipped++;
+    if (viewer.offer(frame) === 'sent') {
+      this.stats.sent++;
+      this.stats.bytesSent += frame.message.length;
+    } else {
+      this.stats.viewerSkipped++;
+    }
   }
 }
 

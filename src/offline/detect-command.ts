@@ -1,6 +1,6 @@
 // `lookout detect <file|url> [--out detections.jsonl]`: flags, the model
 // server, the JSONL output and the progress bar around runDetect().
-import { accessSync, constants, createWriteStream, type WriteStream } from 'node:fs';
+import { accessSync, constants, createWriteStream } from 'node:fs';
 import path from 'node:path';
 import { once } from 'node:events';
 import { parseCommand, numberFlag, stringFlag, UsageError } from '../cli-args.js';
@@ -48,7 +48,7 @@ export function progressLine(p: DetectProgress, width = 24): string {
   return parts.join('  ');
 }
 
-async function write(out: NodeJS.WritableStream | WriteStream, text: string): Promise<void> {
+async function write(out: NodeJS.WritableStream, text: string): Promise<void> {
   if (!out.write(text)) await once(out, 'drain');
 }
 
@@ -66,7 +66,7 @@ export async function detectCommand(argv: string[], log: Logger): Promise<void> 
   const input = positionals[0];
   if (!input) throw new UsageError('detect: give a video file or URL');
   const configFile = stringFlag(flags, 'config');
-  const config: LookoutConfig = configFile ? loadConfig(configFile) : demoConfig();
+  const config: LookoutConfig = configFile ? loadConfig(configFile, process.env) : demoConfig(process.env);
   const modelServerFlag = stringFlag(flags, 'model-server');
   if (modelServerFlag !== undefined) {
     try {
@@ -106,7 +106,7 @@ export async function detectCommand(argv: string[], log: Logger): Promise<void> 
 
   const binary = resolveFfmpeg();
   const backend = await startModelBackend(config.modelServer, config.minScore, log);
-  let out: NodeJS.WritableStream | WriteStream = process.stdout;
+  let out: NodeJS.WritableStream = process.stdout;
   const tty = process.stderr.isTTY === true;
   const controller = new AbortController();
   const stop = (): void => controller.abort();
@@ -119,8 +119,14 @@ export async function detectCommand(argv: string[], log: Logger): Promise<void> 
       await once(file, 'open');
       out = file;
     }
+    // A full disk, or a reader that went away (`lookout detect x | head`), stops the run cleanly.
+    let outputError: NodeJS.ErrnoException | undefined;
+    out.on('error', (err: NodeJS.ErrnoException) => {
+      outputError ??= err;
+      controller.abort();
+    });
     let lastDraw = 0;
-    const summary = await runDetect({
+    const run = runDetect({
       input,
       camera,
       binary,
@@ -144,6 +150,14 @@ export async function detectCommand(argv: string[], log: Logger): Promise<void> 
       },
     });
     // The last frame starts a frame before the end: the finished run reads 100 %.
+    let summary;
+    try {
+      summary = await run;
+    } catch (err) {
+      if (outputError?.code === 'EPIPE') return;
+      if (outputError) throw new DetectInputError(`cannot write ${outFile ?? 'to standard output'}: ${outputError.message}`);
+      throw err;
+    }
     if (tty) process.stderr.write(`\r${progressLine({ ...summary, positionMs: summary.durationMs ?? summary.positionMs })}\u001b[K\n`);
     const where = outFile ? ` to ${outFile}` : '';
     log.info(`detect: ${summary.frames} frames, ${summary.detections} detections, ${summary.events} tracked objects in ${(summary.elapsedMs / 1000).toFixed(1)} s${where}`);
@@ -151,7 +165,7 @@ export async function detectCommand(argv: string[], log: Logger): Promise<void> 
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
     if (out !== process.stdout) {
-      (out as WriteStream).end();
+      out.end();
       await once(out, 'close').catch(() => undefined);
     }
     await backend.close();

@@ -3,6 +3,7 @@
 // fast as frames are taken (the frame reader's backpressure), at most
 // `maxInFlight` frames are at the model at once, and records come out in
 // frame order, tracked, in the API's record shape.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { classifySource } from '../ingest/source-url.js';
 import type { FfmpegBinary } from '../ingest/ffmpeg-binary.js';
 import { FfmpegProcess } from '../ingest/ffmpeg-process.js';
@@ -70,7 +71,7 @@ async function detectWithRetry(backend: DetectBackendLike, image: ImageInput, si
       return (await backend.detect([image])).detections[0] ?? [];
     } catch (err) {
       if (!(err instanceof TfServingError) || !err.retryable || attempt >= RETRIES || signal?.aborted) throw err;
-      await new Promise((r) => setTimeout(r, RETRY_MS));
+      await sleep(RETRY_MS, undefined, { signal }).catch(() => undefined);
     }
   }
 }

@@ -8,8 +8,26 @@ import type { Logger } from '../log.js';
 import { StoreReader } from './queries.js';
 import { Recorder, type RecorderStats } from './recorder.js';
 import { Retention } from './retention.js';
-import { SnapshotStore } from './snapshots.js';
+import { readdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { isSnapshotFileName, SnapshotStore } from './snapshots.js';
 import { StoreWriter, type StoreWriterStats } from './writer.js';
+
+/**
+ * Snapshot files no event row names: written just before a crash took the
+ * row's commit with it, or half-written temporaries. Retention only ever
+ * sees files through their rows, so these would stay for ever.
+ */
+function removeOrphanSnapshots(dir: string, referenced: Set<string>): number {
+  let removed = 0;
+  for (const name of readdirSync(dir)) {
+    const orphan = name.endsWith('.tmp') || (isSnapshotFileName(name) && !referenced.has(name));
+    if (!orphan) continue;
+    rmSync(path.join(dir, name), { force: true });
+    removed++;
+  }
+  return removed;
+}
 
 export interface DetectionLogStats {
   path: string;
@@ -41,6 +59,8 @@ export class DetectionLog {
       await writer.close();
       throw err;
     }
+    const removed = removeOrphanSnapshots(snapshots.dir, reader.snapshotNames());
+    if (removed > 0) log.info(`detection log: removed ${removed} snapshot file(s) no event refers to (left by a crash)`);
     // Track ids go on from the highest stored, so an id names one object across restarts.
     const recorder = new Recorder(writer, snapshots, { firstTrackId: (camera) => (reader.lastTrackId(camera) ?? 0) + 1, log });
     const retention = new Retention(writer, { maxAgeMs: config.retention.maxAgeMs, maxBytes: config.retention.maxBytes, logger: log });

@@ -43,6 +43,9 @@ export const migrations: readonly Migration[] = [
         CREATE INDEX detections_camera_time ON detections (camera, time);
         -- "all the people since Monday"
         CREATE INDEX detections_label_time ON detections (label, time);
+        -- "when was a person at the front door?": without it SQLite walks one
+        -- of the two indexes above and filters the other column row by row
+        CREATE INDEX detections_camera_label_time ON detections (camera, label, time);
         -- unfiltered pages, exports, and retention's oldest-first deletes
         CREATE INDEX detections_time ON detections (time);
 

@@ -241,6 +241,11 @@ export class StoreReader {
     return r && typeof r[0] === 'number' ? r[0] : undefined;
   }
 
+  /** Every snapshot file name the events refer to (startup's clean-up of files a crash left behind). */
+  snapshotNames(): Set<string> {
+    return new Set(this.db.prepare('SELECT snapshot FROM events WHERE snapshot IS NOT NULL').pluck().all() as string[]);
+  }
+
   getEvent(id: string): EventRecord | undefined {
     const r = this.statement(`${events.select} WHERE id = ?`).get(id);
     return r ? events.row(r) : undefined;

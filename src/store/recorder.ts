@@ -51,6 +51,7 @@ interface SnapshotJob {
 
 /** Results kept per camera for snapshots of a best frame that has passed; more than the tracker's minHits. */
 const RECENT_FRAMES = 4;
+const RECENT_KEEP_MS = 10_000;
 /** How often cameras that went quiet are checked for tracks to end. */
 const SWEEP_MS = 1_000;
 
@@ -145,7 +146,9 @@ export class Recorder {
   private endQuietCameras(now: number): void {
     for (const [camera, builder] of this.builders) {
       const last = this.lastUpdate.get(camera) ?? 0;
-      if (builder.open().length === 0 || now - last < SWEEP_MS * 2) continue;
+      // A camera silent for a while (down) need not keep its last frames for snapshots.
+      if (now - last > RECENT_KEEP_MS) this.recent.delete(camera);
+      if (builder.stats().open === 0 || now - last < SWEEP_MS * 2) continue;
       const update = builder.update({ time: now, frameId: '' }, []);
       for (const e of update.ended) this.finish(e);
     }

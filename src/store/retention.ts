@@ -58,16 +58,17 @@ export function* retentionPass(db: Db, policy: RetentionPolicy, snapshotDir: str
     'DELETE FROM detections WHERE id IN (SELECT id FROM detections WHERE time < ? ORDER BY time, id LIMIT ?) RETURNING time',
   );
   // Only finished events: an ongoing one (end null) is still being written.
-  const endedEvents = db.prepare<[number, number], EventGone>(
+  // start_time < cutoff bounds the index range (an event never ends before it starts).
+  const endedEvents = db.prepare<[number, number, number], EventGone>(
     `DELETE FROM events WHERE id IN (
-       SELECT id FROM events WHERE end_time IS NOT NULL AND end_time < ? ORDER BY start_time, id LIMIT ?
+       SELECT id FROM events WHERE start_time < ? AND end_time IS NOT NULL AND end_time < ? ORDER BY start_time, id LIMIT ?
      ) RETURNING snapshot, snapshot_bytes`,
   );
   const snapshotTotal = db.prepare<[], { bytes: number | null }>('SELECT sum(snapshot_bytes) AS bytes FROM events');
 
   let snapshotBytes = snapshotTotal.get()?.bytes ?? 0;
   const removeEvents = (before: number): number => {
-    const gone = db.transaction(() => endedEvents.all(before, chunk)).immediate();
+    const gone = db.transaction(() => endedEvents.all(before, before, chunk)).immediate();
     report.events += gone.length;
     for (const e of gone) {
       snapshotBytes -= e.snapshot_bytes;
@@ -114,10 +115,18 @@ export function* retentionPass(db: Db, policy: RetentionPolicy, snapshotDir: str
     }
   }
 
-  // Hand freed pages back to the file system, a bounded step at a time.
-  while ((db.pragma('freelist_count', { simple: true }) as number) > 0) {
-    db.exec('PRAGMA incremental_vacuum(2048)');
-    yield;
+  // Hand freed pages back to the file system, a bounded step at a time. Only
+  // a file made with auto_vacuum INCREMENTAL (2) can; an older file keeps its
+  // free pages for reuse. A step that frees nothing ends the loop either way.
+  if ((db.pragma('auto_vacuum', { simple: true }) as number) === 2) {
+    let free = db.pragma('freelist_count', { simple: true }) as number;
+    while (free > 0) {
+      db.exec('PRAGMA incremental_vacuum(2048)');
+      const left = db.pragma('freelist_count', { simple: true }) as number;
+      if (left >= free) break;
+      free = left;
+      yield;
+    }
   }
   db.pragma('wal_checkpoint(TRUNCATE)');
   report.bytesAfter = size();
@@ -219,11 +228,13 @@ export class Retention {
       });
   }
 
-  /** Stops the timer and waits for a running pass. Idempotent. */
+  /** Stops the timer. Idempotent. */
   async close(): Promise<void> {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    await this.running?.catch(() => undefined);
+    // A pass still running is not waited for: it runs in the writer's thread,
+    // between batches, and the writer's own close() ends it.
+    this.running?.catch(() => undefined);
   }
 }

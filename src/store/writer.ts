@@ -334,6 +334,8 @@ export class StoreWriter implements RetentionRunner {
   private async doClose(): Promise<void> {
     if (this.exited) return;
     await this.flush(AbortSignal.timeout(this.opts.closeTimeoutMs)).catch(() => undefined);
+    // The thread may have died while the flush waited: nothing more will exit.
+    if (this.exited) return;
     const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
     this.worker.postMessage({ type: 'close' } satisfies ToWorker);
     // The worker answers 'closed' and exits; one stuck in a SQLite call for

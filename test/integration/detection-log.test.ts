@@ -3,7 +3,7 @@
 // model over real gRPC), events pushed over the WebSocket, the query API, the
 // events' snapshots, and the log surviving a restart and a kill -9.
 import Database from 'better-sqlite3';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -139,8 +139,13 @@ describe('detection log', () => {
     await until(async () => (await json<{ events: EventJson[] }>(`${first.url}/api/events`)).body.events.filter((e) => e.snapshot).length === 3, 30_000);
     const before = (await json<{ events: EventJson[] }>(`${first.url}/api/events`)).body.events;
     await first.close();
+    // What a crash can leave in the snapshot folder: a file whose row never committed, and a temporary.
+    const snapDir = path.join(path.dirname(store), 'snapshots');
+    writeFileSync(path.join(snapDir, 'shelf-1-1-0123456789ab.jpg'), 'x');
+    writeFileSync(path.join(snapDir, '.shelf-1-1-0123456789ab.jpg.1.ab.tmp'), 'x');
 
     const second = await start(store, []);
+    expect(readdirSync(snapDir).sort()).toEqual(before.map((e) => e.snapshot).sort());
     const after = (await json<{ events: EventJson[] }>(`${second.url}/api/events`)).body.events;
     expect(after.map((e) => e.id).sort()).toEqual(before.map((e) => e.id).sort());
     // Ended at the last frame they were seen in, not left open.
@@ -156,7 +161,6 @@ describe('detection log', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'lookout-kill-'));
     const store = path.join(dir, 'lookout.db');
     const file = path.join(dir, 'lookout.yaml');
-    const { writeFileSync } = await import('node:fs');
     writeFileSync(file, JSON.stringify({
       http: { host: '127.0.0.1', port: 0 },
       store: { path: store },
