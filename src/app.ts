@@ -5,6 +5,8 @@
 // server (its workers last).
 import { ConfigError, type LookoutConfig } from './config.js';
 import { DetectionLog } from './store/detection-log.js';
+import { Auth, originAllowed } from './http/auth.js';
+import { createMetrics, type Metrics } from './http/metrics.js';
 import { toEventJson } from './store/records.js';
 import type { Logger } from './log.js';
 import type { ModelServer } from './modelserver/server.js';
@@ -32,12 +34,14 @@ export async function startLookout(config: LookoutConfig, log: Logger): Promise<
   let pipeline: Pipeline | undefined;
   let live: LiveHub | undefined;
   let store: DetectionLog | undefined;
+  let metrics: Metrics | undefined;
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
       // Viewers first: WebSocket clients get a close code (1001) rather than a cut connection.
       await live?.close();
       await http?.close();
+      metrics?.close();
       await pipeline?.close();
       // No results come after the pipeline: open events end, and the log commits what is pending.
       await store?.close();
@@ -67,9 +71,14 @@ export async function startLookout(config: LookoutConfig, log: Logger): Promise<
       pipeline.onDetections((camera, d, frame) => {
         recorder.record({ camera, frameId: d.frameId, time: d.capturedAt, detections: d.detections, frame });
       });
+      pipeline.onCameraRemoved((camera) => recorder.endCamera(camera));
       recorder.onEvent((phase, event) => hub.broadcast(event.camera, { type: 'event', phase, event: toEventJson(event) }));
     }
+    const auth = new Auth(config.auth.token);
+    metrics = createMetrics({ pipeline, live, store });
     const app = createApp({
+      auth,
+      metrics,
       client,
       pipeline,
       live,
@@ -77,7 +86,11 @@ export async function startLookout(config: LookoutConfig, log: Logger): Promise<
       ...(store ? { log: { reader: store.reader, snapshots: store.snapshots, stats: () => store?.stats() ?? {} } } : {}),
     });
     http = await listen(app, config.http.port, config.http.host);
-    live.attach(http.server);
+    live.attach(http.server, (req) => {
+      if (!originAllowed(req, config.auth.allowedOrigins)) return { status: 403, reason: `origin ${req.headers.origin ?? ''} may not open lookout's WebSocket` };
+      if (!auth.allows(req)) return { status: 401, reason: 'this lookout needs its access token' };
+      return undefined;
+    });
     const shownHost = config.http.host === '0.0.0.0' || config.http.host === '::' ? 'localhost' : config.http.host;
     const url = `http://${shownHost}:${http.port}`;
     return { url, httpPort: http.port, modelServerAddress: address.join(','), embedded, client, pipeline, store, close };

@@ -92,8 +92,16 @@ export interface StoreConfig {
   };
 }
 
+export interface AuthConfig {
+  /** The access token; absent: no auth (the README says when that is fine). */
+  token: string | undefined;
+  /** Origins besides the page's own that may open the WebSocket (e.g. a dashboard elsewhere). */
+  allowedOrigins: string[];
+}
+
 export interface LookoutConfig {
   http: { host: string; port: number };
+  auth: AuthConfig;
   store: StoreConfig;
   modelServer: ModelServerConfig;
   /** Detections below this score are dropped before any camera's own threshold. */
@@ -191,7 +199,19 @@ function describe(value: unknown): string {
 /** Checks and completes a parsed config document. */
 export function parseConfig(doc: unknown, source = 'config'): LookoutConfig {
   const r: Reader = new Reader(source);
-  const top = r.object(doc, '', ['http', 'modelServer', 'minScore', 'detection', 'cameras', 'scheduler', 'fileRoots', 'store']);
+  const top = r.object(doc, '', ['http', 'modelServer', 'minScore', 'detection', 'cameras', 'scheduler', 'fileRoots', 'store', 'auth']);
+  const auth = r.object(top.auth, 'auth', ['token', 'allowedOrigins']);
+  const token = auth.token === undefined || auth.token === null ? undefined : r.string(auth.token, 'auth.token', '');
+  if (token !== undefined && token.length < 16) r.fail('auth.token', `is ${token.length} characters long; use at least 16 (e.g. openssl rand -hex 24)`);
+  let allowedOrigins: string[] = [];
+  if (auth.allowedOrigins !== undefined && auth.allowedOrigins !== null) {
+    if (!Array.isArray(auth.allowedOrigins)) r.fail('auth.allowedOrigins', `expected a list of origins, got ${describe(auth.allowedOrigins)}`);
+    allowedOrigins = auth.allowedOrigins.map((o, i) => {
+      const origin = r.string(o, `auth.allowedOrigins[${i}]`, '');
+      if (!/^https?:\/\/[^/\s]+$/.test(origin)) r.fail(`auth.allowedOrigins[${i}]`, `expected an origin like https://dash.example.com, got ${JSON.stringify(origin)}`);
+      return origin;
+    });
+  }
   const http = r.object(top.http, 'http', ['host', 'port']);
   const ms = r.object(top.modelServer, 'modelServer', ['address', 'modelName', 'signatureName', 'deadlineMs', 'embedded']);
   const emb = r.object(ms.embedded, 'modelServer.embedded', ['model', 'modelBasePath', 'workers', 'maxQueue', 'scoreThreshold', 'latencyMs', 'capacity']);
@@ -247,6 +267,7 @@ export function parseConfig(doc: unknown, source = 'config'): LookoutConfig {
   }
 
   return {
+    auth: { token, allowedOrigins },
     store: parseStore(r, top.store),
     detection,
     cameras,
@@ -337,11 +358,65 @@ function parseCamera(r: Reader, entry: unknown, index: number, defaults: Detecti
 }
 
 /** The camera `lookout serve` shows when started without a config: the bundled bottle clip, looped. */
-export function demoConfig(): LookoutConfig {
-  return parseConfig({ cameras: [{ id: 'demo', url: DEMO_CLIP, loop: true }] }, 'defaults');
+export function demoConfig(env: NodeJS.ProcessEnv = {}): LookoutConfig {
+  return parseWithEnv({ cameras: [{ id: 'demo', url: DEMO_CLIP, loop: true }] }, 'defaults', env);
 }
 
-export function loadConfig(file: string): LookoutConfig {
+/**
+ * Settings the environment overrides (a container's usual way in), over the
+ * file's. Values are read as YAML scalars, so numbers and true/false need no
+ * quoting; LOOKOUT_MODEL_SERVER takes a comma-separated list.
+ */
+export const ENV_KEYS: Readonly<Record<string, string>> = {
+  LOOKOUT_HTTP_HOST: 'http.host',
+  LOOKOUT_HTTP_PORT: 'http.port',
+  LOOKOUT_TOKEN: 'auth.token',
+  LOOKOUT_MODEL_SERVER: 'modelServer.address',
+  LOOKOUT_MODEL_NAME: 'modelServer.modelName',
+  LOOKOUT_SIGNATURE_NAME: 'modelServer.signatureName',
+  LOOKOUT_EMBEDDED_MODEL: 'modelServer.embedded.model',
+  LOOKOUT_MIN_SCORE: 'minScore',
+  LOOKOUT_STORE_ENABLED: 'store.enabled',
+  LOOKOUT_STORE_PATH: 'store.path',
+  LOOKOUT_RETENTION_DAYS: 'store.retention.maxAgeDays',
+  LOOKOUT_RETENTION_GB: 'store.retention.maxSizeGB',
+};
+
+function withEnv(doc: unknown, env: NodeJS.ProcessEnv): { doc: unknown; used: Map<string, string> } {
+  const used = new Map<string, string>();
+  const root: Obj = typeof doc === 'object' && doc !== null && !Array.isArray(doc) ? structuredClone(doc as Obj) : {};
+  for (const [name, key] of Object.entries(ENV_KEYS)) {
+    const raw = env[name];
+    if (raw === undefined || raw === '') continue;
+    const parts = key.split('.');
+    let at: Obj = root;
+    for (const p of parts.slice(0, -1)) {
+      if (typeof at[p] !== 'object' || at[p] === null || Array.isArray(at[p])) at[p] = {};
+      at = at[p] as Obj;
+    }
+    // Secrets and addresses stay strings; the rest read as YAML scalars (8080, true, 0.5).
+    const value = name === 'LOOKOUT_TOKEN' ? raw : name === 'LOOKOUT_MODEL_SERVER' ? raw.split(',').map((a) => a.trim()) : (parseYaml(raw) as unknown);
+    at[parts[parts.length - 1]] = value;
+    used.set(key, name);
+  }
+  return { doc: root, used };
+}
+
+/** parseConfig over the document with the environment applied; an error in an env value names the variable. */
+function parseWithEnv(doc: unknown, source: string, env: NodeJS.ProcessEnv): LookoutConfig {
+  const applied = withEnv(doc, env);
+  try {
+    return parseConfig(applied.doc, source);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      const name = [...applied.used].find(([key]) => err.key === key || err.key.startsWith(`${key}[`))?.[1];
+      if (name) throw new ConfigError(err.key, err.reason, `environment ${name}`);
+    }
+    throw err;
+  }
+}
+
+export function loadConfig(file: string, env: NodeJS.ProcessEnv = {}): LookoutConfig {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -354,5 +429,5 @@ export function loadConfig(file: string): LookoutConfig {
   } catch (err) {
     throw new ConfigError('(yaml)', (err as Error).message.split('\n')[0], file);
   }
-  return parseConfig(doc, file);
+  return parseWithEnv(doc, file, env);
 }

@@ -20,6 +20,8 @@ export interface CameraDetections {
   height: number;
   detections: Detection[];
   latencyMs: number;
+  /** How old the frame was when it was sent to the model, ms. */
+  queueWaitMs: number;
 }
 
 export interface CameraView {
@@ -55,6 +57,7 @@ export class Pipeline {
   private readonly scheduler: Scheduler;
   private readonly listeners = new Set<DetectionsListener>();
   private readonly liveListeners = new Set<(frame: Frame) => void>();
+  private readonly removedListeners = new Set<(cameraId: string) => void>();
   private closed = false;
 
   constructor(
@@ -76,6 +79,12 @@ export class Pipeline {
   onLiveFrame(listener: (frame: Frame) => void): () => void {
     this.liveListeners.add(listener);
     return () => this.liveListeners.delete(listener);
+  }
+
+  /** Called when a camera is removed (or replaced by updateCamera), after its ffmpeg stopped. */
+  onCameraRemoved(listener: (cameraId: string) => void): () => void {
+    this.removedListeners.add(listener);
+    return () => this.removedListeners.delete(listener);
   }
 
   addCamera(config: CameraConfig): void {
@@ -140,6 +149,7 @@ export class Pipeline {
     // Camera first, so no late frame registers it with the scheduler again.
     await entry.camera.stop();
     this.scheduler.removeCamera(id);
+    for (const listener of this.removedListeners) listener(id);
   }
 
   cameraIds(): string[] {
@@ -189,6 +199,7 @@ export class Pipeline {
       height: result.frame.height,
       detections,
       latencyMs: result.latencyMs,
+      queueWaitMs: result.queueWaitMs,
     };
     entry.latest = latest;
     for (const listener of this.listeners) listener(result.frame.cameraId, latest, result.frame);

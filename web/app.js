@@ -85,7 +85,13 @@ async function start() {
   const route = () => showView(['events', 'detections'].includes(location.hash.slice(1)) ? location.hash.slice(1) : 'live');
   window.addEventListener('hashchange', route);
   route();
-  const cameras = (await (await fetch('api/cameras')).json()).cameras;
+  const res = await fetch('api/cameras');
+  // A token is set and this browser has no session (or it expired): log in.
+  if (res.status === 401) {
+    location.href = 'login';
+    return;
+  }
+  const cameras = (await res.json()).cameras;
   $('empty').hidden = cameras.length > 0;
   setCameras(cameras.map((c) => c.id));
   for (const c of cameras) tile(c.id);

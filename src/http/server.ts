@@ -10,6 +10,8 @@ import type { Pipeline } from '../pipeline.js';
 import type { LiveHub } from '../live/hub.js';
 import { decodeImage, ImageDecodeError } from '../tfserving/image-codec.js';
 import { logRoutes, type LogRouteDeps } from './log-routes.js';
+import type { Auth } from './auth.js';
+import type { Metrics } from './metrics.js';
 
 export interface HttpDeps {
   client: TfServingClient;
@@ -17,6 +19,10 @@ export interface HttpDeps {
   live: LiveHub;
   /** How the model server is reached, for /api/model. */
   modelServer: { address: string; embedded: boolean; description?: string };
+  /** The access token's guard (disabled when no token is set). */
+  auth: Auth;
+  /** Prometheus metrics for /metrics. */
+  metrics: Metrics;
   /** The detection log; absent when the store is turned off. */
   log?: LogRouteDeps & { stats(): object };
 }
@@ -44,6 +50,17 @@ export function createApp(deps: HttpDeps): express.Express {
   const app = express();
   let detectsInFlight = 0;
   app.disable('x-powered-by');
+  // Behind a TLS proxy, req.secure follows X-Forwarded-Proto (the session cookie is then Secure).
+  app.set('trust proxy', 'loopback');
+  if (deps.auth.enabled) {
+    app.use(deps.auth.routes());
+    app.use(deps.auth.middleware());
+  }
+
+  app.get('/metrics', async (_req, res) => {
+    res.setHeader('content-type', deps.metrics.registry.contentType);
+    res.send(await deps.metrics.registry.metrics());
+  });
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });

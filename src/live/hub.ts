@@ -70,12 +70,21 @@ export class LiveHub {
     return this.feeds.get(cameraId)?.snapshotStats();
   }
 
-  /** Takes over /ws upgrades of the HTTP server. */
-  attach(server: Server): void {
+  /**
+   * Takes over /ws upgrades of the HTTP server. `refuse` may turn one away
+   * (auth, origin) with an HTTP status and reason, before any WebSocket exists.
+   */
+  attach(server: Server, refuse: (req: IncomingMessage) => { status: number; reason: string } | undefined = () => undefined): void {
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       const url = new URL(req.url ?? '/', 'http://localhost');
       if (url.pathname !== '/ws' || this.closed) {
         socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+        return;
+      }
+      const refused = refuse(req);
+      if (refused) {
+        const body = JSON.stringify({ error: refused.reason });
+        socket.end(`HTTP/1.1 ${refused.status} ${refused.status === 401 ? 'Unauthorized' : 'Forbidden'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
         return;
       }
       this.wss.handleUpgrade(req, socket, head, (ws) => this.connected(ws, url.searchParams.getAll('camera')));
@@ -143,20 +152,22 @@ export class LiveHub {
     client.cameras.clear();
   }
 
-  private sendText(client: Client, message: object): void {
+  private sendText(client: Client, message: object | string): void {
     // Text is small, but a client that reads nothing must not grow our memory either.
     if (client.socket.readyState !== WebSocket.OPEN || client.socket.bufferedAmount > 4 * MAX_CLIENT_BUFFER) return;
-    client.socket.send(JSON.stringify(message));
+    client.socket.send(typeof message === 'string' ? message : JSON.stringify(message));
   }
 
   private broadcastDetections(camera: string, detections: CameraDetections): void {
-    const message = detectionsJson(camera, detections);
-    for (const c of this.clients) if (c.cameras.has(camera)) this.sendText(c, message);
+    this.broadcast(camera, detectionsJson(camera, detections));
   }
 
-  /** Sends a JSON message (e.g. an event's start or end) to every client subscribed to the camera. */
+  /** Sends a JSON message (e.g. an event's start or end) to every client subscribed to the camera, serialized once. */
   broadcast(camera: string, message: object): void {
-    for (const c of this.clients) if (c.cameras.has(camera)) this.sendText(c, message);
+    let text: string | undefined;
+    for (const c of this.clients) {
+      if (c.cameras.has(camera)) this.sendText(c, (text ??= JSON.stringify(message)));
+    }
   }
 
   private broadcastStatus(): void {

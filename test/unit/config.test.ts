@@ -104,4 +104,21 @@ describe('command-line flags', () => {
     expect(() => parseFlags(['extra'], spec)).toThrow(/unexpected argument "extra"/);
     expect(() => intFlag({ port: 'abc' }, 'port', 0, 65535)).toThrow(/--port: expected an integer from 0 to 65535, got "abc"/);
   });
+
+  it('takes overrides from the environment, and names the variable when one is wrong', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'lookout-env-'));
+    const file = path.join(dir, 'lookout.yaml');
+    writeFileSync(file, 'http:\n  port: 8080\nmodelServer:\n  modelName: ssd\n');
+    const c = loadConfig(file, { LOOKOUT_HTTP_PORT: '9090', LOOKOUT_MODEL_SERVER: 'a:8500, b:8500', LOOKOUT_TOKEN: '0123456789abcdef0123', LOOKOUT_STORE_PATH: '/var/lib/lookout/x.db' });
+    expect(c.http.port).toBe(9090);
+    expect(c.modelServer.modelName).toBe('ssd');
+    expect(c.modelServer.address).toEqual(['a:8500', 'b:8500']);
+    expect(c.auth.token).toBe('0123456789abcdef0123');
+    expect(c.store.path).toBe('/var/lib/lookout/x.db');
+    expect(() => loadConfig(file, { LOOKOUT_HTTP_PORT: 'eighty' })).toThrow(/environment LOOKOUT_HTTP_PORT: http\.port: expected a number/);
+    expect(() => loadConfig(file, { LOOKOUT_TOKEN: 'short' })).toThrow(/environment LOOKOUT_TOKEN: auth\.token: is 5 characters long/);
+    // The file's own mistakes still name the file.
+    writeFileSync(file, 'http:\n  prot: 1\n');
+    expect(() => loadConfig(file, { LOOKOUT_HTTP_PORT: '9090' })).toThrow(/lookout\.yaml: http\.prot: unknown key/);
+  });
 });

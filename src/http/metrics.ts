@@ -1,0 +1,132 @@
+// /metrics in Prometheus' text format (prom-client), on a registry of this
+// lookout's own (several can share a process, as in the tests).
+//
+// Most figures already live in the components (camera status, scheduler
+// lanes, feeds, the store writer); they are read at scrape time rather than
+// mirrored on every frame. Counters whose source is a running total are
+// advanced by the difference since the last scrape, so they stay counters
+// (rate() works) even though the component owns the number. The two
+// histograms (inference latency, queue wait) are observed per result.
+import client from 'prom-client';
+import type { Pipeline } from '../pipeline.js';
+import type { LiveHub } from '../live/hub.js';
+import type { DetectionLog } from '../store/detection-log.js';
+import type { CameraState } from '../types.js';
+
+const STATES: readonly CameraState[] = ['starting', 'streaming', 'reconnecting', 'failed', 'stopped'];
+const MODEL_STATES = ['closed', 'open', 'probing'] as const;
+
+export interface Metrics {
+  registry: client.Registry;
+  close(): void;
+}
+
+/** A counter fed from a running total owned elsewhere. */
+class MirroredCounter {
+  private readonly last = new Map<string, number>();
+  readonly counter: client.Counter<string>;
+
+  constructor(registry: client.Registry, name: string, help: string, labelNames: string[]) {
+    this.counter = new client.Counter({ name, help, labelNames, registers: [registry] });
+  }
+
+  set(labels: Record<string, string>, total: number): void {
+    const key = JSON.stringify(labels);
+    const before = this.last.get(key) ?? 0;
+    // A smaller total means the source restarted (a camera re-added): count from there.
+    const delta = total >= before ? total - before : total;
+    this.last.set(key, total);
+    if (delta > 0) this.counter.inc(labels, delta);
+    else this.counter.inc(labels, 0);
+  }
+}
+
+export function createMetrics(deps: { pipeline: Pipeline; live: LiveHub; store: DetectionLog | undefined }): Metrics {
+  const registry = new client.Registry();
+  const { pipeline, live, store } = deps;
+  // Registered first, so its collect hook refreshes every other metric before they are serialized.
+  new client.Gauge({ name: 'lookout_cameras', help: 'Cameras configured', registers: [registry], collect() {
+    refresh();
+    this.set(pipeline.cameraIds().length);
+  } });
+  client.collectDefaultMetrics({ register: registry, prefix: 'lookout_' });
+
+  const latency = new client.Histogram({
+    name: 'lookout_inference_latency_seconds',
+    help: 'Predict round trip per result, by camera',
+    labelNames: ['camera'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  const queueWait = new client.Histogram({
+    name: 'lookout_queue_wait_seconds',
+    help: 'Age of a frame when it was sent to the model, by camera',
+    labelNames: ['camera'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2],
+    registers: [registry],
+  });
+  const unsubscribe = pipeline.onDetections((camera, d) => {
+    latency.observe({ camera }, d.latencyMs / 1000);
+    queueWait.observe({ camera }, d.queueWaitMs / 1000);
+  });
+
+  const frames = new MirroredCounter(registry, 'lookout_camera_frames_total', 'Frames read from ffmpeg, by camera and output (detect, live)', ['camera', 'output']);
+  const detected = new MirroredCounter(registry, 'lookout_camera_inferences_total', 'Frames the model answered, by camera', ['camera']);
+  const dropped = new MirroredCounter(registry, 'lookout_camera_frames_dropped_total', 'Detection frames not sent to the model, by camera and reason', ['camera', 'reason']);
+  const restarts = new MirroredCounter(registry, 'lookout_camera_restarts_total', 'ffmpeg restarts (reconnects), by camera', ['camera']);
+  const sent = new MirroredCounter(registry, 'lookout_live_frames_sent_total', 'Annotated frames handed to viewers, by camera', ['camera']);
+  const skipped = new MirroredCounter(registry, 'lookout_live_frames_skipped_total', 'Frames a slow viewer skipped, by camera', ['camera']);
+  const bytes = new MirroredCounter(registry, 'lookout_live_bytes_sent_total', 'Bytes of frames handed to viewers, by camera', ['camera']);
+  const encoded = new MirroredCounter(registry, 'lookout_live_frames_encoded_total', 'Live frames annotated and JPEG-encoded, by camera', ['camera']);
+  const written = new MirroredCounter(registry, 'lookout_store_detections_written_total', 'Detections committed to the log', []);
+  const storeDropped = new MirroredCounter(registry, 'lookout_store_detections_dropped_total', 'Detections the log dropped (over its bound, or lost)', []);
+
+  const gauge = (name: string, help: string, labelNames: string[]) => new client.Gauge({ name, help, labelNames, registers: [registry] });
+  const fps = gauge('lookout_camera_fps', 'Frames per second over the last seconds, by camera and kind (decoded, live, detect)', ['camera', 'kind']);
+  const state = gauge('lookout_camera_state', '1 for the state each camera is in', ['camera', 'state']);
+  const viewers = gauge('lookout_camera_viewers', 'WebSocket and MJPEG viewers, by camera', ['camera']);
+  const model = gauge('lookout_model_server_state', "1 for the model server's state as lookout sees it (closed: reachable; open: down; probing)", ['state']);
+  const storeFailing = gauge('lookout_store_failing', '1 while the log cannot write (disk full, I/O error)', []);
+  const storePending = gauge('lookout_store_pending_records', 'Records waiting to be committed', []);
+  const openEvents = gauge('lookout_events_open', 'Tracked objects in view now', []);
+
+  const refresh = (): void => {
+    fps.reset();
+    state.reset();
+    viewers.reset();
+    for (const id of pipeline.cameraIds()) {
+      const view = pipeline.view(id);
+      if (!view) continue;
+      fps.set({ camera: id, kind: 'decoded' }, view.decodedFps);
+      fps.set({ camera: id, kind: 'live' }, view.liveFps);
+      fps.set({ camera: id, kind: 'detect' }, view.schedule?.detectFps ?? 0);
+      for (const s of STATES) state.set({ camera: id, state: s }, view.status.state === s ? 1 : 0);
+      frames.set({ camera: id, output: 'detect' }, view.status.frames.detect);
+      frames.set({ camera: id, output: 'live' }, view.status.frames.live);
+      restarts.set({ camera: id }, view.status.restarts);
+      if (view.schedule) {
+        detected.set({ camera: id }, view.schedule.detected);
+        for (const [reason, n] of Object.entries(view.schedule.dropped)) dropped.set({ camera: id, reason }, n);
+      }
+      const feed = live.feedStats(id);
+      viewers.set({ camera: id }, feed?.viewers ?? 0);
+      if (feed) {
+        sent.set({ camera: id }, feed.sent);
+        skipped.set({ camera: id }, feed.viewerSkipped);
+        bytes.set({ camera: id }, feed.bytesSent);
+        encoded.set({ camera: id }, feed.encoded);
+      }
+    }
+    const m = pipeline.modelState();
+    for (const s of MODEL_STATES) model.set({ state: s }, m.state === s ? 1 : 0);
+    if (store) {
+      const st = store.stats();
+      written.set({}, st.writer.written);
+      storeDropped.set({}, st.writer.dropped);
+      storeFailing.set(st.writer.failing ? 1 : 0);
+      storePending.set(st.writer.pending);
+      openEvents.set(st.recorder.openEvents);
+    }
+  };
+  return { registry, close: () => unsubscribe() };
+}
