@@ -4,6 +4,8 @@
 // records commit), then the model-server client, then the embedded model
 // server (its workers last).
 import { ConfigError, type LookoutConfig } from './config.js';
+import path from 'node:path';
+import { applyCameraOverrides, CameraAdmin } from './camera-admin.js';
 import { DetectionLog } from './store/detection-log.js';
 import { Auth, originAllowed } from './http/auth.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
@@ -63,7 +65,10 @@ export async function startLookout(config: LookoutConfig, log: Logger): Promise<
     const ffmpeg = resolveFfmpeg();
     log.info(`ffmpeg: ${ffmpeg.path} (${ffmpeg.source}), ${ffmpeg.version}`);
     pipeline = new Pipeline(config, client, ffmpeg, log);
-    for (const camera of config.cameras) pipeline.addCamera(camera);
+    // Cameras the API added, changed or removed in earlier runs apply over the config file's.
+    const camerasFile = path.join(path.dirname(config.store.path), 'cameras.json');
+    for (const camera of applyCameraOverrides(config, camerasFile)) pipeline.addCamera(camera);
+    const cameras = new CameraAdmin(config, pipeline, camerasFile);
     live = new LiveHub(pipeline);
     if (store) {
       const { recorder } = store;
@@ -77,6 +82,7 @@ export async function startLookout(config: LookoutConfig, log: Logger): Promise<
     const auth = new Auth(config.auth.token);
     metrics = createMetrics({ pipeline, live, store });
     const app = createApp({
+      cameras,
       auth,
       metrics,
       client,

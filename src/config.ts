@@ -258,7 +258,7 @@ export function parseConfig(doc: unknown, source = 'config'): LookoutConfig {
     const seen = new Set<string>();
     cameras = [];
     top.cameras.forEach((entry, i) => {
-      const cam = parseCamera(r, entry, i, detection, fileRoots);
+      const cam = parseCamera(r, entry, `cameras[${i}]`, detection, fileRoots);
       if (!cam) return;
       if (seen.has(cam.id)) r.fail(`cameras[${i}] (id ${JSON.stringify(cam.id)}).id`, 'is used by another camera; ids must be unique');
       seen.add(cam.id);
@@ -325,12 +325,11 @@ function parseStore(r: Reader, value: unknown): StoreConfig {
 const CAMERA_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
 /** One entry of `cameras`; errors name its index and id. Returns undefined for `enabled: false`. */
-function parseCamera(r: Reader, entry: unknown, index: number, defaults: DetectionSettings, fileRoots: string[]): CameraConfig | undefined {
-  const at = `cameras[${index}]`;
-  const raw = r.object(entry, at, CAMERA_KEYS);
-  const id = r.string(raw.id, `${at}.id`, '');
-  if (!CAMERA_ID.test(id)) r.fail(`${at}.id`, `expected 1 to 64 letters, digits, "-" or "_", starting with a letter or digit; got ${describe(raw.id)}`);
-  const key = (k: string) => `${at} (id ${JSON.stringify(id)}).${k}`;
+function parseCamera(r: Reader, entry: unknown, at: string, defaults: DetectionSettings, fileRoots: string[], keys: readonly string[] = CAMERA_KEYS): CameraConfig | undefined {
+  const raw = r.object(entry, at, keys);
+  const id = r.string(raw.id, at ? `${at}.id` : 'id', '');
+  if (!CAMERA_ID.test(id)) r.fail(at ? `${at}.id` : 'id', `expected 1 to 64 letters, digits, "-" or "_", starting with a letter or digit; got ${describe(raw.id)}`);
+  const key = (k: string) => (at ? `${at} (id ${JSON.stringify(id)}).${k}` : k);
   const url = r.string(raw.url, key('url'), '');
   try {
     classifySource(url, fileRoots);
@@ -354,6 +353,24 @@ function parseCamera(r: Reader, entry: unknown, index: number, defaults: Detecti
     liveSize: r.size(raw.liveSize, key('liveSize'), defaults.liveSize),
     minScore: r.number(raw.minScore, key('minScore'), defaults.minScore, 0, 1),
     labels: r.labels(raw.labels, key('labels'), defaults.labels),
+  };
+}
+
+/**
+ * One camera as an API request gives it (the keys of a config entry but
+ * `enabled`); errors name the key alone. Throws ConfigError.
+ */
+export function parseCameraEntry(entry: unknown, defaults: DetectionSettings, fileRoots: string[], source = 'camera'): CameraConfig {
+  const camera = parseCamera(new Reader(source), entry, '', defaults, fileRoots, CAMERA_KEYS.filter((k) => k !== 'enabled'));
+  if (!camera) throw new ConfigError('enabled', 'not accepted here', source);
+  return camera;
+}
+
+/** A camera's settings in the form a config entry or an API request gives them. */
+export function cameraEntry(c: CameraConfig): Record<string, unknown> {
+  return {
+    id: c.id, url: c.url, rtspTransport: c.rtspTransport, timeoutMs: c.timeoutMs, realtime: c.realtime, loop: c.loop,
+    detectFps: c.detectFps, liveFps: c.liveFps, size: { ...c.size }, liveSize: { ...c.liveSize }, minScore: c.minScore, labels: [...c.labels],
   };
 }
 

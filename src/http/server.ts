@@ -6,11 +6,13 @@ import type { AddressInfo } from 'node:net';
 import type { TfServingClient } from '../tfserving/client.js';
 import { TfServingError } from '../tfserving/errors.js';
 import { webDir } from '../paths.js';
-import type { Pipeline } from '../pipeline.js';
 import type { LiveHub } from '../live/hub.js';
 import { decodeImage, ImageDecodeError } from '../tfserving/image-codec.js';
 import { logRoutes, type LogRouteDeps } from './log-routes.js';
 import type { Auth } from './auth.js';
+import { CameraExistsError, CameraNotFoundError, type CameraAdmin } from '../camera-admin.js';
+import { ConfigError } from '../config.js';
+import { CameraConfigError, type Pipeline } from '../pipeline.js';
 import type { Metrics } from './metrics.js';
 
 export interface HttpDeps {
@@ -19,6 +21,8 @@ export interface HttpDeps {
   live: LiveHub;
   /** How the model server is reached, for /api/model. */
   modelServer: { address: string; embedded: boolean; description?: string };
+  /** Adds, changes and removes cameras for the REST routes. */
+  cameras: CameraAdmin;
   /** The access token's guard (disabled when no token is set). */
   auth: Auth;
   /** Prometheus metrics for /metrics. */
@@ -162,6 +166,42 @@ export function createApp(deps: HttpDeps): express.Express {
 
   app.get('/api/cameras/:id/stream.mjpeg', (req, res) => {
     if (!deps.live.streamMjpeg(req.params.id, res)) res.status(404).json({ error: `no camera ${JSON.stringify(req.params.id)}` });
+  });
+
+  const cameraError = (res: Response, err: unknown): void => {
+    if (err instanceof ConfigError) res.status(400).json({ error: err.message, key: err.key });
+    else if (err instanceof CameraExistsError) res.status(409).json({ error: err.message });
+    else if (err instanceof CameraNotFoundError) res.status(404).json({ error: err.message });
+    else if (err instanceof CameraConfigError) res.status(400).json({ error: err.message });
+    else throw err;
+  };
+  const jsonBody = express.json({ limit: '16kb', strict: true, type: () => true });
+
+  app.post('/api/cameras', jsonBody, (req, res) => {
+    try {
+      const camera = deps.cameras.add(req.body);
+      res.status(201).location(`api/cameras/${encodeURIComponent(camera.id)}`).json(cameraJson(camera.id));
+    } catch (err) {
+      cameraError(res, err);
+    }
+  });
+
+  app.patch('/api/cameras/:id', jsonBody, async (req, res) => {
+    try {
+      const camera = await deps.cameras.update(req.params.id, req.body);
+      res.json(cameraJson(camera.id));
+    } catch (err) {
+      cameraError(res, err);
+    }
+  });
+
+  app.delete('/api/cameras/:id', async (req, res) => {
+    try {
+      await deps.cameras.remove(req.params.id);
+      res.status(204).end();
+    } catch (err) {
+      cameraError(res, err);
+    }
   });
 
   app.get('/api/cameras/:id', (req, res) => {

@@ -1,0 +1,124 @@
+// Cameras added, changed and removed through the API, without a restart, and
+// kept across restarts.
+//
+// The config file stays the user's: lookout never rewrites it (its comments
+// and layout would be lost). What the API changed is kept beside the
+// detection log, in cameras.json, as changes over the file: cameras added or
+// replaced (their full settings) and ids removed. At start-up the file's
+// cameras are read first, then these changes. Each entry is checked exactly
+// as a config entry is, so a bad one stops start-up naming the file and key.
+//
+// File cameras added through the API may only read under `fileRoots` (or,
+// when none are configured, the bundled media folder): whoever can reach the
+// API must not be able to make ffmpeg read any file on the machine.
+import { existsSync, readFileSync, renameSync, writeFileSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { cameraEntry, ConfigError, parseCameraEntry, type CameraConfig, type LookoutConfig } from './config.js';
+import { mediaDir } from './paths.js';
+import { CameraConfigError, type Pipeline } from './pipeline.js';
+
+interface Overrides {
+  version: 1;
+  /** Added or replaced cameras, by id, as entries. */
+  cameras: Record<string, Record<string, unknown>>;
+  /** Ids of the config file's cameras that were removed. */
+  removed: string[];
+}
+
+export class CameraNotFoundError extends Error {
+  readonly code = 'CAMERA_NOT_FOUND';
+}
+export class CameraExistsError extends Error {
+  readonly code = 'CAMERA_EXISTS';
+}
+
+function readOverrides(file: string): Overrides {
+  if (!existsSync(file)) return { version: 1, cameras: {}, removed: [] };
+  let doc: unknown;
+  try {
+    doc = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ConfigError('(json)', (err as Error).message, file);
+  }
+  const o = doc as Partial<Overrides>;
+  if (typeof o !== 'object' || o === null || o.version !== 1 || typeof o.cameras !== 'object' || o.cameras === null || !Array.isArray(o.removed)) {
+    throw new ConfigError('(file)', 'expected {"version": 1, "cameras": {…}, "removed": […]}', file);
+  }
+  return { version: 1, cameras: o.cameras as Overrides['cameras'], removed: o.removed.filter((x): x is string => typeof x === 'string') };
+}
+
+/** The config's cameras with the API's changes applied (start-up). */
+export function applyCameraOverrides(config: LookoutConfig, file: string): CameraConfig[] {
+  const o = readOverrides(file);
+  const byId = new Map(config.cameras.map((c) => [c.id, c]));
+  for (const id of o.removed) byId.delete(id);
+  for (const [id, entry] of Object.entries(o.cameras)) {
+    byId.set(id, parseCameraEntry(entry, config.detection, apiFileRoots(config), `${file} (camera ${JSON.stringify(id)})`));
+  }
+  return [...byId.values()];
+}
+
+function apiFileRoots(config: LookoutConfig): string[] {
+  return config.fileRoots.length > 0 ? config.fileRoots : [mediaDir];
+}
+
+export class CameraAdmin {
+  private readonly overrides: Overrides;
+
+  constructor(
+    private readonly config: LookoutConfig,
+    private readonly pipeline: Pipeline,
+    /** cameras.json; undefined keeps changes only until the process ends. */
+    private readonly file: string | undefined,
+  ) {
+    this.overrides = file ? readOverrides(file) : { version: 1, cameras: {}, removed: [] };
+  }
+
+  /** Adds a camera from an API body; throws ConfigError (400) or CameraExistsError (409). */
+  add(body: unknown): CameraConfig {
+    const camera = parseCameraEntry(body, this.config.detection, apiFileRoots(this.config), 'camera');
+    if (this.pipeline.has(camera.id)) throw new CameraExistsError(`camera ${JSON.stringify(camera.id)} already exists; PATCH it to change it`);
+    this.pipeline.addCamera(camera);
+    this.remember(camera);
+    return camera;
+  }
+
+  /** Changes some of a camera's settings (its id stays); its ffmpeg restarts with them. */
+  async update(id: string, patch: unknown): Promise<CameraConfig> {
+    const current = this.pipeline.view(id)?.config;
+    if (!current) throw new CameraNotFoundError(`no camera ${JSON.stringify(id)}`);
+    if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) throw new ConfigError('(body)', 'expected a JSON object of settings to change', 'camera');
+    if ('id' in patch && (patch as { id: unknown }).id !== id) throw new ConfigError('id', 'cannot be changed; add a camera with the new id and delete this one', 'camera');
+    const camera = parseCameraEntry({ ...cameraEntry(current), ...patch, id }, this.config.detection, apiFileRoots(this.config), 'camera');
+    await this.pipeline.updateCamera(camera);
+    this.remember(camera);
+    return camera;
+  }
+
+  async remove(id: string): Promise<void> {
+    try {
+      await this.pipeline.removeCamera(id);
+    } catch (err) {
+      if (err instanceof CameraConfigError) throw new CameraNotFoundError(err.message);
+      throw err;
+    }
+    delete this.overrides.cameras[id];
+    if (this.config.cameras.some((c) => c.id === id) && !this.overrides.removed.includes(id)) this.overrides.removed.push(id);
+    this.save();
+  }
+
+  private remember(camera: CameraConfig): void {
+    this.overrides.cameras[camera.id] = cameraEntry(camera);
+    this.overrides.removed = this.overrides.removed.filter((r) => r !== camera.id);
+    this.save();
+  }
+
+  /** Written whole to a temporary name, then renamed: a crash leaves the old file or the new one. */
+  private save(): void {
+    if (!this.file) return;
+    mkdirSync(path.dirname(this.file), { recursive: true });
+    const temp = `${this.file}.${process.pid}.tmp`;
+    writeFileSync(temp, `${JSON.stringify(this.overrides, null, 2)}\n`);
+    renameSync(temp, this.file);
+  }
+}

@@ -1,0 +1,94 @@
+// Cameras added, changed and removed over REST while lookout runs, with real
+// ffmpeg behind them, and the changes still there after a restart.
+import { mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { startLookout, type RunningLookout } from '../../src/app.js';
+import { parseConfig } from '../../src/config.js';
+import { silentLogger } from '../../src/log.js';
+import { BOTTLE_CLIP, PERSON_CLIP } from '../helpers/media.js';
+import { until } from '../helpers/wait.js';
+
+const running: RunningLookout[] = [];
+afterEach(async () => {
+  for (const l of running.splice(0)) await l.close();
+});
+
+async function start(dir: string): Promise<RunningLookout> {
+  const lookout = await startLookout(parseConfig({
+    http: { host: '127.0.0.1', port: 0 },
+    store: { path: path.join(dir, 'lookout.db') },
+    modelServer: { embedded: { model: 'synthetic', latencyMs: 10, capacity: 2 } },
+    detection: { detectFps: 2, liveFps: 5 },
+    cameras: [{ id: 'fromfile', url: BOTTLE_CLIP, loop: true }],
+  }), silentLogger);
+  running.push(lookout);
+  return lookout;
+}
+
+const send = (url: string, method: string, body?: unknown) =>
+  fetch(url, { method, headers: { 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }) });
+const ids = async (base: string) => ((await (await fetch(`${base}/api/cameras`)).json()) as { cameras: { id: string }[] }).cameras.map((c) => c.id).sort();
+
+describe('camera REST API', () => {
+  it('adds a camera that streams at once, changes and removes cameras, and keeps the changes across a restart', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'lookout-cams-'));
+    const first = await start(dir);
+    const base = first.url;
+
+    const added = await send(`${base}/api/cameras`, 'POST', { id: 'hall', url: PERSON_CLIP, loop: true, detectFps: 3 });
+    expect(added.status).toBe(201);
+    expect(added.headers.get('location')).toBe('api/cameras/hall');
+    expect(await ids(base)).toEqual(['fromfile', 'hall']);
+    // It streams without a restart: a viewer gets its frames.
+    const ws = new WebSocket(`${base.replace('http', 'ws')}/ws?camera=hall`);
+    let frames = 0;
+    ws.on('message', (_d, binary) => { if (binary) frames++; });
+    await until(() => frames >= 3, 30_000);
+    ws.terminate();
+
+    const changed = await send(`${base}/api/cameras/hall`, 'PATCH', { detectFps: 1, labels: ['person'] });
+    expect(changed.status).toBe(200);
+    const body = (await changed.json()) as { settings: { detectFps: number; labels: string[] } };
+    expect(body.settings).toMatchObject({ detectFps: 1, labels: ['person'] });
+
+    expect((await send(`${base}/api/cameras/fromfile`, 'DELETE')).status).toBe(204);
+    expect((await send(`${base}/api/cameras/fromfile`, 'DELETE')).status).toBe(404);
+    expect(await ids(base)).toEqual(['hall']);
+    const saved = JSON.parse(readFileSync(path.join(dir, 'cameras.json'), 'utf8')) as { removed: string[]; cameras: Record<string, { detectFps: number }> };
+    expect(saved.removed).toEqual(['fromfile']);
+    expect(saved.cameras.hall.detectFps).toBe(1);
+    await first.close();
+
+    const second = await start(dir);
+    expect(await ids(second.url)).toEqual(['hall']);
+    expect(second.pipeline.view('hall')?.config).toMatchObject({ detectFps: 1, labels: ['person'], loop: true });
+  });
+
+  it('refuses bad cameras with a 4xx that names what is wrong, and starts none of them', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'lookout-cams-'));
+    const { url: base } = await start(dir);
+    const refuse = async (method: string, route: string, body: unknown, status: number, pattern: RegExp) => {
+      const res = await send(`${base}${route}`, method, body);
+      expect(res.status, JSON.stringify(body)).toBe(status);
+      expect(((await res.json()) as { error: string }).error).toMatch(pattern);
+    };
+    await refuse('POST', '/api/cameras', { id: 'x', url: BOTTLE_CLIP, detectFPS: 5 }, 400, /detectFPS: unknown key/);
+    await refuse('POST', '/api/cameras', { id: 'x', url: BOTTLE_CLIP, detectFps: 500 }, 400, /detectFps: must be between/);
+    await refuse('POST', '/api/cameras', { id: '../x', url: BOTTLE_CLIP }, 400, /id: expected 1 to 64 letters/);
+    await refuse('POST', '/api/cameras', { id: 'x', url: '/etc/passwd' }, 400, /url: file \/etc\/passwd is outside the allowed folders/);
+    await refuse('POST', '/api/cameras', { id: 'x', url: 'concat:a|b' }, 400, /url: protocol "concat:" is not allowed/);
+    await refuse('POST', '/api/cameras', { id: 'x', url: '-i /etc/passwd' }, 400, /url: url starts with "-"/);
+    await refuse('POST', '/api/cameras', { id: 'fromfile', url: BOTTLE_CLIP }, 409, /already exists/);
+    await refuse('POST', '/api/cameras', '{"id": "x", ', 400, /JSON|Unexpected|Expected/);
+    await refuse('POST', '/api/cameras', ['x'], 400, /expected a mapping/);
+    await refuse('PATCH', '/api/cameras/fromfile', { id: 'other' }, 400, /id: cannot be changed/);
+    await refuse('PATCH', '/api/cameras/fromfile', { minScore: 'high' }, 400, /minScore: expected a number/);
+    await refuse('PATCH', '/api/cameras/nope', { minScore: 0.5 }, 404, /no camera "nope"/);
+    const big = await send(`${base}/api/cameras`, 'POST', { id: 'x', url: BOTTLE_CLIP, labels: Array(5000).fill('person') });
+    expect(big.status).toBe(413);
+    expect(await ids(base)).toEqual(['fromfile']);
+  });
+});
