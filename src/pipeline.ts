@@ -44,6 +44,9 @@ class CameraEntry {
   constructor(readonly config: CameraConfig, readonly camera: Camera) {}
 }
 
+/** How long shutdown waits for Predict calls in flight. */
+const DRAIN_MS = 5_000;
+
 export class CameraConfigError extends Error {
   readonly code = 'CAMERA_INVALID';
   constructor(message: string) {
@@ -211,11 +214,15 @@ export class Pipeline {
   }
 
   /** Stops every camera (no ffmpeg left) and the scheduler. Safe to call twice. */
-  async close(): Promise<void> {
+  async close(drainMs = DRAIN_MS): Promise<void> {
+    if (this.closed) return;
     this.closed = true;
-    this.scheduler.close();
+    // Ingest stops first; the frames already at the model finish (within a
+    // bound) and their results reach the listeners (the log), then the rest is cancelled.
     const entries = [...this.entries.values()];
-    this.entries.clear();
     await Promise.all(entries.map((e) => e.camera.stop()));
+    await this.scheduler.drain(drainMs);
+    this.scheduler.close();
+    this.entries.clear();
   }
 }

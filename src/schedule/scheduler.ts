@@ -85,6 +85,7 @@ export class Scheduler {
   private order: string[] = [];
   private lastServed: string | undefined;
   private inFlight = 0;
+  private draining = false;
   private peakInFlight = 0;
   private batchTimer: NodeJS.Timeout | undefined;
   private batchWaitSince: number | undefined;
@@ -190,7 +191,7 @@ export class Scheduler {
   }
 
   private pump(): void {
-    if (this.closed || !this.breaker.allows) return;
+    if (this.closed || this.draining || !this.breaker.allows) return;
     while (this.inFlight < this.options.maxInFlight) {
       const now = Date.now();
       const ready = this.eligible(now);
@@ -275,6 +276,17 @@ export class Scheduler {
       }
       this.pump();
     })();
+  }
+
+  /**
+   * Sends nothing new and waits for the calls in flight to answer (their
+   * results are delivered as usual), at most `timeoutMs`. For shutdown:
+   * frames the model is working on still reach the log. close() follows.
+   */
+  async drain(timeoutMs: number): Promise<void> {
+    this.draining = true;
+    const end = Date.now() + timeoutMs;
+    while (this.inFlight > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
   }
 
   /** Stops sending, cancels calls in flight, drops waiting frames. Safe to call twice. */
