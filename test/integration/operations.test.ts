@@ -1,7 +1,7 @@
 // Running lookout for real: the access token on every route and the
 // WebSocket, the origin check, and /metrics as Prometheus reads it. A real
 // lookout (ffmpeg on a bundled clip, the synthetic model over real gRPC).
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
@@ -11,6 +11,7 @@ import { startLookout, type RunningLookout } from '../../src/app.js';
 import { parseConfig } from '../../src/config.js';
 import { sameSecret } from '../../src/http/auth.js';
 import { silentLogger } from '../../src/log.js';
+import { packageRoot } from '../../src/paths.js';
 import { BOTTLE_CLIP } from '../helpers/media.js';
 import { until } from '../helpers/wait.js';
 
@@ -159,5 +160,10 @@ describe('/metrics', () => {
     expect(family('lookout_queue_wait_seconds').type).toBe('HISTOGRAM');
     expect(Number(family('lookout_store_detections_written_total').metrics[0].value)).toBeGreaterThan(0);
     expect(family('lookout_process_resident_memory_bytes')).toBeDefined();
+
+    // The Grafana dashboard asks only for metrics that exist.
+    const dashboard = readFileSync(path.join(packageRoot, 'grafana/lookout-dashboard.json'), 'utf8');
+    const asked = new Set([...dashboard.matchAll(/lookout_[a-z0-9_]+/g)].map((m) => m[0].replace(/_bucket$/, '')));
+    for (const name of asked) expect(family(name), name).toBeDefined();
   });
 });

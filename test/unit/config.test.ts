@@ -3,6 +3,7 @@ import { writeFileSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, loadConfig, parseConfig } from '../../src/config.js';
+import { packageRoot } from '../../src/paths.js';
 import { parseFlags, intFlag, UsageError } from '../../src/cli-args.js';
 
 describe('config', () => {
@@ -120,5 +121,13 @@ describe('command-line flags', () => {
     // The file's own mistakes still name the file.
     writeFileSync(file, 'http:\n  prot: 1\n');
     expect(() => loadConfig(file, { LOOKOUT_HTTP_PORT: '9090' })).toThrow(/lookout\.yaml: http\.prot: unknown key/);
+  });
+
+  it('accepts the documented lookout.example.yaml as it stands', () => {
+    const c = loadConfig(path.join(packageRoot, 'lookout.example.yaml'));
+    expect(c.cameras.map((cam) => cam.id)).toEqual(['front-door', 'demo']);
+    expect(c.cameras[0]).toMatchObject({ labels: ['person'], minScore: 0.5, rtspTransport: 'tcp' });
+    expect(c.store.retention).toEqual({ maxAgeMs: 30 * 86_400_000, maxBytes: 10 * 1024 ** 3 });
+    expect(c.auth.token).toBeUndefined();
   });
 });
