@@ -1,35 +1,70 @@
 # syntax=docker/dockerfile:1
-# lookout: build with dev dependencies, run with production ones, as a non-root user.
+# lookout: built with dev dependencies, run with production ones as a non-root user.
+#   docker build -t lookout .
+#   docker run --rm -p 8080:8080 -v lookout-data:/data lookout          # the demo camera, embedded model
+#   docker run --rm -p 8080:8080 -v lookout-data:/data -v "$PWD/my-config:/config:ro" lookout
+# See docs/deploy.md.
 
 FROM node:20-bookworm-slim AS build
+# better-sqlite3 compiles its addon with node-gyp when no prebuilt binary can be
+# downloaded (prebuild-install fetches from GitHub): python3, make and g++.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 make g++ \
+ && rm -rf /var/lib/apt/lists/*
+# node-gyp takes Node's headers from the image (/usr/local/include/node)
+# instead of downloading them, so a build that reaches only the npm registry works.
+ENV npm_config_nodedir=/usr/local
 WORKDIR /app
 COPY package.json package-lock.json ./
-# --ignore-scripts: the root package's "prepare" would compile before the sources are copied.
-RUN npm ci --ignore-scripts
+# Dependencies in their own layer, cached until the lockfile changes.
+# --ignore-scripts keeps the root package's "prepare" (tsc) from running before
+# the sources are here; `npm rebuild` then runs the dependencies' own install
+# scripts (better-sqlite3's addon, @ffmpeg-installer's chmod, protobufjs).
+RUN npm ci --ignore-scripts && npm rebuild
 COPY tsconfig.json ./
 COPY protos ./protos
 COPY src ./src
 COPY bench ./bench
-RUN npx tsc -p tsconfig.json && npm prune --omit=dev --ignore-scripts
+# `npm run build` is tsc -p tsconfig.json: dist/src (the CLI) and dist/bench.
+# The image runs Debian's ffmpeg, so the static build inside @ffmpeg-installer
+# (about 70 MB) goes; lookout finds ffmpeg on PATH first anyway.
+RUN npm run build \
+ && npm prune --omit=dev --ignore-scripts \
+ && rm -rf node_modules/@ffmpeg-installer/linux-* node_modules/better-sqlite3/deps node_modules/better-sqlite3/build/Release/obj*
 
 FROM node:20-bookworm-slim
-# ffmpeg from the distribution (patched, with its codecs); tini reaps ffmpeg children and forwards SIGTERM.
+# ffmpeg from Debian (patched, with its codecs); tini as PID 1 reaps exited
+# ffmpeg children and passes SIGTERM on, so lookout shuts down in order.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ffmpeg tini \
  && rm -rf /var/lib/apt/lists/*
-WORKDIR /app
 ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
-COPY --from=build /app/dist ./dist
-COPY package.json ./
+COPY --from=build /app/dist/src ./dist/src
 COPY protos ./protos
 COPY assets ./assets
 COPY media ./media
 COPY web ./web
+COPY grafana ./grafana
+COPY lookout.example.yaml LICENSE README.md ./
+# The default config: the demo camera, the embedded model server, the log in /data.
+# Mount a folder of your own at /config to replace it.
+COPY deploy/docker/lookout.yaml /config/lookout.yaml
+# The detection log lives in /data. A config that keeps store.path's default
+# (data/lookout.db, relative to the working directory) lands there too.
+RUN mkdir -p /data \
+ && chown node:node /data \
+ && ln -s /data /app/data
+VOLUME ["/data"]
+# The node user of the base image (uid 1000, gid 1000).
 USER node
 # 8080: HTTP and WebSocket. 8500: gRPC, when the image runs `model-server`.
 EXPOSE 8080 8500
+# Liveness as /healthz reports it; node's fetch, as the image has no curl.
+# The port is the default http.port: change both together.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
-  CMD node -e "fetch('http://127.0.0.1:8080/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"
+  CMD ["node", "-e", "fetch('http://127.0.0.1:8080/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 ENTRYPOINT ["/usr/bin/tini", "--", "node", "dist/src/cli.js"]
-CMD ["serve"]
+CMD ["serve", "--config", "/config/lookout.yaml"]
