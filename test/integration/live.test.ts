@@ -129,6 +129,10 @@ describe('live view', () => {
     const skipped = async () => ((await (await fetch(`${base}/api/cameras/bottles`)).json()) as One).live.viewerSkipped;
     const fast = await connect('?camera=bottles');
     await until(() => fast.frames.length >= 5);
+    // The fast viewer's own rate on this machine, now, is the yardstick (a loaded CI machine is slower).
+    const before0 = fast.frames.length;
+    await sleep(2_000);
+    const fpsBefore = (fast.frames.length - before0) / 2;
     const baseline = await skipped();
     // Three cameras on the slow socket fill its buffers three times as fast.
     const slow = await connect('?camera=bottles&camera=people&camera=quiet');
@@ -140,7 +144,7 @@ describe('live view', () => {
     const start = fast.frames.length;
     await sleep(2_000);
     const fps = (fast.frames.length - start) / 2;
-    expect(fps).toBeGreaterThan(10);
+    expect(fps).toBeGreaterThan(fpsBefore * 0.6);
     slow.ws.terminate();
     fast.ws.close();
   }, 180_000);
