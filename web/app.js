@@ -80,29 +80,59 @@ function logDetections(m) {
   while ($('log').children.length > LOG_LIMIT) $('log').lastElementChild.remove();
 }
 
+/** The cameras the page shows; kept in step with the server (cameras added or removed over REST). */
+let cameraIds = [];
+let socket;
+
+async function fetchCameras() {
+  const res = await fetch('api/cameras');
+  // A token is set and this browser has no session (or it expired): log in.
+  if (res.status === 401) {
+    location.href = 'login';
+    return undefined;
+  }
+  return (await res.json()).cameras.map((c) => c.id);
+}
+
+function showCameras(ids) {
+  $('empty').hidden = ids.length > 0;
+  setCameras(ids);
+  for (const id of ids) tile(id);
+  for (const [id, t] of tiles) {
+    if (ids.includes(id)) continue;
+    if (t.url) URL.revokeObjectURL(t.url);
+    t.node.remove();
+    tiles.delete(id);
+  }
+  cameraIds = ids;
+}
+
+/** Every few seconds: a camera added or removed elsewhere appears or goes without a reload. */
+async function followCameras() {
+  const ids = await fetchCameras().catch(() => undefined);
+  if (!ids || ids.join('\n') === cameraIds.join('\n')) return;
+  showCameras(ids);
+  if (socket?.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type: 'subscribe', cameras: ids }));
+}
+
 async function start() {
   initHistory();
   const route = () => showView(['events', 'detections'].includes(location.hash.slice(1)) ? location.hash.slice(1) : 'live');
   window.addEventListener('hashchange', route);
   route();
-  const res = await fetch('api/cameras');
-  // A token is set and this browser has no session (or it expired): log in.
-  if (res.status === 401) {
-    location.href = 'login';
-    return;
-  }
-  const cameras = (await res.json()).cameras;
-  $('empty').hidden = cameras.length > 0;
-  setCameras(cameras.map((c) => c.id));
-  for (const c of cameras) tile(c.id);
-  connect(cameras.map((c) => c.id));
+  const ids = await fetchCameras();
+  if (!ids) return;
+  showCameras(ids);
+  connect();
+  setInterval(followCameras, 3_000);
 }
 
-function connect(ids) {
+function connect() {
   const url = new URL('ws', location.href);
   url.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  for (const id of ids) url.searchParams.append('camera', id);
+  for (const id of cameraIds) url.searchParams.append('camera', id);
   const ws = new WebSocket(url);
+  socket = ws;
   ws.binaryType = 'arraybuffer';
   const link = $('link');
   ws.onopen = () => { link.dataset.state = 'open-link'; link.textContent = 'live'; };
@@ -116,7 +146,7 @@ function connect(ids) {
   ws.onclose = () => {
     link.dataset.state = 'down';
     link.textContent = 'reconnecting…';
-    setTimeout(() => connect(ids), 2_000);
+    setTimeout(connect, 2_000);
   };
 }
 

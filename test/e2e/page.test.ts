@@ -69,6 +69,21 @@ describe.skipIf(missing !== undefined && process.env.CI !== 'true')('the page in
     await page.screenshot({ path: path.join(SHOTS, 'live-page.png') });
   }, 180_000);
 
+  it('shows a camera added over REST, and drops one removed, without a reload', async () => {
+    const page = await browser.newPage();
+    await page.goto(lookout.url);
+    await page.waitForSelector('article.tile[data-camera="kitchen"] img[src^="blob:"]', { timeout: 60_000 });
+    const added = await fetch(`${lookout.url}/api/cameras`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ id: 'porch', url: BOTTLE_CLIP, loop: true, detectFps: 1 }),
+    });
+    expect(added.status).toBe(201);
+    await page.waitForSelector('article.tile[data-camera="porch"] img[src^="blob:"]', { timeout: 30_000 });
+    expect((await fetch(`${lookout.url}/api/cameras/porch`, { method: 'DELETE' })).status).toBe(204);
+    await page.waitForSelector('article.tile[data-camera="porch"]', { state: 'detached', timeout: 15_000 });
+  }, 120_000);
+
   it('lists events with their snapshots, filters them, and searches and exports the detection log', async () => {
     const page = await browser.newPage();
     await page.goto(`${lookout.url}/#events`);

@@ -87,6 +87,15 @@ describe('camera REST API', () => {
     await refuse('PATCH', '/api/cameras/fromfile', { id: 'other' }, 400, /id: cannot be changed/);
     await refuse('PATCH', '/api/cameras/fromfile', { minScore: 'high' }, 400, /minScore: expected a number/);
     await refuse('PATCH', '/api/cameras/nope', { minScore: 0.5 }, 404, /no camera "nope"/);
+    // A camera's password never comes back out of the API.
+    const secret = await send(`${base}/api/cameras`, 'POST', { id: 'gate', url: 'rtsp://admin:hunter2secret@127.0.0.1:9/stream', timeoutMs: 1000 });
+    expect(secret.status).toBe(201);
+    expect(await secret.text()).not.toContain('hunter2secret');
+    await until(async () => ((await (await fetch(`${base}/api/cameras/gate`)).json()) as { state: string }).state !== 'starting', 15_000);
+    const all = await (await fetch(`${base}/api/cameras`)).text();
+    expect(all).toContain('rtsp://admin:***@127.0.0.1:9/stream');
+    expect(all).not.toContain('hunter2secret');
+    expect((await send(`${base}/api/cameras/gate`, 'DELETE')).status).toBe(204);
     const big = await send(`${base}/api/cameras`, 'POST', { id: 'x', url: BOTTLE_CLIP, labels: Array(5000).fill('person') });
     expect(big.status).toBe(413);
     expect(await ids(base)).toEqual(['fromfile']);
