@@ -21,7 +21,8 @@ import { MAX_DETECTIONS, type DetectorOutput } from './centernet.js';
 import type { Detector } from './detector.js';
 import { InferencePool } from './inference-pool.js';
 import { resolveServedVersion } from './model-repository.js';
-import { checkInputAliases, checkOutputFilter, MAX_REQUEST_BYTES, planImageInput } from './predict-request.js';
+import { checkInputAliases, checkOutputFilter, MAX_REQUEST_BYTES, planImageInput, type ImageInputPlan } from './predict-request.js';
+import { RestApi, type RestApiOptions } from './rest-api.js';
 import { DEFAULT_SIGNATURE, SIGNATURES, type OutputAlias } from './signatures.js';
 import { SyntheticDetector } from './synthetic-detector.js';
 
@@ -81,6 +82,7 @@ export class ModelServer {
   private state: VersionState = 'START';
   private loadError: Error | undefined;
   private boundPort = 0;
+  private rest: RestApi | undefined;
   private closing: Promise<void> | undefined;
   /** Settles when the model is AVAILABLE, or rejects with why it is not. */
   readonly loaded: Promise<void>;
@@ -151,6 +153,11 @@ export class ModelServer {
     return this.boundPort;
   }
 
+  /** The REST API's port, 0 until listenRest() has bound it. */
+  get restPort(): number {
+    return this.rest?.port ?? 0;
+  }
+
   /** Version state as GetModelStatus reports it. */
   get modelState(): { version: number; state: VersionState; error?: string } {
     return { version: this.version, state: this.state, ...(this.loadError ? { error: this.loadError.message } : {}) };
@@ -176,6 +183,45 @@ export class ModelServer {
       this.server.forceShutdown();
       throw new ServerError(Status.UNAVAILABLE, 'model server closed');
     }
+    this.startLoading();
+    return this.boundPort;
+  }
+
+  /**
+   * Also serves TF Serving's REST API (`/v1/models/…`, as TF Serving's
+   * --rest_api_port does) on its own port; 0 picks a free one. It answers from
+   * the same model and the same predict path as gRPC, and starts loading the
+   * model if listen() has not.
+   */
+  async listenRest(port = 8501, host = '0.0.0.0', options: RestApiOptions = {}): Promise<number> {
+    if (this.closed) throw new ServerError(Status.UNAVAILABLE, 'model server closed');
+    if (this.rest) throw new Error(`the REST API already listens on port ${this.rest.port}`);
+    const rest = new RestApi({
+      modelName: this.modelName,
+      version: this.version,
+      findServable: (name, version, label) => this.findServable(name, version, label),
+      predict: (plan, signal) => this.runDetector(plan, signal),
+      status: (name, version, label) => this.statusOf(name, version, label),
+    }, options);
+    this.rest = rest;
+    let bound: number;
+    try {
+      bound = await rest.listen(port, host);
+    } catch (err) {
+      this.rest = undefined;
+      throw err;
+    }
+    if (this.closed) {
+      await rest.close(0);
+      throw new ServerError(Status.UNAVAILABLE, 'model server closed');
+    }
+    this.startLoading();
+    return bound;
+  }
+
+  /** Starts loading the model once, on the first listen. */
+  private startLoading(): void {
+    if (this.state !== 'START') return;
     this.state = 'LOADING';
     this.detector.load().then(
       () => {
@@ -193,7 +239,6 @@ export class ModelServer {
         this.rejectLoaded(err);
       },
     );
-    return this.boundPort;
   }
 
   private unary<Req, Res>(handler: (request: Req, signal: AbortSignal) => Promise<Res> | Res): grpc.handleUnaryCall<Req, Res> {
@@ -214,16 +259,19 @@ export class ModelServer {
   /** Checks model_spec the way TF Serving's servable lookup does. */
   private checkSpec(spec: ModelSpec__Output | null): ModelSpec__Output {
     if (!spec) throw new InvalidRequestError(Status.INVALID_ARGUMENT, 'Missing ModelSpec');
-    if (!spec.name) throw new InvalidRequestError(Status.INVALID_ARGUMENT, 'ModelSpec has no name specified.');
-    if (spec.version_choice === 'version_label') {
-      throw new InvalidRequestError(Status.INVALID_ARGUMENT, `Unrecognized servable version label: ${spec.version_label}`);
-    }
     const requested = spec.version_choice === 'version' && spec.version ? Number(spec.version.value) : undefined;
-    const what = requested === undefined ? `Latest(${spec.name})` : `Specific(${spec.name}, ${requested})`;
-    if (spec.name !== this.modelName || this.state !== 'AVAILABLE' || (requested !== undefined && requested !== this.version)) {
+    this.findServable(spec.name, requested, spec.version_choice === 'version_label' ? spec.version_label : undefined);
+    return spec;
+  }
+
+  /** TF Serving's servable lookup, shared by gRPC and REST: NOT_FOUND unless that version is AVAILABLE. */
+  private findServable(name: string, requested: number | undefined, label: string | undefined): void {
+    if (!name) throw new InvalidRequestError(Status.INVALID_ARGUMENT, 'ModelSpec has no name specified.');
+    if (label !== undefined) throw new InvalidRequestError(Status.INVALID_ARGUMENT, `Unrecognized servable version label: ${label}`);
+    const what = requested === undefined ? `Latest(${name})` : `Specific(${name}, ${requested})`;
+    if (name !== this.modelName || this.state !== 'AVAILABLE' || (requested !== undefined && requested !== this.version)) {
       throw new ModelNotFoundError(Status.NOT_FOUND, `Servable not found for request: ${what}`);
     }
-    return spec;
   }
 
   private signatureFor(spec: ModelSpec__Output) {
@@ -238,16 +286,7 @@ export class ModelServer {
     const signature = this.signatureFor(spec);
     const plan = planImageInput(checkInputAliases(request.inputs), signature.kind);
     const wanted = checkOutputFilter(request.output_filter);
-    // Hold queue room before decoding anything: a full server refuses at the cost of a check.
-    const reservation = this.detector.reserve(plan.count);
-    let frames;
-    try {
-      frames = await plan.decode();
-    } catch (err) {
-      reservation.release();
-      throw err;
-    }
-    const results = await this.detector.detect(frames, reservation, signal);
+    const results = await this.runDetector(plan, signal);
     const n = results.length;
     const tensors: Record<OutputAlias, () => TensorProto> = {
       detection_boxes: () => floatTensor([n, MAX_DETECTIONS, 4], concat(results, (o) => o.boxes), this.tensorContent),
@@ -258,6 +297,20 @@ export class ModelServer {
     const outputs: Record<string, TensorProto> = {};
     for (const alias of wanted) outputs[alias] = tensors[alias]();
     return { model_spec: { name: this.modelName, version: { value: this.version }, signature_name: signature.name }, outputs };
+  }
+
+  /** The one predict path of gRPC and REST: queue room, then decoding, then the detector. */
+  private async runDetector(plan: ImageInputPlan, signal: AbortSignal): Promise<DetectorOutput[]> {
+    // Hold queue room before decoding anything: a full server refuses at the cost of a check.
+    const reservation = this.detector.reserve(plan.count);
+    let frames;
+    try {
+      frames = await plan.decode();
+    } catch (err) {
+      reservation.release();
+      throw err;
+    }
+    return this.detector.detect(frames, reservation, signal);
   }
 
   private metadata(request: GetModelMetadataRequest__Output): GetModelMetadataResponse {
@@ -281,17 +334,21 @@ export class ModelServer {
   private status(request: GetModelStatusRequest__Output): GetModelStatusResponse {
     const spec = request.model_spec;
     if (!spec) throw new InvalidRequestError(Status.INVALID_ARGUMENT, 'Missing ModelSpec');
-    if (spec.name !== this.modelName) throw new ModelNotFoundError(Status.NOT_FOUND, `Could not find any versions of model ${spec.name}`);
-    if (spec.version_choice === 'version_label') {
-      throw new InvalidRequestError(Status.INVALID_ARGUMENT, `Unrecognized servable version label: ${spec.version_label}`);
-    }
-    if (spec.version_choice === 'version' && spec.version && Number(spec.version.value) !== this.version) {
-      throw new ModelNotFoundError(Status.NOT_FOUND, `Could not find version ${spec.version.value} of model ${spec.name}`);
+    const requested = spec.version_choice === 'version' && spec.version ? Number(spec.version.value) : undefined;
+    return { model_version_status: [this.statusOf(spec.name, requested, spec.version_choice === 'version_label' ? spec.version_label : undefined)] };
+  }
+
+  /** GetModelStatus's answer for one model, shared by gRPC and REST. */
+  private statusOf(name: string, requested: number | undefined, label: string | undefined) {
+    if (name !== this.modelName) throw new ModelNotFoundError(Status.NOT_FOUND, `Could not find any versions of model ${name}`);
+    if (label !== undefined) throw new InvalidRequestError(Status.INVALID_ARGUMENT, `Unrecognized servable version label: ${label}`);
+    if (requested !== undefined && requested !== this.version) {
+      throw new ModelNotFoundError(Status.NOT_FOUND, `Could not find version ${requested} of model ${name}`);
     }
     const status = this.loadError
       ? { error_code: 'UNKNOWN' as const, error_message: this.loadError.message }
       : { error_code: 'OK' as const, error_message: '' };
-    return { model_version_status: [{ version: this.version, state: this.state, status }] };
+    return { version: this.version, state: this.state, status };
   }
 
   /**
@@ -305,7 +362,7 @@ export class ModelServer {
 
   private async shutdown(graceMs: number): Promise<void> {
     this.state = 'END';
-    await new Promise<void>((resolve) => {
+    const grpcDone = new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         this.server.forceShutdown();
         resolve();
@@ -315,6 +372,7 @@ export class ModelServer {
         resolve();
       });
     });
+    await Promise.all([grpcDone, this.rest?.close(graceMs)]);
     await this.detector.close();
     this.rejectLoaded(new ServerError(Status.UNAVAILABLE, 'model server closed'));
   }

@@ -16,6 +16,7 @@ import type { PredictResponse__Output } from './generated/tensorflow/serving/Pre
 import type { GetModelStatusResponse__Output } from './generated/tensorflow/serving/GetModelStatusResponse.js';
 import type { GetModelMetadataResponse__Output } from './generated/tensorflow/serving/GetModelMetadataResponse.js';
 import type { ModelVersionStatus__Output } from './generated/tensorflow/serving/ModelVersionStatus.js';
+import type { ModelClient } from './model-client.js';
 
 export interface TfServingClientOptions {
   /** "host:port", several (array or comma-separated), or "dns:NAME:PORT". */
@@ -90,7 +91,7 @@ type Unary<Req, Res> = (
   callback: grpc.requestCallback<Res>,
 ) => grpc.ClientUnaryCall;
 
-export class TfServingClient {
+export class TfServingClient implements ModelClient {
   readonly targets: readonly string[];
   readonly modelName: string;
   readonly signatureName: string;

@@ -1,0 +1,423 @@
+// TF Serving's REST API on the embedded model server, spoken by a plain fetch
+// with TF Serving's JSON shapes and by lookout's RestTfServingClient, against
+// real servers on free ports: the same answers and the same errors as gRPC.
+import http from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ModelServer } from '../../src/modelserver/server.js';
+import { MAX_BODY_BYTES } from '../../src/modelserver/rest-api.js';
+import { TfServingClient } from '../../src/tfserving/client.js';
+import { RestTfServingClient } from '../../src/tfserving/rest-client.js';
+import {
+  CancelledError, DeadlineExceededError, InvalidRequestError, ModelNotFoundError, ServerBusyError,
+  ServerUnavailableError, TfServingError,
+} from '../../src/tfserving/errors.js';
+import type { Detection } from '../../src/types.js';
+import { BOTTLE_CLIP, PERSON_CLIP, decodeFrame, decodeFrameJpeg } from '../helpers/media.js';
+import { startCli } from '../helpers/child.js';
+import { startModelServer, synthetic, type StartedServer } from '../helpers/servers.js';
+
+type Json = Record<string, unknown>;
+
+async function call(base: string, method: 'GET' | 'POST', path: string, body?: string): Promise<{ status: number; json: Json; text: string; type: string | null }> {
+  const res = await fetch(`${base}${path}`, { method, body });
+  const text = await res.text();
+  return { status: res.status, json: JSON.parse(text) as Json, text, type: res.headers.get('content-type') };
+}
+
+async function failure(p: Promise<unknown>): Promise<TfServingError> {
+  const err = await p.then(() => undefined, (e: unknown) => e);
+  if (!(err instanceof TfServingError)) throw new Error(`expected a TfServingError, got ${String(err)}`);
+  return err;
+}
+
+/** An RGB frame as the nested [H][W][3] lists of TF Serving's row format. */
+function nested(frame: { width: number; height: number; data: Uint8Array }): number[][][] {
+  return Array.from({ length: frame.height }, (_, y) =>
+    Array.from({ length: frame.width }, (_, x) => {
+      const o = (y * frame.width + x) * 3;
+      return [frame.data[o], frame.data[o + 1], frame.data[o + 2]];
+    }));
+}
+
+const tiny = { kind: 'rgb' as const, width: 8, height: 6, data: new Uint8Array(8 * 6 * 3).fill(90) };
+const count = (list: Detection[], label: string, minScore: number) => list.filter((d) => d.label === label && d.score >= minScore).length;
+const f32 = Math.fround;
+
+describe('REST API of the embedded server, synthetic model', () => {
+  let s: StartedServer;
+  let base: string;
+
+  beforeAll(async () => {
+    s = await startModelServer(synthetic());
+    const port = await s.server.listenRest(0, '127.0.0.1');
+    expect(s.server.restPort).toBe(port);
+    base = `http://127.0.0.1:${port}`;
+  });
+  afterAll(async () => {
+    await s?.server.close();
+  });
+
+  it('answers model status as GetModelStatusResponse in protobuf JSON', async () => {
+    const expected = { model_version_status: [{ version: '1', state: 'AVAILABLE', status: { error_code: 'OK', error_message: '' } }] };
+    const all = await call(base, 'GET', '/v1/models/detector');
+    expect(all.status).toBe(200);
+    expect(all.type).toBe('application/json');
+    expect(all.json).toEqual(expected);
+    expect((await call(base, 'GET', '/v1/models/detector/versions/1')).json).toEqual(expected);
+    expect(await call(base, 'GET', '/v1/models/detector/versions/2')).toMatchObject({ status: 404, json: { error: 'Could not find version 2 of model detector' } });
+    expect(await call(base, 'GET', '/v1/models/nope')).toMatchObject({ status: 404, json: { error: 'Could not find any versions of model nope' } });
+    expect(await call(base, 'GET', '/v1/models/detector/labels/stable')).toMatchObject({ status: 400, json: { error: 'Unrecognized servable version label: stable' } });
+    expect(await call(base, 'GET', '/v1/models')).toMatchObject({ status: 400, json: { error: 'Missing model name in request.' } });
+  });
+
+  it('answers metadata with the SignatureDefMap in protobuf JSON (dtype names, sizes as strings)', async () => {
+    const { status, json } = await call(base, 'GET', '/v1/models/detector/metadata');
+    expect(status).toBe(200);
+    expect(json.model_spec).toEqual({ name: 'detector', signature_name: '', version: '1' });
+    const defs = ((json.metadata as Json).signature_def as Json).signature_def as Record<string, Json>;
+    expect(Object.keys(defs).sort()).toEqual(['serving_default', 'serving_encoded_image']);
+    const dims = (...sizes: string[]) => ({ dim: sizes.map((size) => ({ size, name: '' })), unknown_rank: false });
+    expect(defs.serving_default.inputs).toEqual({ inputs: { dtype: 'DT_UINT8', tensor_shape: dims('-1', '-1', '-1', '3'), name: 'image_tensor:0' } });
+    expect(defs.serving_encoded_image.inputs).toEqual({ inputs: { dtype: 'DT_STRING', tensor_shape: dims('-1'), name: 'encoded_image_string_tensor:0' } });
+    expect(defs.serving_default.method_name).toBe('tensorflow/serving/predict');
+    expect((defs.serving_default.outputs as Json).detection_boxes).toEqual({ dtype: 'DT_FLOAT', tensor_shape: dims('-1', '100', '4'), name: 'detection_boxes:0' });
+    expect((defs.serving_default.outputs as Json).num_detections).toEqual({ dtype: 'DT_FLOAT', tensor_shape: dims('-1'), name: 'num_detections:0' });
+    expect(await call(base, 'GET', '/v1/models/detector/versions/3/metadata')).toMatchObject({ status: 404, json: { error: 'Servable not found for request: Specific(detector, 3)' } });
+  });
+
+  it('predicts in row format from nested uint8 lists: one object per image with every output', async () => {
+    const body = JSON.stringify({ signature_name: 'serving_default', instances: [nested(tiny), nested(tiny)] });
+    const { status, json, text } = await call(base, 'POST', '/v1/models/detector:predict', body);
+    expect(status).toBe(200);
+    const rows = json.predictions as Array<Record<string, number[] | number[][] | number>>;
+    expect(rows).toHaveLength(2);
+    for (const row of rows) {
+      expect(Object.keys(row).sort()).toEqual(['detection_boxes', 'detection_classes', 'detection_scores', 'num_detections']);
+      expect(row.num_detections).toBe(3);
+      expect((row.detection_classes as number[]).slice(0, 4)).toEqual([1, 44, 62, 0]);
+      expect((row.detection_scores as number[]).slice(0, 3).map(f32)).toEqual([0.9, 0.75, 0.35].map(f32));
+      expect((row.detection_boxes as number[][])[1].map(f32)).toEqual([0.4, 0.55, 0.85, 0.7].map(f32));
+      expect(row.detection_boxes).toHaveLength(100);
+    }
+    // Floats as TF Serving writes them: shortest float32 form, ".0" on whole numbers.
+    expect(text).toContain('"num_detections":3.0');
+    expect(text).toContain('[0.1,0.1,0.9,0.4]');
+  });
+
+  it('predicts in columnar format from b64 JPEG on serving_encoded_image, and from a named input', async () => {
+    const jpeg = decodeFrameJpeg(BOTTLE_CLIP, 0).toString('base64');
+    const columnar = await call(base, 'POST', '/v1/models/detector/versions/1:predict', JSON.stringify({ signature_name: 'serving_encoded_image', inputs: [{ b64: jpeg }, { b64: jpeg }, { b64: jpeg }] }));
+    expect(columnar.status).toBe(200);
+    const outputs = columnar.json.outputs as Record<string, unknown[]>;
+    expect(outputs.num_detections).toEqual([3, 3, 3]);
+    expect(outputs.detection_scores).toHaveLength(3);
+    expect(outputs.detection_boxes[2]).toHaveLength(100);
+    const named = await call(base, 'POST', '/v1/models/detector:predict', JSON.stringify({ signature_name: 'serving_encoded_image', inputs: { inputs: [{ b64: jpeg }] } }));
+    expect((named.json.outputs as Json).num_detections).toEqual([3]);
+    const namedRows = await call(base, 'POST', '/v1/models/detector:predict', JSON.stringify({ instances: [{ inputs: nested(tiny) }] }));
+    expect((namedRows.json.predictions as Json[])[0].num_detections).toBe(3);
+  });
+
+  it.each([
+    ['unknown model', '/v1/models/nope:predict', '{"instances": [[[[1,2,3]]]]}', 404, 'Servable not found for request: Latest(nope)'],
+    ['unknown version', '/v1/models/detector/versions/7:predict', '{"instances": [[[[1,2,3]]]]}', 404, 'Servable not found for request: Specific(detector, 7)'],
+    ['unknown label', '/v1/models/detector/labels/canary:predict', '{"instances": [[[[1,2,3]]]]}', 400, 'Unrecognized servable version label: canary'],
+    ['unknown signature', '/v1/models/detector:predict', '{"signature_name": "nope", "instances": [1]}', 400, 'Serving signature name: "nope" not found in signature def'],
+    ['bad JSON', '/v1/models/detector:predict', '{"instances": [1, 2', 400, "JSON Parse error: Missing a comma or ']' after an array element. at offset: 19"],
+    ['empty body', '/v1/models/detector:predict', '', 400, 'JSON Parse error: The document is empty'],
+    ['no tensor', '/v1/models/detector:predict', '{"signature_name": "serving_default"}', 400, "Missing 'inputs' or 'instances' key"],
+    ['string for uint8', '/v1/models/detector:predict', '{"instances": [[[["a", 2, 3]]]]}', 400,
+      `Failed to process element: 0 of 'instances' list. Error: INVALID_ARGUMENT: JSON Value: "a" Type: String is not of expected type: uint8 (input inputs)`],
+    ['b64 for uint8', '/v1/models/detector:predict', '{"inputs": [{"b64": "AQID"}]}', 400, 'JSON Value: {"b64": "AQID"} Type: Object is not of expected type: uint8 (input inputs)'],
+    ['number for string', '/v1/models/detector:predict', '{"signature_name": "serving_encoded_image", "instances": [7]}', 400,
+      `Failed to process element: 0 of 'instances' list. Error: INVALID_ARGUMENT: JSON Value: 7 Type: Number is not of expected type: string (input inputs)`],
+    ['no channel axis', '/v1/models/detector:predict', '{"instances": [[[1, 2], [3, 4]]]}', 400, 'inputs must have shape [batch, height, width, 3]; got [1,2,2]'],
+    ['undecodable image', '/v1/models/detector:predict', '{"signature_name": "serving_encoded_image", "instances": [{"b64": "AQID"}]}', 400, 'inputs[0]: cannot decode image: '],
+    ['uppercase verb', '/v1/models/detector:PREDICT', '{}', 400, 'Malformed request: POST /v1/models/detector:PREDICT'],
+    ['classify', '/v1/models/detector:classify', '{"examples": []}', 501, 'classify is not implemented: this server serves object detection through predict'],
+  ])('refuses %s with TF Serving\'s status and message', async (_what, path, body, status, message) => {
+    const answer = await call(base, 'POST', path, body);
+    expect(answer.status).toBe(status);
+    expect(answer.type).toBe('application/json');
+    expect(answer.json.error).toEqual(expect.stringContaining(message));
+    if (!message.endsWith(': ')) expect(answer.json.error).toBe(message);
+  });
+
+  it('answers 404 outside /v1 and 400 for a GET on a predict path', async () => {
+    expect((await call(base, 'GET', '/healthz')).status).toBe(404);
+    expect(await call(base, 'GET', '/v1/models/detector:predict')).toMatchObject({ status: 400, json: { error: 'Malformed request: GET /v1/models/detector:predict' } });
+  });
+
+  it('refuses a body over the request limit with 413 before reading it', async () => {
+    const port = Number(new URL(base).port);
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/v1/models/detector:predict', headers: { 'Content-Length': String(MAX_BODY_BYTES + 1) } }, (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => { body += d.toString(); });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      req.write('{"instances": [');
+    });
+    expect(answer.status).toBe(413);
+    expect(JSON.parse(answer.body)).toEqual({ error: `request body of ${MAX_BODY_BYTES + 1} bytes exceeds this server's limit of ${MAX_BODY_BYTES} bytes` });
+  });
+
+  it('keeps gRPC answering the same model alongside', async () => {
+    const client = new TfServingClient({ address: s.address, modelName: 'detector' });
+    try {
+      const { detections } = await client.detect([tiny]);
+      expect(detections[0].map((d) => d.label)).toEqual(['person', 'bottle', 'chair']);
+    } finally {
+      client.close();
+    }
+  });
+});
+
+describe('REST limits, queue and deadline', () => {
+  let s: StartedServer;
+  let base: string;
+  /** A call the deadline ended still holds the only slot until its 400 ms are over. */
+  const idle = () => new Promise((r) => setTimeout(r, 450));
+
+  beforeAll(async () => {
+    s = await startModelServer(synthetic({ latencyMs: 400, capacity: 1, maxQueue: 0 }));
+    base = `http://127.0.0.1:${await s.server.listenRest(0, '127.0.0.1', { timeoutMs: 150, maxBodyBytes: 4096 })}`;
+  });
+  afterAll(async () => {
+    await s?.server.close();
+  });
+
+  it('answers 504 when the call outlives --rest_api_timeout_in_ms, 429 when the queue is full, 413 over the body limit', async () => {
+    const body = JSON.stringify({ instances: [nested({ width: 2, height: 2, data: new Uint8Array(12) })] });
+    const late = await call(base, 'POST', '/v1/models/detector:predict', body);
+    expect(late).toMatchObject({ status: 504, json: { error: 'Deadline Exceeded' } });
+    // Once the timed-out call is done, one more fills the only slot and the next is refused at once.
+    await idle();
+    const [first, second] = await Promise.all([
+      call(base, 'POST', '/v1/models/detector:predict', body),
+      new Promise((r) => setTimeout(r, 50)).then(() => call(base, 'POST', '/v1/models/detector:predict', body)),
+    ]);
+    // Whichever got the slot outlives the deadline; the other finds the queue full.
+    const [held, refused] = first.status === 429 ? [second, first] : [first, second];
+    expect([held.status, refused.status]).toEqual([504, 429]);
+    expect(String(refused.json.error)).toMatch(/^inference queue is full/);
+    const big = await call(base, 'POST', '/v1/models/detector:predict', `{"instances": [${'0,'.repeat(3000)}0]}`);
+    expect(big).toMatchObject({ status: 413, json: { error: "request body of 6018 bytes exceeds this server's limit of 4096 bytes" } });
+    // Without a Content-Length (chunked), the limit applies as the body arrives.
+    const parts = ['{"instances": [', '0,'.repeat(1500), '0,'.repeat(1500), '0]}'].map((t) => new TextEncoder().encode(t));
+    const stream = new ReadableStream<Uint8Array>({ start(c) { for (const p of parts) c.enqueue(p); c.close(); } });
+    const init = { method: 'POST', body: stream, duplex: 'half' } as RequestInit & { duplex: 'half' };
+    const chunked = await fetch(`${base}/v1/models/detector:predict`, init);
+    expect(chunked.status).toBe(413);
+    expect(await chunked.json()).toEqual({ error: "request body exceeds this server's limit of 4096 bytes" });
+  });
+
+  it('reaches RestTfServingClient as the typed errors the scheduler reads: busy, deadline, cancelled', async () => {
+    const client = new RestTfServingClient({ baseUrl: base, modelName: 'detector', deadlineMs: 100 });
+    const patient = new RestTfServingClient({ baseUrl: base, modelName: 'detector', deadlineMs: 5_000 });
+    try {
+      await idle();
+      const late = await failure(client.detect([tiny]));
+      expect(late).toBeInstanceOf(DeadlineExceededError);
+      expect(late.codeName).toBe('DEADLINE_EXCEEDED');
+      await patient.signature();
+      await idle();
+      const two = await Promise.all([failure(patient.detect([tiny])), new Promise((r) => setTimeout(r, 50)).then(() => failure(patient.detect([tiny])))]);
+      // The one that got the slot meets the server's own 150 ms deadline (504); the other is refused (429).
+      const busy = two.find((e) => e instanceof ServerBusyError);
+      expect(busy?.codeName).toBe('RESOURCE_EXHAUSTED');
+      expect(two.find((e) => e !== busy)).toBeInstanceOf(DeadlineExceededError);
+      await idle();
+      const controller = new AbortController();
+      const aborted = patient.detect([tiny], { signal: controller.signal });
+      setTimeout(() => controller.abort(), 20);
+      expect(await failure(aborted)).toBeInstanceOf(CancelledError);
+    } finally {
+      client.close();
+      patient.close();
+    }
+  });
+});
+
+describe('RestTfServingClient against the embedded REST API', () => {
+  let s: StartedServer;
+  let base: string;
+
+  beforeAll(async () => {
+    s = await startModelServer(synthetic());
+    base = `http://127.0.0.1:${await s.server.listenRest(0, '127.0.0.1')}`;
+  });
+  afterAll(async () => {
+    await s?.server.close();
+  });
+
+  it('reads status and the signature as the gRPC client does', async () => {
+    const rest = new RestTfServingClient({ baseUrl: `${base}/`, modelName: 'detector' });
+    const grpcClient = new TfServingClient({ address: s.address, modelName: 'detector' });
+    try {
+      expect(rest.targets).toEqual([base]);
+      expect(await rest.modelStatus()).toEqual([{ version: 1, state: 'AVAILABLE' }]);
+      expect(await rest.ready()).toBe(true);
+      await rest.waitUntilReady(1_000);
+      expect(await rest.signature()).toEqual(await grpcClient.signature());
+    } finally {
+      rest.close();
+      grpcClient.close();
+    }
+  });
+
+  it('detects with labels from the label map, minScore applied, for both signatures', async () => {
+    for (const signatureName of ['serving_default', 'serving_encoded_image']) {
+      const rest = new RestTfServingClient({ baseUrl: base, modelName: 'detector', signatureName, minScore: 0.5 });
+      const grpcClient = new TfServingClient({ address: s.address, modelName: 'detector', signatureName, minScore: 0.5 });
+      try {
+        const result = await rest.detect([tiny, tiny]);
+        expect(result.modelVersion).toBe(1);
+        expect(result.target).toBe(base);
+        expect(result.detections.map((list) => list.map((d) => [d.classId, d.label]))).toEqual([[[1, 'person'], [44, 'bottle']], [[1, 'person'], [44, 'bottle']]]);
+        expect(result.detections).toEqual((await grpcClient.detect([tiny, tiny])).detections);
+      } finally {
+        rest.close();
+        grpcClient.close();
+      }
+    }
+  });
+
+  it('maps refusals to the typed errors gRPC gives', async () => {
+    const nope = new RestTfServingClient({ baseUrl: base, modelName: 'nope' });
+    const v7 = new RestTfServingClient({ baseUrl: base, modelName: 'detector', version: 7 });
+    const badSig = new RestTfServingClient({ baseUrl: base, modelName: 'detector', signatureName: 'nope' });
+    try {
+      const e1 = await failure(nope.detect([tiny]));
+      expect(e1).toBeInstanceOf(ModelNotFoundError);
+      expect(e1.details).toBe('Servable not found for request: Latest(nope)');
+      expect(await failure(nope.modelStatus())).toMatchObject({ codeName: 'NOT_FOUND', details: 'Could not find any versions of model nope' });
+      expect(await nope.ready()).toBe(false);
+      expect(await failure(v7.detect([tiny]))).toMatchObject({ codeName: 'NOT_FOUND', details: 'Servable not found for request: Specific(detector, 7)' });
+      const e3 = await failure(badSig.detect([tiny]));
+      expect(e3).toBeInstanceOf(InvalidRequestError);
+      expect(e3.details).toMatch(/^Serving signature key "nope" not found\. The model has: serving_default, serving_encoded_image/);
+    } finally {
+      nope.close();
+      v7.close();
+      badSig.close();
+    }
+  });
+
+  it('answers CANCELLED once closed', async () => {
+    const rest = new RestTfServingClient({ baseUrl: base, modelName: 'detector' });
+    rest.close();
+    rest.close();
+    expect(await failure(rest.detect([tiny]))).toMatchObject({ codeName: 'CANCELLED', details: 'client is closed' });
+  });
+});
+
+describe('RestTfServingClient and a stopped server', () => {
+  it('maps refused and cut connections to ServerUnavailableError, as gRPC UNAVAILABLE', async () => {
+    const s = await startModelServer(synthetic());
+    const base = `http://127.0.0.1:${await s.server.listenRest(0, '127.0.0.1')}`;
+    const rest = new RestTfServingClient({ baseUrl: base, modelName: 'detector', deadlineMs: 2_000 });
+    try {
+      expect((await rest.detect([tiny])).detections[0]).toHaveLength(3);
+      await s.server.close();
+      for (let i = 0; i < 2; i++) {
+        const down = await failure(rest.detect([tiny]));
+        expect(down).toBeInstanceOf(ServerUnavailableError);
+        expect(down.codeName).toBe('UNAVAILABLE');
+        expect(down.retryable).toBe(true);
+      }
+      expect(await failure(rest.modelStatus())).toBeInstanceOf(ServerUnavailableError);
+      expect(await rest.ready()).toBe(false);
+      const waited = await failure(rest.waitUntilReady(300));
+      expect(waited.codeName).toBe('DEADLINE_EXCEEDED');
+      expect(waited.details).toMatch(/UNAVAILABLE/);
+    } finally {
+      rest.close();
+      await s.server.close();
+    }
+  });
+});
+
+describe('REST with the real CenterNet', () => {
+  let server: ModelServer;
+  let grpcAddress: string;
+  let base: string;
+
+  beforeAll(async () => {
+    server = new ModelServer({ workers: 2 });
+    grpcAddress = `127.0.0.1:${await server.listen(0, '127.0.0.1')}`;
+    base = `http://127.0.0.1:${await server.listenRest(0, '127.0.0.1')}`;
+    await server.loaded;
+  }, 120_000);
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('finds the bottles of frame 0 of bottle-detection.mp4 from b64 JPEG, in row and columnar format', async () => {
+    const jpeg = decodeFrameJpeg(BOTTLE_CLIP, 0).toString('base64');
+    const bottles = (classes: number[], scores: number[]) => classes.filter((c, i) => c === 44 && scores[i] >= 0.3).length;
+    const row = await call(base, 'POST', '/v1/models/detector:predict', JSON.stringify({ signature_name: 'serving_encoded_image', instances: [{ b64: jpeg }] }));
+    expect(row.status).toBe(200);
+    const p = (row.json.predictions as Array<Record<string, number[]>>)[0];
+    expect(bottles(p.detection_classes, p.detection_scores)).toBeGreaterThanOrEqual(2);
+    const columnar = await call(base, 'POST', '/v1/models/detector:predict', JSON.stringify({ signature_name: 'serving_encoded_image', inputs: [{ b64: jpeg }] }));
+    const o = columnar.json.outputs as Record<string, number[][]>;
+    expect(bottles(o.detection_classes[0], o.detection_scores[0])).toBe(bottles(p.detection_classes, p.detection_scores));
+    expect(o.detection_scores[0]).toEqual(p.detection_scores);
+  });
+
+  it('gives RestTfServingClient the same detections as TfServingClient over gRPC, frame for frame', async () => {
+    const size = { width: 640, height: 360 };
+    const frames = [decodeFrame(BOTTLE_CLIP, 0), decodeFrame(PERSON_CLIP, 100, size)];
+    for (const signatureName of ['serving_default', 'serving_encoded_image']) {
+      const rest = new RestTfServingClient({ baseUrl: base, modelName: 'detector', signatureName, minScore: 0.1 });
+      const grpcClient = new TfServingClient({ address: grpcAddress, modelName: 'detector', signatureName, minScore: 0.1 });
+      try {
+        const viaRest = await rest.detect(frames);
+        const viaGrpc = await grpcClient.detect(frames);
+        expect(viaRest.detections).toEqual(viaGrpc.detections);
+        expect(count(viaRest.detections[0], 'bottle', 0.3)).toBeGreaterThanOrEqual(2);
+        expect(count(viaRest.detections[1], 'person', 0.3)).toBeGreaterThanOrEqual(1);
+      } finally {
+        rest.close();
+        grpcClient.close();
+      }
+    }
+  });
+});
+
+describe('lookout model-server --rest_api_port', () => {
+  it('prints the gRPC line unchanged and a REST line, serves both, and exits 0 on SIGTERM', async () => {
+    const ms = startCli(['model-server', '--port', '0', '--host', '127.0.0.1', '--model', 'synthetic', '--latency-ms', '1', '--rest_api_port=0']);
+    try {
+      const [, grpcPort] = await ms.waitFor(/lookout model-server: gRPC listening on 127\.0\.0\.1:(\d+), model "detector" version 1\n/);
+      const [, restPort] = await ms.waitFor(/lookout model-server: REST listening on 127\.0\.0\.1:(\d+)\n/);
+      expect(restPort).not.toBe(grpcPort);
+      const rest = new RestTfServingClient({ baseUrl: `http://127.0.0.1:${restPort}`, modelName: 'detector' });
+      try {
+        await rest.waitUntilReady(10_000);
+        expect((await rest.detect([tiny])).detections[0].map((d) => d.label)).toEqual(['person', 'bottle', 'chair']);
+      } finally {
+        rest.close();
+      }
+      expect(await ms.stop('SIGTERM')).toBe(0);
+    } finally {
+      await ms.stop('SIGKILL');
+    }
+  });
+
+  it('serves no REST without the flag, and refuses a bad port with exit code 2', async () => {
+    const plain = startCli(['model-server', '--port', '0', '--host', '127.0.0.1', '--model', 'synthetic']);
+    try {
+      await plain.waitFor(/gRPC listening on/);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(plain.stdout()).not.toMatch(/REST/);
+    } finally {
+      await plain.stop('SIGKILL');
+    }
+    const bad = startCli(['model-server', '--rest_api_port', 'eighty']);
+    expect(await bad.exited).toBe(2);
+    expect(bad.stderr()).toMatch(/--rest-api-port: expected an integer from 0 to 65535, got "eighty"/);
+  });
+});
