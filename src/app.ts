@@ -12,7 +12,7 @@ import { createMetrics, type Metrics } from './http/metrics.js';
 import { toEventJson } from './store/records.js';
 import type { Logger } from './log.js';
 import type { ModelServer } from './modelserver/server.js';
-import type { TfServingClient } from './tfserving/client.js';
+import type { ModelClient } from './tfserving/model-client.js';
 import { startModelBackend, type ModelBackend } from './model-backend.js';
 import { createApp, listen, type HttpServer } from './http/server.js';
 import { resolveFfmpeg } from './ingest/ffmpeg-binary.js';
@@ -24,7 +24,7 @@ export interface RunningLookout {
   httpPort: number;
   modelServerAddress: string;
   embedded: ModelServer | undefined;
-  client: TfServingClient;
+  client: ModelClient;
   pipeline: Pipeline;
   store: DetectionLog | undefined;
   close(): Promise<void>;

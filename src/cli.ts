@@ -13,6 +13,7 @@ import { ModelServer } from './modelserver/server.js';
 import { ModelRepositoryError } from './modelserver/model-repository.js';
 import { DETECT_HELP, detectCommand } from './offline/detect-command.js';
 import { DetectInputError } from './offline/detect-run.js';
+import { camerasForShard, shardFromEnv, ShardConfigError } from './shard.js';
 
 const HELP = `lookout — realtime video detection over TensorFlow Serving's gRPC API
 
@@ -27,7 +28,10 @@ Usage:
                        [--workers N] [--max_queue N] [--score_threshold S]
                        [--latency-ms L] [--per-frame-ms P] [--capacity C]
                        [--enable_serialization_as_tensor_content]
+                       [--rest_api_port N] [--rest_api_timeout_in_ms T]
       A TF-Serving-compatible gRPC server with a COCO detector on the CPU.
+      --rest_api_port also serves TF Serving's REST API (/v1/models/…) on
+      port N (0 picks a free port; without it, no REST).
       --model synthetic answers fixed detections after L + P × batch ms,
       C requests at once.
 
@@ -63,7 +67,14 @@ async function serve(argv: string[]): Promise<void> {
   const flags = parseFlags(argv, { config: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' } });
   const configFile = stringFlag(flags, 'config');
   // Without a config: the demo camera on the bundled clip, and the embedded model server.
-  const config: LookoutConfig = configFile ? loadConfig(configFile) : demoConfig();
+  const config: LookoutConfig = configFile ? loadConfig(configFile, process.env) : demoConfig(process.env);
+  // A StatefulSet replica runs only its share of the cameras (see docs/deploy.md).
+  const shard = shardFromEnv(process.env);
+  if (shard) {
+    const all = config.cameras.length;
+    config.cameras = camerasForShard(config.cameras, shard);
+    log.info(`shard ${shard.index} of ${shard.count}: ${config.cameras.length} of ${all} cameras from the config`);
+  }
   const port = intFlag(flags, 'port', 0, 65535);
   if (port !== undefined) config.http.port = port;
   const host = stringFlag(flags, 'host');
@@ -95,11 +106,16 @@ async function modelServer(argv: string[]): Promise<void> {
     'per-frame-ms': { type: 'string' },
     capacity: { type: 'string' },
     'enable-serialization-as-tensor-content': { type: 'boolean' },
+    'rest-api-port': { type: 'string' },
+    'rest-api-timeout-in-ms': { type: 'string' },
   });
   const model = stringFlag(flags, 'model') ?? 'centernet';
   if (model !== 'centernet' && model !== 'synthetic') throw new UsageError(`--model: expected centernet or synthetic, got ${JSON.stringify(model)}`);
   const port = intFlag(flags, 'port', 0, 65535) ?? 8500;
   const host = stringFlag(flags, 'host') ?? '0.0.0.0';
+  // Unlike TF Serving, where 0 turns REST off, 0 picks a free port here (as --port 0 does); leave the flag out for no REST.
+  const restPort = intFlag(flags, 'rest-api-port', 0, 65535);
+  const restTimeoutMs = intFlag(flags, 'rest-api-timeout-in-ms', 1, 3_600_000);
   const server = new ModelServer({
     modelName: stringFlag(flags, 'model-name') ?? 'detector',
     model,
@@ -115,8 +131,10 @@ async function modelServer(argv: string[]): Promise<void> {
   });
   const bound = await server.listen(port, host);
   onShutdownSignal(() => server.close());
-  // Scripts and tests read this line to find the port.
+  const restBound = restPort === undefined ? undefined : await server.listenRest(restPort, host, { timeoutMs: restTimeoutMs });
+  // Scripts and tests read these lines to find the ports.
   console.log(`lookout model-server: gRPC listening on ${host}:${bound}, model "${server.modelName}" version ${server.version}`);
+  if (restBound !== undefined) console.log(`lookout model-server: REST listening on ${host}:${restBound}`);
   server.loaded.catch((err: Error) => {
     log.error(`model did not load: ${err.message}`);
     process.exitCode = 1;
@@ -138,6 +156,10 @@ async function main(argv: string[]): Promise<void> {
 main(process.argv.slice(2)).catch((err: unknown) => {
   if (err instanceof UsageError) {
     process.stderr.write(`lookout: ${err.message}\n\n${HELP}`);
+    process.exit(2);
+  }
+  if (err instanceof ShardConfigError) {
+    process.stderr.write(`lookout: environment ${err.key}: ${err.reason}\n`);
     process.exit(2);
   }
   if (err instanceof DetectInputError) {

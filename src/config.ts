@@ -221,6 +221,13 @@ export function parseConfig(doc: unknown, source = 'config'): LookoutConfig {
     const list = Array.isArray(ms.address) ? ms.address : [ms.address];
     address = list.map((a, i) => r.string(a, Array.isArray(ms.address) ? `modelServer.address[${i}]` : 'modelServer.address', ''));
     if (address.length === 0) r.fail('modelServer.address', 'is an empty list; leave it out to use the embedded model server');
+    const urls = address.filter((a) => /^[a-z][a-z0-9+.-]*:\/\//i.test(a) && !/^(dns|ipv4|ipv6|unix):/i.test(a));
+    for (const u of urls) {
+      if (!/^https?:\/\/[^/\s]+\/?$/i.test(u)) r.fail('modelServer.address', `${JSON.stringify(u)}: a REST address is http(s)://host:port, with no path`);
+    }
+    if (urls.length > 0 && address.length > 1) {
+      r.fail('modelServer.address', 'an http(s):// address (TF Serving\'s REST API) stands alone: give one, or gRPC host:port addresses to balance over');
+    }
   }
   const modelName = r.string(emb.model, 'modelServer.embedded.model', 'centernet');
   if (modelName !== 'centernet' && modelName !== 'synthetic') {

@@ -1,5 +1,5 @@
 // The model server lookout talks to, for `serve` and for `detect`: TF Serving
-// at the configured address, or the embedded TF-Serving-compatible server
+// at the configured address (gRPC, or REST for an http:// address), or the embedded TF-Serving-compatible server
 // started here on loopback. Either way the rest of lookout holds one gRPC
 // client: one code path for both. close() closes the client, then the
 // embedded server (its workers last).
@@ -7,9 +7,11 @@ import type { ModelServerConfig } from './config.js';
 import type { Logger } from './log.js';
 import { ModelServer } from './modelserver/server.js';
 import { TfServingClient } from './tfserving/client.js';
+import type { ModelClient } from './tfserving/model-client.js';
+import { RestTfServingClient } from './tfserving/rest-client.js';
 
 export interface ModelBackend {
-  client: TfServingClient;
+  client: ModelClient;
   /** The gRPC target(s) the client uses. */
   address: string[];
   embedded: ModelServer | undefined;
@@ -45,13 +47,10 @@ export async function startModelBackend(config: ModelServerConfig, minScore: num
     }
     log.info(`model server: embedded, gRPC on ${address[0]}, loading ${embedded.description}`);
   }
-  const client = new TfServingClient({
-    address,
-    modelName: config.modelName,
-    signatureName: config.signatureName,
-    deadlineMs: config.deadlineMs,
-    minScore,
-  });
+  // http(s)://host:port: TF Serving's REST API (KServe's v1 protocol serves it too); else gRPC.
+  const rest = address.length === 1 && /^https?:\/\//i.test(address[0]);
+  const common = { modelName: config.modelName, signatureName: config.signatureName, deadlineMs: config.deadlineMs, minScore };
+  const client: ModelClient = rest ? new RestTfServingClient({ baseUrl: address[0], ...common }) : new TfServingClient({ address, ...common });
   let closing: Promise<void> | undefined;
   return {
     client,

@@ -3,7 +3,7 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { TfServingClient } from '../tfserving/client.js';
+import type { ModelClient } from '../tfserving/model-client.js';
 import { TfServingError } from '../tfserving/errors.js';
 import { webDir } from '../paths.js';
 import type { LiveHub } from '../live/hub.js';
@@ -16,7 +16,7 @@ import { CameraConfigError, type Pipeline } from '../pipeline.js';
 import type { Metrics } from './metrics.js';
 
 export interface HttpDeps {
-  client: TfServingClient;
+  client: ModelClient;
   pipeline: Pipeline;
   live: LiveHub;
   /** How the model server is reached, for /api/model. */

@@ -15,7 +15,7 @@ import { DetectInputError, runDetect, type DetectProgress } from './detect-run.j
 
 export const DETECT_HELP = `  lookout detect <file|url> [--out FILE] [--fps N] [--camera NAME]
                  [--min-score S] [--labels a,b] [--config FILE]
-                 [--model-server HOST:PORT] [--model centernet|synthetic]
+                 [--model-server HOST:PORT|http://HOST:PORT] [--model centernet|synthetic]
       Runs detection once over a video as fast as the model allows and
       writes one JSON line per detection (the API's record shape) to FILE,
       or to standard output. --fps 0 detects every frame (default: the
@@ -70,7 +70,7 @@ export async function detectCommand(argv: string[], log: Logger): Promise<void> 
   const modelServerFlag = stringFlag(flags, 'model-server');
   if (modelServerFlag !== undefined) {
     try {
-      config.modelServer.address = parseTargets(modelServerFlag);
+      config.modelServer.address = /^https?:\/\//i.test(modelServerFlag) ? [modelServerFlag] : parseTargets(modelServerFlag);
     } catch (err) {
       throw new UsageError(`--model-server: ${(err as Error).message}`);
     }

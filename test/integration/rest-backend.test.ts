@@ -1,0 +1,48 @@
+// `modelServer.address: http://…`: lookout's cameras detected through TF
+// Serving's REST API, here the embedded server's (real HTTP on port 0).
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startLookout, type RunningLookout } from '../../src/app.js';
+import { ConfigError, parseConfig } from '../../src/config.js';
+import { silentLogger } from '../../src/log.js';
+import { ModelServer } from '../../src/modelserver/server.js';
+import { RestTfServingClient } from '../../src/tfserving/rest-client.js';
+import { BOTTLE_CLIP } from '../helpers/media.js';
+import { until } from '../helpers/wait.js';
+
+const cleanup: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const c of cleanup.splice(0).reverse()) await c();
+});
+
+describe('REST model server', () => {
+  it('detects a camera through TF Serving\'s REST API, and reports the server down when it goes', async () => {
+    const server = new ModelServer({ model: 'synthetic', latencyMs: 5, capacity: 2 });
+    const port = await server.listenRest(0, '127.0.0.1');
+    cleanup.push(() => server.close());
+    const lookout: RunningLookout = await startLookout(parseConfig({
+      http: { host: '127.0.0.1', port: 0 },
+      store: { path: path.join(mkdtempSync(path.join(os.tmpdir(), 'lookout-rest-')), 'lookout.db') },
+      modelServer: { address: `http://127.0.0.1:${port}`, modelName: 'detector' },
+      detection: { detectFps: 5, liveFps: 0, minScore: 0.3 },
+      cameras: [{ id: 'shelf', url: BOTTLE_CLIP, loop: true }],
+    }), silentLogger);
+    cleanup.push(() => lookout.close());
+    expect(lookout.client).toBeInstanceOf(RestTfServingClient);
+    await until(() => (lookout.pipeline.latestDetections('shelf')?.detections.length ?? 0) === 3, 30_000);
+    expect(lookout.pipeline.latestDetections('shelf')?.detections.map((d) => d.label)).toEqual(['person', 'bottle', 'chair']);
+    expect((await fetch(`${lookout.url}/readyz`)).status).toBe(200);
+
+    await server.close();
+    await until(async () => (await fetch(`${lookout.url}/readyz`)).status === 503, 15_000);
+    await until(() => lookout.pipeline.modelState().state === 'open', 15_000);
+  });
+
+  it('takes one http(s):// address alone, with no path', () => {
+    expect(parseConfig({ modelServer: { address: 'http://tfs:8501' } }).modelServer.address).toEqual(['http://tfs:8501']);
+    expect(() => parseConfig({ modelServer: { address: ['http://a:8501', 'b:8500'] } })).toThrow(ConfigError);
+    expect(() => parseConfig({ modelServer: { address: 'http://tfs:8501/v1/models/x' } })).toThrow(/no path/);
+  });
+});
