@@ -34,13 +34,10 @@ export function classifySource(url: string, fileRoots: readonly string[] = []): 
   if (/[\u0000-\u001f\u007f]/.test(url)) throw new SourceUrlError('url contains a control character (newline, tab, …)');
   if (url.startsWith('-')) throw new SourceUrlError('url starts with "-", which ffmpeg would read as an option');
   const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(url)?.[1]?.toLowerCase();
-  if (scheme === 'rtsp' || scheme === 'rtsps') {
-    parseUrl(url);
-    return { kind: 'rtsp', input: url };
-  }
-  if (scheme === 'http' || scheme === 'https') {
-    parseUrl(url);
-    return { kind: 'http', input: url };
+  if (scheme === 'rtsp' || scheme === 'rtsps' || scheme === 'http' || scheme === 'https') {
+    // scheme://host…, nothing looser: ffmpeg would make its own guess at anything else.
+    if (!/^[a-z]+:\/\/[^/?#]/i.test(url) || !parseUrl(url).host) throw new SourceUrlError(`url ${JSON.stringify(url.slice(0, 80))} has no host: expected ${scheme}://host[:port]/path`);
+    return { kind: scheme.startsWith('rtsp') ? 'rtsp' : 'http', input: url };
   }
   let file: string;
   if (scheme === 'file') {
