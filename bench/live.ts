@@ -12,12 +12,13 @@
 // lookout runs as a child process (`lookout serve`), the viewers here.
 // Ends with one line of JSON holding the same figures.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
 import { resolveFfmpeg } from '../src/ingest/ffmpeg-binary.js';
-import { mediaDir, packageRoot } from '../src/paths.js';
+import { mediaDir } from '../src/paths.js';
+import { startServeChild, type ServeChild } from './serve-child.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const SLOW_SECONDS = Number(process.env.BENCH_SLOW_SECONDS ?? 60);
@@ -29,39 +30,8 @@ process.on('exit', () => {
   for (const c of children) c.kill('SIGKILL');
 });
 
-interface Lookout { url: string; pid: number; stop(): Promise<void> }
-
-async function startLookoutChild(cameras: object[]): Promise<Lookout> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'lookout-bench-live-'));
-  const config = path.join(dir, 'lookout.yaml');
-  writeFileSync(config, JSON.stringify({
-    http: { host: '127.0.0.1', port: 0 },
-    store: { path: path.join(dir, 'lookout.db') },
-    modelServer: { embedded: { model: 'synthetic', latencyMs: 0, capacity: 4 } },
-    scheduler: { maxInFlight: 4 },
-    cameras,
-  }));
-  const child = spawn(process.execPath, [path.join(packageRoot, 'dist/src/cli.js'), 'serve', '--config', config], { stdio: ['ignore', 'pipe', 'ignore'] });
-  children.add(child);
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) resolve(m[1]);
-    });
-    child.on('exit', (code) => reject(new Error(`lookout exited with ${code}`)));
-  });
-  return {
-    url,
-    pid: child.pid as number,
-    stop: async () => {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-      children.delete(child);
-    },
-  };
+function startLookoutChild(cameras: object[]): Promise<ServeChild> {
+  return startServeChild({ modelServer: { embedded: { model: 'synthetic', latencyMs: 0, capacity: 4 } }, scheduler: { maxInFlight: 4 }, cameras });
 }
 
 /** CPU time (user + system) of a process, ms. */

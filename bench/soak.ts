@@ -8,12 +8,12 @@
 //
 // Writes docs/soak.json and docs/soak.svg (the plot), prints a table and ends
 // with one line of JSON. SOAK_MINUTES sets each phase's length (default 15).
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
 import { mediaDir, packageRoot } from '../src/paths.js';
+import { startServeChild } from './serve-child.js';
 
 const MINUTES = Number(process.env.SOAK_MINUTES ?? 15);
 const WARMUP_S = Number(process.env.SOAK_WARMUP_S ?? 120);
@@ -21,10 +21,6 @@ const EVERY_MS = 10_000;
 const VIEWERS = 20;
 const clips = [path.join(mediaDir, 'bottle-detection.mp4'), path.join(mediaDir, 'one-by-one-person-detection.mp4')];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const children = new Set<ChildProcess>();
-process.on('exit', () => {
-  for (const c of children) c.kill('SIGKILL');
-});
 
 interface Sample { phase: string; t: number; rssMiB: number; fds: number; loopP99Ms: number; viewerFps: number }
 
@@ -41,28 +37,13 @@ async function loopP99Ms(url: string): Promise<number> {
 }
 
 async function phase(name: string, model: 'synthetic' | 'centernet', minutes: number, samples: Sample[]): Promise<void> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'lookout-soak-'));
-  const config = path.join(dir, 'lookout.yaml');
-  writeFileSync(config, JSON.stringify({
-    http: { host: '127.0.0.1', port: 0 },
-    store: { path: path.join(dir, 'lookout.db') },
+  const lookout = await startServeChild({
     modelServer: { embedded: model === 'synthetic' ? { model, latencyMs: 20, capacity: 4 } : { model } },
     scheduler: { maxInFlight: model === 'synthetic' ? 4 : 2 },
     detection: { detectFps: 5, liveFps: 15, minScore: 0.3 },
     cameras: [0, 1, 2, 3].map((i) => ({ id: `cam${i + 1}`, url: clips[i % 2], loop: true })),
-  }));
-  const child = spawn(process.execPath, [path.join(packageRoot, 'dist/src/cli.js'), 'serve', '--config', config], { stdio: ['ignore', 'pipe', 'ignore'] });
-  children.add(child);
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) resolve(m[1]);
-    });
-    child.on('exit', (code) => reject(new Error(`lookout exited with ${code}`)));
   });
-  const pid = child.pid as number;
+  const { url, pid } = lookout;
   let frames = 0;
   const viewers = Array.from({ length: VIEWERS }, (_, i) => {
     const ws = new WebSocket(`${url.replace('http', 'ws')}/ws?camera=cam${(i % 4) + 1}`, { perMessageDeflate: false });
@@ -87,10 +68,7 @@ async function phase(name: string, model: 'synthetic' | 'centernet', minutes: nu
     console.log(`${name.padEnd(10)} t=${String(s.t).padStart(4)} s  RSS ${s.rssMiB.toFixed(0).padStart(4)} MiB  fds ${String(s.fds).padStart(4)}  loop p99 ${s.loopP99Ms.toFixed(1).padStart(6)} ms  ${s.viewerFps} fps per viewer`);
   }
   for (const ws of viewers) ws.terminate();
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await exited;
-  children.delete(child);
+  await lookout.stop();
 }
 
 function summary(samples: Sample[]) {

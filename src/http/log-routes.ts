@@ -64,32 +64,25 @@ export function logRoutes(deps: LogRouteDeps): express.Router {
   const router = express.Router();
   const { reader } = deps;
 
-  router.get('/detections', async (req, res) => {
-    let filter: QueryFilter;
-    let format: ExportFormat;
+  /** The format and filters of a request, or undefined once a 400 naming the parameter went out. */
+  const parse = (req: Request, res: Response): { format: ExportFormat; filter: QueryFilter } | undefined => {
     try {
-      format = parseFormat(req.query.format);
-      const { format: _f, ...rest } = req.query;
-      filter = parseQueryFilter(rest);
+      const { format, ...rest } = req.query;
+      return { format: parseFormat(format), filter: parseQueryFilter(rest) };
     } catch (err) {
-      if (badRequest(res, err)) return;
+      if (badRequest(res, err)) return undefined;
       throw err;
     }
-    await send(req, res, format, detectionShape, filter, (f) => reader.queryDetections(f), (f) => reader.iterateDetections(f));
+  };
+
+  router.get('/detections', async (req, res) => {
+    const q = parse(req, res);
+    if (q) await send(req, res, q.format, detectionShape, q.filter, (f) => reader.queryDetections(f), (f) => reader.iterateDetections(f));
   });
 
   router.get('/events', async (req, res) => {
-    let filter: QueryFilter;
-    let format: ExportFormat;
-    try {
-      format = parseFormat(req.query.format);
-      const { format: _f, ...rest } = req.query;
-      filter = parseQueryFilter(rest);
-    } catch (err) {
-      if (badRequest(res, err)) return;
-      throw err;
-    }
-    await send(req, res, format, eventShape, filter, (f) => reader.queryEvents(f), (f) => reader.iterateEvents(f));
+    const q = parse(req, res);
+    if (q) await send(req, res, q.format, eventShape, q.filter, (f) => reader.queryEvents(f), (f) => reader.iterateEvents(f));
   });
 
   router.get('/events/:id', (req, res) => {

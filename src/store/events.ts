@@ -7,38 +7,19 @@
 // and writes `started`/`ended` to the log and takes a snapshot of
 // `bestFrameId` on `started` and `improved`. Nothing here does I/O.
 import type { Box, Detection } from '../types.js';
-import { eventId } from './records.js';
+import { eventId, type EventRecord } from './records.js';
 import { Tracker, type EndedTrack, type TrackedDetection, type TrackerOptions, type TrackerStats } from './tracker.js';
 
-/** One object's appearance on one camera. Copies: later updates never change an event already returned. */
-export interface TrackEvent {
-  /**
-   * records.ts eventId(): `${camera}-${start}-${trackId}`, the store's row id.
-   * Deterministic rather than a uuid, so a replay or a retried upsert gives
-   * the same id. Unique across restarts: a track id is not reused within a
-   * run and `start` is a frame time in ms; seeding tracker.firstId from
-   * nextTrackId makes even a clock that stepped back safe.
-   */
-  id: string;
-  camera: string;
-  trackId: number;
-  label: string;
-  classId: number;
-  /** Time of the track's first frame (not of its confirmation). */
-  start: number;
-  /** Time of the last frame the object was matched in; null while the event is open. */
-  end: number | null;
-  /**
-   * The score of the best detection: bestBox, bestFrameId and bestTime all
-   * describe that one detection, so they match a snapshot the caller took.
-   * Bounding `improved` (see minScoreGain) means it can be a little under the
-   * highest score seen, by less than minScoreGain.
-   */
-  maxScore: number;
-  bestBox: Box;
-  bestFrameId: string;
-  bestTime: number;
-}
+/**
+ * One object's appearance on one camera: an EventRecord without its snapshot
+ * (the recorder adds that). Copies: later updates never change an event
+ * already returned. `start` is the track's first frame (not its
+ * confirmation); `maxScore`, `bestBox`, `bestFrameId` and `bestTime` all
+ * describe one detection, so they match a snapshot the caller took; bounding
+ * `improved` (see minScoreGain) means maxScore can be under the highest score
+ * seen by less than minScoreGain. Ids: records.ts eventId().
+ */
+export type TrackEvent = Omit<EventRecord, 'snapshot' | 'snapshotBytes'>;
 
 export interface EventBuilderOptions {
   tracker?: TrackerOptions;

@@ -72,39 +72,14 @@ export function eventId(camera: string, start: number, trackId: number): string 
 }
 
 /**
- * The public JSON of a detection (API json/jsonl and `detect --out`).
- * `id` is present for stored rows and absent for live output not yet stored.
+ * The public JSON of a detection (API json/jsonl and `detect --out`): the
+ * record's names; `id` is present for stored rows and absent for output not
+ * stored (detect --out).
  */
-export interface DetectionJson {
-  id?: number;
-  camera: string;
-  /** ms since the epoch (UTC). */
-  time: number;
-  frameId: string;
-  label: string;
-  classId: number;
-  score: number;
-  /** [ymin, xmin, ymax, xmax], normalized 0–1. */
-  box: Box;
-  trackId: number | null;
-}
+export type DetectionJson = DetectionRecord & { id?: number };
 
 /** The public JSON of an event: the same names as EventRecord, in a fixed order. */
-export interface EventJson {
-  id: string;
-  camera: string;
-  trackId: number;
-  label: string;
-  classId: number;
-  start: number;
-  end: number | null;
-  maxScore: number;
-  bestBox: Box;
-  bestFrameId: string;
-  bestTime: number;
-  snapshot: string | null;
-  snapshotBytes: number;
-}
+export type EventJson = EventRecord;
 
 function hasId(r: DetectionRecord | StoredDetection): r is StoredDetection {
   return typeof (r as Partial<StoredDetection>).id === 'number';
