@@ -16,28 +16,11 @@ import type { PredictResponse__Output } from './generated/tensorflow/serving/Pre
 import type { GetModelStatusResponse__Output } from './generated/tensorflow/serving/GetModelStatusResponse.js';
 import type { GetModelMetadataResponse__Output } from './generated/tensorflow/serving/GetModelMetadataResponse.js';
 import type { ModelVersionStatus__Output } from './generated/tensorflow/serving/ModelVersionStatus.js';
-import type { ModelClient } from './model-client.js';
+import { waitForAvailable, type ModelClient, type ModelClientOptions } from './model-client.js';
 
-export interface TfServingClientOptions {
+export interface TfServingClientOptions extends ModelClientOptions {
   /** "host:port", several (array or comma-separated), or "dns:NAME:PORT". */
   address: string | readonly string[];
-  modelName: string;
-  /** Default "serving_default". */
-  signatureName?: string;
-  /** Pin a version; default: the newest AVAILABLE one. */
-  version?: number;
-  /** Or pin a version label configured on the server. */
-  versionLabel?: string;
-  /** Deadline of every call, in ms. Default 10 000. */
-  deadlineMs?: number;
-  /** Detections below this score are dropped. Default 0 (keep all). */
-  minScore?: number;
-  /** Names for class ids. Default: COCO. */
-  labelMap?: LabelMap;
-  /** Largest response accepted. Default 64 MiB (gRPC's own default is 4 MiB). */
-  maxReceiveBytes?: number;
-  /** Quality for frames sent as JPEG. Default 90. */
-  jpegQuality?: number;
   credentials?: grpc.ChannelCredentials;
 }
 
@@ -187,22 +170,10 @@ export class TfServingClient implements ModelClient {
   }
 
   /** Polls until ready, for at most timeoutMs. */
-  async waitUntilReady(timeoutMs: number, signal?: AbortSignal): Promise<void> {
-    const end = Date.now() + timeoutMs;
-    let lastError = 'not AVAILABLE yet';
-    while (Date.now() < end) {
-      if (signal?.aborted) throw errorForStatus(grpc.status.CANCELLED, 'aborted while waiting for the model', 'GetModelStatus');
-      try {
-        const versions = await this.modelStatus({ deadlineMs: Math.max(100, Math.min(2_000, end - Date.now())), signal });
-        if (versions.some((v) => v.state === 'AVAILABLE')) return;
-        lastError = versions.map((v) => `version ${v.version} ${v.state}${v.error ? ` (${v.error.message})` : ''}`).join(', ') || 'no versions';
-      } catch (err) {
-        lastError = err instanceof Error ? err.message : String(err);
-      }
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    throw errorForStatus(grpc.status.DEADLINE_EXCEEDED, `model "${this.modelName}" at ${this.targets.join(',')} not ready after ${timeoutMs} ms: ${lastError}`, 'GetModelStatus');
+  waitUntilReady(timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    return waitForAvailable(this, timeoutMs, signal);
   }
+
 
   /**
    * The serving signature, learned once with GetModelMetadata and cached.

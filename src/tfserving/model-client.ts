@@ -3,7 +3,31 @@
 // API. The scheduler, the HTTP routes and `lookout detect` hold a ModelClient.
 import type { ImageInput } from '../types.js';
 import type { CallOptions, DetectResult, ModelVersionInfo } from './client.js';
+import { status as Status } from '@grpc/grpc-js';
+import { errorForStatus } from './errors.js';
+import type { LabelMap } from './label-map.js';
 import type { DetectionSignature } from './signature.js';
+
+/** What both clients are configured with, whichever protocol they speak. */
+export interface ModelClientOptions {
+  modelName: string;
+  /** Default "serving_default". */
+  signatureName?: string;
+  /** Pin a version; default: the newest AVAILABLE one. */
+  version?: number;
+  /** Or pin a version label configured on the server. */
+  versionLabel?: string;
+  /** Deadline of every call, in ms. Default 10 000. */
+  deadlineMs?: number;
+  /** Detections below this score are dropped. Default 0 (keep all). */
+  minScore?: number;
+  /** Names for class ids. Default: COCO. */
+  labelMap?: LabelMap;
+  /** Largest answer accepted. Default 64 MiB (gRPC's own default is 4 MiB). */
+  maxReceiveBytes?: number;
+  /** Quality for frames sent as JPEG. Default 90. */
+  jpegQuality?: number;
+}
 
 export type { CallOptions, DetectResult, ModelVersionInfo } from './client.js';
 
@@ -63,4 +87,26 @@ export async function detectInParts(
   }
   const last = results[results.length - 1];
   return { detections: results.flatMap((r) => r.detections), modelVersion: last.modelVersion, target: last.target };
+}
+
+/**
+ * Polls the model's status until a version is AVAILABLE; rejects with
+ * DEADLINE_EXCEEDED after timeoutMs (naming the last state or error seen), or
+ * CANCELLED when the signal aborts. The same wait for either protocol.
+ */
+export async function waitForAvailable(client: Pick<ModelClient, 'modelStatus' | 'modelName' | 'targets'>, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  let lastError = 'not AVAILABLE yet';
+  while (Date.now() < end) {
+    if (signal?.aborted) throw errorForStatus(Status.CANCELLED, 'aborted while waiting for the model', 'GetModelStatus');
+    try {
+      const versions = await client.modelStatus({ deadlineMs: Math.max(100, Math.min(2_000, end - Date.now())), signal });
+      if (versions.some((v) => v.state === 'AVAILABLE')) return;
+      lastError = versions.map((v) => `version ${v.version} ${v.state}${v.error ? ` (${v.error.message})` : ''}`).join(', ') || 'no versions';
+    } catch (err) {
+      lastError = err instanceof Error ? err.message : String(err);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw errorForStatus(Status.DEADLINE_EXCEEDED, `model "${client.modelName}" at ${client.targets.join(',')} not ready after ${timeoutMs} ms: ${lastError}`, 'GetModelStatus');
 }

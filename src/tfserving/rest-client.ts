@@ -15,7 +15,7 @@ import { decodeDetections } from './detections.js';
 import { errorForStatus, InvalidRequestError, ModelNotFoundError, statusName, TfServingError } from './errors.js';
 import { toJpeg, toRgb, type RgbImage } from './image-codec.js';
 import { cocoLabelMap, type LabelMap } from './label-map.js';
-import { detectInParts, type ModelClient } from './model-client.js';
+import { detectInParts, waitForAvailable, type ModelClient, type ModelClientOptions } from './model-client.js';
 import { detectionSignature, SignatureError, type DetectionSignature } from './signature.js';
 import { TensorDecodeError } from './tensor.js';
 import { DataType, type DataType__Output } from './generated/tensorflow/DataType.js';
@@ -24,26 +24,9 @@ import type { SignatureDef__Output } from './generated/tensorflow/SignatureDef.j
 import type { TensorInfo__Output } from './generated/tensorflow/TensorInfo.js';
 import type { TensorProto__Output } from './generated/tensorflow/TensorProto.js';
 
-export interface RestTfServingClientOptions {
+export interface RestTfServingClientOptions extends ModelClientOptions {
   /** "http://host:port" (or https, with a path prefix if a gateway needs one). */
   baseUrl: string;
-  modelName: string;
-  /** Default "serving_default". */
-  signatureName?: string;
-  /** Pin a version (/versions/N); default: the newest AVAILABLE one. */
-  version?: number;
-  /** Or a version label configured on the server (/labels/L). */
-  versionLabel?: string;
-  /** Deadline of every call, in ms. Default 10 000. */
-  deadlineMs?: number;
-  /** Detections below this score are dropped. Default 0 (keep all). */
-  minScore?: number;
-  /** Names for class ids. Default: COCO. */
-  labelMap?: LabelMap;
-  /** Largest answer accepted. Default 64 MiB, as the gRPC client's receive limit. */
-  maxReceiveBytes?: number;
-  /** Quality for frames sent as JPEG. Default 90. */
-  jpegQuality?: number;
 }
 
 /** Calls in flight at once when a batch must be split (TF2 exports take one image per call). */
@@ -354,22 +337,10 @@ export class RestTfServingClient implements ModelClient {
     }
   }
 
-  async waitUntilReady(timeoutMs: number, signal?: AbortSignal): Promise<void> {
-    const end = Date.now() + timeoutMs;
-    let lastError = 'not AVAILABLE yet';
-    while (Date.now() < end) {
-      if (signal?.aborted) throw errorForStatus(Status.CANCELLED, 'aborted while waiting for the model', 'GetModelStatus');
-      try {
-        const versions = await this.modelStatus({ deadlineMs: Math.max(100, Math.min(2_000, end - Date.now())), signal });
-        if (versions.some((v) => v.state === 'AVAILABLE')) return;
-        lastError = versions.map((v) => `version ${v.version} ${v.state}${v.error ? ` (${v.error.message})` : ''}`).join(', ') || 'no versions';
-      } catch (err) {
-        lastError = err instanceof Error ? err.message : String(err);
-      }
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    throw errorForStatus(Status.DEADLINE_EXCEEDED, `model "${this.modelName}" at ${this.baseUrl} not ready after ${timeoutMs} ms: ${lastError}`, 'GetModelStatus');
+  waitUntilReady(timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    return waitForAvailable(this, timeoutMs, signal);
   }
+
 
   /** The serving signature from the metadata endpoint, learned once; one caller's abort only stops its own wait. */
   async signature(options?: CallOptions): Promise<DetectionSignature> {
