@@ -159,7 +159,13 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
+/** Predict bodies read or parsed at once (each up to maxBodyBytes). */
+export const MAX_BODIES = 8;
+
 export class RestApi {
+  private bodies = 0;
+  /** Predict requests refused because MAX_BODIES were being read. */
+  bodiesRefused = 0;
   private readonly server: http.Server;
   private readonly timeoutMs: number;
   private readonly maxBodyBytes: number;
@@ -239,8 +245,21 @@ export class RestApi {
         req.resume();
         throw new ServerError(Status.UNIMPLEMENTED, `${r.verb} is not implemented: this server serves object detection through predict`);
       }
-      const body = await readBody(req, this.maxBodyBytes);
-      await this.predict(r, body, res);
+      // Bodies being read or parsed are held whole in memory, before the
+      // model's queue can bound them: at most MAX_BODIES at once, the rest
+      // answered as TF Serving answers a full queue (and counted).
+      if (this.bodies >= MAX_BODIES) {
+        req.resume();
+        this.bodiesRefused++;
+        throw new ServerError(Status.RESOURCE_EXHAUSTED, `too many predict requests being read (${MAX_BODIES}); try again`);
+      }
+      this.bodies++;
+      try {
+        const body = await readBody(req, this.maxBodyBytes);
+        await this.predict(r, body, res);
+      } finally {
+        this.bodies--;
+      }
     } catch (err) {
       this.fail(res, err);
     }

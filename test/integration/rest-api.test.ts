@@ -4,7 +4,7 @@
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelServer } from '../../src/modelserver/server.js';
-import { MAX_BODY_BYTES } from '../../src/modelserver/rest-api.js';
+import { MAX_BODIES, MAX_BODY_BYTES } from '../../src/modelserver/rest-api.js';
 import { TfServingClient } from '../../src/tfserving/client.js';
 import { RestTfServingClient } from '../../src/tfserving/rest-client.js';
 import {
@@ -161,6 +161,24 @@ describe('REST API of the embedded server, synthetic model', () => {
     });
     expect(answer.status).toBe(413);
     expect(JSON.parse(answer.body)).toEqual({ error: `request body of ${MAX_BODY_BYTES + 1} bytes exceeds this server's limit of ${MAX_BODY_BYTES} bytes` });
+  });
+
+  it('reads at most MAX_BODIES predict bodies at once: one more is refused with 429, and room comes back', async () => {
+    const port = Number(new URL(base).port);
+    // Requests whose bodies never finish arriving hold their places.
+    const stuck = Array.from({ length: MAX_BODIES }, () => {
+      const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/v1/models/detector:predict', headers: { 'Content-Length': '100000' } });
+      req.on('error', () => undefined);
+      req.write('{"instances": [');
+      return req;
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    const refused = await call(base, 'POST', '/v1/models/detector:predict', '{"instances": [[[[1,2,3]]]]}');
+    expect(refused.status).toBe(429);
+    expect(refused.json).toMatchObject({ error: expect.stringMatching(/too many predict requests being read/) });
+    for (const req of stuck) req.destroy();
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await call(base, 'POST', '/v1/models/detector:predict', '{"instances": [[[[1,2,3]]]]}')).status).toBe(200);
   });
 
   it('keeps gRPC answering the same model alongside', async () => {
