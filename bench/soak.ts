@@ -7,8 +7,13 @@
 // growth, event-loop delay p99 < 50 ms.
 //
 // Writes docs/soak.json and docs/soak.svg (the plot), prints a table and ends
-// with one line of JSON. SOAK_MINUTES sets each phase's length (default 15).
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+// with one line of JSON. SOAK_MINUTES sets each phase's length (default 15),
+// SOAK_WARMUP_S the warm-up left out of the figures (default 120),
+// SOAK_PHASES which phases run (default "synthetic,centernet"; also
+// "centernet-nice0": the real model with its workers at normal priority, to
+// compare with the default niceness side by side), SOAK_OUT the folder the
+// JSON and SVG go to (default docs/).
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
@@ -22,7 +27,16 @@ const VIEWERS = 20;
 const clips = [path.join(mediaDir, 'bottle-detection.mp4'), path.join(mediaDir, 'one-by-one-person-detection.mp4')];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface Sample { phase: string; t: number; rssMiB: number; fds: number; loopP99Ms: number; viewerFps: number }
+interface Sample { phase: string; t: number; rssMiB: number; fds: number; loopP99Ms: number; viewerFps: number; detectFps: number }
+
+const PHASES: Record<string, { model: 'synthetic' | 'centernet'; workerNice?: number }> = {
+  synthetic: { model: 'synthetic' },
+  centernet: { model: 'centernet' },
+  'centernet-nice0': { model: 'centernet', workerNice: 0 },
+};
+const phaseNames = (process.env.SOAK_PHASES ?? 'synthetic,centernet').split(',').map((p) => p.trim()).filter(Boolean);
+for (const p of phaseNames) if (!PHASES[p]) throw new Error(`SOAK_PHASES: unknown phase ${JSON.stringify(p)} (expected ${Object.keys(PHASES).join(', ')})`);
+const OUT = path.resolve(process.env.SOAK_OUT ?? path.join(packageRoot, 'docs'));
 
 function rssMiB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -30,15 +44,19 @@ function rssMiB(pid: number): number {
 }
 const fds = (pid: number): number => readdirSync(`/proc/${pid}/fd`).length;
 
-async function loopP99Ms(url: string): Promise<number> {
+/** Event-loop delay p99 over the last interval, and detections so far (all cameras), from /metrics. */
+async function scrape(url: string): Promise<{ loopP99Ms: number; detections: number }> {
   const text = await (await fetch(`${url}/metrics`)).text();
   const m = /^lookout_nodejs_eventloop_lag_p99_seconds (\S+)$/m.exec(text);
-  return m ? Number(m[1]) * 1000 : NaN;
+  let detections = 0;
+  for (const c of text.matchAll(/^lookout_inference_latency_seconds_count\{[^}]*\} (\S+)$/gm)) detections += Number(c[1]);
+  return { loopP99Ms: m ? Number(m[1]) * 1000 : NaN, detections };
 }
 
-async function phase(name: string, model: 'synthetic' | 'centernet', minutes: number, samples: Sample[]): Promise<void> {
+async function phase(name: string, minutes: number, samples: Sample[]): Promise<void> {
+  const { model, workerNice } = PHASES[name];
   const lookout = await startServeChild({
-    modelServer: { embedded: model === 'synthetic' ? { model, latencyMs: 20, capacity: 4 } : { model } },
+    modelServer: { embedded: model === 'synthetic' ? { model, latencyMs: 20, capacity: 4 } : { model, workerNice } },
     scheduler: { maxInFlight: model === 'synthetic' ? 4 : 2 },
     detection: { detectFps: 5, liveFps: 15, minScore: 0.3 },
     cameras: [0, 1, 2, 3].map((i) => ({ id: `cam${i + 1}`, url: clips[i % 2], loop: true })),
@@ -53,19 +71,23 @@ async function phase(name: string, model: 'synthetic' | 'centernet', minutes: nu
   });
   const started = Date.now();
   let lastFrames = 0;
+  let lastDetections = (await scrape(url)).detections;
   while (Date.now() - started < minutes * 60_000) {
     await sleep(EVERY_MS);
+    const m = await scrape(url);
     const s: Sample = {
       phase: name,
       t: Math.round((Date.now() - started) / 1000),
       rssMiB: +rssMiB(pid).toFixed(1),
       fds: fds(pid),
-      loopP99Ms: +(await loopP99Ms(url)).toFixed(1),
+      loopP99Ms: +m.loopP99Ms.toFixed(1),
       viewerFps: +((frames - lastFrames) / (EVERY_MS / 1000) / VIEWERS).toFixed(1),
+      detectFps: +((m.detections - lastDetections) / (EVERY_MS / 1000)).toFixed(1),
     };
     lastFrames = frames;
+    lastDetections = m.detections;
     samples.push(s);
-    console.log(`${name.padEnd(10)} t=${String(s.t).padStart(4)} s  RSS ${s.rssMiB.toFixed(0).padStart(4)} MiB  fds ${String(s.fds).padStart(4)}  loop p99 ${s.loopP99Ms.toFixed(1).padStart(6)} ms  ${s.viewerFps} fps per viewer`);
+    console.log(`${name.padEnd(10)} t=${String(s.t).padStart(4)} s  RSS ${s.rssMiB.toFixed(0).padStart(4)} MiB  fds ${String(s.fds).padStart(4)}  loop p99 ${s.loopP99Ms.toFixed(1).padStart(6)} ms  ${s.viewerFps} fps per viewer  ${s.detectFps} detections/s`);
   }
   for (const ws of viewers) ws.terminate();
   await lookout.stop();
@@ -79,6 +101,7 @@ function summary(samples: Sample[]) {
   const fdsStart = Math.max(...after.slice(0, 3).map((s) => s.fds));
   const fdsEnd = Math.max(...last3.map((s) => s.fds));
   const loops = after.map((s) => s.loopP99Ms).sort((a, b) => a - b);
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   return {
     samples: samples.length,
     rssWarmMiB: first.rssMiB,
@@ -88,7 +111,10 @@ function summary(samples: Sample[]) {
     fdsEnd,
     loopP99MaxMs: loops[loops.length - 1],
     loopP99MedianMs: loops[Math.floor(loops.length / 2)],
-    viewerFpsMedian: after.map((s) => s.viewerFps).sort((a, b) => a - b)[Math.floor(after.length / 2)],
+    loopP99P90Ms: loops[Math.floor(loops.length * 0.9)],
+    loopSamplesOver50: loops.filter((v) => v >= 50).length,
+    viewerFpsMedian: median(after.map((s) => s.viewerFps)),
+    detectFpsMedian: median(after.map((s) => s.detectFps)),
   };
 }
 
@@ -128,17 +154,17 @@ function svg(samples: Sample[], phases: string[]): string {
 
 console.log(`lookout soak — ${os.cpus()[0]?.model ?? 'cpu'} × ${os.availableParallelism()}, node ${process.version}; ${MINUTES} min per phase, warm-up ${WARMUP_S} s\n`);
 const samples: Sample[] = [];
-const phases = ['synthetic', 'centernet'];
-await phase('synthetic', 'synthetic', MINUTES, samples);
-await phase('centernet', 'centernet', MINUTES, samples);
+const phases = phaseNames;
+for (const p of phases) await phase(p, MINUTES, samples);
 const result = Object.fromEntries(phases.map((p) => [p, summary(samples.filter((s) => s.phase === p))]));
-writeFileSync(path.join(packageRoot, 'docs/soak.json'), `${JSON.stringify({ minutes: MINUTES, warmupS: WARMUP_S, viewers: VIEWERS, result, samples }, null, 1)}\n`);
-writeFileSync(path.join(packageRoot, 'docs/soak.svg'), svg(samples, phases));
-console.log('\nphase      | RSS after warm-up → end | growth | fds start → end | loop p99 median / max | fps per viewer | goals');
+mkdirSync(OUT, { recursive: true });
+writeFileSync(path.join(OUT, 'soak.json'), `${JSON.stringify({ minutes: MINUTES, warmupS: WARMUP_S, viewers: VIEWERS, result, samples }, null, 1)}\n`);
+writeFileSync(path.join(OUT, 'soak.svg'), svg(samples, phases));
+console.log('\nphase           | RSS after warm-up → end | growth | fds start → end | loop p99 median / p90 / max (samples ≥ 50) | fps per viewer | detections/s | goals');
 for (const p of phases) {
   const r = result[p];
   const ok = r.rssGrowthPct < 10 && r.fdsEnd <= r.fdsStart && r.loopP99MaxMs < 50;
-  console.log(`${p.padEnd(10)} | ${r.rssWarmMiB.toFixed(0)} → ${r.rssEndMiB.toFixed(0)} MiB`.padEnd(37) + ` | ${r.rssGrowthPct}% | ${r.fdsStart} → ${r.fdsEnd} | ${r.loopP99MedianMs} / ${r.loopP99MaxMs} ms | ${r.viewerFpsMedian} | ${ok ? 'held' : 'NOT held'}`);
+  console.log(`${p.padEnd(15)} | ${r.rssWarmMiB.toFixed(0)} → ${r.rssEndMiB.toFixed(0)} MiB`.padEnd(42) + ` | ${r.rssGrowthPct}% | ${r.fdsStart} → ${r.fdsEnd} | ${r.loopP99MedianMs} / ${r.loopP99P90Ms} / ${r.loopP99MaxMs} ms (${r.loopSamplesOver50}) | ${r.viewerFpsMedian} | ${r.detectFpsMedian} | ${ok ? 'held' : 'NOT held'}`);
 }
 console.log(JSON.stringify({ bench: 'soak', minutes: MINUTES, ...result }));
 process.exit(0);

@@ -25,7 +25,8 @@ Usage:
 
   lookout model-server [--port 8500] [--host 0.0.0.0] [--model_name detector]
                        [--model_base_path DIR] [--model centernet|synthetic]
-                       [--workers N] [--max_queue N] [--score_threshold S]
+                       [--workers N] [--worker_nice 0-19] [--max_queue N]
+                       [--score_threshold S]
                        [--latency-ms L] [--per-frame-ms P] [--capacity C]
                        [--enable_serialization_as_tensor_content]
                        [--rest_api_port N] [--rest_api_timeout_in_ms T]
@@ -100,6 +101,7 @@ async function modelServer(argv: string[]): Promise<void> {
     'model-base-path': { type: 'string' },
     model: { type: 'string' },
     workers: { type: 'string' },
+    'worker-nice': { type: 'string' },
     'max-queue': { type: 'string' },
     'score-threshold': { type: 'string' },
     'latency-ms': { type: 'string' },
@@ -121,6 +123,7 @@ async function modelServer(argv: string[]): Promise<void> {
     model,
     modelBasePath: stringFlag(flags, 'model-base-path'),
     workers: intFlag(flags, 'workers', 1, 64),
+    workerNice: intFlag(flags, 'worker-nice', 0, 19),
     maxQueue: intFlag(flags, 'max-queue', 0, 10_000),
     scoreThreshold: numberFlag(flags, 'score-threshold', 0, 1),
     latencyMs: numberFlag(flags, 'latency-ms', 0, 600_000),

@@ -21,6 +21,8 @@ export interface EmbeddedModelConfig {
   model: 'centernet' | 'synthetic';
   modelBasePath: string | undefined;
   workers: number | undefined;
+  /** Niceness of the inference worker threads; undefined: the pool's default. */
+  workerNice: number | undefined;
   maxQueue: number | undefined;
   scoreThreshold: number;
   latencyMs: number;
@@ -214,7 +216,7 @@ export function parseConfig(doc: unknown, source = 'config'): LookoutConfig {
   }
   const http = r.object(top.http, 'http', ['host', 'port']);
   const ms = r.object(top.modelServer, 'modelServer', ['address', 'modelName', 'signatureName', 'deadlineMs', 'embedded']);
-  const emb = r.object(ms.embedded, 'modelServer.embedded', ['model', 'modelBasePath', 'workers', 'maxQueue', 'scoreThreshold', 'latencyMs', 'capacity']);
+  const emb = r.object(ms.embedded, 'modelServer.embedded', ['model', 'modelBasePath', 'workers', 'workerNice', 'maxQueue', 'scoreThreshold', 'latencyMs', 'capacity']);
 
   let address: string[] | undefined;
   if (ms.address !== undefined && ms.address !== null) {
@@ -293,6 +295,7 @@ export function parseConfig(doc: unknown, source = 'config'): LookoutConfig {
         model,
         modelBasePath: emb.modelBasePath === undefined ? undefined : r.string(emb.modelBasePath, 'modelServer.embedded.modelBasePath', ''),
         workers: r.optionalNumber(emb.workers, 'modelServer.embedded.workers', 1, 64),
+        workerNice: r.optionalNumber(emb.workerNice, 'modelServer.embedded.workerNice', 0, 19),
         maxQueue: r.optionalNumber(emb.maxQueue, 'modelServer.embedded.maxQueue', 0, 10_000),
         scoreThreshold: r.number(emb.scoreThreshold, 'modelServer.embedded.scoreThreshold', 0.05, 0, 1),
         latencyMs: r.number(emb.latencyMs, 'modelServer.embedded.latencyMs', 20, 0, 600_000),

@@ -31,6 +31,7 @@ export async function startModelBackend(config: ModelServerConfig, minScore: num
       model: e.model,
       modelBasePath: e.modelBasePath,
       workers: e.workers,
+      workerNice: e.workerNice,
       maxQueue: e.maxQueue,
       scoreThreshold: e.scoreThreshold,
       latencyMs: e.latencyMs,

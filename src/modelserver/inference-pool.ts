@@ -17,7 +17,15 @@ export interface InferencePoolOptions {
   workers?: number;
   /** Frames allowed to wait for a worker; default 4 per worker. */
   maxQueue?: number;
+  /** Niceness of the worker threads, 0-19; default 10 (see inference-worker.ts). */
+  nice?: number;
 }
+
+/**
+ * Inference yields the cores to lookout's event loops and ffmpeg when they
+ * are all busy (measured in the soak: event-loop p99 with the real model).
+ */
+export const DEFAULT_WORKER_NICE = 10;
 
 interface Pending {
   id: number;
@@ -54,8 +62,9 @@ export class InferencePool implements Detector {
     const workers = options.workers ?? os.availableParallelism();
     this.executor = new BoundedExecutor(workers, options.maxQueue ?? workers * 4);
     this.slots = Array.from({ length: workers }, () => new WorkerSlot());
-    this.data = { modelJsonPath: options.modelJsonPath, classIds: options.classIds, scoreThreshold: options.scoreThreshold };
-    this.description = `CenterNet (${options.modelJsonPath}) on ${workers} worker thread(s), WebAssembly backend`;
+    const nice = options.nice ?? DEFAULT_WORKER_NICE;
+    this.data = { modelJsonPath: options.modelJsonPath, classIds: options.classIds, scoreThreshold: options.scoreThreshold, nice };
+    this.description = `CenterNet (${options.modelJsonPath}) on ${workers} worker thread(s) at niceness ${nice}, WebAssembly backend`;
   }
 
   async load(): Promise<void> {

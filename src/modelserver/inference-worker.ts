@@ -3,7 +3,9 @@
 // core; the pool runs one worker per core, so the gRPC event loop never waits
 // on the model.
 import { parentPort, workerData } from 'node:worker_threads';
+import { readlinkSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs-core';
@@ -43,6 +45,25 @@ async function loadModel(modelJsonPath: string): Promise<GraphModel> {
   });
 }
 
+/**
+ * Lowers this thread's priority, so that when the cores are all busy the
+ * event loops (lookout's frames, the gRPC server) and ffmpeg come before
+ * inference: a late detection costs little, a late live frame is visible.
+ * An idle core still runs inference at full speed. Linux keeps a niceness
+ * per thread, and setpriority() takes a thread id; raising one's own
+ * niceness needs no privilege.
+ */
+function lowerPriority(nice: number): void {
+  if (nice <= 0) return;
+  try {
+    // "/proc/thread-self" links to "<pid>/task/<tid>".
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(tid) && tid > 0) os.setPriority(tid, nice);
+  } catch {
+    // Not Linux, or /proc missing: the thread keeps the process's priority.
+  }
+}
+
 async function start(): Promise<GraphModel> {
   const wasmDir = path.dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm'));
   setWasmPaths(`${wasmDir}${path.sep}`);
@@ -76,6 +97,8 @@ function infer(model: GraphModel, job: Extract<WorkerRequest, { type: 'infer' }>
   return { type: 'result', id: job.id, output, inferMs: performance.now() - started };
 }
 
+// Before loading, so the model's set-up does not compete either.
+lowerPriority(config.nice);
 start().then(
   (model) => {
     port.on('message', (message: WorkerRequest) => {

@@ -35,6 +35,8 @@ export interface ModelServerOptions {
   modelBasePath?: string;
   /** Worker threads for the real model; default one per core. */
   workers?: number;
+  /** Niceness of the real model's worker threads (0-19); default 10, so inference yields busy cores. */
+  workerNice?: number;
   /** Frames that may wait for a worker before requests get RESOURCE_EXHAUSTED. */
   maxQueue?: number;
   /** Detections scoring below this are not returned. Default 0.05. */
@@ -118,6 +120,7 @@ export class ModelServer {
         classIds,
         scoreThreshold: options.scoreThreshold ?? 0.05,
         workers: options.workers,
+        nice: options.workerNice,
         maxQueue: options.maxQueue,
       });
     }

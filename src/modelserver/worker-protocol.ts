@@ -6,6 +6,8 @@ export interface WorkerData {
   /** Label-map id of each of the model's class indexes. */
   classIds: number[];
   scoreThreshold: number;
+  /** Niceness the worker gives its own thread (0 leaves it as it is). */
+  nice: number;
 }
 
 export type WorkerRequest = {

@@ -27,6 +27,7 @@ describe('config', () => {
       [{ http: { port: 'eighty' } }, /http.port: expected a number, got the string "eighty"/],
       [{ http: { port: 70000 } }, /http.port: must be between 0 and 65535, got 70000/],
       [{ modelServer: { embedded: { model: 'yolo' } } }, /modelServer.embedded.model: expected "centernet" or "synthetic", got "yolo"/],
+      [{ modelServer: { embedded: { workerNice: 20 } } }, /modelServer.embedded.workerNice: must be between 0 and 19, got 20/],
       [{ modelServer: { address: [] } }, /modelServer.address: is an empty list/],
       [{ modelServer: { address: ['a:1', 5] } }, /modelServer.address\[1\]: expected a non-empty string, got number 5/],
       [{ minScore: 2 }, /minScore: must be between 0 and 1, got 2/],
