@@ -10,6 +10,7 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import { requestUrl } from './request-url.js';
 
 export const SESSION_COOKIE = 'lookout_session';
 const OPEN_PATHS = new Set(['/healthz', '/readyz', '/login', '/login.html', '/style.css']);
@@ -20,11 +21,24 @@ export function sameSecret(given: string, expected: string): boolean {
   return timingSafeEqual(digest(given), digest(expected));
 }
 
-function cookies(header: string | undefined): Map<string, string> {
-  const out = new Map<string, string>();
+/**
+ * The values of the cookies of one name (a browser may send two, set for
+ * different paths). Other cookies are not decoded.
+ */
+function cookieValues(header: string | undefined, name: string): string[] {
+  const out: string[] = [];
   for (const part of (header ?? '').split(';')) {
     const eq = part.indexOf('=');
-    if (eq > 0) out.set(part.slice(0, eq).trim(), decodeURIComponent(part.slice(eq + 1).trim()));
+    if (eq <= 0 || part.slice(0, eq).trim() !== name) continue;
+    const raw = part.slice(eq + 1).trim();
+    // A malformed escape (another app's cookie on the same host, or a client
+    // probing us) must not throw: on the WebSocket upgrade that would be an
+    // uncaught exception from a request nobody has authenticated.
+    try {
+      out.push(decodeURIComponent(raw));
+    } catch {
+      out.push(raw);
+    }
   }
   return out;
 }
@@ -45,11 +59,10 @@ export class Auth {
     if (!this.token || !this.session) return true;
     const header = req.headers.authorization;
     if (header?.startsWith('Bearer ') && sameSecret(header.slice(7).trim(), this.token)) return true;
-    const cookie = cookies(req.headers.cookie).get(SESSION_COOKIE);
-    if (cookie !== undefined && sameSecret(cookie, this.session)) return true;
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const query = url.searchParams.get('access_token');
-    if (query !== null && /\/(snapshot\.jpg|stream\.mjpeg)$/.test(url.pathname) && sameSecret(query, this.token)) return true;
+    for (const session of cookieValues(req.headers.cookie, SESSION_COOKIE)) if (sameSecret(session, this.session)) return true;
+    const url = requestUrl(req);
+    const query = url?.searchParams.get('access_token');
+    if (url && query != null && /\/(snapshot\.jpg|stream\.mjpeg)$/.test(url.pathname) && sameSecret(query, this.token)) return true;
     return false;
   }
 

@@ -3,6 +3,7 @@
 // encodes each frame once; every client gets the newest frame it can take.
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { requestUrl } from '../http/request-url.js';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import type { CameraDetections, Pipeline } from '../pipeline.js';
 import { CameraFeed, type AnnotatedFrame, type FeedStats, type Viewer } from './feed.js';
@@ -76,7 +77,11 @@ export class LiveHub {
    */
   attach(server: Server, refuse: (req: IncomingMessage) => { status: number; reason: string } | undefined = () => undefined): void {
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      const url = new URL(req.url ?? '/', 'http://localhost');
+      const url = requestUrl(req);
+      if (!url) {
+        socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+        return;
+      }
       if (url.pathname !== '/ws' || this.closed) {
         socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
         return;

@@ -5,6 +5,7 @@
 // 500, never crash, keep serving a well-behaved viewer, and leak nothing.
 import fc from 'fast-check';
 import { mkdtempSync, readdirSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -113,6 +114,51 @@ describe('hostile input', () => {
     await sleep(1_500);
     expect(good.frames()).toBeGreaterThan(before);
     good.close();
+  });
+
+  it('never crashes or answers 500 on raw requests: generated targets, cookies and headers, upgrades or not, with a token set', async () => {
+    // fetch() normalises what it sends; a raw socket sends what a hostile
+    // client would. Found this way: `GET //[` (a target WHATWG URL parsing
+    // rejects) and a cookie with a malformed %-escape both threw inside the
+    // WebSocket upgrade handler, outside express: one request killed lookout.
+    const guarded = await startLookout(parseConfig({
+      http: { host: '127.0.0.1', port: 0 },
+      store: { enabled: false },
+      auth: { token: 'raw-fuzz-token-0123456789abcdef' },
+      modelServer: { embedded: { model: 'synthetic', latencyMs: 5, capacity: 2 } },
+      cameras: [{ id: 'shelf', url: BOTTLE_CLIP, loop: true }],
+    }), silentLogger);
+    const port = Number(new URL(guarded.url).port);
+    const raw = (request: string) => new Promise<string>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1');
+      let reply = '';
+      socket.on('data', (chunk) => { reply += chunk.toString('latin1'); if (reply.includes('\r\n')) socket.destroy(); });
+      socket.on('close', () => resolve(reply));
+      socket.on('error', () => resolve(reply));
+      socket.setTimeout(5_000, () => socket.destroy());
+      socket.end(request);
+    });
+    const headerText = fc.string({ unit: fc.constantFrom(...'%aZ09;=,/[]@:?#&+ \'"<>{}|\\^`~!$()*'.split('')), maxLength: 40 });
+    const target = fc.oneof(
+      fc.constantFrom('//[', '//a:b@', '/ws?camera=%', '/ws/../ws', '//ws', '/ws?camera=shelf&camera=%E0', 'http://[::1/ws', '*', '/%', '/api/events/%2e%2e%2f'),
+      headerText.map((t) => `/${t.replace(/ /g, '')}`),
+      headerText.map((t) => `/ws?${t.replace(/ /g, '')}`),
+    );
+    try {
+      await fc.assert(fc.asyncProperty(target, fc.option(headerText), fc.option(headerText), fc.boolean(), async (t, cookieValue, origin, upgrade) => {
+        const headers = [`Host: 127.0.0.1:${port}`];
+        if (cookieValue !== null) headers.push(`Cookie: x=${cookieValue}; lookout_session=${cookieValue}`);
+        if (origin !== null) headers.push(`Origin: ${origin}`);
+        if (upgrade) headers.push('Upgrade: websocket', 'Connection: Upgrade', 'Sec-WebSocket-Version: 13', 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==');
+        const reply = await raw(`GET ${t} HTTP/1.1\r\n${headers.join('\r\n')}\r\n\r\n`);
+        const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(reply)?.[1] ?? 0);
+        // Any status a refusal may take, or none (the parser hung up); never a 5xx, never 101 without the token.
+        expect(status === 0 || (status >= 200 && status < 500 && status !== 101), `${status} for ${t} ${headers.join(' | ')}`).toBe(true);
+      }), { numRuns: 400 });
+      expect((await fetch(`${guarded.url}/healthz`)).status).toBe(200);
+    } finally {
+      await guarded.close();
+    }
   });
 
   it('survives 500 WebSocket clients connecting and leaving, and leaks no descriptor', async () => {

@@ -105,6 +105,20 @@ describe('access token', () => {
     expect(await upgrade({ cookie, origin: base })).toBe(101);
   });
 
+  it('survives cookies it cannot decode: refused without them, served with a good session beside them', async () => {
+    const login = await fetch(`${base}/login`, { method: 'POST', body: new URLSearchParams({ token: TOKEN }), redirect: 'manual' });
+    const session = (login.headers.get('set-cookie') ?? '').split(';')[0];
+    // A malformed escape in another app's cookie, or in ours, on the WebSocket
+    // upgrade (where a throw is uncaught) and on a route (where it was a 500).
+    for (const bad of ['other=%E0', 'lookout_session=%E0%A4%A', 'a=%; b=%zz']) {
+      expect(await upgrade({ cookie: bad })).toBe(401);
+      expect((await fetch(`${base}/api/cameras`, { headers: { cookie: bad } })).status).toBe(401);
+      expect(await upgrade({ cookie: `${bad}; ${session}` })).toBe(101);
+      expect((await fetch(`${base}/api/cameras`, { headers: { cookie: `${bad}; ${session}` } })).status).toBe(200);
+    }
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+  });
+
   it('takes the token in the URL only for snapshots and MJPEG (players that take only a URL)', async () => {
     expect((await fetch(`${base}/api/cameras/shelf/snapshot.jpg?access_token=${TOKEN}`)).status).toBe(200);
     expect((await fetch(`${base}/api/cameras?access_token=${TOKEN}`)).status).toBe(401);
