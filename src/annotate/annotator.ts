@@ -9,7 +9,7 @@
 // under one.
 import sharp from 'sharp';
 import type { Detection, Frame } from '../types.js';
-import { overlaySvg } from './overlay.js';
+import { overlayDrawing, type Region } from './overlay.js';
 
 /** The rasterized drawing, kept as only the pixels it covers. */
 export interface Overlay {
@@ -27,19 +27,50 @@ export interface Overlay {
  */
 export async function renderOverlay(width: number, height: number, detections: readonly Detection[]): Promise<Overlay | undefined> {
   if (detections.length === 0) return undefined;
-  const raster = await sharp(Buffer.from(overlaySvg(width, height, detections))).ensureAlpha().raw().toBuffer();
+  const { svg, regions } = overlayDrawing(width, height, detections);
+  const raster = await sharp(Buffer.from(svg)).ensureAlpha().raw().toBuffer();
+  // This runs on the event loop: read back only where the drawing can be (a
+  // few per cent of the frame), not all of it (1-2 ms at 768×432, 10 at 1080p).
+  const spans = rowSpans(regions, height);
   let covered = 0;
-  for (let i = 3; i < raster.length; i += 4) if (raster[i] !== 0) covered++;
+  forEachSpan(spans, (y, x0, x1) => {
+    for (let p = y * width + x0, end = y * width + x1; p < end; p++) if (raster[p * 4 + 3] !== 0) covered++;
+  });
   const offsets = new Uint32Array(covered);
   const rgba = new Uint8Array(covered * 4);
-  for (let p = 0, n = 0; p < width * height; p++) {
-    const a = raster[p * 4 + 3];
-    if (a === 0) continue;
-    offsets[n] = p * 3;
-    rgba.set(raster.subarray(p * 4, p * 4 + 4), n * 4);
-    n++;
-  }
+  let n = 0;
+  forEachSpan(spans, (y, x0, x1) => {
+    for (let p = y * width + x0, end = y * width + x1; p < end; p++) {
+      if (raster[p * 4 + 3] === 0) continue;
+      offsets[n] = p * 3;
+      rgba.set(raster.subarray(p * 4, p * 4 + 4), n * 4);
+      n++;
+    }
+  });
   return { width, height, offsets, rgba };
+}
+
+/** For each row, the regions' spans on it, sorted and merged so no pixel is read twice. */
+function rowSpans(regions: readonly Region[], height: number): [number, number][][] {
+  const rows: [number, number][][] = Array.from({ length: height }, () => []);
+  for (const r of regions) for (let y = r.y0; y < r.y1; y++) rows[y].push([r.x0, r.x1]);
+  for (let y = 0; y < height; y++) {
+    const row = rows[y];
+    if (row.length < 2) continue;
+    row.sort((a, b) => a[0] - b[0]);
+    const merged: [number, number][] = [row[0]];
+    for (let i = 1; i < row.length; i++) {
+      const last = merged[merged.length - 1];
+      if (row[i][0] <= last[1]) last[1] = Math.max(last[1], row[i][1]);
+      else merged.push(row[i]);
+    }
+    rows[y] = merged;
+  }
+  return rows;
+}
+
+function forEachSpan(rows: readonly [number, number][][], visit: (y: number, x0: number, x1: number) => void): void {
+  for (let y = 0; y < rows.length; y++) for (const [x0, x1] of rows[y]) visit(y, x0, x1);
 }
 
 /** Blends the overlay into `rgb` (packed RGB24 of the overlay's size), in place. */

@@ -20,12 +20,26 @@ function escapeXml(text: string): string {
   return text.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c] as string);
 }
 
-export function overlaySvg(width: number, height: number, detections: readonly Detection[]): string {
+/** A rectangle of the frame, [x0, x1) × [y0, y1), clipped to it. */
+export interface Region { x0: number; y0: number; x1: number; y1: number }
+
+/**
+ * The drawing of a set of detections as an SVG the frame's size, and where
+ * on the frame it can have drawn: strips along each box's edges and each
+ * label's rectangle, with margins for anti-aliasing and for text that runs
+ * wider than its estimate. Whoever reads the raster back looks only there.
+ */
+export function overlayDrawing(width: number, height: number, detections: readonly Detection[]): { svg: string; regions: Region[] } {
   const short = Math.min(width, height);
   const stroke = Math.max(2, Math.round(short / 180));
   const font = Math.max(12, Math.round(short / 26));
   const pad = Math.round(font * 0.3);
   const parts: string[] = [];
+  const regions: Region[] = [];
+  const region = (x0: number, y0: number, x1: number, y1: number) => {
+    const r = { x0: Math.max(0, Math.floor(x0)), y0: Math.max(0, Math.floor(y0)), x1: Math.min(width, Math.ceil(x1)), y1: Math.min(height, Math.ceil(y1)) };
+    if (r.x1 > r.x0 && r.y1 > r.y0) regions.push(r);
+  };
   for (const d of detections) {
     const [ymin, xmin, ymax, xmax] = d.box;
     const x = Math.round(xmin * width);
@@ -45,6 +59,14 @@ export function overlaySvg(width: number, height: number, detections: readonly D
       `<rect x="${lx}" y="${ly}" width="${tw}" height="${th}" fill="${colour}"/>`,
       `<text x="${lx + pad}" y="${ly + pad + font * 0.85}" font-family="DejaVu Sans, Arial, sans-serif" font-size="${font}" font-weight="600" fill="#000">${text}</text>`,
     );
+    const m = stroke + 2;
+    region(x - m, y - m, x + w + m, y + m);
+    region(x - m, y + h - m, x + w + m, y + h + m);
+    region(x - m, y - m, x + m, y + h + m);
+    region(x + w - m, y - m, x + w + m, y + h + m);
+    // The text may run past its estimated width: no glyph of DejaVu Sans
+    // Bold, Latin or CJK, is wider than 1.25 em; one more em for overhang.
+    region(lx - 2, ly - 2, lx + 2 * pad + (text.length * 1.25 + 1) * font, ly + th + 2);
   }
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${parts.join('')}</svg>`;
+  return { svg: `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${parts.join('')}</svg>`, regions };
 }
