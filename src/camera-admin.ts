@@ -11,7 +11,7 @@
 // File cameras added through the API may only read under `fileRoots` (or,
 // when none are configured, the bundled media folder): whoever can reach the
 // API must not be able to make ffmpeg read any file on the machine.
-import { existsSync, readFileSync, renameSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { cameraEntry, ConfigError, parseCameraEntry, type CameraConfig, type LookoutConfig } from './config.js';
 import { mediaDir } from './paths.js';
@@ -30,6 +30,10 @@ export class CameraNotFoundError extends Error {
 }
 export class CameraExistsError extends Error {
   readonly code = 'CAMERA_EXISTS';
+}
+/** The change could not be written to cameras.json (a full or failing disk); nothing was changed. */
+export class CameraStoreError extends Error {
+  readonly code = 'CAMERA_STORE';
 }
 
 function readOverrides(file: string): Overrides {
@@ -63,7 +67,8 @@ function apiFileRoots(config: LookoutConfig): string[] {
 }
 
 export class CameraAdmin {
-  private readonly overrides: Overrides;
+  private overrides: Overrides;
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly config: LookoutConfig,
@@ -74,51 +79,99 @@ export class CameraAdmin {
     this.overrides = file ? readOverrides(file) : { version: 1, cameras: {}, removed: [] };
   }
 
-  /** Adds a camera from an API body; throws ConfigError (400) or CameraExistsError (409). */
-  add(body: unknown): CameraConfig {
-    const camera = parseCameraEntry(body, this.config.detection, apiFileRoots(this.config), 'camera');
-    if (this.pipeline.has(camera.id)) throw new CameraExistsError(`camera ${JSON.stringify(camera.id)} already exists; PATCH it to change it`);
-    this.pipeline.addCamera(camera);
-    this.remember(camera);
-    return camera;
+  /** Adds a camera from an API body; throws ConfigError (400), CameraExistsError (409) or CameraStoreError (503). */
+  add(body: unknown): Promise<CameraConfig> {
+    return this.serially(async () => {
+      const camera = parseCameraEntry(body, this.config.detection, apiFileRoots(this.config), 'camera');
+      if (this.pipeline.has(camera.id)) throw new CameraExistsError(`camera ${JSON.stringify(camera.id)} already exists; PATCH it to change it`);
+      await this.change(this.remembering(camera), () => this.pipeline.addCamera(camera));
+      return camera;
+    });
   }
 
   /** Changes some of a camera's settings (its id stays); its ffmpeg restarts with them. */
-  async update(id: string, patch: unknown): Promise<CameraConfig> {
-    const current = this.pipeline.view(id)?.config;
-    if (!current) throw new CameraNotFoundError(`no camera ${JSON.stringify(id)}`);
-    if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) throw new ConfigError('(body)', 'expected a JSON object of settings to change', 'camera');
-    if ('id' in patch && (patch as { id: unknown }).id !== id) throw new ConfigError('id', 'cannot be changed; add a camera with the new id and delete this one', 'camera');
-    const camera = parseCameraEntry({ ...cameraEntry(current), ...patch, id }, this.config.detection, apiFileRoots(this.config), 'camera');
-    await this.pipeline.updateCamera(camera);
-    this.remember(camera);
-    return camera;
+  update(id: string, patch: unknown): Promise<CameraConfig> {
+    return this.serially(async () => {
+      const current = this.pipeline.view(id)?.config;
+      if (!current) throw new CameraNotFoundError(`no camera ${JSON.stringify(id)}`);
+      if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) throw new ConfigError('(body)', 'expected a JSON object of settings to change', 'camera');
+      if ('id' in patch && (patch as { id: unknown }).id !== id) throw new ConfigError('id', 'cannot be changed; add a camera with the new id and delete this one', 'camera');
+      const camera = parseCameraEntry({ ...cameraEntry(current), ...patch, id }, this.config.detection, apiFileRoots(this.config), 'camera');
+      await this.change(this.remembering(camera), () => this.pipeline.updateCamera(camera));
+      return camera;
+    });
   }
 
-  async remove(id: string): Promise<void> {
+  remove(id: string): Promise<void> {
+    return this.serially(async () => {
+      if (!this.pipeline.has(id)) throw new CameraNotFoundError(`no camera ${JSON.stringify(id)}`);
+      const cameras = { ...this.overrides.cameras };
+      delete cameras[id];
+      const fromFile = this.config.cameras.some((c) => c.id === id);
+      const removed = fromFile && !this.overrides.removed.includes(id) ? [...this.overrides.removed, id] : this.overrides.removed;
+      await this.change({ version: 1, cameras, removed }, async () => {
+        try {
+          await this.pipeline.removeCamera(id);
+        } catch (err) {
+          if (err instanceof CameraConfigError) throw new CameraNotFoundError(err.message);
+          throw err;
+        }
+      });
+    });
+  }
+
+  /**
+   * One change at a time: each reads the overrides the one before left and
+   * writes the same temporary file, and an update awaits its camera's restart.
+   */
+  private serially<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(work);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private remembering(camera: CameraConfig): Overrides {
+    return {
+      version: 1,
+      cameras: { ...this.overrides.cameras, [camera.id]: cameraEntry(camera) },
+      removed: this.overrides.removed.filter((r) => r !== camera.id),
+    };
+  }
+
+  /**
+   * Writes `next` whole under a temporary name, applies the change, then
+   * renames: the API answers a change as done only once it will survive a
+   * restart, and a disk that cannot take the file (full, read-only, failing)
+   * refuses the change before anything moved, rather than leaving a camera
+   * running that the next start would not know. A crash leaves the old file
+   * or the new one.
+   */
+  private async change(next: Overrides, apply: () => unknown): Promise<void> {
+    if (!this.file) {
+      await apply();
+      this.overrides = next;
+      return;
+    }
+    const temp = `${this.file}.${process.pid}.tmp`;
     try {
-      await this.pipeline.removeCamera(id);
+      mkdirSync(path.dirname(this.file), { recursive: true });
+      writeFileSync(temp, `${JSON.stringify(next, null, 2)}\n`);
     } catch (err) {
-      if (err instanceof CameraConfigError) throw new CameraNotFoundError(err.message);
+      rmSync(temp, { force: true });
+      throw new CameraStoreError(`cannot keep the change in ${this.file}, so nothing was changed: ${(err as Error).message}`);
+    }
+    try {
+      await apply();
+    } catch (err) {
+      rmSync(temp, { force: true });
       throw err;
     }
-    delete this.overrides.cameras[id];
-    if (this.config.cameras.some((c) => c.id === id) && !this.overrides.removed.includes(id)) this.overrides.removed.push(id);
-    this.save();
-  }
-
-  private remember(camera: CameraConfig): void {
-    this.overrides.cameras[camera.id] = cameraEntry(camera);
-    this.overrides.removed = this.overrides.removed.filter((r) => r !== camera.id);
-    this.save();
-  }
-
-  /** Written whole to a temporary name, then renamed: a crash leaves the old file or the new one. */
-  private save(): void {
-    if (!this.file) return;
-    mkdirSync(path.dirname(this.file), { recursive: true });
-    const temp = `${this.file}.${process.pid}.tmp`;
-    writeFileSync(temp, `${JSON.stringify(this.overrides, null, 2)}\n`);
-    renameSync(temp, this.file);
+    this.overrides = next;
+    try {
+      renameSync(temp, this.file);
+    } catch (err) {
+      rmSync(temp, { force: true });
+      throw new CameraStoreError(`the change is running but could not be kept in ${this.file}; it will be lost at restart: ${(err as Error).message}`);
+    }
   }
 }

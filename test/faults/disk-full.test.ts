@@ -3,7 +3,7 @@
 // report the store as failing, lose nothing it still holds, and resume
 // writing by itself when space returns.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -69,6 +69,16 @@ describe.skipIf(skip !== undefined)('a full disk under the detection log', () =>
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
     expect(((await (await fetch(`${base}/api/cameras/a`)).json()) as { state: string }).state).toBe('streaming');
     const written = failing.writer.written;
+    // A camera change that cannot be kept is refused whole: 503 naming the
+    // file, and nothing started or stopped that the next start would undo.
+    const ids = async () => ((await (await fetch(`${base}/api/cameras`)).json()) as { cameras: { id: string }[] }).cameras.map((c) => c.id).sort();
+    const add = () => fetch(`${base}/api/cameras`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: 'c', url: BOTTLE_CLIP, loop: true }) });
+    const refused = await add();
+    expect(refused.status).toBe(503);
+    expect(((await refused.json()) as { error: string }).error).toMatch(/cameras\.json.*nothing was changed.*ENOSPC/);
+    const removal = await fetch(`${base}/api/cameras/b`, { method: 'DELETE' });
+    expect(removal.status).toBe(503);
+    expect(await ids()).toEqual(['a', 'b']);
 
     // Space returns: the writer commits what it kept, and goes on.
     rmSync(filler);
@@ -76,6 +86,10 @@ describe.skipIf(skip !== undefined)('a full disk under the detection log', () =>
     await until(async () => (await store()).writer.written > written + 50, 30_000);
     const after = await store();
     expect(after.writer.lastError === null || !after.writer.failing).toBe(true);
+    // The same change goes through once there is room, and is kept.
+    expect((await add()).status).toBe(201);
+    expect(await ids()).toEqual(['a', 'b', 'c']);
+    expect(readFileSync(path.join(dir, 'cameras.json'), 'utf8')).toContain('"c"');
     // What the API shows came through: the log answers queries again.
     const res = await fetch(`${base}/api/detections?limit=5`);
     expect(res.status).toBe(200);
