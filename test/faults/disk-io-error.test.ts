@@ -206,16 +206,20 @@ describe.skipIf(ext4Skip !== undefined)('ext4 turning itself read-only under the
     const first = await start(dbFile, log);
     await until(async () => (await first.store()).writer.written > 100, 30_000);
 
-    // SQLite syncs only at checkpoints (synchronous=NORMAL), so commits the
-    // kernel had not yet written back (dirty pages wait up to 30 s) die with
-    // ext4's journal, as in a power cut; a young database loses even its
-    // tables. Write back now, so which rows must survive is known.
+    // Every commit is fsynced (synchronous=FULL), so every row committed
+    // before the fault must survive ext4's abort. No manual sync: with
+    // NORMAL, commits the kernel had not yet written back (up to 30 s) died
+    // with ext4's journal, as in a power cut, and a young database lost even
+    // its tables; this test failed that way.
     const durable = committedRows(dbFile);
-    execFileSync('sync', ['-f', dbFile]);
+    // The fault comes right after a commit, well inside ext4's 5 s journal
+    // commit interval, so only an fsync can have made that commit durable.
+    const w0 = (await first.store()).writer.written;
+    await until(async () => (await first.store()).writer.written > w0, 10_000, 5);
+    const writtenBeforeFault = (await first.store()).writer.written;
 
     writeFileSync(`/sys/fs/ext4/${path.basename(device)}/trigger_fs_error`, '1');
     await until(async () => (await first.store()).writer.failing, 30_000);
-    const writtenAtFault = (await first.store()).writer.written;
     expect(log.warnings.join('\n')).toMatch(/store: cannot write/);
     await expectServingWhileFailing(first.base, first.frames, first.store);
     expect((await first.store()).writer.lastError).not.toMatch(/writer thread/);
@@ -239,6 +243,8 @@ describe.skipIf(ext4Skip !== undefined)('ext4 turning itself read-only under the
     expect(fsck.status, fsck.stdout).toBeLessThanOrEqual(1);
     execFileSync('mount', [device, dir]);
     const rows = checkDatabase(dbFile, durable);
+    // And everything the writer had reported written when the fault came.
+    expect(rows.n).toBeGreaterThanOrEqual(writtenBeforeFault);
 
     // Started again on the repaired disk, lookout writes on.
     const second = await start(dbFile, log);
@@ -249,7 +255,7 @@ describe.skipIf(ext4Skip !== undefined)('ext4 turning itself read-only under the
     await second.lookout.close();
     expect(checkDatabase(dbFile, durable).n).toBeGreaterThan(rows.n);
     console.log(`ext4 read-only: close took ${closeMs} ms; ${after.dropped} detections held at close were counted lost; ` +
-      `${durable.count} rows synced before the fault kept; of ${writtenAtFault} committed before it, ${rows.n} survived ext4's abort`);
+      `${durable.count} rows committed before the fault kept; ${writtenBeforeFault} reported written just before the fault, ${rows.n} survived ext4's abort`);
   }, 150_000);
 });
 
@@ -267,7 +273,7 @@ async function writerThread(wal: string): Promise<number> {
   cleanup.push(async () => { tracer.kill('SIGTERM'); await exited; });
   let tid = 0;
   await until(() => {
-    const m = existsSync(out) ? /^(\d+) pwrite/m.exec(readFileSync(out, 'utf8')) : null;
+    const m = existsSync(out) ? /^(\d+)\s+pwrite/m.exec(readFileSync(out, 'utf8')) : null;
     tid = m ? Number(m[1]) : 0;
     return tid > 0;
   }, 10_000);

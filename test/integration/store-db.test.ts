@@ -33,7 +33,7 @@ describe('openStore', () => {
       expect(migration).toEqual({ from: 0, to: SCHEMA_VERSION, applied: migrations.map((m) => `${m.version} ${m.name}`) });
       expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-      expect(db.pragma('synchronous', { simple: true })).toBe(1); // NORMAL
+      expect(db.pragma('synchronous', { simple: true })).toBe(2); // FULL
       expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
       expect(db.pragma('busy_timeout', { simple: true })).toBe(5000);
       expect(db.pragma('auto_vacuum', { simple: true })).toBe(2); // INCREMENTAL
