@@ -72,6 +72,8 @@ export class FfmpegProcess {
   /** Settles once ffmpeg is spawned (fluent-ffmpeg first checks its capabilities) or failed to be. */
   private readonly started: Promise<void>;
   private stopping: Promise<void> | undefined;
+  /** stop() returned before ffmpeg spawned; the spawn kills its child at once. */
+  private abandoned = false;
   private done = false;
   /** Frames seen on either output, for the supervisor's stall watch. */
   lastFrameAt = 0;
@@ -142,6 +144,8 @@ export class FfmpegProcess {
         this.pid = child?.pid;
         if (this.pid !== undefined) this.untrack = trackGroup(this.pid);
         markStarted();
+        // stop() gave up waiting for the spawn: this ffmpeg is already unwanted.
+        if (this.abandoned) this.signal('SIGKILL');
         // The process's own exit, not fluent-ffmpeg's 'end'/'error', which can come first.
         if (child) child.once('exit', (code, signal) => finish(code, signal));
         else finish(null, null);
@@ -219,7 +223,13 @@ export class FfmpegProcess {
       await Promise.race([this.started, new Promise<void>((r) => { waited = setTimeout(r, graceMs * 2); })]);
       clearTimeout(waited);
       if (this.pid === undefined && !this.done) {
+        // Still not spawned (fluent-ffmpeg's probes are slow on a loaded
+        // machine). Killing now does nothing, so the spawn, whenever it
+        // comes, kills its own child; stop() does not wait for it.
+        this.abandoned = true;
         this.command.kill('SIGKILL');
+        this.detectStream.destroy();
+        this.socketServer?.close();
         return;
       }
       this.signal('SIGTERM');
