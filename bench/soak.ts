@@ -12,7 +12,8 @@
 // SOAK_PHASES which phases run (default "synthetic,centernet"; also
 // "centernet-nice0": the real model with its workers at normal priority, to
 // compare with the default niceness side by side), SOAK_OUT the folder the
-// JSON and SVG go to (default docs/).
+// JSON and SVG go to (default docs/), SOAK_RESUMMARIZE a saved soak.json to
+// summarize again without running.
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -27,7 +28,7 @@ const VIEWERS = 20;
 const clips = [path.join(mediaDir, 'bottle-detection.mp4'), path.join(mediaDir, 'one-by-one-person-detection.mp4')];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface Sample { phase: string; t: number; rssMiB: number; fds: number; loopP99Ms: number; viewerFps: number; detectFps: number }
+interface Sample { phase: string; t: number; rssMiB: number; rssAnonMiB?: number; fds: number; loopP99Ms: number; viewerFps: number; detectFps: number }
 
 const PHASES: Record<string, { model: 'synthetic' | 'centernet'; workerNice?: number }> = {
   synthetic: { model: 'synthetic' },
@@ -38,9 +39,11 @@ const phaseNames = (process.env.SOAK_PHASES ?? 'synthetic,centernet').split(',')
 for (const p of phaseNames) if (!PHASES[p]) throw new Error(`SOAK_PHASES: unknown phase ${JSON.stringify(p)} (expected ${Object.keys(PHASES).join(', ')})`);
 const OUT = path.resolve(process.env.SOAK_OUT ?? path.join(packageRoot, 'docs'));
 
-function rssMiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
+/** Resident memory, MiB: all of it, and the part that is anonymous (heaps) rather than mapped files (code, SQLite's map). */
+function rss(pid: number): { total: number; anon: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN) / 1024;
+  return { total: kb('VmRSS'), anon: kb('RssAnon') };
 }
 const fds = (pid: number): number => readdirSync(`/proc/${pid}/fd`).length;
 
@@ -75,10 +78,12 @@ async function phase(name: string, minutes: number, samples: Sample[]): Promise<
   while (Date.now() - started < minutes * 60_000) {
     await sleep(EVERY_MS);
     const m = await scrape(url);
+    const mem = rss(pid);
     const s: Sample = {
       phase: name,
       t: Math.round((Date.now() - started) / 1000),
-      rssMiB: +rssMiB(pid).toFixed(1),
+      rssMiB: +mem.total.toFixed(1),
+      rssAnonMiB: +mem.anon.toFixed(1),
       fds: fds(pid),
       loopP99Ms: +m.loopP99Ms.toFixed(1),
       viewerFps: +((frames - lastFrames) / (EVERY_MS / 1000) / VIEWERS).toFixed(1),
@@ -95,18 +100,21 @@ async function phase(name: string, minutes: number, samples: Sample[]): Promise<
 
 function summary(samples: Sample[]) {
   const after = samples.filter((s) => s.t >= WARMUP_S);
-  const first = after[0] ?? samples[0];
   const last3 = after.slice(-3);
-  const rssEnd = Math.max(...last3.map((s) => s.rssMiB));
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  // RSS swings by 10-15 % between two samples (garbage collection, libvips'
+  // buffers), so one sample at each end can show growth that is not there,
+  // or hide some: the first and last minute's medians are compared.
+  const rssStart = median(after.slice(0, 6).map((s) => s.rssMiB));
+  const rssEnd = median(after.slice(-6).map((s) => s.rssMiB));
   const fdsStart = Math.max(...after.slice(0, 3).map((s) => s.fds));
   const fdsEnd = Math.max(...last3.map((s) => s.fds));
   const loops = after.map((s) => s.loopP99Ms).sort((a, b) => a - b);
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   return {
     samples: samples.length,
-    rssWarmMiB: first.rssMiB,
+    rssWarmMiB: rssStart,
     rssEndMiB: rssEnd,
-    rssGrowthPct: +(((rssEnd - first.rssMiB) / first.rssMiB) * 100).toFixed(1),
+    rssGrowthPct: +(((rssEnd - rssStart) / rssStart) * 100).toFixed(1),
     fdsStart,
     fdsEnd,
     loopP99MaxMs: loops[loops.length - 1],
@@ -153,16 +161,20 @@ function svg(samples: Sample[], phases: string[]): string {
 }
 
 console.log(`lookout soak — ${os.cpus()[0]?.model ?? 'cpu'} × ${os.availableParallelism()}, node ${process.version}; ${MINUTES} min per phase, warm-up ${WARMUP_S} s\n`);
-const samples: Sample[] = [];
+// SOAK_RESUMMARIZE=FILE: no run; the summary of the samples a run saved, by this file's rules.
+const saved = process.env.SOAK_RESUMMARIZE;
+const samples: Sample[] = saved ? (JSON.parse(readFileSync(saved, 'utf8')) as { samples: Sample[] }).samples : [];
 // A phase named twice runs twice (alternating rounds, for side-by-side
 // comparisons on a machine whose load drifts); its figures pool both.
-for (const p of phaseNames) await phase(p, MINUTES, samples);
-const phases = [...new Set(phaseNames)];
+if (!saved) for (const p of phaseNames) await phase(p, MINUTES, samples);
+const phases = [...new Set(saved ? samples.map((s) => s.phase) : phaseNames)];
 const result = Object.fromEntries(phases.map((p) => [p, summary(samples.filter((s) => s.phase === p))]));
-mkdirSync(OUT, { recursive: true });
-writeFileSync(path.join(OUT, 'soak.json'), `${JSON.stringify({ minutes: MINUTES, warmupS: WARMUP_S, viewers: VIEWERS, result, samples }, null, 1)}\n`);
-writeFileSync(path.join(OUT, 'soak.svg'), svg(samples, phases));
-console.log('\nphase           | RSS after warm-up → end | growth | fds start → end | loop p99 median / p90 / max (samples ≥ 50) | fps per viewer | detections/s | goals');
+if (!saved) {
+  mkdirSync(OUT, { recursive: true });
+  writeFileSync(path.join(OUT, 'soak.json'), `${JSON.stringify({ minutes: MINUTES, warmupS: WARMUP_S, viewers: VIEWERS, result, samples }, null, 1)}\n`);
+  writeFileSync(path.join(OUT, 'soak.svg'), svg(samples, phases));
+}
+console.log('\nphase           | RSS after warm-up → end (medians of 1 min) | growth | fds start → end | loop p99 median / p90 / max (samples ≥ 50) | fps per viewer | detections/s | goals');
 for (const p of phases) {
   const r = result[p];
   const ok = r.rssGrowthPct < 10 && r.fdsEnd <= r.fdsStart && r.loopP99MaxMs < 50;
