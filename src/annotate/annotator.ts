@@ -43,7 +43,13 @@ export async function renderOverlay(width: number, height: number, detections: r
     for (let p = y * width + x0, end = y * width + x1; p < end; p++) {
       if (raster[p * 4 + 3] === 0) continue;
       offsets[n] = p * 3;
-      rgba.set(raster.subarray(p * 4, p * 4 + 4), n * 4);
+      // Byte by byte: a subarray view per pixel made this loop 3-4× slower.
+      const from = p * 4;
+      const to = n * 4;
+      rgba[to] = raster[from];
+      rgba[to + 1] = raster[from + 1];
+      rgba[to + 2] = raster[from + 2];
+      rgba[to + 3] = raster[from + 3];
       n++;
     }
   });

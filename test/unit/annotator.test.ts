@@ -51,11 +51,17 @@ describe('annotator', () => {
       const overlay = await renderOverlay(width, height, detections);
       const raster = await sharp(Buffer.from(overlayDrawing(width, height, detections).svg)).ensureAlpha().raw().toBuffer();
       const want: number[] = [];
-      for (let p = 0; p < width * height; p++) if (raster[p * 4 + 3] !== 0) want.push(p * 3);
+      const wantRgba: number[] = [];
+      for (let p = 0; p < width * height; p++) {
+        if (raster[p * 4 + 3] === 0) continue;
+        want.push(p * 3);
+        wantRgba.push(...raster.subarray(p * 4, p * 4 + 4));
+      }
       expect(want.length).toBeGreaterThan(0);
       expect(overlay?.offsets.length).toBe(want.length);
       // One comparison of the bytes: toEqual over 100k-element arrays takes seconds.
       expect(Buffer.from(new Uint32Array(want).buffer).equals(Buffer.from(overlay?.offsets.buffer ?? new ArrayBuffer(0)))).toBe(true);
+      expect(Buffer.from(wantRgba).equals(Buffer.from(overlay?.rgba ?? []))).toBe(true);
     }
     // And for a few detections, far less than the frame is read back.
     const [width, height, few] = cases[1];
