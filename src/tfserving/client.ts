@@ -4,7 +4,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { Detection, ImageInput } from '../types.js';
 import { ReplicaSet, parseTargets, type Replica } from './channels.js';
 import { decodeDetections } from './detections.js';
-import { errorForStatus, fromCallError, InvalidRequestError, ModelNotFoundError, TfServingError } from './errors.js';
+import { errorForStatus, fromCallError, InvalidRequestError, ModelNotFoundError } from './errors.js';
 import { toJpeg, toRgb } from './image-codec.js';
 import { cocoLabelMap, type LabelMap } from './label-map.js';
 import { SIGNATURE_DEF_MAP_TYPE_URL, tfServingProtos } from './protos.js';
@@ -16,7 +16,7 @@ import type { PredictResponse__Output } from './generated/tensorflow/serving/Pre
 import type { GetModelStatusResponse__Output } from './generated/tensorflow/serving/GetModelStatusResponse.js';
 import type { GetModelMetadataResponse__Output } from './generated/tensorflow/serving/GetModelMetadataResponse.js';
 import type { ModelVersionStatus__Output } from './generated/tensorflow/serving/ModelVersionStatus.js';
-import { waitForAvailable, type ModelClient, type ModelClientOptions } from './model-client.js';
+import { detectInParts, readyFromStatus, waitForAvailable, type ModelClient, type ModelClientOptions } from './model-client.js';
 
 export interface TfServingClientOptions extends ModelClientOptions {
   /** "host:port", several (array or comma-separated), or "dns:NAME:PORT". */
@@ -28,9 +28,6 @@ export interface CallOptions {
   deadlineMs?: number;
   signal?: AbortSignal;
 }
-
-/** Calls in flight at once when a batch must be split (TF2 exports take one image per call). */
-const SPLIT_CONCURRENCY = 4;
 
 /** Lets a caller stop waiting for a shared promise without cancelling it for the others. */
 function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined, method: string): Promise<T> {
@@ -159,14 +156,8 @@ export class TfServingClient implements ModelClient {
   }
 
   /** Ready means a version of the model is AVAILABLE (as GetModelStatus reports). */
-  async ready(options?: CallOptions): Promise<boolean> {
-    try {
-      const versions = await this.modelStatus(options);
-      return versions.some((v) => v.state === 'AVAILABLE');
-    } catch (err) {
-      if (err instanceof TfServingError) return false;
-      throw err;
-    }
+  ready(options?: CallOptions): Promise<boolean> {
+    return readyFromStatus(this, options);
   }
 
   /** Polls until ready, for at most timeoutMs. */
@@ -241,43 +232,10 @@ export class TfServingClient implements ModelClient {
   async detect(images: readonly ImageInput[], options?: CallOptions): Promise<DetectResult> {
     if (images.length === 0) return { detections: [], modelVersion: 0, target: '' };
     const signature = await this.signature(options);
-    if (images.length > signature.maxBatch) return this.detectInParts(images, signature, options);
-    return this.detectBatch(images, signature, options);
-  }
-
-  /**
-   * For signatures that cap the batch (TF2 exports take one image per call):
-   * the parts go out at most SPLIT_CONCURRENCY at a time, and the first
-   * failure cancels the rest instead of letting them load the server for nothing.
-   */
-  private async detectInParts(images: readonly ImageInput[], signature: DetectionSignature, options?: CallOptions): Promise<DetectResult> {
-    const parts: ImageInput[][] = [];
-    for (let i = 0; i < images.length; i += signature.maxBatch) parts.push(images.slice(i, i + signature.maxBatch));
-    const controller = new AbortController();
-    const onAbort = (): void => controller.abort();
-    options?.signal?.addEventListener('abort', onAbort, { once: true });
-    const results: DetectResult[] = new Array(parts.length);
-    let next = 0;
-    try {
-      await Promise.all(
-        Array.from({ length: Math.min(SPLIT_CONCURRENCY, parts.length) }, async () => {
-          while (next < parts.length) {
-            const i = next++;
-            results[i] = await this.detectBatch(parts[i], signature, { ...options, signal: controller.signal });
-          }
-        }),
-      );
-    } catch (err) {
-      controller.abort();
-      throw err;
-    } finally {
-      options?.signal?.removeEventListener('abort', onAbort);
+    if (images.length > signature.maxBatch) {
+      return detectInParts(images, signature.maxBatch, (part, signal) => this.detectBatch(part, signature, { ...options, signal }), options?.signal);
     }
-    return {
-      detections: results.flatMap((r) => r.detections),
-      modelVersion: results[results.length - 1].modelVersion,
-      target: results[results.length - 1].target,
-    };
+    return this.detectBatch(images, signature, options);
   }
 
   private async detectBatch(images: readonly ImageInput[], signature: DetectionSignature, options?: CallOptions): Promise<DetectResult> {

@@ -4,7 +4,7 @@
 import type { ImageInput } from '../types.js';
 import type { CallOptions, DetectResult, ModelVersionInfo } from './client.js';
 import { status as Status } from '@grpc/grpc-js';
-import { errorForStatus } from './errors.js';
+import { errorForStatus, TfServingError } from './errors.js';
 import type { LabelMap } from './label-map.js';
 import type { DetectionSignature } from './signature.js';
 
@@ -51,15 +51,17 @@ export interface ModelClient {
   close(): void;
 }
 
+/** Calls in flight at once when a batch must be split (TF2 exports take one image per call). */
+const SPLIT_CONCURRENCY = 4;
+
 /**
  * Runs a batch too big for one call (TF2 exports take one image per call) in
- * parts of `maxBatch`, at most `concurrency` at once, in order; the first
+ * parts of `maxBatch`, at most SPLIT_CONCURRENCY at once, in order; the first
  * failure cancels the parts still running instead of loading the server for nothing.
  */
 export async function detectInParts(
   images: readonly ImageInput[],
   maxBatch: number,
-  concurrency: number,
   run: (part: readonly ImageInput[], signal: AbortSignal) => Promise<DetectResult>,
   signal?: AbortSignal,
 ): Promise<DetectResult> {
@@ -72,7 +74,7 @@ export async function detectInParts(
   let next = 0;
   try {
     await Promise.all(
-      Array.from({ length: Math.min(concurrency, parts.length) }, async () => {
+      Array.from({ length: Math.min(SPLIT_CONCURRENCY, parts.length) }, async () => {
         while (next < parts.length) {
           const i = next++;
           results[i] = await run(parts[i], controller.signal);
@@ -109,4 +111,14 @@ export async function waitForAvailable(client: Pick<ModelClient, 'modelStatus' |
     await new Promise((r) => setTimeout(r, 200));
   }
   throw errorForStatus(Status.DEADLINE_EXCEEDED, `model "${client.modelName}" at ${client.targets.join(',')} not ready after ${timeoutMs} ms: ${lastError}`, 'GetModelStatus');
+}
+
+/** Ready means a version of the model is AVAILABLE; a server that cannot say is not ready. */
+export async function readyFromStatus(client: Pick<ModelClient, 'modelStatus'>, options?: CallOptions): Promise<boolean> {
+  try {
+    return (await client.modelStatus(options)).some((v) => v.state === 'AVAILABLE');
+  } catch (err) {
+    if (err instanceof TfServingError) return false;
+    throw err;
+  }
 }

@@ -15,7 +15,7 @@ import { decodeDetections } from './detections.js';
 import { errorForStatus, InvalidRequestError, ModelNotFoundError, statusName, TfServingError } from './errors.js';
 import { toJpeg, toRgb, type RgbImage } from './image-codec.js';
 import { cocoLabelMap, type LabelMap } from './label-map.js';
-import { detectInParts, waitForAvailable, type ModelClient, type ModelClientOptions } from './model-client.js';
+import { detectInParts, readyFromStatus, waitForAvailable, type ModelClient, type ModelClientOptions } from './model-client.js';
 import { detectionSignature, SignatureError, type DetectionSignature } from './signature.js';
 import { TensorDecodeError } from './tensor.js';
 import { DataType, type DataType__Output } from './generated/tensorflow/DataType.js';
@@ -28,9 +28,6 @@ export interface RestTfServingClientOptions extends ModelClientOptions {
   /** "http://host:port" (or https, with a path prefix if a gateway needs one). */
   baseUrl: string;
 }
-
-/** Calls in flight at once when a batch must be split (TF2 exports take one image per call). */
-const SPLIT_CONCURRENCY = 4;
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
@@ -328,13 +325,8 @@ export class RestTfServingClient implements ModelClient {
     });
   }
 
-  async ready(options?: CallOptions): Promise<boolean> {
-    try {
-      return (await this.modelStatus(options)).some((v) => v.state === 'AVAILABLE');
-    } catch (err) {
-      if (err instanceof TfServingError) return false;
-      throw err;
-    }
+  ready(options?: CallOptions): Promise<boolean> {
+    return readyFromStatus(this, options);
   }
 
   waitUntilReady(timeoutMs: number, signal?: AbortSignal): Promise<void> {
@@ -386,7 +378,7 @@ export class RestTfServingClient implements ModelClient {
     if (images.length === 0) return { detections: [], modelVersion: 0, target: '' };
     const signature = await this.signature(options);
     if (images.length > signature.maxBatch) {
-      return detectInParts(images, signature.maxBatch, SPLIT_CONCURRENCY, (part, signal) => this.detectBatch(part, signature, { ...options, signal }), options?.signal);
+      return detectInParts(images, signature.maxBatch, (part, signal) => this.detectBatch(part, signature, { ...options, signal }), options?.signal);
     }
     return this.detectBatch(images, signature, options);
   }
