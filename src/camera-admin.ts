@@ -25,11 +25,18 @@ interface Overrides {
   removed: string[];
 }
 
+/** Camera changes that may wait for the one running. */
+const MAX_WAITING_CHANGES = 16;
+
 export class CameraNotFoundError extends Error {
   readonly code = 'CAMERA_NOT_FOUND';
 }
 export class CameraExistsError extends Error {
   readonly code = 'CAMERA_EXISTS';
+}
+/** Too many camera changes already wait their turn; try again shortly. */
+export class CameraBusyError extends Error {
+  readonly code = 'CAMERA_BUSY';
 }
 /** The change could not be written to cameras.json (a full or failing disk); nothing was changed. */
 export class CameraStoreError extends Error {
@@ -69,6 +76,8 @@ function apiFileRoots(config: LookoutConfig): string[] {
 export class CameraAdmin {
   private overrides: Overrides;
   private queue: Promise<unknown> = Promise.resolve();
+  /** Changes queued or running. */
+  private waiting = 0;
 
   constructor(
     private readonly config: LookoutConfig,
@@ -125,7 +134,13 @@ export class CameraAdmin {
    * writes the same temporary file, and an update awaits its camera's restart.
    */
   private serially<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(work);
+    // Changes wait here while an update restarts its camera (seconds):
+    // bounded, so a client sending them in a loop gets 429s, not a backlog.
+    if (this.waiting >= MAX_WAITING_CHANGES) {
+      return Promise.reject(new CameraBusyError(`${MAX_WAITING_CHANGES} camera changes are already waiting; try again shortly`));
+    }
+    this.waiting++;
+    const run = this.queue.then(work).finally(() => { this.waiting--; });
     this.queue = run.catch(() => undefined);
     return run;
   }

@@ -10,7 +10,7 @@ import type { LiveHub } from '../live/hub.js';
 import { decodeImage, ImageDecodeError } from '../tfserving/image-codec.js';
 import { logRoutes, type LogRouteDeps } from './log-routes.js';
 import type { Auth } from './auth.js';
-import { CameraExistsError, CameraNotFoundError, CameraStoreError, type CameraAdmin } from '../camera-admin.js';
+import { CameraBusyError, CameraExistsError, CameraNotFoundError, CameraStoreError, type CameraAdmin } from '../camera-admin.js';
 import { ConfigError } from '../config.js';
 import { CameraConfigError, type Pipeline } from '../pipeline.js';
 import type { Metrics } from './metrics.js';
@@ -174,6 +174,7 @@ export function createApp(deps: HttpDeps): express.Express {
     else if (err instanceof CameraNotFoundError) res.status(404).json({ error: err.message });
     else if (err instanceof CameraConfigError) res.status(400).json({ error: err.message });
     else if (err instanceof CameraStoreError) res.status(503).json({ error: err.message });
+    else if (err instanceof CameraBusyError) res.status(429).json({ error: err.message });
     else throw err;
   };
   const jsonBody = express.json({ limit: '16kb', strict: true, type: () => true });

@@ -100,4 +100,20 @@ describe('camera REST API', () => {
     expect(big.status).toBe(413);
     expect(await ids(base)).toEqual(['fromfile']);
   });
+
+  it('takes camera changes one at a time, and refuses a flood of them with 429 rather than queueing it', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'lookout-cams-'));
+    const { url: base } = await start(dir);
+    // Each PATCH restarts the camera's ffmpeg, so they pile up behind each other.
+    const statuses = await Promise.all(Array.from({ length: 40 }, (_, i) => send(`${base}/api/cameras/fromfile`, 'PATCH', { minScore: 0.3 + i / 100 }).then((r) => r.status)));
+    expect(statuses.filter((s) => s === 200).length).toBeGreaterThan(0);
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThan(0);
+    expect(statuses.every((s) => s === 200 || s === 429)).toBe(true);
+    // The last change that went through is the one kept, and the camera streams.
+    const saved = JSON.parse(readFileSync(path.join(dir, 'cameras.json'), 'utf8')) as { cameras: Record<string, { minScore: number }> };
+    const running = (await (await fetch(`${base}/api/cameras/fromfile`)).json()) as { settings: { minScore: number } };
+    expect(saved.cameras.fromfile.minScore).toBeGreaterThan(0.3);
+    expect(running.settings.minScore).toBe(saved.cameras.fromfile.minScore);
+    expect((await send(`${base}/api/cameras/fromfile`, 'PATCH', { minScore: 0.5 })).status).toBe(200);
+  });
 });
