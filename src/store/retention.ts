@@ -214,7 +214,9 @@ export class Retention {
     return run
       .then((report) => {
         this.lastReport = report;
-        this.options.onReport?.(report);
+        // A pass still in the writer when close() came finishes there, but its
+        // owner, having closed this, hears nothing more from it.
+        if (!this.closed) this.options.onReport?.(report);
         if (report.detections + report.events > 0) {
           this.options.logger?.info(
             `retention: deleted ${report.detections} detections, ${report.events} events, ${report.snapshots} snapshots in ${report.ms} ms` +
