@@ -34,9 +34,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startLookout, type RunningLookout } from '../src/app.js';
-import { parseConfig } from '../src/config.js';
+import { parseConfig } from '../src/config/parse.js';
 import { sameSecret } from '../src/http/auth.js';
-import { silentLogger } from '../src/log.js';
+import { silentLogger } from '../src/util/logger.js';
 
 const BATCHES = Number(process.env.BENCH_BATCHES ?? 101);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3000);

@@ -17,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
 import { resolveFfmpeg } from '../src/ingest/ffmpeg-binary.js';
-import { mediaDir } from '../src/paths.js';
+import { mediaDir } from '../src/util/paths.js';
 import { startServeChild, type ServeChild } from './serve-child.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);

@@ -1,7 +1,7 @@
 // `lookout model-server` as a child process of a benchmark, as it is deployed.
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { packageRoot } from '../src/paths.js';
+import { packageRoot } from '../src/util/paths.js';
 
 /** Every child still running, killed if the benchmark ends early (an error, Ctrl+C). */
 const children = new Set<ChildProcess>();

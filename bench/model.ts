@@ -18,7 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { TfServingClient } from '../src/tfserving/client.js';
 import { resolveFfmpeg } from '../src/ingest/ffmpeg-binary.js';
-import { mediaDir } from '../src/paths.js';
+import { mediaDir } from '../src/util/paths.js';
 import type { ImageInput } from '../src/types.js';
 
 const WORKERS = Number(process.env.BENCH_WORKERS ?? os.availableParallelism());

@@ -17,14 +17,14 @@
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { parseConfig } from '../src/config.js';
+import { parseConfig } from '../src/config/parse.js';
 import { Camera } from '../src/ingest/camera.js';
 import { resolveFfmpeg } from '../src/ingest/ffmpeg-binary.js';
 import { classifySource } from '../src/ingest/source-url.js';
-import { silentLogger } from '../src/log.js';
-import { mediaDir } from '../src/paths.js';
+import { silentLogger } from '../src/util/logger.js';
+import { mediaDir } from '../src/util/paths.js';
 import { startModelServerChild } from './model-server-child.js';
-import { Pipeline } from '../src/pipeline.js';
+import { Pipeline } from '../src/cameras/registry.js';
 import { Scheduler, type DetectionResult, type SchedulerOptions } from '../src/schedule/scheduler.js';
 import { SampleRing } from '../src/schedule/stats-window.js';
 import { TfServingClient } from '../src/tfserving/client.js';

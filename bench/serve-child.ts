@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { packageRoot } from '../src/paths.js';
+import { packageRoot } from '../src/util/paths.js';
 
 const children = new Set<ChildProcess>();
 process.on('exit', () => {

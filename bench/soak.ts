@@ -18,7 +18,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
-import { mediaDir, packageRoot } from '../src/paths.js';
+import { mediaDir, packageRoot } from '../src/util/paths.js';
 import { startServeChild } from './serve-child.js';
 
 const MINUTES = Number(process.env.SOAK_MINUTES ?? 15);

@@ -3,20 +3,20 @@
 // scheduler (no ffmpeg left), then the detection log (open events end, pending
 // records commit), then the model-server client, then the embedded model
 // server (its workers last).
-import { ConfigError, type LookoutConfig } from './config.js';
+import { ConfigError, type LookoutConfig } from './config/parse.js';
 import path from 'node:path';
-import { applyCameraOverrides, CameraAdmin } from './camera-admin.js';
+import { applyCameraOverrides, CameraAdmin } from './cameras/admin.js';
 import { DetectionLog } from './store/detection-log.js';
 import { Auth, originAllowed } from './http/auth.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
 import { toEventJson } from './store/records.js';
-import type { Logger } from './log.js';
+import type { Logger } from './util/logger.js';
 import type { ModelServer } from './modelserver/server.js';
 import type { ModelClient } from './tfserving/model-client.js';
-import { startModelBackend, type ModelBackend } from './model-backend.js';
+import { startModelBackend, type ModelBackend } from './model/connection.js';
 import { createApp, listen, type HttpServer } from './http/server.js';
 import { resolveFfmpeg } from './ingest/ffmpeg-binary.js';
-import { Pipeline } from './pipeline.js';
+import { Pipeline } from './cameras/registry.js';
 import { LiveHub } from './live/hub.js';
 
 export interface RunningLookout {

@@ -4,16 +4,16 @@
 // once over a video.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ConfigError, demoConfig, loadConfig, type LookoutConfig } from './config.js';
+import { ConfigError, demoConfig, loadConfig, type LookoutConfig } from './config/parse.js';
 import { intFlag, numberFlag, parseFlags, stringFlag, UsageError } from './cli-args.js';
-import { stderrLogger as log } from './log.js';
-import { packageRoot } from './paths.js';
+import { stderrLogger as log } from './util/logger.js';
+import { packageRoot } from './util/paths.js';
 import { startLookout } from './app.js';
 import { ModelServer } from './modelserver/server.js';
 import { ModelRepositoryError } from './modelserver/model-repository.js';
 import { DETECT_HELP, detectCommand } from './offline/detect-command.js';
 import { DetectInputError } from './offline/detect-run.js';
-import { camerasForShard, shardFromEnv, ShardConfigError } from './shard.js';
+import { camerasForShard, shardFromEnv, ShardConfigError } from './cameras/shard.js';
 
 const HELP = `lookout — realtime video detection over TensorFlow Serving's gRPC API
 

@@ -10,7 +10,7 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { requestUrl } from './request-url.js';
+import { requestUrl } from '../util/request-url.js';
 
 export const SESSION_COOKIE = 'lookout_session';
 const OPEN_PATHS = new Set(['/healthz', '/readyz', '/login', '/login.html', '/style.css']);

@@ -8,7 +8,7 @@
 // (rate() works) even though the component owns the number. The two
 // histograms (inference latency, queue wait) are observed per result.
 import client from 'prom-client';
-import type { Pipeline } from '../pipeline.js';
+import type { Pipeline } from '../cameras/registry.js';
 import type { LiveHub } from '../live/hub.js';
 import type { DetectionLog } from '../store/detection-log.js';
 import type { CameraState } from '../types.js';

@@ -5,14 +5,14 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ModelClient } from '../tfserving/model-client.js';
 import { TfServingError } from '../tfserving/errors.js';
-import { webDir } from '../paths.js';
+import { webDir } from '../util/paths.js';
 import type { LiveHub } from '../live/hub.js';
 import { decodeImage, ImageDecodeError } from '../tfserving/image-codec.js';
 import { logRoutes, type LogRouteDeps } from './log-routes.js';
 import type { Auth } from './auth.js';
-import { CameraBusyError, CameraExistsError, CameraNotFoundError, CameraStoreError, type CameraAdmin } from '../camera-admin.js';
-import { ConfigError } from '../config.js';
-import { CameraConfigError, type Pipeline } from '../pipeline.js';
+import { CameraBusyError, CameraExistsError, CameraNotFoundError, CameraStoreError, type CameraAdmin } from '../cameras/admin.js';
+import { ConfigError } from '../config/parse.js';
+import { CameraConfigError, type Pipeline } from '../cameras/registry.js';
 import type { Metrics } from './metrics.js';
 
 export interface HttpDeps {

@@ -1,7 +1,7 @@
 // One supervised camera: runs its ffmpeg, hands frames on, watches for
 // stalls, and restarts with backoff when ffmpeg ends or stalls.
 import type { CameraState, Frame } from '../types.js';
-import { backoffDelay, CAMERA_BACKOFF } from './backoff.js';
+import { backoffDelay, CAMERA_BACKOFF } from '../util/backoff.js';
 import type { FfmpegBinary } from './ffmpeg-binary.js';
 import type { SourceSpec } from './ffmpeg-args.js';
 import { FfmpegProcess } from './ffmpeg-process.js';

@@ -3,9 +3,9 @@
 // encodes each frame once; every client gets the newest frame it can take.
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { requestUrl } from '../http/request-url.js';
+import { requestUrl } from '../util/request-url.js';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
-import type { CameraDetections, Pipeline } from '../pipeline.js';
+import type { CameraDetections, Pipeline } from '../cameras/registry.js';
 import { CameraFeed, type AnnotatedFrame, type FeedStats, type Viewer } from './feed.js';
 
 /**

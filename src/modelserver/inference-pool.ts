@@ -2,7 +2,7 @@
 import { Worker } from 'node:worker_threads';
 import os from 'node:os';
 import { status as Status } from '@grpc/grpc-js';
-import { compiledModule } from '../paths.js';
+import { compiledModule } from '../util/paths.js';
 import { CancelledError, ServerError, ServerUnavailableError } from '../tfserving/errors.js';
 import { BoundedExecutor, type Reservation } from './bounded-executor.js';
 import type { DetectorOutput } from './centernet.js';

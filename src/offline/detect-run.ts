@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { classifySource } from '../ingest/source-url.js';
 import type { FfmpegBinary } from '../ingest/ffmpeg-binary.js';
 import { FfmpegProcess } from '../ingest/ffmpeg-process.js';
-import { EventBuilder } from '../store/events.js';
+import { EventBuilder } from '../track/events.js';
 import type { DetectionRecord } from '../store/records.js';
 import { TfServingError } from '../tfserving/errors.js';
 import { frameId, type Detection, type ImageInput } from '../types.js';

@@ -1,7 +1,7 @@
 // A circuit breaker in front of the model server. When calls fail because the
 // server is down or too slow, sending stops; a readiness probe (GetModelStatus)
 // runs with backoff, and sending resumes when the model is AVAILABLE again.
-import { backoffDelay, type BackoffOptions } from '../ingest/backoff.js';
+import { backoffDelay, type BackoffOptions } from '../util/backoff.js';
 
 export type BreakerState = 'closed' | 'open' | 'probing';
 

@@ -3,8 +3,8 @@
 // events, and retention. One owner, one close(), in the order that loses
 // nothing: the recorder ends open events and writes its last snapshots, then
 // retention stops, then the writer commits what is pending, then the reader.
-import type { StoreConfig } from '../config.js';
-import type { Logger } from '../log.js';
+import type { StoreConfig } from '../config/parse.js';
+import type { Logger } from '../util/logger.js';
 import { StoreReader } from './queries.js';
 import { Recorder, type RecorderStats } from './recorder.js';
 import { Retention } from './retention.js';

@@ -4,9 +4,9 @@
 // JPEG snapshot, off the frame path and with a bound: a burst of new objects
 // costs skipped snapshots (counted), never memory or video.
 import { annotateJpeg, renderOverlay } from '../annotate/annotator.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../util/logger.js';
 import type { Detection } from '../types.js';
-import { EventBuilder, type EventBuilderOptions, type TrackEvent } from './events.js';
+import { EventBuilder, type EventBuilderOptions, type TrackEvent } from '../track/events.js';
 import type { DetectionRecord, EventRecord } from './records.js';
 import type { SnapshotStore } from './snapshots.js';
 import type { StoreWriter } from './writer.js';

@@ -7,7 +7,7 @@
 // the log. This module holds both halves: `retentionPass` (the worker's
 // chunked job) and `Retention` (the main thread's timer that asks for it).
 import { statSync } from 'node:fs';
-import type { Logger } from '../log.js';
+import type { Logger } from '../util/logger.js';
 import { usedDatabaseBytes, type Db } from './db.js';
 import { deleteSnapshotSync } from './snapshots.js';
 

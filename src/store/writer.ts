@@ -12,8 +12,8 @@
 // retries the oldest batch with backoff and this side reports `failing`.
 import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import type { Logger } from '../log.js';
-import { compiledModule } from '../paths.js';
+import type { Logger } from '../util/logger.js';
+import { compiledModule } from '../util/paths.js';
 import { StoreError, type StoreErrorCode } from './db.js';
 import type { MigrationResult } from './migrations.js';
 import { DetectionPacker, malformedDetection, type DetectionRecord, type EventRecord } from './records.js';

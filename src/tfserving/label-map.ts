@@ -3,7 +3,7 @@
 // Detection models answer with label-map ids; this turns them into names.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { assetsDir } from '../paths.js';
+import { assetsDir } from '../util/paths.js';
 
 export class LabelMapError extends Error {
   readonly code = 'LABEL_MAP_INVALID';

@@ -5,7 +5,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import protobuf from 'protobufjs';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { protosDir } from '../paths.js';
+import { protosDir } from '../util/paths.js';
 import type { ProtoGrpcType as PredictionProto } from './generated/prediction_service.js';
 import type { ProtoGrpcType as ModelProto } from './generated/model_service.js';
 import type { SignatureDefMap__Output } from './generated/tensorflow/serving/SignatureDefMap.js';

@@ -7,9 +7,9 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { startLookout, type RunningLookout } from '../../src/app.js';
-import { parseConfig } from '../../src/config.js';
-import { silentLogger } from '../../src/log.js';
-import { packageRoot } from '../../src/paths.js';
+import { parseConfig } from '../../src/config/parse.js';
+import { silentLogger } from '../../src/util/logger.js';
+import { packageRoot } from '../../src/util/paths.js';
 import { BOTTLE_CLIP, PERSON_CLIP } from '../helpers/media.js';
 import { until } from '../helpers/wait.js';
 

@@ -27,8 +27,8 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startLookout, type RunningLookout } from '../../src/app.js';
-import { parseConfig } from '../../src/config.js';
-import type { Logger } from '../../src/log.js';
+import { parseConfig } from '../../src/config/parse.js';
+import type { Logger } from '../../src/util/logger.js';
 import { BOTTLE_CLIP, PERSON_CLIP } from '../helpers/media.js';
 import { sleep, until } from '../helpers/wait.js';
 

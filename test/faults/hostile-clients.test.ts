@@ -11,8 +11,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startLookout, type RunningLookout } from '../../src/app.js';
-import { parseConfig } from '../../src/config.js';
-import { silentLogger } from '../../src/log.js';
+import { parseConfig } from '../../src/config/parse.js';
+import { silentLogger } from '../../src/util/logger.js';
 import { BOTTLE_CLIP } from '../helpers/media.js';
 import { sleep, until } from '../helpers/wait.js';
 

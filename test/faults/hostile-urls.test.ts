@@ -8,7 +8,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ffmpegArgv, ffmpegPlan } from '../../src/ingest/ffmpeg-args.js';
 import { classifySource, MAX_URL_LENGTH } from '../../src/ingest/source-url.js';
-import { mediaDir } from '../../src/paths.js';
+import { mediaDir } from '../../src/util/paths.js';
 
 const roots = [mediaDir];
 

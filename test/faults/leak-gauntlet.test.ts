@@ -32,7 +32,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { mediaDir } from '../../src/paths.js';
+import { mediaDir } from '../../src/util/paths.js';
 import { startCli, type RunningChild } from '../helpers/child.js';
 import { BOTTLE_CLIP, decodeFrameJpeg, PERSON_CLIP } from '../helpers/media.js';
 import { allProcs, kindDiff, isFfmpeg, processFigures, type ProcessFigures, type ProcInfo } from '../helpers/procfs.js';

@@ -1,7 +1,7 @@
 // Frames from the bundled clips, decoded by the same ffmpeg lookout uses.
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { mediaDir } from '../../src/paths.js';
+import { mediaDir } from '../../src/util/paths.js';
 import { resolveFfmpeg } from '../../src/ingest/ffmpeg-binary.js';
 import type { ImageInput } from '../../src/types.js';
 

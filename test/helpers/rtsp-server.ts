@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { packageRoot } from '../../src/paths.js';
+import { packageRoot } from '../../src/util/paths.js';
 import { resolveFfmpeg } from '../../src/ingest/ffmpeg-binary.js';
 
 export const RTSP_SERVER_SCRIPT = path.join(packageRoot, 'test/fixtures/rtsp-server.py');

@@ -6,8 +6,8 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startLookout, type RunningLookout } from '../../src/app.js';
-import { parseConfig } from '../../src/config.js';
-import { silentLogger } from '../../src/log.js';
+import { parseConfig } from '../../src/config/parse.js';
+import { silentLogger } from '../../src/util/logger.js';
 import { BOTTLE_CLIP, PERSON_CLIP } from '../helpers/media.js';
 import { until } from '../helpers/wait.js';
 

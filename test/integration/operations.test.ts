@@ -8,10 +8,10 @@ import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startLookout, type RunningLookout } from '../../src/app.js';
-import { parseConfig } from '../../src/config.js';
+import { parseConfig } from '../../src/config/parse.js';
 import { sameSecret } from '../../src/http/auth.js';
-import { silentLogger } from '../../src/log.js';
-import { packageRoot } from '../../src/paths.js';
+import { silentLogger } from '../../src/util/logger.js';
+import { packageRoot } from '../../src/util/paths.js';
 import { BOTTLE_CLIP } from '../helpers/media.js';
 import { until } from '../helpers/wait.js';
 

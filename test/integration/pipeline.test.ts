@@ -1,10 +1,10 @@
 // Cameras added, changed and removed while lookout runs, through the pipeline
 // that feeds the scheduler, against the synthetic model over real gRPC.
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseConfig, type CameraConfig } from '../../src/config.js';
+import { parseConfig, type CameraConfig } from '../../src/config/parse.js';
 import { resolveFfmpeg } from '../../src/ingest/ffmpeg-binary.js';
-import { silentLogger } from '../../src/log.js';
-import { CameraConfigError, Pipeline, type CameraDetections } from '../../src/pipeline.js';
+import { silentLogger } from '../../src/util/logger.js';
+import { CameraConfigError, Pipeline, type CameraDetections } from '../../src/cameras/registry.js';
 import { TfServingClient } from '../../src/tfserving/client.js';
 import { BOTTLE_CLIP, PERSON_CLIP } from '../helpers/media.js';
 import { startModelServer, synthetic } from '../helpers/servers.js';

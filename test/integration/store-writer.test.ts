@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { packageRoot } from '../../src/paths.js';
+import { packageRoot } from '../../src/util/paths.js';
 import { StoreReader } from '../../src/store/queries.js';
 import type { DetectionRecord, EventRecord } from '../../src/store/records.js';
 import { StoreWriter } from '../../src/store/writer.js';

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigError, loadConfig, parseConfig } from '../../src/config.js';
-import { packageRoot } from '../../src/paths.js';
+import { ConfigError, loadConfig, parseConfig } from '../../src/config/parse.js';
+import { packageRoot } from '../../src/util/paths.js';
 import { parseFlags, intFlag, UsageError } from '../../src/cli-args.js';
 
 describe('config', () => {
@@ -89,7 +89,7 @@ describe('cameras in the config', () => {
   });
 
   it('runs a demo camera on the bundled clip without a config', async () => {
-    const { demoConfig, DEMO_CLIP } = await import('../../src/config.js');
+    const { demoConfig, DEMO_CLIP } = await import('../../src/config/parse.js');
     expect(demoConfig().cameras).toMatchObject([{ id: 'demo', url: DEMO_CLIP, loop: true, realtime: true }]);
   });
 });

@@ -25,8 +25,8 @@ import {
   type IService,
 } from 'kubernetes-models/v1';
 import type { IIoK8sApiCoreV1Container as IContainer, IIoK8sApiCoreV1PodSpec as IPodSpec } from 'kubernetes-models/v1';
-import { parseConfig, type LookoutConfig } from '../../src/config.js';
-import { shardFromEnv } from '../../src/shard.js';
+import { parseConfig, type LookoutConfig } from '../../src/config/parse.js';
+import { shardFromEnv } from '../../src/cameras/shard.js';
 import { isBalancedTarget, parseTargets } from '../../src/tfserving/channels.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EventBuilder, EventBuilderOptionsError, type EventUpdate } from '../../src/store/events.js';
+import { EventBuilder, EventBuilderOptionsError, type EventUpdate } from '../../src/track/events.js';
 import type { Box, Detection } from '../../src/types.js';
 
 const DT = 200;

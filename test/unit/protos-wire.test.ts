@@ -6,7 +6,7 @@ import { readFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
-import { packageRoot, protosDir } from '../../src/paths.js';
+import { packageRoot, protosDir } from '../../src/util/paths.js';
 import { serviceProtoFiles } from '../../src/tfserving/protos.js';
 
 interface FieldFact {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { camerasForShard, shardFromEnv, ShardConfigError, shardOf, type Shard } from '../../src/shard.js';
+import { camerasForShard, shardFromEnv, ShardConfigError, shardOf, type Shard } from '../../src/cameras/shard.js';
 
 const cameras = (n: number) => Array.from({ length: n }, (_, i) => ({ id: `cam-${i}`, url: `rtsp://192.0.2.${i % 250}/stream` }));
 

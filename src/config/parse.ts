@@ -4,9 +4,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { classifySource, SourceUrlError } from './ingest/source-url.js';
-import { mediaDir } from './paths.js';
-import { cocoLabelMap } from './tfserving/label-map.js';
+import { classifySource, SourceUrlError } from '../ingest/source-url.js';
+import { mediaDir } from '../util/paths.js';
+import { cocoLabelMap } from '../tfserving/label-map.js';
 
 export class ConfigError extends Error {
   readonly code = 'CONFIG_INVALID';

@@ -3,12 +3,12 @@
 // started here on loopback. Either way the rest of lookout holds one gRPC
 // client: one code path for both. close() closes the client, then the
 // embedded server (its workers last).
-import type { ModelServerConfig } from './config.js';
-import type { Logger } from './log.js';
-import { ModelServer } from './modelserver/server.js';
-import { TfServingClient } from './tfserving/client.js';
-import type { ModelClient } from './tfserving/model-client.js';
-import { RestTfServingClient } from './tfserving/rest-client.js';
+import type { ModelServerConfig } from '../config/parse.js';
+import type { Logger } from '../util/logger.js';
+import { ModelServer } from '../modelserver/server.js';
+import { TfServingClient } from '../tfserving/client.js';
+import type { ModelClient } from '../tfserving/model-client.js';
+import { RestTfServingClient } from '../tfserving/rest-client.js';
 
 export interface ModelBackend {
   client: ModelClient;

@@ -1,15 +1,15 @@
 // Wires cameras to the scheduler and keeps what viewers and the API read:
 // each camera's newest live frame and newest detections. Owns the cameras
 // (and so their ffmpeg processes) and the scheduler; close() stops them all.
-import type { CameraConfig, LookoutConfig } from './config.js';
-import { Camera, type CameraStatus } from './ingest/camera.js';
-import type { FfmpegBinary } from './ingest/ffmpeg-binary.js';
-import { classifySource, redactUrl } from './ingest/source-url.js';
-import type { Logger } from './log.js';
-import type { BreakerStatus } from './schedule/breaker.js';
-import { Scheduler, type CameraScheduleStats, type DetectBackend, type DetectionResult } from './schedule/scheduler.js';
-import { RateWindow } from './schedule/stats-window.js';
-import { frameId, type Detection, type Frame } from './types.js';
+import type { CameraConfig, LookoutConfig } from '../config/parse.js';
+import { Camera, type CameraStatus } from '../ingest/camera.js';
+import type { FfmpegBinary } from '../ingest/ffmpeg-binary.js';
+import { classifySource, redactUrl } from '../ingest/source-url.js';
+import type { Logger } from '../util/logger.js';
+import type { BreakerStatus } from '../schedule/breaker.js';
+import { Scheduler, type CameraScheduleStats, type DetectBackend, type DetectionResult } from '../schedule/scheduler.js';
+import { RateWindow } from '../schedule/stats-window.js';
+import { frameId, type Detection, type Frame } from '../types.js';
 
 export interface CameraDetections {
   /** The detection frame's id (see frameId()): pairs it with the live frame of the same picture. */

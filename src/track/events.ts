@@ -7,7 +7,7 @@
 // and writes `started`/`ended` to the log and takes a snapshot of
 // `bestFrameId` on `started` and `improved`. Nothing here does I/O.
 import type { Box, Detection } from '../types.js';
-import { eventId, type EventRecord } from './records.js';
+import { eventId, type EventRecord } from '../store/records.js';
 import { Tracker, type EndedTrack, type TrackedDetection, type TrackerOptions, type TrackerStats } from './tracker.js';
 
 /**

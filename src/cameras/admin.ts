@@ -13,9 +13,9 @@
 // API must not be able to make ffmpeg read any file on the machine.
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { cameraEntry, ConfigError, parseCameraEntry, type CameraConfig, type LookoutConfig } from './config.js';
-import { mediaDir } from './paths.js';
-import { CameraConfigError, type Pipeline } from './pipeline.js';
+import { cameraEntry, ConfigError, parseCameraEntry, type CameraConfig, type LookoutConfig } from '../config/parse.js';
+import { mediaDir } from '../util/paths.js';
+import { CameraConfigError, type Pipeline } from './registry.js';
 
 interface Overrides {
   version: 1;
