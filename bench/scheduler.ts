@@ -24,7 +24,7 @@ import { classifySource } from '../src/ingest/source-url.js';
 import { silentLogger } from '../src/util/logger.js';
 import { mediaDir } from '../src/util/paths.js';
 import { startModelServerChild } from './model-server-child.js';
-import { Pipeline } from '../src/cameras/registry.js';
+import { CameraRegistry } from '../src/cameras/registry.js';
 import { Scheduler, type DetectionResult, type SchedulerOptions } from '../src/schedule/scheduler.js';
 import { SampleRing } from '../src/schedule/stats-window.js';
 import { TfServingClient } from '../src/tfserving/client.js';
@@ -53,7 +53,7 @@ const cameraConfigs = (size = SIZE) =>
     cameras: Array.from({ length: CAMERAS }, (_, i) => ({ id: `cam${i + 1}`, url: clips[i % 2], loop: true, detectFps: FPS, liveFps: 0, size })),
   }).cameras;
 
-/** lookout's pipeline: cameras → scheduler → model server. */
+/** lookout's registry: cameras → scheduler → model server. */
 async function runScheduler(seconds: number, size = SIZE, latencyMs = LATENCY_MS) {
   const server = await modelServer(['--latency-ms', String(latencyMs), '--capacity', String(CAPACITY)]);
   const client = new TfServingClient({ address: server.address, modelName: 'detector' });
@@ -61,16 +61,16 @@ async function runScheduler(seconds: number, size = SIZE, latencyMs = LATENCY_MS
   // Twice the server's capacity in flight: the server queues the second half, so a slot that frees
   // starts its next frame at once instead of waiting for an answer to travel back and a new frame to arrive.
   const config = parseConfig({ scheduler: { maxInFlight: CAPACITY * 2, maxFrameAgeMs: 1_000 } });
-  const pipeline = new Pipeline(config, client, ffmpeg, silentLogger);
+  const registry = new CameraRegistry(config, client, ffmpeg, silentLogger);
   const counts = new Map<string, number>();
   const ages = new SampleRing(100_000);
   let measuring = false;
-  pipeline.onDetections((id, d) => {
+  registry.onDetections((id, d) => {
     if (!measuring) return;
     counts.set(id, (counts.get(id) ?? 0) + 1);
     ages.add(Date.now() - d.latencyMs - d.capturedAt);
   });
-  for (const cam of cameraConfigs(size)) pipeline.addCamera(cam);
+  for (const cam of cameraConfigs(size)) registry.addCamera(cam);
   await sleep(8_000); // cameras connected, caches warm
   const rssBefore = rssMiB();
   measuring = true;
@@ -82,11 +82,11 @@ async function runScheduler(seconds: number, size = SIZE, latencyMs = LATENCY_MS
   const perCamera = cameraConfigs().map((c) => (counts.get(c.id) ?? 0) / elapsed);
   const total = perCamera.reduce((a, b) => a + b, 0);
   const dropped = cameraConfigs().reduce((acc, c) => {
-    const d = pipeline.view(c.id)?.schedule?.dropped;
+    const d = registry.view(c.id)?.schedule?.dropped;
     for (const [k, v] of Object.entries(d ?? {})) acc[k] = (acc[k] ?? 0) + v;
     return acc;
   }, {} as Record<string, number>);
-  await pipeline.close();
+  await registry.close();
   client.close();
   await server.stop();
   return { inferencesPerSec: total, perCamera, fairness: jain(perCamera), medianAgeMs: ages.percentile(0.5) ?? NaN, rssBefore, rssAfter, dropped };

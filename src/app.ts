@@ -12,11 +12,11 @@ import { createMetrics, type Metrics } from './http/metrics.js';
 import { toEventJson } from './store/records.js';
 import type { Logger } from './util/logger.js';
 import type { ModelServer } from './modelserver/server.js';
-import type { ModelClient } from './tfserving/model-client.js';
-import { startModelBackend, type ModelBackend } from './model/connection.js';
+import type { ModelClient } from './model/client.js';
+import { connectModel, type ModelConnection } from './model/connection.js';
 import { createApp, listen, type HttpServer } from './http/server.js';
 import { resolveFfmpeg } from './ingest/ffmpeg-binary.js';
-import { Pipeline } from './cameras/registry.js';
+import { CameraRegistry } from './cameras/registry.js';
 import { LiveHub } from './live/hub.js';
 
 export interface RunningLookout {
@@ -25,15 +25,15 @@ export interface RunningLookout {
   modelServerAddress: string;
   embedded: ModelServer | undefined;
   client: ModelClient;
-  pipeline: Pipeline;
+  registry: CameraRegistry;
   store: DetectionLog | undefined;
   close(): Promise<void>;
 }
 
 export async function startLookout(config: LookoutConfig, log: Logger): Promise<RunningLookout> {
-  let model: ModelBackend | undefined;
+  let model: ModelConnection | undefined;
   let http: HttpServer | undefined;
-  let pipeline: Pipeline | undefined;
+  let registry: CameraRegistry | undefined;
   let live: LiveHub | undefined;
   let store: DetectionLog | undefined;
   let metrics: Metrics | undefined;
@@ -44,8 +44,8 @@ export async function startLookout(config: LookoutConfig, log: Logger): Promise<
       await live?.close();
       await http?.close();
       metrics?.close();
-      await pipeline?.close();
-      // No results come after the pipeline: open events end, and the log commits what is pending.
+      await registry?.close();
+      // No results come after the registry: open events end, and the log commits what is pending.
       await store?.close();
       await model?.close();
     })();
@@ -60,33 +60,33 @@ export async function startLookout(config: LookoutConfig, log: Logger): Promise<
         throw new ConfigError('store.path', `cannot open the detection log ${config.store.path}: ${(err as Error).message}`);
       }
     }
-    model = await startModelBackend(config.modelServer, config.minScore, log);
+    model = await connectModel(config.modelServer, config.minScore, log);
     const { client, embedded, address } = model;
     const ffmpeg = resolveFfmpeg();
     log.info(`ffmpeg: ${ffmpeg.path} (${ffmpeg.source}), ${ffmpeg.version}`);
-    pipeline = new Pipeline(config, client, ffmpeg, log);
+    registry = new CameraRegistry(config, client, ffmpeg, log);
     // Cameras the API added, changed or removed in earlier runs apply over the config file's.
     const camerasFile = path.join(path.dirname(config.store.path), 'cameras.json');
-    for (const camera of applyCameraOverrides(config, camerasFile)) pipeline.addCamera(camera);
-    const cameras = new CameraAdmin(config, pipeline, camerasFile);
-    live = new LiveHub(pipeline);
+    for (const camera of applyCameraOverrides(config, camerasFile)) registry.addCamera(camera);
+    const cameras = new CameraAdmin(config, registry, camerasFile);
+    live = new LiveHub(registry);
     if (store) {
       const { recorder } = store;
       const hub = live;
-      pipeline.onDetections((camera, d, frame) => {
+      registry.onDetections((camera, d, frame) => {
         recorder.record({ camera, frameId: d.frameId, time: d.capturedAt, detections: d.detections, frame });
       });
-      pipeline.onCameraRemoved((camera) => recorder.endCamera(camera));
+      registry.onCameraRemoved((camera) => recorder.endCamera(camera));
       recorder.onEvent((phase, event) => hub.broadcast(event.camera, { type: 'event', phase, event: toEventJson(event) }));
     }
     const auth = new Auth(config.auth.token);
-    metrics = createMetrics({ pipeline, live, store });
+    metrics = createMetrics({ cameras: registry, live, store });
     const app = createApp({
       cameras,
       auth,
       metrics,
       client,
-      pipeline,
+      registry,
       live,
       modelServer: { address: address.join(','), embedded: embedded !== undefined, ...(embedded ? { description: embedded.description } : {}) },
       ...(store ? { log: { reader: store.reader, snapshots: store.snapshots, stats: () => store?.stats() ?? {} } } : {}),
@@ -99,7 +99,7 @@ export async function startLookout(config: LookoutConfig, log: Logger): Promise<
     });
     const shownHost = config.http.host === '0.0.0.0' || config.http.host === '::' ? 'localhost' : config.http.host;
     const url = `http://${shownHost}:${http.port}`;
-    return { url, httpPort: http.port, modelServerAddress: address.join(','), embedded, client, pipeline, store, close };
+    return { url, httpPort: http.port, modelServerAddress: address.join(','), embedded, client, registry, store, close };
   } catch (err) {
     await close();
     throw err;

@@ -42,4 +42,18 @@ export function frameId(frame: Pick<Frame, 'run' | 'ptsMs'>): string {
   return `${frame.run}:${Math.round(frame.ptsMs)}`;
 }
 
+/** A camera's detections for one frame, as the registry keeps the newest and hands them on. */
+export interface CameraDetections {
+  /** The detection frame's id (see frameId()): pairs it with the live frame of the same picture. */
+  frameId: string;
+  frameSeq: number;
+  capturedAt: number;
+  width: number;
+  height: number;
+  detections: Detection[];
+  latencyMs: number;
+  /** How old the frame was when it was sent to the model, ms. */
+  queueWaitMs: number;
+}
+
 export type CameraState = 'starting' | 'streaming' | 'reconnecting' | 'failed' | 'stopped';

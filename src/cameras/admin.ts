@@ -15,7 +15,7 @@ import { existsSync, readFileSync, renameSync, rmSync, writeFileSync, mkdirSync 
 import path from 'node:path';
 import { cameraEntry, ConfigError, parseCameraEntry, type CameraConfig, type LookoutConfig } from '../config/parse.js';
 import { mediaDir } from '../util/paths.js';
-import { CameraConfigError, type Pipeline } from './registry.js';
+import { CameraConfigError, type CameraRegistry } from './registry.js';
 
 interface Overrides {
   version: 1;
@@ -81,7 +81,7 @@ export class CameraAdmin {
 
   constructor(
     private readonly config: LookoutConfig,
-    private readonly pipeline: Pipeline,
+    private readonly registry: CameraRegistry,
     /** cameras.json; undefined keeps changes only until the process ends. */
     private readonly file: string | undefined,
   ) {
@@ -92,8 +92,8 @@ export class CameraAdmin {
   add(body: unknown): Promise<CameraConfig> {
     return this.serially(async () => {
       const camera = parseCameraEntry(body, this.config.detection, apiFileRoots(this.config), 'camera');
-      if (this.pipeline.has(camera.id)) throw new CameraExistsError(`camera ${JSON.stringify(camera.id)} already exists; PATCH it to change it`);
-      await this.change(this.remembering(camera), () => this.pipeline.addCamera(camera));
+      if (this.registry.has(camera.id)) throw new CameraExistsError(`camera ${JSON.stringify(camera.id)} already exists; PATCH it to change it`);
+      await this.change(this.remembering(camera), () => this.registry.addCamera(camera));
       return camera;
     });
   }
@@ -101,26 +101,26 @@ export class CameraAdmin {
   /** Changes some of a camera's settings (its id stays); its ffmpeg restarts with them. */
   update(id: string, patch: unknown): Promise<CameraConfig> {
     return this.serially(async () => {
-      const current = this.pipeline.view(id)?.config;
+      const current = this.registry.view(id)?.config;
       if (!current) throw new CameraNotFoundError(`no camera ${JSON.stringify(id)}`);
       if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) throw new ConfigError('(body)', 'expected a JSON object of settings to change', 'camera');
       if ('id' in patch && (patch as { id: unknown }).id !== id) throw new ConfigError('id', 'cannot be changed; add a camera with the new id and delete this one', 'camera');
       const camera = parseCameraEntry({ ...cameraEntry(current), ...patch, id }, this.config.detection, apiFileRoots(this.config), 'camera');
-      await this.change(this.remembering(camera), () => this.pipeline.updateCamera(camera));
+      await this.change(this.remembering(camera), () => this.registry.updateCamera(camera));
       return camera;
     });
   }
 
   remove(id: string): Promise<void> {
     return this.serially(async () => {
-      if (!this.pipeline.has(id)) throw new CameraNotFoundError(`no camera ${JSON.stringify(id)}`);
+      if (!this.registry.has(id)) throw new CameraNotFoundError(`no camera ${JSON.stringify(id)}`);
       const cameras = { ...this.overrides.cameras };
       delete cameras[id];
       const fromFile = this.config.cameras.some((c) => c.id === id);
       const removed = fromFile && !this.overrides.removed.includes(id) ? [...this.overrides.removed, id] : this.overrides.removed;
       await this.change({ version: 1, cameras, removed }, async () => {
         try {
-          await this.pipeline.removeCamera(id);
+          await this.registry.removeCamera(id);
         } catch (err) {
           if (err instanceof CameraConfigError) throw new CameraNotFoundError(err.message);
           throw err;

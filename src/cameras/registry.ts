@@ -7,22 +7,9 @@ import type { FfmpegBinary } from '../ingest/ffmpeg-binary.js';
 import { classifySource, redactUrl } from '../ingest/source-url.js';
 import type { Logger } from '../util/logger.js';
 import type { BreakerStatus } from '../schedule/breaker.js';
-import { Scheduler, type CameraScheduleStats, type DetectBackend, type DetectionResult } from '../schedule/scheduler.js';
+import { Scheduler, type CameraScheduleStats, type SchedulerModel, type DetectionResult } from '../schedule/scheduler.js';
 import { RateWindow } from '../schedule/stats-window.js';
-import { frameId, type Detection, type Frame } from '../types.js';
-
-export interface CameraDetections {
-  /** The detection frame's id (see frameId()): pairs it with the live frame of the same picture. */
-  frameId: string;
-  frameSeq: number;
-  capturedAt: number;
-  width: number;
-  height: number;
-  detections: Detection[];
-  latencyMs: number;
-  /** How old the frame was when it was sent to the model, ms. */
-  queueWaitMs: number;
-}
+import { frameId, type CameraDetections, type Frame } from '../types.js';
 
 export interface CameraView {
   config: CameraConfig;
@@ -55,7 +42,7 @@ export class CameraConfigError extends Error {
   }
 }
 
-export class Pipeline {
+export class CameraRegistry {
   private readonly entries = new Map<string, CameraEntry>();
   private readonly scheduler: Scheduler;
   private readonly listeners = new Set<DetectionsListener>();
@@ -65,11 +52,11 @@ export class Pipeline {
 
   constructor(
     private readonly config: Pick<LookoutConfig, 'scheduler' | 'fileRoots'>,
-    backend: DetectBackend,
+    model: SchedulerModel,
     private readonly binary: FfmpegBinary,
     private readonly log: Logger,
   ) {
-    this.scheduler = new Scheduler(backend, (r) => this.onResult(r), config.scheduler, (s) => this.onModelState(s));
+    this.scheduler = new Scheduler(model, (r) => this.onResult(r), config.scheduler, (s) => this.onModelState(s));
   }
 
   /** Called with each camera's new detections (for the live view and the detection log). */
@@ -91,7 +78,7 @@ export class Pipeline {
   }
 
   addCamera(config: CameraConfig): void {
-    if (this.closed) throw new CameraConfigError('the pipeline is closed');
+    if (this.closed) throw new CameraConfigError('the registry is closed');
     if (this.entries.has(config.id)) throw new CameraConfigError(`camera ${JSON.stringify(config.id)} already exists`);
     let source;
     try {

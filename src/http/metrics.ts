@@ -8,7 +8,7 @@
 // (rate() works) even though the component owns the number. The two
 // histograms (inference latency, queue wait) are observed per result.
 import client from 'prom-client';
-import type { Pipeline } from '../cameras/registry.js';
+import type { CameraRegistry } from '../cameras/registry.js';
 import type { LiveHub } from '../live/hub.js';
 import type { DetectionLog } from '../store/detection-log.js';
 import type { CameraState } from '../types.js';
@@ -41,13 +41,13 @@ class MirroredCounter {
   }
 }
 
-export function createMetrics(deps: { pipeline: Pipeline; live: LiveHub; store: DetectionLog | undefined }): Metrics {
+export function createMetrics(deps: { cameras: CameraRegistry; live: LiveHub; store: DetectionLog | undefined }): Metrics {
   const registry = new client.Registry();
-  const { pipeline, live, store } = deps;
+  const { cameras, live, store } = deps;
   // Registered first, so its collect hook refreshes every other metric before they are serialized.
   new client.Gauge({ name: 'lookout_cameras', help: 'Cameras configured', registers: [registry], collect() {
     refresh();
-    this.set(pipeline.cameraIds().length);
+    this.set(cameras.cameraIds().length);
   } });
   client.collectDefaultMetrics({ register: registry, prefix: 'lookout_' });
 
@@ -65,7 +65,7 @@ export function createMetrics(deps: { pipeline: Pipeline; live: LiveHub; store: 
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2],
     registers: [registry],
   });
-  const unsubscribe = pipeline.onDetections((camera, d) => {
+  const unsubscribe = cameras.onDetections((camera, d) => {
     latency.observe({ camera }, d.latencyMs / 1000);
     queueWait.observe({ camera }, d.queueWaitMs / 1000);
   });
@@ -94,8 +94,8 @@ export function createMetrics(deps: { pipeline: Pipeline; live: LiveHub; store: 
     fps.reset();
     state.reset();
     viewers.reset();
-    for (const id of pipeline.cameraIds()) {
-      const view = pipeline.view(id);
+    for (const id of cameras.cameraIds()) {
+      const view = cameras.view(id);
       if (!view) continue;
       fps.set({ camera: id, kind: 'decoded' }, view.decodedFps);
       fps.set({ camera: id, kind: 'live' }, view.liveFps);
@@ -117,7 +117,7 @@ export function createMetrics(deps: { pipeline: Pipeline; live: LiveHub; store: 
         encoded.set({ camera: id }, feed.encoded);
       }
     }
-    const m = pipeline.modelState();
+    const m = cameras.modelState();
     for (const s of MODEL_STATES) model.set({ state: s }, m.state === s ? 1 : 0);
     if (store) {
       const st = store.stats();

@@ -3,7 +3,7 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ModelClient } from '../tfserving/model-client.js';
+import type { ModelClient } from '../model/client.js';
 import { TfServingError } from '../tfserving/errors.js';
 import { webDir } from '../util/paths.js';
 import type { LiveHub } from '../live/hub.js';
@@ -12,12 +12,12 @@ import { logRoutes, type LogRouteDeps } from './log-routes.js';
 import type { Auth } from './auth.js';
 import { CameraBusyError, CameraExistsError, CameraNotFoundError, CameraStoreError, type CameraAdmin } from '../cameras/admin.js';
 import { ConfigError } from '../config/parse.js';
-import { CameraConfigError, type Pipeline } from '../cameras/registry.js';
+import { CameraConfigError, type CameraRegistry } from '../cameras/registry.js';
 import type { Metrics } from './metrics.js';
 
 export interface HttpDeps {
   client: ModelClient;
-  pipeline: Pipeline;
+  registry: CameraRegistry;
   live: LiveHub;
   /** How the model server is reached, for /api/model. */
   modelServer: { address: string; embedded: boolean; description?: string };
@@ -136,7 +136,7 @@ export function createApp(deps: HttpDeps): express.Express {
   });
 
   const cameraJson = (id: string) => {
-    const view = deps.pipeline.view(id);
+    const view = deps.registry.view(id);
     if (!view) return undefined;
     const { config, status, ...rest } = view;
     return {
@@ -151,13 +151,13 @@ export function createApp(deps: HttpDeps): express.Express {
   };
 
   app.get('/api/cameras', (_req, res) => {
-    res.json({ model: deps.pipeline.modelState(), cameras: deps.pipeline.cameraIds().map(cameraJson) });
+    res.json({ model: deps.registry.modelState(), cameras: deps.registry.cameraIds().map(cameraJson) });
   });
 
   app.get('/api/cameras/:id/snapshot.jpg', async (req, res) => {
     const frame = await deps.live.snapshot(req.params.id);
     if (!frame) {
-      const known = deps.pipeline.has(req.params.id);
+      const known = deps.registry.has(req.params.id);
       res.status(known ? 503 : 404).json({ error: known ? `camera ${JSON.stringify(req.params.id)} has no frame yet` : `no camera ${JSON.stringify(req.params.id)}` });
       return;
     }

@@ -2,7 +2,7 @@
 // once, only while someone watches, and handed to every viewer. Viewers
 // that cannot keep up skip frames; the feed never queues for them.
 import { annotateJpeg, renderOverlay, type Overlay } from '../annotate/annotator.js';
-import type { CameraDetections } from '../cameras/registry.js';
+import type { CameraDetections } from '../types.js';
 import { frameId, type Frame } from '../types.js';
 
 export interface AnnotatedFrame {

@@ -5,7 +5,8 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { requestUrl } from '../util/request-url.js';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
-import type { CameraDetections, Pipeline } from '../cameras/registry.js';
+import type { CameraRegistry } from '../cameras/registry.js';
+import type { CameraDetections } from '../types.js';
 import { CameraFeed, type AnnotatedFrame, type FeedStats, type Viewer } from './feed.js';
 
 /**
@@ -35,10 +36,10 @@ export class LiveHub {
   private readonly unsubscribe: (() => void)[] = [];
   private closed = false;
 
-  constructor(private readonly pipeline: Pipeline) {
+  constructor(private readonly registry: CameraRegistry) {
     this.unsubscribe.push(
-      pipeline.onLiveFrame((frame) => this.feed(frame.cameraId)?.push(frame)),
-      pipeline.onDetections((camera, detections) => this.broadcastDetections(camera, detections)),
+      registry.onLiveFrame((frame) => this.feed(frame.cameraId)?.push(frame)),
+      registry.onDetections((camera, detections) => this.broadcastDetections(camera, detections)),
     );
     // Dead clients (no pong since the last ping) are dropped.
     this.heartbeat = setInterval(() => {
@@ -55,13 +56,13 @@ export class LiveHub {
   }
 
   private feed(cameraId: string): CameraFeed | undefined {
-    if (!this.pipeline.has(cameraId)) {
+    if (!this.registry.has(cameraId)) {
       this.feeds.delete(cameraId);
       return undefined;
     }
     let feed = this.feeds.get(cameraId);
     if (!feed) {
-      feed = new CameraFeed(cameraId, () => this.pipeline.latestDetections(cameraId));
+      feed = new CameraFeed(cameraId, () => this.registry.latestDetections(cameraId));
       this.feeds.set(cameraId, feed);
     }
     return feed;
@@ -125,7 +126,7 @@ export class LiveHub {
   }
 
   private subscribe(client: Client, wanted: string[]): void {
-    const known = wanted.filter((id) => this.pipeline.has(id));
+    const known = wanted.filter((id) => this.registry.has(id));
     const unknown = wanted.filter((id) => !known.includes(id));
     for (const [id, viewer] of client.cameras) {
       if (!known.includes(id)) {
@@ -144,7 +145,7 @@ export class LiveHub {
       };
       client.cameras.set(id, viewer);
       this.feed(id)?.add(viewer);
-      const latest = this.pipeline.latestDetections(id);
+      const latest = this.registry.latestDetections(id);
       if (latest) this.sendText(client, detectionsJson(id, latest));
     }
     this.sendText(client, { type: 'subscribed', cameras: known, ...(unknown.length ? { unknown } : {}) });
@@ -177,12 +178,12 @@ export class LiveHub {
 
   private broadcastStatus(): void {
     if (this.clients.size === 0) return;
-    const model = this.pipeline.modelState();
+    const model = this.registry.modelState();
     const statuses = new Map<string, object>();
     for (const c of this.clients) {
       for (const id of c.cameras.keys()) {
         if (!statuses.has(id)) {
-          const view = this.pipeline.view(id);
+          const view = this.registry.view(id);
           if (!view) continue;
           statuses.set(id, {
             type: 'status',
@@ -207,7 +208,7 @@ export class LiveHub {
   async snapshot(cameraId: string): Promise<AnnotatedFrame | undefined> {
     const feed = this.feed(cameraId);
     if (!feed) return undefined;
-    return feed.latestOr(this.pipeline.latestLiveFrame(cameraId));
+    return feed.latestOr(this.registry.latestLiveFrame(cameraId));
   }
 
   /** multipart/x-mixed-replace for VLC, an <img> tag or Home Assistant. */

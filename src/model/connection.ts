@@ -7,10 +7,10 @@ import type { ModelServerConfig } from '../config/parse.js';
 import type { Logger } from '../util/logger.js';
 import { ModelServer } from '../modelserver/server.js';
 import { TfServingClient } from '../tfserving/client.js';
-import type { ModelClient } from '../tfserving/model-client.js';
+import type { ModelClient } from './client.js';
 import { RestTfServingClient } from '../tfserving/rest-client.js';
 
-export interface ModelBackend {
+export interface ModelConnection {
   client: ModelClient;
   /** The gRPC target(s) the client uses. */
   address: string[];
@@ -18,7 +18,7 @@ export interface ModelBackend {
   close(): Promise<void>;
 }
 
-export async function startModelBackend(config: ModelServerConfig, minScore: number, log: Logger): Promise<ModelBackend> {
+export async function connectModel(config: ModelServerConfig, minScore: number, log: Logger): Promise<ModelConnection> {
   let embedded: ModelServer | undefined;
   let address: string[];
   if (config.address) {

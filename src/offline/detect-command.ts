@@ -8,7 +8,7 @@ import { demoConfig, loadConfig, type LookoutConfig } from '../config/parse.js';
 import { parseTargets } from '../tfserving/channels.js';
 import { resolveFfmpeg } from '../ingest/ffmpeg-binary.js';
 import type { Logger } from '../util/logger.js';
-import { startModelBackend } from '../model/connection.js';
+import { connectModel } from '../model/connection.js';
 import { toDetectionJson, type DetectionRecord } from '../store/records.js';
 import { classifySource } from '../ingest/source-url.js';
 import { DetectInputError, runDetect, type DetectProgress } from './detect-run.js';
@@ -105,7 +105,7 @@ export async function detectCommand(argv: string[], log: Logger): Promise<void> 
   }
 
   const binary = resolveFfmpeg();
-  const backend = await startModelBackend(config.modelServer, config.minScore, log);
+  const connection = await connectModel(config.modelServer, config.minScore, log);
   let out: NodeJS.WritableStream = process.stdout;
   const tty = process.stderr.isTTY === true;
   const controller = new AbortController();
@@ -113,7 +113,7 @@ export async function detectCommand(argv: string[], log: Logger): Promise<void> 
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   try {
-    await backend.client.waitUntilReady(config.modelServer.embedded.model === 'centernet' ? 120_000 : 30_000, controller.signal);
+    await connection.client.waitUntilReady(config.modelServer.embedded.model === 'centernet' ? 120_000 : 30_000, controller.signal);
     if (outFile) {
       const file = createWriteStream(outFile);
       await once(file, 'open');
@@ -130,7 +130,7 @@ export async function detectCommand(argv: string[], log: Logger): Promise<void> 
       input,
       camera,
       binary,
-      backend: backend.client,
+      model: connection.client,
       fps,
       maxWidth: config.detection.size.width,
       maxHeight: config.detection.size.height,
@@ -168,6 +168,6 @@ export async function detectCommand(argv: string[], log: Logger): Promise<void> 
       out.end();
       await once(out, 'close').catch(() => undefined);
     }
-    await backend.close();
+    await connection.close();
   }
 }

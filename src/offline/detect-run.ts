@@ -1,4 +1,4 @@
-// `lookout detect`: the pipeline once over a video, as fast as the model
+// `lookout detect`: detection once over a video, as fast as the model
 // allows. Unlike a live camera, nothing is dropped: ffmpeg decodes only as
 // fast as frames are taken (the frame reader's backpressure), at most
 // `maxInFlight` frames are at the model at once, and records come out in
@@ -9,12 +9,10 @@ import type { FfmpegBinary } from '../ingest/ffmpeg-binary.js';
 import { FfmpegProcess } from '../ingest/ffmpeg-process.js';
 import { EventBuilder } from '../track/events.js';
 import type { DetectionRecord } from '../store/records.js';
+import type { ModelClient } from '../model/client.js';
 import { TfServingError } from '../tfserving/errors.js';
 import { frameId, type Detection, type ImageInput } from '../types.js';
 
-export interface DetectBackendLike {
-  detect(images: readonly ImageInput[]): Promise<{ detections: Detection[][] }>;
-}
 
 export interface DetectRunOptions {
   /** A file path, file://, http(s):// or rtsp:// URL. */
@@ -22,7 +20,7 @@ export interface DetectRunOptions {
   /** The `camera` of the records. */
   camera: string;
   binary: FfmpegBinary;
-  backend: DetectBackendLike;
+  model: Pick<ModelClient, 'detect'>;
   /** Frames per second of video to detect; 0 detects every frame. */
   fps: number;
   maxWidth: number;
@@ -65,10 +63,10 @@ export class DetectInputError extends Error {
 const RETRIES = 5;
 const RETRY_MS = 1_000;
 
-async function detectWithRetry(backend: DetectBackendLike, image: ImageInput, signal?: AbortSignal): Promise<Detection[]> {
+async function detectWithRetry(model: Pick<ModelClient, 'detect'>, image: ImageInput, signal?: AbortSignal): Promise<Detection[]> {
   for (let attempt = 0; ; attempt++) {
     try {
-      return (await backend.detect([image])).detections[0] ?? [];
+      return (await model.detect([image])).detections[0] ?? [];
     } catch (err) {
       if (!(err instanceof TfServingError) || !err.retryable || attempt >= RETRIES || signal?.aborted) throw err;
       await sleep(RETRY_MS, undefined, { signal }).catch(() => undefined);
@@ -138,7 +136,7 @@ export async function runDetect(options: DetectRunOptions): Promise<DetectSummar
 
     for await (const data of proc.detectFrames()) {
       const image: ImageInput = { kind: 'rgb', width: info.width, height: info.height, data };
-      const call = detectWithRetry(options.backend, image, options.signal);
+      const call = detectWithRetry(options.model, image, options.signal);
       // Failures surface in order through drainOne; this only stops an unhandled rejection meanwhile.
       call.catch(() => undefined);
       inFlight.set(seq++, call);

@@ -9,15 +9,13 @@
 // - a circuit breaker while the model server is down.
 import sharp from 'sharp';
 import type { Detection, Frame, ImageInput } from '../types.js';
+import type { ModelClient } from '../model/client.js';
 import { TfServingError } from '../tfserving/errors.js';
 import { CircuitBreaker, type BreakerStatus } from './breaker.js';
 import { RateWindow, SampleRing } from './stats-window.js';
 
-export interface DetectBackend {
-  detect(images: readonly ImageInput[], options?: { signal?: AbortSignal }): Promise<{ detections: Detection[][] }>;
-  /** Whether the model is AVAILABLE; the breaker's probe. */
-  ready(): Promise<boolean>;
-}
+/** What the scheduler needs of the model: detections for a batch, and whether it is AVAILABLE (the breaker's probe). */
+export type SchedulerModel = Pick<ModelClient, 'detect' | 'ready'>;
 
 export interface SchedulerOptions {
   /** Predict calls in flight at once, over all cameras. */
@@ -94,7 +92,7 @@ export class Scheduler {
   private closed = false;
 
   constructor(
-    private readonly backend: DetectBackend,
+    private readonly model: SchedulerModel,
     private readonly onResult: (result: DetectionResult) => void,
     options: Partial<SchedulerOptions> = {},
     onModelState: (status: BreakerStatus) => void = () => undefined,
@@ -103,7 +101,7 @@ export class Scheduler {
     for (const key of ['maxInFlight', 'perCameraInFlight', 'maxBatch'] as const) {
       if (!Number.isInteger(this.options[key]) || this.options[key] < 1) throw new RangeError(`${key} must be an integer ≥ 1, got ${this.options[key]}`);
     }
-    this.breaker = new CircuitBreaker(() => this.backend.ready(), (status) => {
+    this.breaker = new CircuitBreaker(() => this.model.ready(), (status) => {
       onModelState(status);
       if (status.state === 'closed') this.pump();
     });
@@ -244,7 +242,7 @@ export class Scheduler {
       try {
         const images = await toOneSize(batch.map((b) => b.frame));
         const started = Date.now();
-        ({ detections } = await this.backend.detect(images, { signal: controller.signal }));
+        ({ detections } = await this.model.detect(images, { signal: controller.signal }));
         latencyMs = Date.now() - started;
         this.breaker.succeeded();
       } catch (err) {

@@ -10,7 +10,7 @@ import type { Box } from '../types.js';
 
 export type { Box };
 
-/** One detected object in one frame, as the pipeline hands it to the store. */
+/** One detected object in one frame, as tracking hands it to the store. */
 export interface DetectionRecord {
   camera: string;
   /** ms since the epoch: the frame's capture time (Frame.capturedAt), not the time of inference. */

@@ -16,9 +16,9 @@ import type { PredictResponse__Output } from './generated/tensorflow/serving/Pre
 import type { GetModelStatusResponse__Output } from './generated/tensorflow/serving/GetModelStatusResponse.js';
 import type { GetModelMetadataResponse__Output } from './generated/tensorflow/serving/GetModelMetadataResponse.js';
 import type { ModelVersionStatus__Output } from './generated/tensorflow/serving/ModelVersionStatus.js';
-import { detectInParts, readyFromStatus, waitForAvailable, type ModelClient, type ModelClientOptions } from './model-client.js';
+import { detectInParts, readyFromStatus, waitForAvailable, type ClientOptions } from './client-common.js';
 
-export interface TfServingClientOptions extends ModelClientOptions {
+export interface TfServingClientOptions extends ClientOptions {
   /** "host:port", several (array or comma-separated), or "dns:NAME:PORT". */
   address: string | readonly string[];
   credentials?: grpc.ChannelCredentials;
@@ -71,7 +71,7 @@ type Unary<Req, Res> = (
   callback: grpc.requestCallback<Res>,
 ) => grpc.ClientUnaryCall;
 
-export class TfServingClient implements ModelClient {
+export class TfServingClient {
   readonly targets: readonly string[];
   readonly modelName: string;
   readonly signatureName: string;

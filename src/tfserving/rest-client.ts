@@ -15,7 +15,7 @@ import { decodeDetections } from './detections.js';
 import { errorForStatus, InvalidRequestError, ModelNotFoundError, statusName, TfServingError } from './errors.js';
 import { toJpeg, toRgb, type RgbImage } from './image-codec.js';
 import { cocoLabelMap, type LabelMap } from './label-map.js';
-import { detectInParts, readyFromStatus, waitForAvailable, type ModelClient, type ModelClientOptions } from './model-client.js';
+import { detectInParts, readyFromStatus, waitForAvailable, type ClientOptions } from './client-common.js';
 import { detectionSignature, SignatureError, type DetectionSignature } from './signature.js';
 import { TensorDecodeError } from './tensor.js';
 import { DataType, type DataType__Output } from './generated/tensorflow/DataType.js';
@@ -24,7 +24,7 @@ import type { SignatureDef__Output } from './generated/tensorflow/SignatureDef.j
 import type { TensorInfo__Output } from './generated/tensorflow/TensorInfo.js';
 import type { TensorProto__Output } from './generated/tensorflow/TensorProto.js';
 
-export interface RestTfServingClientOptions extends ModelClientOptions {
+export interface RestTfServingClientOptions extends ClientOptions {
   /** "http://host:port" (or https, with a path prefix if a gateway needs one). */
   baseUrl: string;
 }
@@ -180,7 +180,7 @@ function signatureDef(value: JsonObject, name: string): SignatureDef__Output {
   };
 }
 
-export class RestTfServingClient implements ModelClient {
+export class RestTfServingClient {
   readonly baseUrl: string;
   readonly targets: readonly string[];
   readonly modelName: string;

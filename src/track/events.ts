@@ -1,6 +1,6 @@
 // Turns one camera's stream of detections into events: one per tracked
 // object, from the first frame it was seen in to the last. The builder owns
-// the camera's Tracker, so the pipeline makes one call per inference result:
+// the camera's Tracker, so its owner makes one call per inference result:
 //
 //   const { tracked, started, improved, ended } = builder.update({ time: capturedAt, frameId }, detections);
 //

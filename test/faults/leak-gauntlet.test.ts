@@ -23,7 +23,7 @@
 // - FfmpegProcess never closing its live-frame socket server (one listening
 //   unix socket per ffmpeg run) → fails: descriptors 46 → 79, the message
 //   naming "unix live-N.sock: 6 → 39";
-// - Pipeline.updateCamera dropping the old camera without stopping it → fails:
+// - CameraRegistry.updateCamera dropping the old camera without stopping it → fails:
 //   9 ffmpeg children for 3 cameras, the message listing the 6 strays' argv.
 import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';

@@ -89,15 +89,15 @@ describe('a model server that answers garbage', () => {
     const garbage = await startGarbageServer();
     const lookout = await start(garbage.address);
     const base = lookout.url;
-    await until(() => (lookout.pipeline.latestDetections('shelf')?.detections.length ?? 0) === 2, 30_000);
+    await until(() => (lookout.registry.latestDetections('shelf')?.detections.length ?? 0) === 2, 30_000);
 
     garbage.state.mode = 'nan';
-    await until(() => lookout.pipeline.latestDetections('shelf')?.detections.length === 1, 10_000);
-    expect(lookout.pipeline.latestDetections('shelf')?.detections[0]).toMatchObject({ label: 'bottle' });
+    await until(() => lookout.registry.latestDetections('shelf')?.detections.length === 1, 10_000);
+    expect(lookout.registry.latestDetections('shelf')?.detections[0]).toMatchObject({ label: 'bottle' });
 
     garbage.state.mode = 'outside';
-    await until(() => lookout.pipeline.latestDetections('shelf')?.detections[0]?.box[0] === 0, 10_000);
-    for (const d of lookout.pipeline.latestDetections('shelf')?.detections ?? []) {
+    await until(() => lookout.registry.latestDetections('shelf')?.detections[0]?.box[0] === 0, 10_000);
+    for (const d of lookout.registry.latestDetections('shelf')?.detections ?? []) {
       expect(d.box.every((v) => v >= 0 && v <= 1)).toBe(true);
     }
 
@@ -113,7 +113,7 @@ describe('a model server that answers garbage', () => {
     garbage.state.mode = 'huge-count';
     const calls = garbage.state.calls;
     await until(() => garbage.state.calls > calls + 3, 10_000);
-    await until(() => lookout.pipeline.latestDetections('shelf')?.detections.length === 2, 10_000);
+    await until(() => lookout.registry.latestDetections('shelf')?.detections.length === 2, 10_000);
     garbage.state.mode = 'good';
     const detected = (await cam(base)).schedule.detected;
     await until(async () => (await cam(base)).schedule.detected > detected + 3, 15_000);
@@ -137,7 +137,7 @@ describe('a model server that goes away', () => {
 
     await first.close();
     await until(async () => (await fetch(`${base}/readyz`)).status === 503, 15_000);
-    await until(() => lookout.pipeline.modelState().state === 'open', 15_000);
+    await until(() => lookout.registry.modelState().state === 'open', 15_000);
     const body = (await (await fetch(`${base}/api/cameras`)).json()) as { model: { state: string; lastError: string } };
     expect(body.model.state).toBe('open');
     expect(body.model.lastError).toMatch(/UNAVAILABLE|connect|refused/i);
@@ -150,7 +150,7 @@ describe('a model server that goes away', () => {
     const detected = (await cam(base)).schedule.detected;
     await until(async () => (await cam(base)).schedule.detected > detected + 3, 30_000);
     await until(async () => (await fetch(`${base}/readyz`)).status === 200, 15_000);
-    expect(lookout.pipeline.modelState().state).toBe('closed');
+    expect(lookout.registry.modelState().state).toBe('closed');
   }, 120_000);
 
   it('with a model 10 times slower, keeps memory bounded by dropping frames it cannot send, and counts them', async () => {

@@ -64,7 +64,7 @@ describe('camera REST API', () => {
 
     const second = await start(dir);
     expect(await ids(second.url)).toEqual(['hall']);
-    expect(second.pipeline.view('hall')?.config).toMatchObject({ detectFps: 1, labels: ['person'], loop: true });
+    expect(second.registry.view('hall')?.config).toMatchObject({ detectFps: 1, labels: ['person'], loop: true });
   });
 
   it('refuses bad cameras with a 4xx that names what is wrong, and starts none of them', async () => {

@@ -28,7 +28,7 @@ beforeAll(async () => {
   });
   lookout = await startLookout(config, silentLogger);
   base = lookout.url;
-  await until(() => ['bottles', 'people', 'quiet'].every((id) => lookout.pipeline.view(id)?.latest !== undefined));
+  await until(() => ['bottles', 'people', 'quiet'].every((id) => lookout.registry.view(id)?.latest !== undefined));
 });
 
 afterAll(async () => {
@@ -105,7 +105,7 @@ describe('live view', () => {
   });
 
   it('encodes each frame once for many viewers, and not at all for a camera nobody watches', async () => {
-    expect(lookout.pipeline.view('quiet')?.status.state).toBe('streaming');
+    expect(lookout.registry.view('quiet')?.status.state).toBe('streaming');
     const clients = await Promise.all([connect('?camera=people'), connect('?camera=people'), connect('?camera=people')]);
     await until(() => clients.every((c) => c.frames.length >= 3));
     type Stats = { cameras: { id: string; live: { encoded: number; sent: number; viewers: number } | null }[] };

@@ -29,7 +29,7 @@ beforeAll(async () => {
     cameras: [{ id: 'shelf', url: BOTTLE_CLIP, loop: true }],
   }), silentLogger);
   base = lookout.url;
-  await until(() => lookout.pipeline.view('shelf')?.latest !== undefined);
+  await until(() => lookout.registry.view('shelf')?.latest !== undefined);
 });
 afterAll(async () => {
   await lookout?.close();

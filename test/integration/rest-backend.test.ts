@@ -31,13 +31,13 @@ describe('REST model server', () => {
     }), silentLogger);
     cleanup.push(() => lookout.close());
     expect(lookout.client).toBeInstanceOf(RestTfServingClient);
-    await until(() => (lookout.pipeline.latestDetections('shelf')?.detections.length ?? 0) === 3, 30_000);
-    expect(lookout.pipeline.latestDetections('shelf')?.detections.map((d) => d.label)).toEqual(['person', 'bottle', 'chair']);
+    await until(() => (lookout.registry.latestDetections('shelf')?.detections.length ?? 0) === 3, 30_000);
+    expect(lookout.registry.latestDetections('shelf')?.detections.map((d) => d.label)).toEqual(['person', 'bottle', 'chair']);
     expect((await fetch(`${lookout.url}/readyz`)).status).toBe(200);
 
     await server.close();
     await until(async () => (await fetch(`${lookout.url}/readyz`)).status === 503, 15_000);
-    await until(() => lookout.pipeline.modelState().state === 'open', 15_000);
+    await until(() => lookout.registry.modelState().state === 'open', 15_000);
   });
 
   it('takes one http(s):// address alone, with no path', () => {

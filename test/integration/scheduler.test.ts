@@ -1,6 +1,6 @@
 // The scheduler against the synthetic model server, over real gRPC.
 import { afterEach, describe, expect, it } from 'vitest';
-import { Scheduler, type DetectBackend, type DetectionResult, type SchedulerOptions } from '../../src/schedule/scheduler.js';
+import { Scheduler, type SchedulerModel, type DetectionResult, type SchedulerOptions } from '../../src/schedule/scheduler.js';
 import { TfServingClient } from '../../src/tfserving/client.js';
 import type { Frame, ImageInput } from '../../src/types.js';
 import { BOTTLE_CLIP, PERSON_CLIP, decodeFrame } from '../helpers/media.js';
@@ -14,7 +14,7 @@ afterEach(async () => {
 });
 
 /** lookout's client, counting the Predict calls it has in flight at once. */
-class CountingBackend implements DetectBackend {
+class CountingModel implements SchedulerModel {
   inFlight = 0;
   peak = 0;
   calls = 0;
@@ -37,7 +37,7 @@ class CountingBackend implements DetectBackend {
 async function setup(server: Partial<ModelServerOptions>, options: Partial<SchedulerOptions>) {
   const s = await startModelServer(synthetic(server));
   const client = new TfServingClient({ address: s.address, modelName: 'detector', deadlineMs: 2_000 });
-  const backend = new CountingBackend(client);
+  const backend = new CountingModel(client);
   const results: DetectionResult[] = [];
   const states: string[] = [];
   const scheduler = new Scheduler(backend, (r) => results.push(r), options, (st) => states.push(st.state));

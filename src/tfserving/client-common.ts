@@ -1,6 +1,6 @@
-// What lookout needs of a model server, whichever protocol reaches it:
+// What the two TF Serving clients share, whichever protocol they speak:
 // TfServingClient speaks TF Serving's gRPC API, RestTfServingClient its REST
-// API. The scheduler, the HTTP routes and `lookout detect` hold a ModelClient.
+// API. Their options, the batch split, and the readiness wait.
 import type { ImageInput } from '../types.js';
 import type { CallOptions, DetectResult, ModelVersionInfo } from './client.js';
 import { status as Status } from '@grpc/grpc-js';
@@ -9,7 +9,7 @@ import type { LabelMap } from './label-map.js';
 import type { DetectionSignature } from './signature.js';
 
 /** What both clients are configured with, whichever protocol they speak. */
-export interface ModelClientOptions {
+export interface ClientOptions {
   modelName: string;
   /** Default "serving_default". */
   signatureName?: string;
@@ -31,25 +31,13 @@ export interface ModelClientOptions {
 
 export type { CallOptions, DetectResult, ModelVersionInfo } from './client.js';
 
-export interface ModelClient {
+/** What the readiness wait needs of a client. */
+export interface StatusSource {
   readonly modelName: string;
-  readonly signatureName: string;
-  /** Where calls go: gRPC targets, or the REST base URL. */
   readonly targets: readonly string[];
-  /** Every version the server reports for the model. */
   modelStatus(options?: CallOptions): Promise<ModelVersionInfo[]>;
-  /** Whether a version is AVAILABLE; false (not an error) when the server cannot say. */
-  ready(options?: CallOptions): Promise<boolean>;
-  /** Polls until a version is AVAILABLE; rejects with DEADLINE_EXCEEDED after timeoutMs. */
-  waitUntilReady(timeoutMs: number, signal?: AbortSignal): Promise<void>;
-  /** The serving signature, discovered once from the model's metadata and cached. */
-  signature(options?: CallOptions): Promise<DetectionSignature>;
-  forgetSignature(): void;
-  /** Detections per image, in order, named from the label map, below minScore left out. */
-  detect(images: readonly ImageInput[], options?: CallOptions): Promise<DetectResult>;
-  /** Calls in flight end or fail with CANCELLED; later ones fail at once. Safe to call twice. */
-  close(): void;
 }
+
 
 /** Calls in flight at once when a batch must be split (TF2 exports take one image per call). */
 const SPLIT_CONCURRENCY = 4;
@@ -96,7 +84,7 @@ export async function detectInParts(
  * DEADLINE_EXCEEDED after timeoutMs (naming the last state or error seen), or
  * CANCELLED when the signal aborts. The same wait for either protocol.
  */
-export async function waitForAvailable(client: Pick<ModelClient, 'modelStatus' | 'modelName' | 'targets'>, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+export async function waitForAvailable(client: StatusSource, timeoutMs: number, signal?: AbortSignal): Promise<void> {
   const end = Date.now() + timeoutMs;
   let lastError = 'not AVAILABLE yet';
   while (Date.now() < end) {
@@ -114,7 +102,7 @@ export async function waitForAvailable(client: Pick<ModelClient, 'modelStatus' |
 }
 
 /** Ready means a version of the model is AVAILABLE; a server that cannot say is not ready. */
-export async function readyFromStatus(client: Pick<ModelClient, 'modelStatus'>, options?: CallOptions): Promise<boolean> {
+export async function readyFromStatus(client: Pick<StatusSource, 'modelStatus'>, options?: CallOptions): Promise<boolean> {
   try {
     return (await client.modelStatus(options)).some((v) => v.state === 'AVAILABLE');
   } catch (err) {
