@@ -26,7 +26,7 @@ import { Writable } from 'node:stream';
 import { openStore } from '../src/store/db.js';
 import { detectionShape, streamRows, type ExportFormat } from '../src/store/formats.js';
 import { StoreReader } from '../src/store/queries.js';
-import type { DetectionRecord } from '../src/store/records.js';
+import type { DetectionRecord } from '../src/types.js';
 import { StoreWriter } from '../src/store/writer.js';
 
 const INSERT_ROWS = Number(process.env.BENCH_INSERT_ROWS ?? 1_000_000);

@@ -1,23 +1,37 @@
-// Wires `lookout serve` together and owns its shutdown order: live viewers
-// first (close code 1001), the HTTP server (no new work), then the cameras and
-// scheduler (no ffmpeg left), then the detection log (open events end, pending
-// records commit), then the model-server client, then the embedded model
-// server (its workers last).
-import { ConfigError, type LookoutConfig } from './config/parse.js';
-import path from 'node:path';
-import { applyCameraOverrides, CameraAdmin } from './cameras/admin.js';
-import { DetectionLog } from './store/detection-log.js';
+// Wires `lookout serve` together: the one place that knows every stage, so
+// the stages need not know each other. Data flows one way:
+//
+//   cameras (ffmpeg) → schedule → model → registry's newest detections
+//        → tracking → detection log (records, events, snapshots)
+//        → live view (frames, detections, events over the WebSocket)
+//
+// Every subscription made here is remembered and undone at close, and
+// close() runs in one order, the reverse of the flow, so that nothing is cut
+// off half-way:
+//   1. viewers (WebSocket close code 1001, MJPEG ends), then the HTTP server
+//      (no new requests) and the metrics' subscription;
+//   2. the cameras and the scheduler (no ffmpeg left; the model's answers in
+//      flight still reach tracking, within a bound);
+//   3. tracking (open events end at their last sighting and reach the log);
+//   4. the detection log (last snapshots, then pending records commit);
+//   5. the model-server client, then the embedded model server (its workers last).
+import { CameraAdmin } from './cameras/admin.js';
+import { applyCameraOverrides } from './cameras/overrides-file.js';
+import { CameraRegistry } from './cameras/registry.js';
+import { camerasForShard } from './cameras/shard.js';
+import { ConfigError, type LookoutConfig } from './config/schema.js';
 import { Auth, originAllowed } from './http/auth.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
-import { toEventJson } from './store/records.js';
-import type { Logger } from './util/logger.js';
-import type { ModelServer } from './modelserver/server.js';
-import type { ModelClient } from './model/client.js';
-import { connectModel, type ModelConnection } from './model/connection.js';
 import { createApp, listen, type HttpServer } from './http/server.js';
 import { resolveFfmpeg } from './ingest/ffmpeg-binary.js';
-import { CameraRegistry } from './cameras/registry.js';
 import { LiveHub } from './live/hub.js';
+import type { ModelClient } from './model/client.js';
+import { connectModel, type ModelConnection } from './model/connection.js';
+import type { ModelServer } from './modelserver/server.js';
+import { DetectionStore } from './store/detection-store.js';
+import { toEventJson } from './store/records.js';
+import { Tracking } from './track/tracking.js';
+import type { Logger } from './util/logger.js';
 
 export interface RunningLookout {
   url: string;
@@ -26,7 +40,7 @@ export interface RunningLookout {
   embedded: ModelServer | undefined;
   client: ModelClient;
   registry: CameraRegistry;
-  store: DetectionLog | undefined;
+  store: DetectionStore | undefined;
   close(): Promise<void>;
 }
 
@@ -34,18 +48,20 @@ export async function startLookout(config: LookoutConfig, log: Logger): Promise<
   let model: ModelConnection | undefined;
   let http: HttpServer | undefined;
   let registry: CameraRegistry | undefined;
+  let tracking: Tracking | undefined;
   let live: LiveHub | undefined;
-  let store: DetectionLog | undefined;
+  let store: DetectionStore | undefined;
   let metrics: Metrics | undefined;
+  const subscriptions: (() => void)[] = [];
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
-      // Viewers first: WebSocket clients get a close code (1001) rather than a cut connection.
       await live?.close();
       await http?.close();
       metrics?.close();
       await registry?.close();
-      // No results come after the registry: open events end, and the log commits what is pending.
+      tracking?.close();
+      for (const unsubscribe of subscriptions.splice(0).reverse()) unsubscribe();
       await store?.close();
       await model?.close();
     })();
@@ -55,7 +71,7 @@ export async function startLookout(config: LookoutConfig, log: Logger): Promise<
     // The log first: a store that cannot open stops start-up before any camera runs.
     if (config.store.enabled) {
       try {
-        store = await DetectionLog.open(config.store, log);
+        store = await DetectionStore.open(config.store, log);
       } catch (err) {
         throw new ConfigError('store.path', `cannot open the detection log ${config.store.path}: ${(err as Error).message}`);
       }
@@ -65,19 +81,24 @@ export async function startLookout(config: LookoutConfig, log: Logger): Promise<
     const ffmpeg = resolveFfmpeg();
     log.info(`ffmpeg: ${ffmpeg.path} (${ffmpeg.source}), ${ffmpeg.version}`);
     registry = new CameraRegistry(config, client, ffmpeg, log);
+    // A StatefulSet replica runs only its share of the config's cameras (see docs/deploy.md).
+    const own = config.shard ? { ...config, cameras: camerasForShard(config.cameras, config.shard) } : config;
+    if (config.shard) log.info(`shard ${config.shard.index} of ${config.shard.count}: ${own.cameras.length} of ${config.cameras.length} cameras from the config`);
     // Cameras the API added, changed or removed in earlier runs apply over the config file's.
-    const camerasFile = path.join(path.dirname(config.store.path), 'cameras.json');
-    for (const camera of applyCameraOverrides(config, camerasFile)) registry.addCamera(camera);
-    const cameras = new CameraAdmin(config, registry, camerasFile);
+    for (const camera of applyCameraOverrides(own, config.camerasFile)) registry.addCamera(camera);
+    const cameras = new CameraAdmin(own, registry, config.camerasFile);
     live = new LiveHub(registry);
     if (store) {
       const { recorder } = store;
       const hub = live;
-      registry.onDetections((camera, d, frame) => {
-        recorder.record({ camera, frameId: d.frameId, time: d.capturedAt, detections: d.detections, frame });
-      });
-      registry.onCameraRemoved((camera) => recorder.endCamera(camera));
-      recorder.onEvent((phase, event) => hub.broadcast(event.camera, { type: 'event', phase, event: toEventJson(event) }));
+      const stage = new Tracking({ firstTrackId: (camera) => store?.firstTrackId(camera) ?? 1 });
+      tracking = stage;
+      subscriptions.push(
+        registry.onDetections((camera, d, frame) => stage.update({ camera, frameId: d.frameId, time: d.capturedAt, detections: d.detections }, frame)),
+        registry.onCameraRemoved((camera) => stage.endCamera(camera)),
+        stage.onUpdate((update) => recorder.record(update)),
+        recorder.onEvent((phase, event) => hub.broadcast(event.camera, { type: 'event', phase, event: toEventJson(event) })),
+      );
     }
     const auth = new Auth(config.auth.token);
     metrics = createMetrics({ cameras: registry, live, store });
@@ -89,7 +110,7 @@ export async function startLookout(config: LookoutConfig, log: Logger): Promise<
       registry,
       live,
       modelServer: { address: address.join(','), embedded: embedded !== undefined, ...(embedded ? { description: embedded.description } : {}) },
-      ...(store ? { log: { reader: store.reader, snapshots: store.snapshots, stats: () => store?.stats() ?? {} } } : {}),
+      ...(store ? { store } : {}),
     });
     http = await listen(app, config.http.port, config.http.host);
     live.attach(http.server, (req) => {

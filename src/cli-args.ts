@@ -2,13 +2,11 @@
 // (--model_name, --model_base_path) and lookout's docs use dashes
 // (--latency-ms); both spellings are accepted, as --flag value or --flag=value.
 import { parseArgs } from 'node:util';
+import { LookoutError } from './util/errors.js';
 
-export class UsageError extends Error {
+/** A command line that asks for something wrong: exits 2 with the help. */
+export class UsageError extends LookoutError {
   readonly code = 'USAGE';
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
 }
 
 export type FlagSpec = Record<string, { type: 'string' | 'boolean'; short?: string }>;

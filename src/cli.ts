@@ -4,16 +4,15 @@
 // once over a video.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ConfigError, demoConfig, loadConfig, type LookoutConfig } from './config/parse.js';
+import type { LookoutConfig } from './config/schema.js';
+import { demoConfig, loadConfig } from './config/load.js';
 import { intFlag, numberFlag, parseFlags, stringFlag, UsageError } from './cli-args.js';
+import { exitCodeOf, isLookoutError } from './util/errors.js';
 import { stderrLogger as log } from './util/logger.js';
 import { packageRoot } from './util/paths.js';
 import { startLookout } from './app.js';
 import { ModelServer } from './modelserver/server.js';
-import { ModelRepositoryError } from './modelserver/model-repository.js';
 import { DETECT_HELP, detectCommand } from './offline/detect-command.js';
-import { DetectInputError } from './offline/detect-run.js';
-import { camerasForShard, shardFromEnv, ShardConfigError } from './cameras/shard.js';
 
 const HELP = `lookout — realtime video detection over TensorFlow Serving's gRPC API
 
@@ -69,13 +68,6 @@ async function serve(argv: string[]): Promise<void> {
   const configFile = stringFlag(flags, 'config');
   // Without a config: the demo camera on the bundled clip, and the embedded model server.
   const config: LookoutConfig = configFile ? loadConfig(configFile, process.env) : demoConfig(process.env);
-  // A StatefulSet replica runs only its share of the cameras (see docs/deploy.md).
-  const shard = shardFromEnv(process.env);
-  if (shard) {
-    const all = config.cameras.length;
-    config.cameras = camerasForShard(config.cameras, shard);
-    log.info(`shard ${shard.index} of ${shard.count}: ${config.cameras.length} of ${all} cameras from the config`);
-  }
   const port = intFlag(flags, 'port', 0, 65535);
   if (port !== undefined) config.http.port = port;
   const host = stringFlag(flags, 'host');
@@ -157,21 +149,12 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {
-  if (err instanceof UsageError) {
-    process.stderr.write(`lookout: ${err.message}\n\n${HELP}`);
-    process.exit(2);
-  }
-  if (err instanceof ShardConfigError) {
-    process.stderr.write(`lookout: environment ${err.key}: ${err.reason}\n`);
-    process.exit(2);
-  }
-  if (err instanceof DetectInputError) {
-    process.stderr.write(`lookout: ${err.message}\n`);
-    process.exit(1);
-  }
-  if (err instanceof ConfigError || err instanceof ModelRepositoryError) {
-    process.stderr.write(`lookout: ${err.message}\n`);
-    process.exit(2);
+  // lookout's own errors say what was wrong: the message, and the exit code
+  // their code's row gives (2: you asked for something wrong). Anything else
+  // is a bug, shown with its stack.
+  if (isLookoutError(err)) {
+    process.stderr.write(`lookout: ${err.message}\n${err.code === 'USAGE' ? `\n${HELP}` : ''}`);
+    process.exit(exitCodeOf(err.code));
   }
   process.stderr.write(`lookout: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
   process.exit(1);

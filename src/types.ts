@@ -57,3 +57,56 @@ export interface CameraDetections {
 }
 
 export type CameraState = 'starting' | 'streaming' | 'reconnecting' | 'failed' | 'stopped';
+
+/** A detection with the track the tracker (track/tracker.ts) gave it. */
+export interface TrackedDetection extends Detection {
+  /** The track's id, or null when the track bound left this detection untracked. */
+  trackId: number | null;
+  /** Whether the track has been seen often enough to count as a real object. */
+  confirmed: boolean;
+}
+
+/** One detected object in one frame, as tracking hands it on (to the log, to `lookout detect`'s output). */
+export interface DetectionRecord {
+  camera: string;
+  /** ms since the epoch: the frame's capture time (Frame.capturedAt), not the time of inference. */
+  time: number;
+  /** The frame's id (types.ts `frameId()`), shared with the live view. */
+  frameId: string;
+  label: string;
+  /** Label-map id (COCO: 1–90 with gaps). */
+  classId: number;
+  score: number;
+  /** [ymin, xmin, ymax, xmax], normalized 0–1, as TF Serving returns it. */
+  box: Box;
+  /** The tracker's id for the object, or null when it was not tracked. */
+  trackId: number | null;
+}
+
+/**
+ * One tracked object's appearance on a camera, from first to last sighting
+ * (track/events.ts builds them). `start` is the track's first frame (not its
+ * confirmation); `maxScore`, `bestBox`, `bestFrameId` and `bestTime` all
+ * describe one detection, the object's best, so a snapshot of that frame
+ * matches them. Times are ms since the epoch.
+ */
+export interface TrackEvent {
+  /** Stable and unique: track/events.ts eventId(camera, start, trackId). */
+  id: string;
+  camera: string;
+  trackId: number;
+  label: string;
+  classId: number;
+  start: number;
+  /** The last sighting; null while the event is ongoing. */
+  end: number | null;
+  maxScore: number;
+  bestBox: Box;
+  bestFrameId: string;
+  bestTime: number;
+}
+
+/** The detections a camera keeps: at least its minScore, and among its labels when it names any. */
+export function keptDetections<D extends Detection>(detections: readonly D[], filter: { minScore: number; labels: readonly string[] }): D[] {
+  return detections.filter((d) => d.score >= filter.minScore && (filter.labels.length === 0 || filter.labels.includes(d.label)));
+}

@@ -1,76 +1,27 @@
 // Cameras added, changed and removed through the API, without a restart, and
-// kept across restarts.
-//
-// The config file stays the user's: lookout never rewrites it (its comments
-// and layout would be lost). What the API changed is kept beside the
-// detection log, in cameras.json, as changes over the file: cameras added or
-// replaced (their full settings) and ids removed. At start-up the file's
-// cameras are read first, then these changes. Each entry is checked exactly
-// as a config entry is, so a bad one stops start-up naming the file and key.
-//
-// File cameras added through the API may only read under `fileRoots` (or,
-// when none are configured, the bundled media folder): whoever can reach the
-// API must not be able to make ffmpeg read any file on the machine.
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
-import path from 'node:path';
-import { cameraEntry, ConfigError, parseCameraEntry, type CameraConfig, type LookoutConfig } from '../config/parse.js';
-import { mediaDir } from '../util/paths.js';
+// kept across restarts (overrides-file.ts). Changes run one at a time: each
+// reads the overrides the one before left, and an update waits for its
+// camera's ffmpeg to restart.
+import { cameraEntry, parseCameraEntry } from '../config/camera.js';
+import { ConfigError, type CameraConfig, type LookoutConfig } from '../config/schema.js';
+import { LookoutError } from '../util/errors.js';
+import { apiFileRoots, readOverrides, writeOverridesAround, type Overrides } from './overrides-file.js';
 import { CameraConfigError, type CameraRegistry } from './registry.js';
 
-interface Overrides {
-  version: 1;
-  /** Added or replaced cameras, by id, as entries. */
-  cameras: Record<string, Record<string, unknown>>;
-  /** Ids of the config file's cameras that were removed. */
-  removed: string[];
-}
+export { CameraStoreError } from './overrides-file.js';
 
 /** Camera changes that may wait for the one running. */
 const MAX_WAITING_CHANGES = 16;
 
-export class CameraNotFoundError extends Error {
+export class CameraNotFoundError extends LookoutError {
   readonly code = 'CAMERA_NOT_FOUND';
 }
-export class CameraExistsError extends Error {
+export class CameraExistsError extends LookoutError {
   readonly code = 'CAMERA_EXISTS';
 }
 /** Too many camera changes already wait their turn; try again shortly. */
-export class CameraBusyError extends Error {
+export class CameraBusyError extends LookoutError {
   readonly code = 'CAMERA_BUSY';
-}
-/** The change could not be written to cameras.json (a full or failing disk); nothing was changed. */
-export class CameraStoreError extends Error {
-  readonly code = 'CAMERA_STORE';
-}
-
-function readOverrides(file: string): Overrides {
-  if (!existsSync(file)) return { version: 1, cameras: {}, removed: [] };
-  let doc: unknown;
-  try {
-    doc = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new ConfigError('(json)', (err as Error).message, file);
-  }
-  const o = doc as Partial<Overrides>;
-  if (typeof o !== 'object' || o === null || o.version !== 1 || typeof o.cameras !== 'object' || o.cameras === null || !Array.isArray(o.removed)) {
-    throw new ConfigError('(file)', 'expected {"version": 1, "cameras": {…}, "removed": […]}', file);
-  }
-  return { version: 1, cameras: o.cameras as Overrides['cameras'], removed: o.removed.filter((x): x is string => typeof x === 'string') };
-}
-
-/** The config's cameras with the API's changes applied (start-up). */
-export function applyCameraOverrides(config: LookoutConfig, file: string): CameraConfig[] {
-  const o = readOverrides(file);
-  const byId = new Map(config.cameras.map((c) => [c.id, c]));
-  for (const id of o.removed) byId.delete(id);
-  for (const [id, entry] of Object.entries(o.cameras)) {
-    byId.set(id, parseCameraEntry(entry, config.detection, apiFileRoots(config), `${file} (camera ${JSON.stringify(id)})`));
-  }
-  return [...byId.values()];
-}
-
-function apiFileRoots(config: LookoutConfig): string[] {
-  return config.fileRoots.length > 0 ? config.fileRoots : [mediaDir];
 }
 
 export class CameraAdmin {
@@ -153,40 +104,14 @@ export class CameraAdmin {
     };
   }
 
-  /**
-   * Writes `next` whole under a temporary name, applies the change, then
-   * renames: the API answers a change as done only once it will survive a
-   * restart, and a disk that cannot take the file (full, read-only, failing)
-   * refuses the change before anything moved, rather than leaving a camera
-   * running that the next start would not know. A crash leaves the old file
-   * or the new one.
-   */
+  /** Applies a change; with a file, only once `next` is written (see writeOverridesAround). */
   private async change(next: Overrides, apply: () => unknown): Promise<void> {
-    if (!this.file) {
+    const applied = async (): Promise<void> => {
       await apply();
+      // Running now, whether or not the file's rename then succeeds.
       this.overrides = next;
-      return;
-    }
-    const temp = `${this.file}.${process.pid}.tmp`;
-    try {
-      mkdirSync(path.dirname(this.file), { recursive: true });
-      writeFileSync(temp, `${JSON.stringify(next, null, 2)}\n`);
-    } catch (err) {
-      rmSync(temp, { force: true });
-      throw new CameraStoreError(`cannot keep the change in ${this.file}, so nothing was changed: ${(err as Error).message}`);
-    }
-    try {
-      await apply();
-    } catch (err) {
-      rmSync(temp, { force: true });
-      throw err;
-    }
-    this.overrides = next;
-    try {
-      renameSync(temp, this.file);
-    } catch (err) {
-      rmSync(temp, { force: true });
-      throw new CameraStoreError(`the change is running but could not be kept in ${this.file}; it will be lost at restart: ${(err as Error).message}`);
-    }
+    };
+    if (this.file) await writeOverridesAround(this.file, next, applied);
+    else await applied();
   }
 }

@@ -1,15 +1,16 @@
 // Wires cameras to the scheduler and keeps what viewers and the API read:
 // each camera's newest live frame and newest detections. Owns the cameras
 // (and so their ffmpeg processes) and the scheduler; close() stops them all.
-import type { CameraConfig, LookoutConfig } from '../config/parse.js';
+import type { CameraConfig, LookoutConfig } from '../config/schema.js';
 import { Camera, type CameraStatus } from '../ingest/camera.js';
 import type { FfmpegBinary } from '../ingest/ffmpeg-binary.js';
-import { classifySource, redactUrl } from '../ingest/source-url.js';
+import { redactUrl } from '../ingest/source-url.js';
 import type { Logger } from '../util/logger.js';
 import type { BreakerStatus } from '../schedule/breaker.js';
 import { Scheduler, type CameraScheduleStats, type SchedulerModel, type DetectionResult } from '../schedule/scheduler.js';
 import { RateWindow } from '../schedule/stats-window.js';
-import { frameId, type CameraDetections, type Frame } from '../types.js';
+import { frameId, keptDetections, type CameraDetections, type Frame } from '../types.js';
+import { LookoutError } from '../util/errors.js';
 
 export interface CameraView {
   config: CameraConfig;
@@ -34,12 +35,8 @@ class CameraEntry {
 /** How long shutdown waits for Predict calls in flight. */
 const DRAIN_MS = 5_000;
 
-export class CameraConfigError extends Error {
+export class CameraConfigError extends LookoutError {
   readonly code = 'CAMERA_INVALID';
-  constructor(message: string) {
-    super(message);
-    this.name = 'CameraConfigError';
-  }
 }
 
 export class CameraRegistry {
@@ -51,7 +48,7 @@ export class CameraRegistry {
   private closed = false;
 
   constructor(
-    private readonly config: Pick<LookoutConfig, 'scheduler' | 'fileRoots'>,
+    config: Pick<LookoutConfig, 'scheduler'>,
     model: SchedulerModel,
     private readonly binary: FfmpegBinary,
     private readonly log: Logger,
@@ -80,12 +77,6 @@ export class CameraRegistry {
   addCamera(config: CameraConfig): void {
     if (this.closed) throw new CameraConfigError('the registry is closed');
     if (this.entries.has(config.id)) throw new CameraConfigError(`camera ${JSON.stringify(config.id)} already exists`);
-    let source;
-    try {
-      source = classifySource(config.url, this.config.fileRoots);
-    } catch (err) {
-      throw new CameraConfigError(`camera ${JSON.stringify(config.id)}: url: ${(err as Error).message}`);
-    }
     const displayUrl = redactUrl(config.url);
     let entry: CameraEntry | undefined;
     const camera = new Camera({
@@ -93,7 +84,8 @@ export class CameraRegistry {
       displayUrl,
       binary: this.binary,
       spec: {
-        ...source,
+        // Checked when the camera's settings were parsed (config/camera.ts).
+        ...config.source,
         rtspTransport: config.rtspTransport,
         timeoutMs: config.timeoutMs,
         realtime: config.realtime,
@@ -127,7 +119,6 @@ export class CameraRegistry {
   /** Replaces a camera's settings: its ffmpeg is restarted with the new ones. */
   async updateCamera(config: CameraConfig): Promise<void> {
     if (!this.entries.has(config.id)) throw new CameraConfigError(`no camera ${JSON.stringify(config.id)}`);
-    classifySource(config.url, this.config.fileRoots);
     await this.removeCamera(config.id);
     this.addCamera(config);
   }
@@ -179,8 +170,7 @@ export class CameraRegistry {
   private onResult(result: DetectionResult): void {
     const entry = this.entries.get(result.frame.cameraId);
     if (!entry) return;
-    const { minScore, labels } = entry.config;
-    const detections = result.detections.filter((d) => d.score >= minScore && (labels.length === 0 || labels.includes(d.label)));
+    const detections = keptDetections(result.detections, entry.config);
     const latest: CameraDetections = {
       frameId: frameId(result.frame),
       frameSeq: result.frame.seq,

@@ -11,85 +11,10 @@
 // are not reshuffled over every replica. Nothing is stored: every replica
 // computes the same answer from the id alone.
 //
-// Pure functions, no I/O: the caller reads the environment once at start-up.
-
-export interface Shard {
-  /** This replica's shard, 0 ≤ index < count. */
-  index: number;
-  /** How many shards (replicas) share the cameras. */
-  count: number;
-}
-
-export class ShardConfigError extends Error {
-  readonly code = 'SHARD_CONFIG_INVALID';
-  constructor(readonly key: string, readonly reason: string) {
-    super(`${key}: ${reason}`);
-    this.name = 'ShardConfigError';
-  }
-}
-
-/** More shards than this is a typo, not a deployment. */
-export const MAX_SHARDS = 10_000;
-
-const DECIMAL = /^\d{1,9}$/;
-/** A StatefulSet pod's name is `<statefulset name>-<ordinal>`. */
-const POD_ORDINAL = /-(\d{1,9})$/;
-
-function present(value: string | undefined): value is string {
-  return value !== undefined && value.trim() !== '';
-}
-
-function describe(value: string): string {
-  return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
-}
-
-/**
- * This replica's shard from the environment, or undefined when
- * LOOKOUT_SHARD_COUNT is not set (no sharding: every camera runs here).
- *
- * - LOOKOUT_SHARD_COUNT: the number of replicas, an integer ≥ 1.
- * - LOOKOUT_SHARD_INDEX: this replica's index, 0 ≤ index < count; when absent,
- *   the ordinal suffix of a StatefulSet pod's name in POD_NAME (set from the
- *   downward API's metadata.name), else in HOSTNAME: `lookout-3` → 3.
- *
- * Throws ShardConfigError naming the variable for anything malformed: a
- * replica that guessed its shard would run some cameras twice and others never.
- */
-export function shardFromEnv(env: NodeJS.ProcessEnv): Shard | undefined {
-  const rawCount = env.LOOKOUT_SHARD_COUNT;
-  const rawIndex = env.LOOKOUT_SHARD_INDEX;
-  if (!present(rawCount)) {
-    if (present(rawIndex)) throw new ShardConfigError('LOOKOUT_SHARD_COUNT', `is not set, but LOOKOUT_SHARD_INDEX is (${describe(rawIndex)}); set both, or neither to run every camera here`);
-    return undefined;
-  }
-  const countText = rawCount.trim();
-  if (!DECIMAL.test(countText)) throw new ShardConfigError('LOOKOUT_SHARD_COUNT', `expected a whole number of replicas such as 3, got ${describe(rawCount)}`);
-  const count = Number(countText);
-  if (count < 1 || count > MAX_SHARDS) throw new ShardConfigError('LOOKOUT_SHARD_COUNT', `must be between 1 and ${MAX_SHARDS}, got ${count}`);
-
-  let key: string;
-  let index: number;
-  if (present(rawIndex)) {
-    key = 'LOOKOUT_SHARD_INDEX';
-    const text = rawIndex.trim();
-    if (!DECIMAL.test(text)) throw new ShardConfigError(key, `expected a whole number such as 0, got ${describe(rawIndex)}`);
-    index = Number(text);
-  } else {
-    const fromPod = present(env.POD_NAME);
-    key = fromPod ? 'POD_NAME' : 'HOSTNAME';
-    const name = (fromPod ? env.POD_NAME : env.HOSTNAME)?.trim();
-    if (!name) {
-      throw new ShardConfigError('LOOKOUT_SHARD_INDEX', 'is not set, and neither POD_NAME nor HOSTNAME names a StatefulSet pod (NAME-ORDINAL) to take the index from');
-    }
-    const m = POD_ORDINAL.exec(name);
-    if (!m) throw new ShardConfigError(key, `expected a StatefulSet pod name ending in -ORDINAL such as lookout-0 (or set LOOKOUT_SHARD_INDEX), got ${describe(name)}`);
-    index = Number(m[1]);
-  }
-  if (index >= count) {
-    throw new ShardConfigError(key, `shard index ${index} is not below LOOKOUT_SHARD_COUNT ${count}; the StatefulSet's replicas and LOOKOUT_SHARD_COUNT must be equal`);
-  }
-  return { index, count };
-}
+// Pure functions, no I/O: config/shard.ts reads this replica's shard from the
+// environment with the rest of the config.
+import type { ShardConfig } from '../config/schema.js';
+import { MAX_SHARDS } from '../config/shard.js';
 
 const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
@@ -140,7 +65,7 @@ export function shardOf(id: string, count: number): number {
 }
 
 /** The cameras this shard runs, in their configured order. */
-export function camerasForShard<T extends { id: string }>(cameras: T[], shard: Shard): T[] {
+export function camerasForShard<T extends { id: string }>(cameras: T[], shard: ShardConfig): T[] {
   checkCount(shard.count);
   if (!Number.isInteger(shard.index) || shard.index < 0 || shard.index >= shard.count) {
     throw new RangeError(`shard index must be an integer from 0 to ${shard.count - 1}, got ${shard.index}`);

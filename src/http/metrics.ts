@@ -10,7 +10,7 @@
 import client from 'prom-client';
 import type { CameraRegistry } from '../cameras/registry.js';
 import type { LiveHub } from '../live/hub.js';
-import type { DetectionLog } from '../store/detection-log.js';
+import type { DetectionStore } from '../store/detection-store.js';
 import type { CameraState } from '../types.js';
 
 const STATES: readonly CameraState[] = ['starting', 'streaming', 'reconnecting', 'failed', 'stopped'];
@@ -41,7 +41,7 @@ class MirroredCounter {
   }
 }
 
-export function createMetrics(deps: { cameras: CameraRegistry; live: LiveHub; store: DetectionLog | undefined }): Metrics {
+export function createMetrics(deps: { cameras: CameraRegistry; live: LiveHub; store: DetectionStore | undefined }): Metrics {
   const registry = new client.Registry();
   const { cameras, live, store } = deps;
   // Registered first, so its collect hook refreshes every other metric before they are serialized.

@@ -4,15 +4,14 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ModelClient } from '../model/client.js';
-import { TfServingError } from '../tfserving/errors.js';
 import { webDir } from '../util/paths.js';
 import type { LiveHub } from '../live/hub.js';
 import { decodeImage, ImageDecodeError } from '../tfserving/image-codec.js';
-import { logRoutes, type LogRouteDeps } from './log-routes.js';
+import { storeRoutes, type StoreRouteDeps } from './store-routes.js';
 import type { Auth } from './auth.js';
-import { CameraBusyError, CameraExistsError, CameraNotFoundError, CameraStoreError, type CameraAdmin } from '../cameras/admin.js';
-import { ConfigError } from '../config/parse.js';
-import { CameraConfigError, type CameraRegistry } from '../cameras/registry.js';
+import type { CameraAdmin } from '../cameras/admin.js';
+import type { CameraRegistry } from '../cameras/registry.js';
+import { sendError } from './errors.js';
 import type { Metrics } from './metrics.js';
 
 export interface HttpDeps {
@@ -28,22 +27,7 @@ export interface HttpDeps {
   /** Prometheus metrics for /metrics. */
   metrics: Metrics;
   /** The detection log; absent when the store is turned off. */
-  log?: LogRouteDeps & { stats(): object };
-}
-
-/** HTTP status for a model-server failure, following TF Serving's REST mapping. */
-export function httpStatusFor(err: TfServingError): number {
-  switch (err.codeName) {
-    case 'NOT_FOUND': return 503; // the model is not loaded (yet): the service is unavailable, not the URL
-    case 'INVALID_ARGUMENT':
-    case 'FAILED_PRECONDITION':
-    case 'OUT_OF_RANGE': return 400;
-    case 'RESOURCE_EXHAUSTED': return 429;
-    case 'DEADLINE_EXCEEDED': return 504;
-    case 'UNAVAILABLE': return 503;
-    case 'UNIMPLEMENTED': return 501;
-    default: return 502;
-  }
+  store?: StoreRouteDeps & { stats(): object };
 }
 
 const MAX_IMAGE_BYTES = 20 * 1024 * 1024;
@@ -126,9 +110,7 @@ export function createApp(deps: HttpDeps): express.Express {
       });
     } catch (err) {
       if (controller.signal.aborted) return;
-      if (err instanceof ImageDecodeError) res.status(400).json({ error: `cannot decode the image: ${err.message}` });
-      else if (err instanceof TfServingError) res.status(httpStatusFor(err)).json({ error: err.message, code: err.codeName });
-      else throw err;
+      if (!sendError(res, err, err instanceof ImageDecodeError ? 'cannot decode the image: ' : '')) throw err;
     } finally {
       detectsInFlight--;
       res.off('close', onClose);
@@ -169,13 +151,7 @@ export function createApp(deps: HttpDeps): express.Express {
   });
 
   const cameraError = (res: Response, err: unknown): void => {
-    if (err instanceof ConfigError) res.status(400).json({ error: err.message, key: err.key });
-    else if (err instanceof CameraExistsError) res.status(409).json({ error: err.message });
-    else if (err instanceof CameraNotFoundError) res.status(404).json({ error: err.message });
-    else if (err instanceof CameraConfigError) res.status(400).json({ error: err.message });
-    else if (err instanceof CameraStoreError) res.status(503).json({ error: err.message });
-    else if (err instanceof CameraBusyError) res.status(429).json({ error: err.message });
-    else throw err;
+    if (!sendError(res, err)) throw err;
   };
   const jsonBody = express.json({ limit: '16kb', strict: true, type: () => true });
 
@@ -215,11 +191,11 @@ export function createApp(deps: HttpDeps): express.Express {
     res.json(body);
   });
 
-  if (deps.log) {
-    const log = deps.log;
-    app.use('/api', logRoutes(log));
+  if (deps.store) {
+    const store = deps.store;
+    app.use('/api', storeRoutes(store));
     app.get('/api/store', (_req, res) => {
-      res.json(log.stats());
+      res.json(store.stats());
     });
   }
 

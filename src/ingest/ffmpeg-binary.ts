@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { LookoutError } from '../util/errors.js';
 
 export interface FfmpegBinary {
   path: string;
@@ -13,12 +14,8 @@ export interface FfmpegBinary {
   version: string;
 }
 
-export class FfmpegNotFoundError extends Error {
+export class FfmpegNotFoundError extends LookoutError {
   readonly code = 'FFMPEG_NOT_FOUND';
-  constructor(message: string) {
-    super(message);
-    this.name = 'FfmpegNotFoundError';
-  }
 }
 
 function versionOf(binary: string): string | undefined {

@@ -3,15 +3,12 @@
 // starts with "-", holds a newline, or names a protocol that reads local
 // files or other sources (concat:, subfile:, data:, pipe:) must never pass.
 import path from 'node:path';
+import { LookoutError } from '../util/errors.js';
 
 export type SourceKind = 'rtsp' | 'http' | 'file';
 
-export class SourceUrlError extends Error {
+export class SourceUrlError extends LookoutError {
   readonly code = 'CAMERA_URL_INVALID';
-  constructor(message: string) {
-    super(message);
-    this.name = 'SourceUrlError';
-  }
 }
 
 export const MAX_URL_LENGTH = 2048;

@@ -3,7 +3,7 @@
 // started here on loopback. Either way the rest of lookout holds one gRPC
 // client: one code path for both. close() closes the client, then the
 // embedded server (its workers last).
-import type { ModelServerConfig } from '../config/parse.js';
+import type { ModelServerConfig } from '../config/schema.js';
 import type { Logger } from '../util/logger.js';
 import { ModelServer } from '../modelserver/server.js';
 import { TfServingClient } from '../tfserving/client.js';

@@ -4,12 +4,14 @@ import { accessSync, constants, createWriteStream } from 'node:fs';
 import path from 'node:path';
 import { once } from 'node:events';
 import { parseCommand, numberFlag, stringFlag, UsageError } from '../cli-args.js';
-import { demoConfig, loadConfig, type LookoutConfig } from '../config/parse.js';
+import { demoConfig, loadConfig } from '../config/load.js';
+import type { LookoutConfig } from '../config/schema.js';
 import { parseTargets } from '../tfserving/channels.js';
 import { resolveFfmpeg } from '../ingest/ffmpeg-binary.js';
 import type { Logger } from '../util/logger.js';
 import { connectModel } from '../model/connection.js';
-import { toDetectionJson, type DetectionRecord } from '../store/records.js';
+import { toDetectionJson } from '../store/records.js';
+import type { DetectionRecord } from '../types.js';
 import { classifySource } from '../ingest/source-url.js';
 import { DetectInputError, runDetect, type DetectProgress } from './detect-run.js';
 
@@ -128,6 +130,7 @@ export async function detectCommand(argv: string[], log: Logger): Promise<void> 
     let lastDraw = 0;
     const run = runDetect({
       input,
+      source,
       camera,
       binary,
       model: connection.client,

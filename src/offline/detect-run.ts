@@ -4,19 +4,22 @@
 // `maxInFlight` frames are at the model at once, and records come out in
 // frame order, tracked, in the API's record shape.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { classifySource } from '../ingest/source-url.js';
 import type { FfmpegBinary } from '../ingest/ffmpeg-binary.js';
 import { FfmpegProcess } from '../ingest/ffmpeg-process.js';
-import { EventBuilder } from '../track/events.js';
-import type { DetectionRecord } from '../store/records.js';
+import type { ClassifiedSource } from '../ingest/source-url.js';
 import type { ModelClient } from '../model/client.js';
 import { TfServingError } from '../tfserving/errors.js';
-import { frameId, type Detection, type ImageInput } from '../types.js';
-
+import { EventBuilder } from '../track/events.js';
+import { detectionRecords } from '../track/records.js';
+import { frameId, keptDetections, type Detection, type DetectionRecord, type ImageInput } from '../types.js';
+import { backoffDelay, type BackoffOptions } from '../util/backoff.js';
+import { LookoutError } from '../util/errors.js';
 
 export interface DetectRunOptions {
-  /** A file path, file://, http(s):// or rtsp:// URL. */
+  /** A file path, file://, http(s):// or rtsp:// URL, as the user gave it (for messages). */
   input: string;
+  /** The input as ingest/source-url.ts classified it (detect-command.ts). */
+  source: ClassifiedSource;
   /** The `camera` of the records. */
   camera: string;
   binary: FfmpegBinary;
@@ -51,17 +54,14 @@ export interface DetectSummary extends DetectProgress {
   events: number;
 }
 
-export class DetectInputError extends Error {
+export class DetectInputError extends LookoutError {
   readonly code = 'DETECT_INPUT';
-  constructor(message: string) {
-    super(message);
-    this.name = 'DetectInputError';
-  }
 }
 
 /** How often a failed call is tried again when the model server is briefly away or busy. */
 const RETRIES = 5;
-const RETRY_MS = 1_000;
+/** A second between tries: an offline run has nothing newer to send meanwhile. */
+const RETRY_BACKOFF: BackoffOptions = { initialMs: 1_000, maxMs: 1_000, factor: 1, jitter: 0 };
 
 async function detectWithRetry(model: Pick<ModelClient, 'detect'>, image: ImageInput, signal?: AbortSignal): Promise<Detection[]> {
   for (let attempt = 0; ; attempt++) {
@@ -69,21 +69,14 @@ async function detectWithRetry(model: Pick<ModelClient, 'detect'>, image: ImageI
       return (await model.detect([image])).detections[0] ?? [];
     } catch (err) {
       if (!(err instanceof TfServingError) || !err.retryable || attempt >= RETRIES || signal?.aborted) throw err;
-      await sleep(RETRY_MS, undefined, { signal }).catch(() => undefined);
+      await sleep(backoffDelay(attempt + 1, RETRY_BACKOFF), undefined, { signal }).catch(() => undefined);
     }
   }
 }
 
 export async function runDetect(options: DetectRunOptions): Promise<DetectSummary> {
-  let source;
-  try {
-    // The person at the terminal may read any file they can: no folder limit here.
-    source = classifySource(options.input, []);
-  } catch (err) {
-    throw new DetectInputError(`${options.input}: ${(err as Error).message}`);
-  }
   const proc = new FfmpegProcess(options.binary, {
-    ...source,
+    ...options.source,
     rtspTransport: 'tcp',
     timeoutMs: 10_000,
     realtime: false,
@@ -118,12 +111,9 @@ export async function runDetect(options: DetectRunOptions): Promise<DetectSummar
       const ptsMs = (next * 1000) / fps;
       const time = Math.round(options.startTime + ptsMs);
       const id = frameId({ run: 1, ptsMs });
-      const kept = detections.filter((d) => d.score >= options.minScore && (options.labels.length === 0 || options.labels.includes(d.label)));
-      const update = builder.update({ time, frameId: id }, kept);
+      const update = builder.update({ time, frameId: id }, keptDetections(detections, options));
       events += update.started.length;
-      const records: DetectionRecord[] = update.tracked.map((d) => ({
-        camera: options.camera, time, frameId: id, label: d.label, classId: d.classId, score: d.score, box: d.box, trackId: d.trackId,
-      }));
+      const records = detectionRecords(options.camera, { time, frameId: id }, update.tracked);
       await options.onRecords(records);
       progress.frames++;
       progress.detections += records.length;

@@ -8,6 +8,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { migrate, schemaVersion, SCHEMA_VERSION, type MigrationResult } from './migrations.js';
+import { LookoutError } from '../util/errors.js';
 
 export type Db = Database.Database;
 
@@ -21,11 +22,10 @@ export type StoreErrorCode =
   /** The writer is closed, or its worker died. */
   | 'STORE_CLOSED';
 
-export class StoreError extends Error {
+export class StoreError extends LookoutError {
   readonly code: StoreErrorCode;
   constructor(code: StoreErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
-    this.name = 'StoreError';
     this.code = code;
   }
 }

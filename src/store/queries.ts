@@ -10,6 +10,7 @@
 import type { Statement } from 'better-sqlite3';
 import { openStore, type Db } from './db.js';
 import type { EventRecord, StoredDetection } from './records.js';
+import { LookoutError } from '../util/errors.js';
 
 export interface QueryFilter {
   /** Any of these cameras; absent or empty for all. */
@@ -33,11 +34,14 @@ const DEFAULT_LIMIT = 100;
 const MAX_LIST = 100;
 
 /** A query parameter the API cannot use; `param` names it, and so does the message. */
-export class QueryError extends Error {
+export class QueryError extends LookoutError {
   readonly code = 'BAD_QUERY';
   constructor(readonly param: string, message: string) {
     super(message);
-    this.name = 'QueryError';
+  }
+
+  override fields(): Record<string, unknown> {
+    return { param: this.param };
   }
 }
 

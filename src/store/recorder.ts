@@ -1,26 +1,21 @@
-// From each inference result to the detection log: the camera's tracker gives
-// every detection a track id, its event builder turns tracks into events, and
-// the writer stores both. An event's best frame is drawn on and saved as a
-// JPEG snapshot, off the frame path and with a bound: a burst of new objects
-// costs skipped snapshots (counted), never memory or video.
+// What tracking decided, into the detection log: every tracked detection
+// and every event's start, improvements and end go to the writer. An event's
+// best frame is drawn on and saved as a JPEG snapshot, off the frame path and
+// with a bound: a burst of new objects costs skipped snapshots (counted),
+// never memory or video.
 import { annotateJpeg, renderOverlay } from '../annotate/annotator.js';
+import type { TrackUpdate } from '../track/tracking.js';
+import type { Detection, Frame, TrackEvent } from '../types.js';
 import type { Logger } from '../util/logger.js';
-import type { Detection } from '../types.js';
-import { EventBuilder, type EventBuilderOptions, type TrackEvent } from '../track/events.js';
-import type { DetectionRecord, EventRecord } from './records.js';
+import type { EventRecord } from './records.js';
 import type { SnapshotStore } from './snapshots.js';
 import type { StoreWriter } from './writer.js';
 
-/** One inference result of one camera. */
-export interface RecorderInput {
-  camera: string;
+/** A result of tracking that came with its picture: where a best frame is found. */
+interface RecentFrame {
   frameId: string;
-  /** The frame's capture time, ms since the epoch. */
-  time: number;
-  /** Already filtered by the camera's threshold and labels. */
-  detections: readonly Detection[];
-  /** The frame the model saw (packed RGB24), for snapshots. */
-  frame: { width: number; height: number; data: Uint8Array } | undefined;
+  tracked: readonly Detection[];
+  frame: Frame;
 }
 
 export type EventPhase = 'start' | 'update' | 'end';
@@ -34,9 +29,6 @@ export interface RecorderStats {
 }
 
 export interface RecorderOptions {
-  events?: EventBuilderOptions;
-  /** A camera's first track id, so ids keep rising across restarts (e.g. the log's highest + 1). */
-  firstTrackId?: (camera: string) => number;
   /** Snapshots waiting to be drawn and written; more are skipped. Default 16. */
   maxPendingSnapshots?: number;
   snapshotQuality?: number;
@@ -46,44 +38,39 @@ export interface RecorderOptions {
 interface SnapshotJob {
   event: EventRecord;
   detection: Detection;
-  frame: { width: number; height: number; data: Buffer };
+  /** Read-only: the drawing goes into a copy (annotateJpeg). */
+  frame: Frame;
 }
 
 /** Results kept per camera for snapshots of a best frame that has passed; more than the tracker's minHits. */
 const RECENT_FRAMES = 4;
+/** A camera silent this long (down) need not keep its last frames for snapshots. */
 const RECENT_KEEP_MS = 10_000;
-/** How often cameras that went quiet are checked for tracks to end. */
-const SWEEP_MS = 1_000;
 
 export class Recorder {
-  private readonly builders = new Map<string, EventBuilder>();
   /** The stored state (with its snapshot) of each open event, and of ended ones whose snapshot is still being made. */
   private readonly records = new Map<string, EventRecord>();
   /** The event whose snapshot is being drawn and written now. */
   private drawing: string | undefined;
-  private readonly lastUpdate = new Map<string, number>();
   /**
-   * Each camera's last few results with their frames (references, not
-   * copies): an event starts on its confirming frame, but its best frame is
-   * often the one before (the track's first), which must still be at hand.
+   * Each camera's last few results with their frames (references: frames
+   * are read-only once delivered): an event starts on its confirming frame,
+   * but its best frame is often the one before (the track's first), which
+   * must still be at hand.
    */
-  private readonly recent = new Map<string, RecorderInput[]>();
+  private readonly recent = new Map<string, { at: number; frames: RecentFrame[] }>();
   private readonly listeners = new Set<(phase: EventPhase, event: EventRecord) => void>();
   /** Latest-wins per event: a newer best frame replaces one not yet drawn. */
   private readonly pending = new Map<string, SnapshotJob>();
   private running: Promise<void> | undefined;
   private readonly counters = { snapshotsSaved: 0, snapshotsSkipped: 0, snapshotErrors: 0 };
-  private readonly sweep: NodeJS.Timeout;
   private closed = false;
 
   constructor(
     private readonly writer: StoreWriter,
     private readonly snapshots: SnapshotStore,
     private readonly options: RecorderOptions = {},
-  ) {
-    this.sweep = setInterval(() => this.endQuietCameras(Date.now()), SWEEP_MS);
-    this.sweep.unref();
-  }
+  ) {}
 
   /** Called with every event's start, its improvements (new best frame or snapshot), and its end. */
   onEvent(listener: (phase: EventPhase, event: EventRecord) => void): () => void {
@@ -91,39 +78,14 @@ export class Recorder {
     return () => this.listeners.delete(listener);
   }
 
-  record(input: RecorderInput): void {
+  /** Stores one update of tracking: its records, and its events' starts, improvements and ends. */
+  record(update: TrackUpdate): void {
     if (this.closed) return;
-    const builder = this.builder(input.camera);
-    this.lastUpdate.set(input.camera, input.time);
-    const recent = this.recent.get(input.camera) ?? [];
-    recent.push(input);
-    if (recent.length > RECENT_FRAMES) recent.shift();
-    this.recent.set(input.camera, recent);
-    const update = builder.update({ time: input.time, frameId: input.frameId }, input.detections);
-    const records: DetectionRecord[] = update.tracked.map((d) => ({
-      camera: input.camera,
-      time: input.time,
-      frameId: input.frameId,
-      label: d.label,
-      classId: d.classId,
-      score: d.score,
-      box: d.box,
-      trackId: d.trackId,
-    }));
-    if (records.length > 0) this.writer.addDetections(records);
-    for (const e of update.started) this.store('start', e, input);
-    for (const e of update.improved) this.store('update', e, input);
+    if (update.frame) this.remember(update.camera, { frameId: update.frameId, tracked: update.tracked, frame: update.frame });
+    if (update.records.length > 0) this.writer.addDetections(update.records);
+    for (const e of update.started) this.store('start', e);
+    for (const e of update.improved) this.store('update', e);
     for (const e of update.ended) this.finish(e);
-  }
-
-  /** Ends the open events of a camera that is going away. */
-  endCamera(camera: string): void {
-    const builder = this.builders.get(camera);
-    if (!builder) return;
-    for (const e of builder.endAll()) this.finish(e);
-    this.builders.delete(camera);
-    this.lastUpdate.delete(camera);
-    this.recent.delete(camera);
   }
 
   stats(): RecorderStats {
@@ -132,26 +94,15 @@ export class Recorder {
     return { openEvents, ...this.counters };
   }
 
-  private builder(camera: string): EventBuilder {
-    let b = this.builders.get(camera);
-    if (!b) {
-      const firstId = this.options.firstTrackId?.(camera);
-      b = new EventBuilder(camera, { ...this.options.events, tracker: { ...this.options.events?.tracker, ...(firstId !== undefined ? { firstId } : {}) } });
-      this.builders.set(camera, b);
-    }
-    return b;
-  }
-
-  /** A camera with open events and no result for a while (down, or removed from the model): its tracks age out on the clock. */
-  private endQuietCameras(now: number): void {
-    for (const [camera, builder] of this.builders) {
-      const last = this.lastUpdate.get(camera) ?? 0;
-      // A camera silent for a while (down) need not keep its last frames for snapshots.
-      if (now - last > RECENT_KEEP_MS) this.recent.delete(camera);
-      if (builder.stats().open === 0 || now - last < SWEEP_MS * 2) continue;
-      const update = builder.update({ time: now, frameId: '' }, []);
-      for (const e of update.ended) this.finish(e);
-    }
+  private remember(camera: string, recent: RecentFrame): void {
+    const now = Date.now();
+    // Cameras that went quiet (down, removed) let go of their frames.
+    for (const [id, r] of this.recent) if (now - r.at > RECENT_KEEP_MS) this.recent.delete(id);
+    const kept = this.recent.get(camera) ?? { at: now, frames: [] };
+    kept.at = now;
+    kept.frames.push(recent);
+    if (kept.frames.length > RECENT_FRAMES) kept.frames.shift();
+    this.recent.set(camera, kept);
   }
 
   private toRecord(e: TrackEvent): EventRecord {
@@ -159,15 +110,15 @@ export class Recorder {
     return { ...e, snapshot: known?.snapshot ?? null, snapshotBytes: known?.snapshotBytes ?? 0 };
   }
 
-  private store(phase: 'start' | 'update', e: TrackEvent, input: RecorderInput): void {
+  private store(phase: 'start' | 'update', e: TrackEvent): void {
     const record = this.toRecord(e);
     this.records.set(e.id, record);
     this.writer.upsertEvent(record);
     this.emit(phase, record);
     // The best frame: this one, or one of the last few (a start's best is often the track's first frame).
-    const source = (this.recent.get(input.camera) ?? []).find((r) => r.frameId === e.bestFrameId);
-    const best = source?.detections.find((d) => d.classId === e.classId && d.box.every((v, i) => v === e.bestBox[i]));
-    if (source?.frame && best) this.queueSnapshot(record, best, source.frame);
+    const source = this.recent.get(e.camera)?.frames.find((r) => r.frameId === e.bestFrameId);
+    const best = source?.tracked.find((d) => d.classId === e.classId && d.box.every((v, i) => v === e.bestBox[i]));
+    if (source && best) this.queueSnapshot(record, best, source.frame);
   }
 
   private finish(e: TrackEvent): void {
@@ -183,15 +134,14 @@ export class Recorder {
     for (const l of this.listeners) l(phase, event);
   }
 
-  private queueSnapshot(event: EventRecord, detection: Detection, frame: NonNullable<RecorderInput['frame']>): void {
+  private queueSnapshot(event: EventRecord, detection: Detection, frame: Frame): void {
     const max = this.options.maxPendingSnapshots ?? 16;
     if (!this.pending.has(event.id) && this.pending.size >= max) {
       this.counters.snapshotsSkipped++;
       return;
     }
     if (this.pending.has(event.id)) this.counters.snapshotsSkipped++;
-    // A copy: the drawing is blended into the pixels, and several events may share one frame.
-    this.pending.set(event.id, { event, detection, frame: { width: frame.width, height: frame.height, data: Buffer.from(frame.data) } });
+    this.pending.set(event.id, { event, detection, frame });
     this.running ??= this.drain().finally(() => (this.running = undefined));
   }
 
@@ -224,12 +174,14 @@ export class Recorder {
     }
   }
 
-  /** Ends every open event (end = its last sighting), writes the snapshots waiting, and stops. Idempotent. */
+  /**
+   * Writes the snapshots waiting, and takes no more updates. Idempotent.
+   * Close tracking first: its last updates end the open events.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
-    clearInterval(this.sweep);
-    for (const camera of [...this.builders.keys()]) this.endCamera(camera);
     this.closed = true;
+    this.recent.clear();
     await this.running;
   }
 }

@@ -6,26 +6,9 @@
 // database and in the JSON: a number sorts, compares and round-trips exactly,
 // and every client can turn it into a date (`new Date(ms)`). The HTTP filters
 // accept ISO 8601 as well (see queries.ts), so people can type dates.
-import type { Box } from '../types.js';
+import type { Box, DetectionRecord, TrackEvent } from '../types.js';
 
 export type { Box };
-
-/** One detected object in one frame, as tracking hands it to the store. */
-export interface DetectionRecord {
-  camera: string;
-  /** ms since the epoch: the frame's capture time (Frame.capturedAt), not the time of inference. */
-  time: number;
-  /** The frame's id (types.ts `frameId()`), shared with the live view. */
-  frameId: string;
-  label: string;
-  /** Label-map id (COCO: 1–90 with gaps). */
-  classId: number;
-  score: number;
-  /** [ymin, xmin, ymax, xmax], normalized 0–1, as TF Serving returns it. */
-  box: Box;
-  /** The tracker's id for the object, or null when it was not tracked. */
-  trackId: number | null;
-}
 
 /** A detection as stored: the row id orders rows of the same millisecond. */
 export interface StoredDetection extends DetectionRecord {
@@ -33,42 +16,13 @@ export interface StoredDetection extends DetectionRecord {
 }
 
 /**
- * One tracked object's appearance on a camera, from first to last sighting.
- * The tracker upserts it while it is ongoing (end null) and once more when it ends.
+ * An event as the log keeps it: the tracker's event (types.ts TrackEvent)
+ * and the JPEG of its best frame, once the recorder has drawn and saved it.
  */
-export interface EventRecord {
-  /** Stable and unique: `eventId(camera, start, trackId)`; see there. */
-  id: string;
-  camera: string;
-  trackId: number;
-  label: string;
-  classId: number;
-  /** ms since the epoch of the first detection. */
-  start: number;
-  /** ms since the epoch of the last detection; null while the event is ongoing. */
-  end: number | null;
-  maxScore: number;
-  /** The box of the best-scoring detection. */
-  bestBox: Box;
-  bestFrameId: string;
-  bestTime: number;
+export interface EventRecord extends TrackEvent {
   /** File name of the JPEG in the snapshot directory (snapshots.ts), or null. */
   snapshot: string | null;
   snapshotBytes: number;
-}
-
-/**
- * An event's id: `${camera}-${start}-${trackId}`.
- *
- * Deterministic rather than a uuid, so a retried upsert after a crash updates
- * the same row instead of adding a twin, and a person reading a log line can
- * tell which camera and when. Unique: start and trackId are non-negative
- * integers without a '-', so reading the last two fields from the right
- * recovers them whatever the camera id holds; tracker ids restart after a
- * process restart, but never at the same camera and millisecond.
- */
-export function eventId(camera: string, start: number, trackId: number): string {
-  return `${camera}-${Math.round(start)}-${trackId}`;
 }
 
 /**

@@ -9,14 +9,14 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, unlinkSync } from 'node:fs';
 import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { LookoutError } from '../util/errors.js';
 
 export type SnapshotErrorCode = 'BAD_SNAPSHOT_NAME';
 
-export class SnapshotError extends Error {
+export class SnapshotError extends LookoutError {
   readonly code: SnapshotErrorCode;
   constructor(code: SnapshotErrorCode, message: string) {
     super(message);
-    this.name = 'SnapshotError';
     this.code = code;
   }
 }

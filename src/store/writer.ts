@@ -16,7 +16,8 @@ import type { Logger } from '../util/logger.js';
 import { compiledModule } from '../util/paths.js';
 import { StoreError, type StoreErrorCode } from './db.js';
 import type { MigrationResult } from './migrations.js';
-import { DetectionPacker, malformedDetection, type DetectionRecord, type EventRecord } from './records.js';
+import { DetectionPacker, malformedDetection, type EventRecord } from './records.js';
+import type { DetectionRecord } from '../types.js';
 import type { RetentionPolicy, RetentionReport, RetentionRunner } from './retention.js';
 import type { FromWorker, ToWorker, WriterWorkerData } from './writer-worker.js';
 

@@ -6,20 +6,23 @@
 //
 // and writes `started`/`ended` to the log and takes a snapshot of
 // `bestFrameId` on `started` and `improved`. Nothing here does I/O.
-import type { Box, Detection } from '../types.js';
-import { eventId, type EventRecord } from '../store/records.js';
-import { Tracker, type EndedTrack, type TrackedDetection, type TrackerOptions, type TrackerStats } from './tracker.js';
+import type { Box, Detection, TrackedDetection, TrackEvent } from '../types.js';
+import { Tracker, type EndedTrack, type TrackerOptions, type TrackerStats } from './tracker.js';
+import { LookoutError } from '../util/errors.js';
 
 /**
- * One object's appearance on one camera: an EventRecord without its snapshot
- * (the recorder adds that). Copies: later updates never change an event
- * already returned. `start` is the track's first frame (not its
- * confirmation); `maxScore`, `bestBox`, `bestFrameId` and `bestTime` all
- * describe one detection, so they match a snapshot the caller took; bounding
- * `improved` (see minScoreGain) means maxScore can be under the highest score
- * seen by less than minScoreGain. Ids: records.ts eventId().
+ * An event's id: `${camera}-${start}-${trackId}`.
+ *
+ * Deterministic rather than a uuid, so a retried upsert after a crash updates
+ * the same row instead of adding a twin, and a person reading a log line can
+ * tell which camera and when. Unique: start and trackId are non-negative
+ * integers without a '-', so reading the last two fields from the right
+ * recovers them whatever the camera id holds; tracker ids restart after a
+ * process restart, but never at the same camera and millisecond.
  */
-export type TrackEvent = Omit<EventRecord, 'snapshot' | 'snapshotBytes'>;
+export function eventId(camera: string, start: number, trackId: number): string {
+  return `${camera}-${Math.round(start)}-${trackId}`;
+}
 
 export interface EventBuilderOptions {
   tracker?: TrackerOptions;
@@ -64,11 +67,10 @@ interface TrackState {
   event: TrackEvent | null;
 }
 
-export class EventBuilderOptionsError extends Error {
+export class EventBuilderOptionsError extends LookoutError {
   readonly code = 'EVENT_OPTIONS_INVALID';
   constructor(readonly key: string, expected: string, got: unknown) {
     super(`event builder option ${key}: expected ${expected}, got ${String(got)}`);
-    this.name = 'EventBuilderOptionsError';
   }
 }
 

@@ -8,7 +8,8 @@
 // a replay or a test gives the same ids every time. Detect fps varies (the
 // scheduler drops frames under load), so ageing and prediction use elapsed
 // time, not frame counts.
-import type { Box, Detection } from '../types.js';
+import type { Box, Detection, TrackedDetection } from '../types.js';
+import { LookoutError } from '../util/errors.js';
 
 export interface TrackerOptions {
   /** Least IoU between a track's predicted box and a detection for them to match. Default 0.3. */
@@ -27,12 +28,6 @@ export interface TrackerOptions {
   alpha?: number;
 }
 
-export interface TrackedDetection extends Detection {
-  /** The track's id, or null when the track bound left this detection untracked. */
-  trackId: number | null;
-  /** Whether the track has been seen often enough to count as a real object. */
-  confirmed: boolean;
-}
 
 /** A track that ended: every id the tracker hands out is reported here exactly once. */
 export interface EndedTrack {
@@ -62,11 +57,10 @@ export interface TrackerStats {
   nextId: number;
 }
 
-export class TrackerOptionsError extends Error {
+export class TrackerOptionsError extends LookoutError {
   readonly code = 'TRACKER_OPTIONS_INVALID';
   constructor(readonly key: string, expected: string, got: unknown) {
     super(`tracker option ${key}: expected ${expected}, got ${String(got)}`);
-    this.name = 'TrackerOptionsError';
   }
 }
 

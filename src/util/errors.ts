@@ -33,7 +33,6 @@ export const ERROR_CODES = {
   STORE_NOT_MIGRATED: { http: 500, exit: 1 },
   STORE_OPEN_FAILED: { http: 500, exit: 2 },
   STORE_CLOSED: { http: 503, exit: 1 },
-  STORE_RECORD_INVALID: { http: 500, exit: 1 },
   TRACKER_OPTIONS_INVALID: { http: 500, exit: 1 },
   EVENT_OPTIONS_INVALID: { http: 500, exit: 1 },
   // The model, as a client sees it.

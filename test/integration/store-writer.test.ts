@@ -7,7 +7,8 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { packageRoot } from '../../src/util/paths.js';
 import { StoreReader } from '../../src/store/queries.js';
-import type { DetectionRecord, EventRecord } from '../../src/store/records.js';
+import type { DetectionRecord } from '../../src/types.js';
+import type { EventRecord } from '../../src/store/records.js';
 import { StoreWriter } from '../../src/store/writer.js';
 import { sleep, until } from '../helpers/wait.js';
 

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigError, loadConfig, parseConfig } from '../../src/config/parse.js';
+import { ConfigError } from '../../src/config/schema.js';
+import { loadConfig } from '../../src/config/load.js';
+import { parseConfig } from '../../src/config/parse.js';
 import { packageRoot } from '../../src/util/paths.js';
 import { parseFlags, intFlag, UsageError } from '../../src/cli-args.js';
 
@@ -89,7 +91,7 @@ describe('cameras in the config', () => {
   });
 
   it('runs a demo camera on the bundled clip without a config', async () => {
-    const { demoConfig, DEMO_CLIP } = await import('../../src/config/parse.js');
+    const { demoConfig, DEMO_CLIP } = await import('../../src/config/load.js');
     expect(demoConfig().cameras).toMatchObject([{ id: 'demo', url: DEMO_CLIP, loop: true, realtime: true }]);
   });
 });

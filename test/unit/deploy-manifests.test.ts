@@ -25,8 +25,9 @@ import {
   type IService,
 } from 'kubernetes-models/v1';
 import type { IIoK8sApiCoreV1Container as IContainer, IIoK8sApiCoreV1PodSpec as IPodSpec } from 'kubernetes-models/v1';
-import { parseConfig, type LookoutConfig } from '../../src/config/parse.js';
-import { shardFromEnv } from '../../src/cameras/shard.js';
+import { parseConfig } from '../../src/config/parse.js';
+import type { LookoutConfig } from '../../src/config/schema.js';
+import { shardFromEnv } from '../../src/config/shard.js';
 import { isBalancedTarget, parseTargets } from '../../src/tfserving/channels.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');

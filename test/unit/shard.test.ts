@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { camerasForShard, shardFromEnv, ShardConfigError, shardOf, type Shard } from '../../src/cameras/shard.js';
+import { camerasForShard, shardOf } from '../../src/cameras/shard.js';
+import { shardFromEnv, ShardConfigError } from '../../src/config/shard.js';
+import type { ShardConfig } from '../../src/config/schema.js';
 
 const cameras = (n: number) => Array.from({ length: n }, (_, i) => ({ id: `cam-${i}`, url: `rtsp://192.0.2.${i % 250}/stream` }));
 
@@ -71,7 +73,7 @@ describe('camerasForShard', () => {
   });
 
   it('refuses an impossible shard', () => {
-    const bad: Shard[] = [{ index: 4, count: 4 }, { index: -1, count: 4 }, { index: 0, count: 0 }, { index: 0.5, count: 2 }];
+    const bad: ShardConfig[] = [{ index: 4, count: 4 }, { index: -1, count: 4 }, { index: 0, count: 0 }, { index: 0.5, count: 2 }];
     for (const shard of bad) expect(() => camerasForShard(cameras(3), shard)).toThrow(RangeError);
   });
 });
@@ -111,7 +113,7 @@ describe('shardFromEnv', () => {
       const err = envError(env);
       expect(err.key, JSON.stringify(env)).toBe(key);
       expect(err.code).toBe('SHARD_CONFIG_INVALID');
-      expect(err.message.startsWith(`${key}: `)).toBe(true);
+      expect(err.message.startsWith(`environment ${key}: `)).toBe(true);
       expect(err.message, JSON.stringify(env)).toMatch(reason);
     }
   });

@@ -1,14 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  DetectionPacker,
-  eventId,
-  malformedDetection,
-  toDetectionJson,
-  toEventJson,
-  unpackDetection,
-  type DetectionRecord,
-  type EventRecord,
-} from '../../src/store/records.js';
+import { DetectionPacker, malformedDetection, toDetectionJson, toEventJson, unpackDetection, type EventRecord } from '../../src/store/records.js';
+import { eventId } from '../../src/track/events.js';
+import type { DetectionRecord } from '../../src/types.js';
 
 const det = (over: Partial<DetectionRecord> = {}): DetectionRecord => ({
   camera: 'front',

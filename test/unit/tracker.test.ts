@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { iou, Tracker, TrackerOptionsError, type TrackedDetection } from '../../src/track/tracker.js';
+import { iou, Tracker, TrackerOptionsError } from '../../src/track/tracker.js';
+import type { TrackedDetection } from '../../src/types.js';
 import type { Box, Detection } from '../../src/types.js';
 
 // Frames at 5 fps: 200 ms apart.

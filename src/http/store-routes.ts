@@ -19,22 +19,16 @@ import express, { type Request, type Response } from 'express';
 import { createReadStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { CONTENT_TYPES, detectionShape, eventShape, exportStream, parseFormat, type ExportFormat } from '../store/formats.js';
-import { parseQueryFilter, QueryError, type QueryFilter, type StoreReader } from '../store/queries.js';
+import { parseQueryFilter, type QueryFilter, type StoreReader } from '../store/queries.js';
+import { sendError } from './errors.js';
 import { toEventJson } from '../store/records.js';
 import { snapshotFileName, type SnapshotStore } from '../store/snapshots.js';
 
-export interface LogRouteDeps {
+export interface StoreRouteDeps {
   reader: StoreReader;
   snapshots: SnapshotStore;
 }
 
-function badRequest(res: Response, err: unknown): boolean {
-  if (err instanceof QueryError) {
-    res.status(400).json({ error: err.message, param: err.param });
-    return true;
-  }
-  return false;
-}
 
 /** Streams a page or a whole export; the client going away stops the reads. */
 async function send<T>(
@@ -60,7 +54,7 @@ async function send<T>(
   await pipeline(exportStream(format, shape, [rows], { nextCursor }), res);
 }
 
-export function logRoutes(deps: LogRouteDeps): express.Router {
+export function storeRoutes(deps: StoreRouteDeps): express.Router {
   const router = express.Router();
   const { reader } = deps;
 
@@ -70,7 +64,7 @@ export function logRoutes(deps: LogRouteDeps): express.Router {
       const { format, ...rest } = req.query;
       return { format: parseFormat(format), filter: parseQueryFilter(rest) };
     } catch (err) {
-      if (badRequest(res, err)) return undefined;
+      if (sendError(res, err)) return undefined;
       throw err;
     }
   };

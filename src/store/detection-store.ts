@@ -1,9 +1,10 @@
 // The detection log as `lookout serve` runs it: the writer thread, a reader
-// for the API, the snapshot folder, the recorder that tracks and builds
-// events, and retention. One owner, one close(), in the order that loses
-// nothing: the recorder ends open events and writes its last snapshots, then
-// retention stops, then the writer commits what is pending, then the reader.
-import type { StoreConfig } from '../config/parse.js';
+// for the API, the snapshot folder, the recorder that stores what tracking
+// decides, and retention. One owner, one close(), in the order that loses
+// nothing: the recorder writes its last snapshots, then retention stops, then
+// the writer commits what is pending, then the reader. (Tracking, which ends
+// the open events, closes before this.)
+import type { StoreConfig } from '../config/schema.js';
 import type { Logger } from '../util/logger.js';
 import { StoreReader } from './queries.js';
 import { Recorder, type RecorderStats } from './recorder.js';
@@ -29,7 +30,7 @@ function removeOrphanSnapshots(dir: string, referenced: Set<string>): number {
   return removed;
 }
 
-export interface DetectionLogStats {
+export interface DetectionStoreStats {
   path: string;
   snapshotDir: string;
   writer: StoreWriterStats;
@@ -37,7 +38,7 @@ export interface DetectionLogStats {
   retention: { maxAgeMs: number | null; maxBytes: number | null; last: object | null };
 }
 
-export class DetectionLog {
+export class DetectionStore {
   private closing: Promise<void> | undefined;
 
   private constructor(
@@ -49,7 +50,7 @@ export class DetectionLog {
     private readonly retention: Retention,
   ) {}
 
-  static async open(config: StoreConfig, log: Logger): Promise<DetectionLog> {
+  static async open(config: StoreConfig, log: Logger): Promise<DetectionStore> {
     const snapshots = new SnapshotStore(config.snapshotDir);
     const writer = await StoreWriter.open({ file: config.path, snapshotDir: snapshots.dir, logger: log });
     let reader: StoreReader;
@@ -61,16 +62,20 @@ export class DetectionLog {
     }
     const removed = removeOrphanSnapshots(snapshots.dir, reader.snapshotNames());
     if (removed > 0) log.info(`detection log: removed ${removed} snapshot file(s) no event refers to (left by a crash)`);
-    // Track ids go on from the highest stored, so an id names one object across restarts.
-    const recorder = new Recorder(writer, snapshots, { firstTrackId: (camera) => (reader.lastTrackId(camera) ?? 0) + 1, log });
+    const recorder = new Recorder(writer, snapshots, { log });
     const retention = new Retention(writer, { maxAgeMs: config.retention.maxAgeMs, maxBytes: config.retention.maxBytes, logger: log });
     retention.start();
     const migrated = writer.migration.applied.length ? `, migrated to schema ${writer.migration.to}` : '';
     log.info(`detection log: ${config.path}${migrated}; snapshots in ${snapshots.dir}`);
-    return new DetectionLog(config, writer, reader, snapshots, recorder, retention);
+    return new DetectionStore(config, writer, reader, snapshots, recorder, retention);
   }
 
-  stats(): DetectionLogStats {
+  /** The first track id for a camera: one above the highest stored, so an id names one object across restarts. */
+  firstTrackId(camera: string): number {
+    return (this.reader.lastTrackId(camera) ?? 0) + 1;
+  }
+
+  stats(): DetectionStoreStats {
     return {
       path: this.config.path,
       snapshotDir: this.snapshots.dir,

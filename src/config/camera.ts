@@ -1,0 +1,77 @@
+// One camera's settings: as a config file's `cameras` entry, as an API
+// request's body, and back (cameras.json keeps entries in this form). The one
+// place a camera's url is checked (ingest/source-url.ts decides what ffmpeg
+// may read); the result travels with the camera as `source`.
+import { classifySource, SourceUrlError } from '../ingest/source-url.js';
+import { describe, Reader } from './reader.js';
+import { ConfigError, type CameraConfig, type DetectionSettings } from './schema.js';
+
+export const CAMERA_KEYS = ['id', 'url', 'rtspTransport', 'timeoutMs', 'realtime', 'loop', 'detectFps', 'liveFps', 'size', 'liveSize', 'minScore', 'labels', 'enabled'] as const;
+export const DETECTION_KEYS = ['detectFps', 'liveFps', 'size', 'liveSize', 'minScore', 'labels'] as const;
+
+const CAMERA_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+
+/** The defaults every camera starts from (the config's `detection`). */
+export function parseDetection(r: Reader, value: unknown): DetectionSettings {
+  const det = r.object(value, 'detection', DETECTION_KEYS);
+  return {
+    detectFps: r.number(det.detectFps, 'detection.detectFps', 5, 0.05, 60),
+    liveFps: r.number(det.liveFps, 'detection.liveFps', 15, 0, 60),
+    size: r.size(det.size, 'detection.size', { width: 640, height: 640 }),
+    liveSize: r.size(det.liveSize, 'detection.liveSize', { width: 1280, height: 720 }),
+    minScore: r.number(det.minScore, 'detection.minScore', 0.4, 0, 1),
+    labels: r.labels(det.labels, 'detection.labels', []),
+  };
+}
+
+/** One entry of `cameras`; errors name its index and id. Returns undefined for `enabled: false`. */
+export function parseCamera(r: Reader, entry: unknown, at: string, defaults: DetectionSettings, fileRoots: readonly string[], keys: readonly string[] = CAMERA_KEYS): CameraConfig | undefined {
+  const raw = r.object(entry, at, keys);
+  const id = r.string(raw.id, at ? `${at}.id` : 'id', '');
+  if (!CAMERA_ID.test(id)) r.fail(at ? `${at}.id` : 'id', `expected 1 to 64 letters, digits, "-" or "_", starting with a letter or digit; got ${describe(raw.id)}`);
+  const key = (k: string) => (at ? `${at} (id ${JSON.stringify(id)}).${k}` : k);
+  const url = r.string(raw.url, key('url'), '');
+  let source;
+  try {
+    source = classifySource(url, fileRoots);
+  } catch (err) {
+    if (err instanceof SourceUrlError) r.fail(key('url'), err.message);
+    throw err;
+  }
+  if (!r.boolean(raw.enabled, key('enabled'), true)) return undefined;
+  const transport = r.string(raw.rtspTransport, key('rtspTransport'), 'tcp');
+  if (transport !== 'tcp' && transport !== 'udp') r.fail(key('rtspTransport'), `expected "tcp" or "udp", got ${JSON.stringify(transport)}`);
+  return {
+    id,
+    url,
+    source,
+    rtspTransport: transport,
+    timeoutMs: r.number(raw.timeoutMs, key('timeoutMs'), 10_000, 500, 600_000, true),
+    realtime: r.boolean(raw.realtime, key('realtime'), true),
+    loop: r.boolean(raw.loop, key('loop'), false),
+    detectFps: r.number(raw.detectFps, key('detectFps'), defaults.detectFps, 0.05, 60),
+    liveFps: r.number(raw.liveFps, key('liveFps'), defaults.liveFps, 0, 60),
+    size: r.size(raw.size, key('size'), defaults.size),
+    liveSize: r.size(raw.liveSize, key('liveSize'), defaults.liveSize),
+    minScore: r.number(raw.minScore, key('minScore'), defaults.minScore, 0, 1),
+    labels: r.labels(raw.labels, key('labels'), defaults.labels),
+  };
+}
+
+/**
+ * One camera as an API request gives it (the keys of a config entry but
+ * `enabled`); errors name the key alone. Throws ConfigError.
+ */
+export function parseCameraEntry(entry: unknown, defaults: DetectionSettings, fileRoots: readonly string[], source = 'camera'): CameraConfig {
+  const camera = parseCamera(new Reader(source), entry, '', defaults, fileRoots, CAMERA_KEYS.filter((k) => k !== 'enabled'));
+  if (!camera) throw new ConfigError('enabled', 'not accepted here', source);
+  return camera;
+}
+
+/** A camera's settings in the form a config entry or an API request gives them. */
+export function cameraEntry(c: CameraConfig): Record<string, unknown> {
+  return {
+    id: c.id, url: c.url, rtspTransport: c.rtspTransport, timeoutMs: c.timeoutMs, realtime: c.realtime, loop: c.loop,
+    detectFps: c.detectFps, liveFps: c.liveFps, size: { ...c.size }, liveSize: { ...c.liveSize }, minScore: c.minScore, labels: [...c.labels],
+  };
+}

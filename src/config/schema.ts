@@ -1,0 +1,134 @@
+// The one configuration schema: what every setting is, as the rest of
+// lookout reads it once parse.ts has checked and completed it. Types only,
+// and the error every part of the config reports.
+import type { ClassifiedSource } from '../ingest/source-url.js';
+import { LookoutError } from '../util/errors.js';
+
+/** A setting that is wrong: names the key (a dotted path), the reason, and where it came from. */
+export class ConfigError extends LookoutError {
+  readonly code = 'CONFIG_INVALID';
+  constructor(readonly key: string, readonly reason: string, readonly source = 'config') {
+    super(`${source}: ${key}: ${reason}`);
+  }
+
+  override fields(): Record<string, unknown> {
+    return { key: this.key };
+  }
+}
+
+export interface EmbeddedModelConfig {
+  /** "centernet" (real COCO detector) or "synthetic". */
+  model: 'centernet' | 'synthetic';
+  modelBasePath: string | undefined;
+  workers: number | undefined;
+  /** Niceness of the inference worker threads; undefined: the pool's default. */
+  workerNice: number | undefined;
+  maxQueue: number | undefined;
+  scoreThreshold: number;
+  latencyMs: number;
+  capacity: number;
+}
+
+export interface ModelServerConfig {
+  /** TF Serving's gRPC address(es); absent means lookout starts its embedded server. */
+  address: string[] | undefined;
+  modelName: string;
+  signatureName: string;
+  deadlineMs: number;
+  embedded: EmbeddedModelConfig;
+}
+
+export interface Size {
+  width: number;
+  height: number;
+}
+
+/** What each camera detects, and how often; cameras override any of it. */
+export interface DetectionSettings {
+  /** Frames per second sent to the model. */
+  detectFps: number;
+  /** Frames per second for viewers; 0 turns the live output off. */
+  liveFps: number;
+  /** Detection frames are scaled down to fit this box, keeping their aspect. */
+  size: Size;
+  /** Live frames are scaled down to fit this box. */
+  liveSize: Size;
+  /** Detections below this score are dropped. */
+  minScore: number;
+  /** Labels to keep; empty keeps all. */
+  labels: string[];
+}
+
+export interface CameraConfig extends DetectionSettings {
+  id: string;
+  url: string;
+  /** What the url names, checked once when the camera was parsed (ingest/source-url.ts). */
+  source: ClassifiedSource;
+  rtspTransport: 'tcp' | 'udp';
+  /** Network read timeout, ms. */
+  timeoutMs: number;
+  /** Files: play at their native rate (else as fast as possible). */
+  realtime: boolean;
+  /** Files: start again at the end. */
+  loop: boolean;
+}
+
+export interface SchedulerConfig {
+  maxInFlight: number;
+  perCameraInFlight: number;
+  maxFrameAgeMs: number;
+  maxBatch: number;
+  batchTimeoutMs: number;
+}
+
+export interface StoreConfig {
+  /** false: no detection log (no database, no events, no snapshots). */
+  enabled: boolean;
+  /** The SQLite file, absolute. */
+  path: string;
+  /** Where event snapshots are written, absolute. */
+  snapshotDir: string;
+  retention: {
+    /** Records older than this are deleted; null keeps them by age. */
+    maxAgeMs: number | null;
+    /** The database plus snapshots are kept under this many bytes; null: no size limit. */
+    maxBytes: number | null;
+  };
+}
+
+export interface AuthConfig {
+  /** The access token; absent: no auth (the README says when that is fine). */
+  token: string | undefined;
+  /** Origins besides the page's own that may open the WebSocket (e.g. a dashboard elsewhere). */
+  allowedOrigins: string[];
+}
+
+/** This replica's share of the cameras (a StatefulSet of lookouts; see cameras/shard.ts). */
+export interface ShardConfig {
+  /** This replica's shard, 0 ≤ index < count. */
+  index: number;
+  /** How many shards (replicas) share the cameras. */
+  count: number;
+}
+
+export interface LookoutConfig {
+  http: { host: string; port: number };
+  auth: AuthConfig;
+  store: StoreConfig;
+  modelServer: ModelServerConfig;
+  /** Detections below this score are dropped before any camera's own threshold. */
+  minScore: number;
+  detection: DetectionSettings;
+  cameras: CameraConfig[];
+  scheduler: SchedulerConfig;
+  /** Folders file cameras may read from; empty allows any. */
+  fileRoots: string[];
+  /**
+   * Where cameras added, changed or removed through the API are kept
+   * (cameras/overrides-file.ts), absolute; by default beside the detection
+   * log, in the data folder, whether the log is on or not.
+   */
+  camerasFile: string;
+  /** Absent: this lookout runs every camera. Set from the environment (config/shard.ts). */
+  shard: ShardConfig | undefined;
+}

@@ -1,0 +1,126 @@
+// The tracking stage of `lookout serve`: one event builder (and so one
+// tracker) per camera. Each inference result goes in; out comes what the
+// tracker decided for it: every detection with its track id, and the events
+// that started, found a better frame, or ended. Whoever keeps or shows those
+// (the detection log, the live view) listens; tracking itself keeps nothing
+// but the tracks, does no I/O, and never reads the pictures.
+//
+// Tracks also end on the clock: a camera that stops sending results (down,
+// or the model away) would otherwise keep its objects "in view" for ever.
+import type { Detection, DetectionRecord, Frame, TrackedDetection, TrackEvent } from '../types.js';
+import { EventBuilder, type EventBuilderOptions, type EventBuilderStats } from './events.js';
+import { detectionRecords } from './records.js';
+
+/** One camera's inference result, as the camera registry hands it on. */
+export interface TrackInput {
+  camera: string;
+  frameId: string;
+  /** The frame's capture time, ms since the epoch. */
+  time: number;
+  /** Already filtered by the camera's threshold and labels. */
+  detections: readonly Detection[];
+}
+
+/** What tracking decided for one result (or for the clock, when tracks aged out). */
+export interface TrackUpdate {
+  camera: string;
+  frameId: string;
+  time: number;
+  tracked: TrackedDetection[];
+  /** The same, as the records the log stores. */
+  records: DetectionRecord[];
+  started: TrackEvent[];
+  improved: TrackEvent[];
+  ended: TrackEvent[];
+  /**
+   * The picture the detections came from, carried along read-only for
+   * whoever snapshots an event's best frame; absent when the clock or a
+   * camera's removal ended tracks.
+   */
+  frame: Frame | undefined;
+}
+
+export interface TrackingOptions {
+  events?: EventBuilderOptions;
+  /** A camera's first track id, so ids keep rising across restarts (e.g. the log's highest + 1). */
+  firstTrackId?: (camera: string) => number;
+}
+
+/** How often cameras that went quiet are checked for tracks to end. */
+const SWEEP_MS = 1_000;
+
+export class Tracking {
+  private readonly builders = new Map<string, EventBuilder>();
+  private readonly lastUpdate = new Map<string, number>();
+  private readonly listeners = new Set<(update: TrackUpdate) => void>();
+  private readonly sweep: NodeJS.Timeout;
+  private closed = false;
+
+  constructor(private readonly options: TrackingOptions = {}) {
+    this.sweep = setInterval(() => this.endQuietCameras(Date.now()), SWEEP_MS);
+    this.sweep.unref();
+  }
+
+  /** Called with every update, in order; returns the unsubscribe. */
+  onUpdate(listener: (update: TrackUpdate) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Feeds one inference result (empty ones too: a frame without a match is what drops a tentative track). */
+  update(input: TrackInput, frame?: Frame): void {
+    if (this.closed) return;
+    this.lastUpdate.set(input.camera, input.time);
+    const { tracked, started, improved, ended } = this.builder(input.camera).update({ time: input.time, frameId: input.frameId }, input.detections);
+    this.emit({ camera: input.camera, frameId: input.frameId, time: input.time, tracked, records: detectionRecords(input.camera, input, tracked), started, improved, ended, frame });
+  }
+
+  /** Ends the open events of a camera that is going away. */
+  endCamera(camera: string): void {
+    const builder = this.builders.get(camera);
+    if (!builder) return;
+    this.builders.delete(camera);
+    this.lastUpdate.delete(camera);
+    this.emitEnded(camera, Date.now(), builder.endAll());
+  }
+
+  /** Per camera: live and confirmed tracks, open events. */
+  stats(): Record<string, EventBuilderStats> {
+    return Object.fromEntries([...this.builders].map(([camera, b]) => [camera, b.stats()]));
+  }
+
+  private builder(camera: string): EventBuilder {
+    let b = this.builders.get(camera);
+    if (!b) {
+      const firstId = this.options.firstTrackId?.(camera);
+      b = new EventBuilder(camera, { ...this.options.events, tracker: { ...this.options.events?.tracker, ...(firstId !== undefined ? { firstId } : {}) } });
+      this.builders.set(camera, b);
+    }
+    return b;
+  }
+
+  /** A camera with open events and no result for a while (down, or the model away): its tracks age out on the clock. */
+  private endQuietCameras(now: number): void {
+    for (const [camera, builder] of this.builders) {
+      const last = this.lastUpdate.get(camera) ?? 0;
+      if (builder.stats().open === 0 || now - last < SWEEP_MS * 2) continue;
+      this.emitEnded(camera, now, builder.update({ time: now, frameId: '' }, []).ended);
+    }
+  }
+
+  private emitEnded(camera: string, time: number, ended: TrackEvent[]): void {
+    if (ended.length > 0) this.emit({ camera, frameId: '', time, tracked: [], records: [], started: [], improved: [], ended, frame: undefined });
+  }
+
+  private emit(update: TrackUpdate): void {
+    for (const listener of this.listeners) listener(update);
+  }
+
+  /** Ends every open event (end = its last sighting) and stops the clock. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    clearInterval(this.sweep);
+    for (const camera of [...this.builders.keys()]) this.endCamera(camera);
+    this.closed = true;
+  }
+}
