@@ -17,7 +17,14 @@ export type ImageInput =
   | { kind: 'rgb'; width: number; height: number; data: Uint8Array }
   | { kind: 'jpeg'; data: Uint8Array };
 
-/** One decoded frame of a camera, packed RGB24. */
+/**
+ * A frame's pixels, read-only once delivered: the same frame goes to the
+ * model, the live view and the detection log's snapshots, so whoever draws
+ * on it copies it first (annotate/annotator.ts draws into its own buffer).
+ */
+export type FrameBytes = Readonly<Buffer>;
+
+/** One decoded frame of a camera, packed RGB24; nobody changes it once delivered. */
 export interface Frame {
   cameraId: string;
   /** 0, 1, 2… per output of one ffmpeg run; restarts begin again at 0. */
@@ -26,7 +33,7 @@ export interface Frame {
   run: number;
   width: number;
   height: number;
-  data: Buffer;
+  readonly data: FrameBytes;
   /** Presentation time in the stream, in ms from the run's start (seq ÷ output fps). */
   ptsMs: number;
   /** Wall-clock time the frame was read, ms since the epoch. */

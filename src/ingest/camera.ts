@@ -1,5 +1,6 @@
 // One supervised camera: runs its ffmpeg, hands frames on, watches for
-// stalls, and restarts with backoff when ffmpeg ends or stalls.
+// stalls (its own stall clock, stall-watch.ts), and restarts with backoff
+// when ffmpeg ends or stalls. Its state moves only along CAMERA_TRANSITIONS.
 import type { CameraState, Frame } from '../types.js';
 import { backoffDelay, CAMERA_BACKOFF } from '../util/backoff.js';
 import type { FfmpegBinary } from './ffmpeg-binary.js';
@@ -7,6 +8,7 @@ import type { SourceSpec } from './ffmpeg-args.js';
 import { FfmpegProcess } from './ffmpeg-process.js';
 import { redactUrl } from './source-url.js';
 import type { StreamInfo } from './ffmpeg-stderr.js';
+import { StallWatch } from './stall-watch.js';
 
 /** A run that streamed this long resets the backoff to its first step. */
 export const HEALTHY_RUN_MS = 60_000;
@@ -49,6 +51,21 @@ export interface CameraStatus {
   /** The running ffmpeg's pid (and process group id). */
   pid: number | undefined;
 }
+
+/**
+ * The moves a camera's state may make. A run starts as `starting` (or stays
+ * `reconnecting`/`failed` while it retries) and becomes `streaming` at its
+ * first frame; a run that ends goes to `reconnecting` (or `failed` for an
+ * error retrying will not fix soon); `stopped` is final: stop() was called,
+ * or a file played to its end.
+ */
+export const CAMERA_TRANSITIONS: Readonly<Record<CameraState, readonly CameraState[]>> = {
+  starting: ['streaming', 'reconnecting', 'failed', 'stopped'],
+  streaming: ['reconnecting', 'failed', 'stopped'],
+  reconnecting: ['streaming', 'failed', 'stopped'],
+  failed: ['streaming', 'reconnecting', 'stopped'],
+  stopped: [],
+};
 
 /**
  * Errors that will not go away by retrying soon (a wrong path, wrong
@@ -112,6 +129,7 @@ export class Camera {
 
   private setState(state: CameraState): void {
     if (this.state === state) return;
+    if (!CAMERA_TRANSITIONS[this.state].includes(state)) throw new Error(`camera ${this.id}: no move from ${this.state} to ${state}`);
     this.state = state;
     this.since = Date.now();
     this.options.onStateChange?.(this.status());
@@ -151,31 +169,28 @@ export class Camera {
 
   /** One ffmpeg run, to its end. */
   private async runOnce(): Promise<{ error: string; finished: boolean; firstFrameAt: number | undefined }> {
-    if (this.state !== 'reconnecting' && this.state !== 'failed') this.setState('starting');
-    const proc = new FfmpegProcess(this.options.binary, this.options.spec);
+    const { spec } = this.options;
+    const proc = new FfmpegProcess(this.options.binary, spec);
     this.process = proc;
     const run = ++this.runs;
-    let firstFrameAt: number | undefined;
     let stallReason: string | undefined;
     let readerError: string | undefined;
-    /** Running mean of the gaps between frames actually received, ms. */
-    let gapMs: number | undefined;
-    const spawnedAt = Date.now();
+    const watch = new StallWatch({
+      intervals: this.options.stallIntervals ?? 8,
+      minStallMs: this.options.minStallMs ?? 4_000,
+      startTimeoutMs: this.options.startTimeoutMs ?? spec.timeoutMs + 10_000,
+      outputFps: Math.max(spec.detect.fps || 0, spec.live?.fps || 0),
+    }, Date.now());
     const onFrame = (): void => {
-      const now = Date.now();
-      if (proc.lastFrameAt > 0) gapMs = gapMs === undefined ? now - proc.lastFrameAt : 0.9 * gapMs + 0.1 * (now - proc.lastFrameAt);
-      proc.lastFrameAt = now;
-      if (firstFrameAt === undefined) {
-        firstFrameAt = proc.lastFrameAt;
-        this.input = proc.input;
-        this.setState('streaming');
-      }
+      if (!watch.frame(Date.now())) return;
+      this.input = proc.input;
+      this.setState('streaming');
     };
     const detectLoop = (async () => {
       const info = await proc.detectInfo.catch(() => undefined);
       if (!info) return;
       this.detectSize = { width: info.width, height: info.height };
-      const fps = this.options.spec.detect.fps || info.fps || 0;
+      const fps = spec.detect.fps || info.fps || 0;
       let seq = 0;
       for await (const data of proc.detectFrames()) {
         onFrame();
@@ -192,7 +207,7 @@ export class Camera {
       const info = proc.liveInfo ? await proc.liveInfo.catch(() => undefined) : undefined;
       if (!info) return;
       this.liveSize = { width: info.width, height: info.height };
-      const fps = this.options.spec.live?.fps || info.fps || 0;
+      const fps = spec.live?.fps || info.fps || 0;
       let seq = 0;
       for await (const data of proc.liveFrames()) {
         onFrame();
@@ -202,31 +217,14 @@ export class Camera {
       }
     })().catch((err: unknown) => {
       // ffmpeg ending before it opened the live output is its exit's business, not a reader failure.
-      if (!proc.hasExited) readerError ??= `reading live frames failed: ${(err as Error).message}`;
+      if (proc.state !== 'exited') readerError ??= `reading live frames failed: ${(err as Error).message}`;
     });
 
-    // The stall watch: judged from the stream's own frame rate, so a sparse stream is not killed.
     const watchdog = setInterval(() => {
-      const now = Date.now();
-      if (firstFrameAt === undefined) {
-        const limit = this.options.startTimeoutMs ?? this.options.spec.timeoutMs + 10_000;
-        if (now - spawnedAt > limit) {
-          stallReason = `no frame within ${Math.round(limit / 1000)} s of starting ffmpeg`;
-          void proc.stop();
-        }
-        return;
-      }
-      // The interval is the slower of what the stream declares and what actually arrives, so a
-      // sparse stream (an MJPEG camera sending a frame every few seconds) is not called stalled.
-      const outputFps = Math.max(this.options.spec.detect.fps || 0, this.options.spec.live?.fps || 0) || proc.input?.fps || 1;
-      const declaredMs = 1000 / Math.min(outputFps, proc.input?.fps ?? outputFps);
-      const intervalMs = Math.max(declaredMs, gapMs ?? 0);
-      const intervals = this.options.stallIntervals ?? 8;
-      const limit = Math.max(this.options.minStallMs ?? 4_000, intervals * intervalMs);
-      if (now - proc.lastFrameAt > limit) {
-        stallReason = `stalled: no frame for ${((now - proc.lastFrameAt) / 1000).toFixed(1)} s (${intervals} frame intervals of ${Math.round(intervalMs)} ms)`;
-        void proc.stop();
-      }
+      const reason = watch.stalled(Date.now(), proc.input?.fps);
+      if (!reason) return;
+      stallReason ??= reason;
+      void proc.stop();
     }, 500);
 
     const exit = await proc.exited;
@@ -234,10 +232,10 @@ export class Camera {
     await Promise.all([detectLoop, liveLoop]);
     this.process = undefined;
     this.stderrTail = proc.stderrTail.get();
-    const finished = !stallReason && exit.code === 0 && this.options.spec.kind === 'file' && !this.options.spec.loop;
+    const finished = !stallReason && exit.code === 0 && spec.kind === 'file' && !spec.loop;
     const reason = stallReason ?? readerError ?? proc.stderrTail.reason() ?? exit.message ?? `ffmpeg exited with ${exit.signal ?? `code ${exit.code}`}`;
     const ended = exit.code === 0 && !stallReason ? `stream ended (${reason})` : reason;
-    return { error: ended, finished, firstFrameAt };
+    return { error: ended, finished, firstFrameAt: watch.firstFrameAt };
   }
 
   private sleep(ms: number): Promise<void> {

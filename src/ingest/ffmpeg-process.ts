@@ -1,7 +1,13 @@
 // One ffmpeg process of one camera, run through fluent-ffmpeg: the detection
 // frames on its stdout, the live frames on a unix socket lookout listens on,
 // its stderr parsed and kept. ffmpeg runs in a process group of its own, and
-// stop() signals the whole group.
+// stop() signals the whole group. Its state moves only along
+// FFMPEG_TRANSITIONS, as a ws socket's does:
+//
+//   spawning ──start──▶ running ──stop()──▶ stopping ──exit──▶ exited
+//      │                   └──────────────exit──────────────────▲
+//      ├──failed to spawn───────────────────────────────────────┤
+//      └──stop() gave up waiting──▶ abandoned ──(late spawn killed)──exit──┘
 import ffmpeg from 'fluent-ffmpeg';
 import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -44,6 +50,19 @@ function groupWrapper(binary: string): string {
   return file;
 }
 
+export type FfmpegState = 'spawning' | 'running' | 'stopping' | 'abandoned' | 'exited';
+
+/** The moves an FfmpegProcess's state may make (see the diagram above). */
+export const FFMPEG_TRANSITIONS: Readonly<Record<FfmpegState, readonly FfmpegState[]>> = {
+  // fluent-ffmpeg probes the binary's capabilities before it spawns.
+  spawning: ['running', 'abandoned', 'exited'],
+  running: ['stopping', 'exited'],
+  stopping: ['exited'],
+  // stop() returned before ffmpeg spawned: a late spawn kills its child at once.
+  abandoned: ['exited'],
+  exited: [],
+};
+
 let socketSeq = 0;
 
 /** fluent-ffmpeg keeps the child it spawned on an untyped property. */
@@ -68,15 +87,13 @@ export class FfmpegProcess {
   /** Fails the live stream if ffmpeg ends before it connects, so no reader waits forever. */
   private rejectLive: ((err: Error) => void) | undefined;
   private untrack: (() => void) | undefined;
+  private current: FfmpegState = 'spawning';
+  /** The child's pid (and process group id), once spawned. */
   private pid: number | undefined;
   /** Settles once ffmpeg is spawned (fluent-ffmpeg first checks its capabilities) or failed to be. */
   private readonly started: Promise<void>;
+  /** stop()'s one run, whoever calls it. */
   private stopping: Promise<void> | undefined;
-  /** stop() returned before ffmpeg spawned; the spawn kills its child at once. */
-  private abandoned = false;
-  private done = false;
-  /** Frames seen on either output, for the supervisor's stall watch. */
-  lastFrameAt = 0;
 
   constructor(binary: FfmpegBinary, spec: SourceSpec) {
     let liveSpec = spec.live;
@@ -129,8 +146,8 @@ export class FfmpegProcess {
     let failure: string | undefined;
     this.exited = new Promise<ExitInfo>((resolve) => {
       const finish = (code: number | null, signal: string | null): void => {
-        if (this.done) return;
-        this.done = true;
+        if (this.current === 'exited') return;
+        this.moveTo('exited');
         markStarted();
         for (const { reject } of infos.values()) reject(new Error(`ffmpeg ended before describing its output: ${this.stderrTail.reason() ?? failure ?? 'no output'}`));
         this.rejectLive?.(new Error('ffmpeg ended before it opened the live output'));
@@ -145,7 +162,8 @@ export class FfmpegProcess {
         if (this.pid !== undefined) this.untrack = trackGroup(this.pid);
         markStarted();
         // stop() gave up waiting for the spawn: this ffmpeg is already unwanted.
-        if (this.abandoned) this.signal('SIGKILL');
+        if (this.current === 'abandoned') this.signal('SIGKILL');
+        else if (this.current === 'spawning') this.moveTo('running');
         // The process's own exit, not fluent-ffmpeg's 'end'/'error', which can come first.
         if (child) child.once('exit', (code, signal) => finish(code, signal));
         else finish(null, null);
@@ -165,8 +183,18 @@ export class FfmpegProcess {
     this.command.run();
   }
 
+  /** Where the process is in its life (FFMPEG_TRANSITIONS). */
+  get state(): FfmpegState {
+    return this.current;
+  }
+
   get hasExited(): boolean {
-    return this.done;
+    return this.current === 'exited';
+  }
+
+  private moveTo(next: FfmpegState): void {
+    if (!FFMPEG_TRANSITIONS[this.current].includes(next)) throw new Error(`ffmpeg process: no move from ${this.current} to ${next}`);
+    this.current = next;
   }
 
   /** The input stream as ffmpeg described it (size, frame rate). */
@@ -202,7 +230,7 @@ export class FfmpegProcess {
   }
 
   private signal(sig: NodeJS.Signals): void {
-    if (this.done || this.pid === undefined) return;
+    if (this.current === 'exited' || this.pid === undefined) return;
     try {
       // The negative pid names ffmpeg's whole process group.
       process.kill(-this.pid, sig);
@@ -222,23 +250,31 @@ export class FfmpegProcess {
       let waited: NodeJS.Timeout | undefined;
       await Promise.race([this.started, new Promise<void>((r) => { waited = setTimeout(r, graceMs * 2); })]);
       clearTimeout(waited);
-      if (this.pid === undefined && !this.done) {
+      if (this.current === 'exited') {
+        this.releaseOutputs();
+        return;
+      }
+      if (this.current === 'spawning') {
         // Still not spawned (fluent-ffmpeg's probes are slow on a loaded
         // machine). Killing now does nothing, so the spawn, whenever it
         // comes, kills its own child; stop() does not wait for it.
-        this.abandoned = true;
+        this.moveTo('abandoned');
         this.command.kill('SIGKILL');
-        this.detectStream.destroy();
-        this.socketServer?.close();
+        this.releaseOutputs();
         return;
       }
+      this.moveTo('stopping');
       this.signal('SIGTERM');
       const timer = setTimeout(() => this.signal('SIGKILL'), graceMs);
       await this.exited;
       clearTimeout(timer);
-      this.detectStream.destroy();
-      this.socketServer?.close();
+      this.releaseOutputs();
     })();
     return this.stopping;
+  }
+
+  private releaseOutputs(): void {
+    this.detectStream.destroy();
+    this.socketServer?.close();
   }
 }

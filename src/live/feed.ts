@@ -1,7 +1,7 @@
 // One camera's annotated live feed: each live frame is drawn on and encoded
 // once, only while someone watches, and handed to every viewer. Viewers
 // that cannot keep up skip frames; the feed never queues for them.
-import { annotateJpeg, renderOverlay, type Overlay } from '../annotate/annotator.js';
+import { annotateJpeg, DrawingBuffers, renderOverlay, type Overlay } from '../annotate/annotator.js';
 import type { CameraDetections } from '../types.js';
 import { frameId, type Frame } from '../types.js';
 
@@ -54,8 +54,8 @@ export class CameraFeed {
   private readonly stats: FeedStats = { viewers: 0, encoded: 0, encodeSkipped: 0, sent: 0, viewerSkipped: 0, bytesSent: 0 };
   /** The drawing of a set of detections, kept until they or the frame size change. */
   private overlay: DrawnOverlay | undefined;
-  /** Renders by frame, so a frame is drawn on once (weak: they go with their frames). */
-  private readonly rendered = new WeakMap<Frame, Promise<AnnotatedFrame>>();
+  /** Where frames are drawn on: frames are read-only, so the drawing goes into a copy. */
+  private readonly buffers = new DrawingBuffers();
   /** The drawing of newer detections while it is being rasterized. */
   private nextOverlay: Promise<DrawnOverlay> | undefined;
 
@@ -125,24 +125,10 @@ export class CameraFeed {
     return fits(this.overlay) ? this.overlay : undefined;
   }
 
-  /**
-   * One render per frame, however many ask (a snapshot while the stream
-   * encodes the same frame): the drawing is blended into the frame's own
-   * pixels, so a second render would draw it twice.
-   */
-  private render(frame: Frame, waitForOverlay = false): Promise<AnnotatedFrame> {
-    let rendering = this.rendered.get(frame);
-    if (!rendering) {
-      rendering = this.renderOnce(frame, waitForOverlay);
-      this.rendered.set(frame, rendering);
-    }
-    return rendering;
-  }
-
-  private async renderOnce(frame: Frame, waitForOverlay: boolean): Promise<AnnotatedFrame> {
+  private async render(frame: Frame, waitForOverlay = false): Promise<AnnotatedFrame> {
     const drawn = await this.overlayFor(frame, waitForOverlay);
     const det = drawn?.for;
-    const jpeg = await annotateJpeg(frame, drawn?.overlay);
+    const jpeg = await annotateJpeg(frame, drawn?.overlay, undefined, this.buffers);
     this.stats.encoded++;
     const annotated: Omit<AnnotatedFrame, 'message'> = {
       camera: this.cameraId,

@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { annotateJpeg, blendOverlay, renderOverlay } from '../../src/annotate/annotator.js';
+import { annotateJpeg, blendOverlay, DrawingBuffers, renderOverlay } from '../../src/annotate/annotator.js';
 import { classColour, overlayDrawing } from '../../src/annotate/overlay.js';
 import type { Detection } from '../../src/types.js';
 
@@ -84,5 +84,22 @@ describe('annotator', () => {
     const edge = at(b.data, Math.round(0.2 * width), 90);
     expect(Math.max(...edge.map((v, i) => Math.abs(v - at(a.data, Math.round(0.2 * width), 90)[i])))).toBeGreaterThan(40);
     expect(at(a.data, 10, 10).every((v) => Math.abs(v - 128) < 4)).toBe(true);
+  });
+
+  it('never changes the frame it draws on: the drawing goes into a copy, reused between frames', async () => {
+    const width = 320;
+    const height = 180;
+    const frame = { width, height, data: Buffer.alloc(width * height * 3, 128) };
+    const overlay = await renderOverlay(width, height, [person]);
+    const buffers = new DrawingBuffers();
+    const first = await annotateJpeg(frame, overlay, 80, buffers);
+    expect(frame.data.every((v) => v === 128)).toBe(true);
+    // The same frame drawn again (a snapshot racing the stream) gives the same picture, not a box drawn twice.
+    const second = await annotateJpeg(frame, overlay, 80, buffers);
+    expect(second.equals(first)).toBe(true);
+    // One buffer serves frame after frame of one size.
+    const taken = buffers.take(frame.data.length);
+    buffers.give(taken);
+    expect(buffers.take(frame.data.length)).toBe(taken);
   });
 });
