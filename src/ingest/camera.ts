@@ -2,13 +2,16 @@
 // stalls (its own stall clock, stall-watch.ts), and restarts with backoff
 // when ffmpeg ends or stalls. Its state moves only along CAMERA_TRANSITIONS.
 import type { CameraState, Frame } from '../types.js';
-import { backoffDelay, CAMERA_BACKOFF } from '../util/backoff.js';
+import { backoffDelay, type BackoffOptions } from '../util/backoff.js';
 import type { FfmpegBinary } from './ffmpeg-binary.js';
 import type { SourceSpec } from './ffmpeg-args.js';
 import { FfmpegProcess } from './ffmpeg-process.js';
 import { redactUrl } from './source-url.js';
 import type { StreamInfo } from './ffmpeg-stderr.js';
 import { StallWatch } from './stall-watch.js';
+
+/** Restart delays: 1 s doubling to 30 s, ±20 %. */
+export const CAMERA_BACKOFF: BackoffOptions = { initialMs: 1_000, maxMs: 30_000, factor: 2, jitter: 0.2 };
 
 /** A run that streamed this long resets the backoff to its first step. */
 export const HEALTHY_RUN_MS = 60_000;
@@ -28,7 +31,7 @@ export interface CameraOptions {
   minStallMs?: number;
   /** Time allowed from spawn to the first frame (connecting, probing), ms. */
   startTimeoutMs?: number;
-  backoff?: typeof CAMERA_BACKOFF;
+  backoff?: BackoffOptions;
   /** A run that streamed this long resets the backoff; default HEALTHY_RUN_MS (a minute). */
   healthyRunMs?: number;
 }
@@ -158,7 +161,7 @@ export class Camera {
       this.restarts++;
       this.lastError = outcome.error;
       const permanent = PERMANENT.test(outcome.error);
-      const delay = permanent ? (this.options.backoff ?? CAMERA_BACKOFF).maxMs : backoffDelay(attempt, this.options.backoff);
+      const delay = permanent ? (this.options.backoff ?? CAMERA_BACKOFF).maxMs : backoffDelay(attempt, this.options.backoff ?? CAMERA_BACKOFF);
       this.setState(permanent ? 'failed' : 'reconnecting');
       this.retryAt = Date.now() + delay;
       await this.sleep(delay);

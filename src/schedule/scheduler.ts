@@ -7,11 +7,11 @@
 // - frames older than maxFrameAge when their turn comes are dropped;
 // - frames of several cameras batched into one call (maxBatch, batchTimeoutMs);
 // - a circuit breaker while the model server is down.
-import sharp from 'sharp';
-import type { Detection, Frame, ImageInput } from '../types.js';
 import type { ModelClient } from '../model/client.js';
-import { TfServingError } from '../tfserving/errors.js';
+import type { Detection, Frame } from '../types.js';
 import { CircuitBreaker, type BreakerStatus } from './breaker.js';
+import { classifyFailure, type DropReason } from './failures.js';
+import { toOneSize } from './one-size.js';
 import { RateWindow, SampleRing } from './stats-window.js';
 
 /** What the scheduler needs of the model: detections for a batch, and whether it is AVAILABLE (the breaker's probe). */
@@ -41,7 +41,7 @@ export const DEFAULT_SCHEDULER: SchedulerOptions = {
   batchTimeoutMs: 0,
 };
 
-export type DropReason = 'superseded' | 'stale' | 'error' | 'busy' | 'modelDown';
+export type { DropReason };
 
 export interface DetectionResult {
   frame: Frame;
@@ -246,13 +246,9 @@ export class Scheduler {
         latencyMs = Date.now() - started;
         this.breaker.succeeded();
       } catch (err) {
-        const reason: DropReason = err instanceof TfServingError && err.codeName === 'RESOURCE_EXHAUSTED' ? 'busy' : 'error';
-        for (const { lane } of batch) lane.dropped[reason]++;
-        // Down, too slow, or the model not (yet) AVAILABLE (TF Serving answers NOT_FOUND while a version loads):
-        // stop sending and let the breaker probe GetModelStatus.
-        if (err instanceof TfServingError && ['UNAVAILABLE', 'DEADLINE_EXCEEDED', 'NOT_FOUND'].includes(err.codeName)) {
-          this.breaker.tripped(err.message);
-        }
+        const failure = classifyFailure(err);
+        for (const { lane } of batch) lane.dropped[failure.reason]++;
+        if (failure.tripsBreaker) this.breaker.tripped((err as Error).message);
       } finally {
         this.calls.delete(controller);
         this.inFlight--;
@@ -295,19 +291,4 @@ export class Scheduler {
     for (const c of this.calls) c.abort();
     for (const lane of this.lanes.values()) lane.pending = undefined;
   }
-}
-
-/**
- * A batch carries one image size: frames that differ are resized to the
- * first frame's size. Boxes are normalized, so they hold for each original frame.
- */
-async function toOneSize(batch: readonly Frame[]): Promise<ImageInput[]> {
-  const { width, height } = batch[0];
-  return Promise.all(
-    batch.map(async (f) => {
-      if (f.width === width && f.height === height) return { kind: 'rgb' as const, width, height, data: f.data };
-      const data = await sharp(f.data, { raw: { width: f.width, height: f.height, channels: 3 } }).resize(width, height, { fit: 'fill' }).raw().toBuffer();
-      return { kind: 'rgb' as const, width, height, data };
-    }),
-  );
 }

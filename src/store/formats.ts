@@ -18,7 +18,7 @@
 //          The box is four columns; times are ms since the epoch, as in JSON.
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { QueryError } from './queries.js';
+import { QueryError } from './query-filter.js';
 import { toDetectionJson, toEventJson, type EventRecord, type StoredDetection } from './records.js';
 
 export type ExportFormat = 'json' | 'jsonl' | 'csv';

@@ -15,6 +15,7 @@ import { openStore, StoreError, type Db } from './db.js';
 import type { MigrationResult } from './migrations.js';
 import { PACKED_NUMS, PACKED_REFS, type EventRecord, type PackedDetections } from './records.js';
 import { retentionPass, type RetentionPolicy, type RetentionReport } from './retention.js';
+import { backoffDelay, type BackoffOptions } from '../util/backoff.js';
 
 export interface WriterWorkerData {
   file: string;
@@ -46,8 +47,8 @@ function isDataError(err: unknown): boolean {
   return DATA_ERRORS.test(code);
 }
 
-const RETRY_FIRST_MS = 100;
-const RETRY_MAX_MS = 5_000;
+/** A failing disk is retried soon at first (a hiccup), then every few seconds. */
+const RETRY_BACKOFF: BackoffOptions = { initialMs: 100, maxMs: 5_000, factor: 2, jitter: 0 };
 
 function prepareWrites(db: Db) {
   const detection = db.prepare(
@@ -88,7 +89,8 @@ class WriterThread {
   private readonly writeBatch: Database.Transaction<(b: Batch) => BatchOutcome>;
   private pumpScheduled = false;
   private retryTimer: NodeJS.Timeout | undefined;
-  private retryDelay = RETRY_FIRST_MS;
+  /** Failed attempts at the batch at the head of the queue. */
+  private failures = 0;
 
   constructor(
     private readonly db: Db,
@@ -174,7 +176,7 @@ class WriterThread {
     try {
       const out = this.writeBatch.immediate(b);
       this.queue.shift();
-      this.retryDelay = RETRY_FIRST_MS;
+      this.failures = 0;
       this.post({
         type: 'committed',
         seq: b.seq,
@@ -185,8 +187,7 @@ class WriterThread {
       });
       return true;
     } catch (err) {
-      const delay = this.retryDelay;
-      this.retryDelay = Math.min(RETRY_MAX_MS, this.retryDelay * 2);
+      const delay = backoffDelay(++this.failures, RETRY_BACKOFF);
       const code = (err as { code?: unknown }).code;
       this.post({ type: 'failing', seq: b.seq, message: `${typeof code === 'string' ? `${code}: ` : ''}${(err as Error).message}`, retryInMs: delay });
       this.retryTimer = setTimeout(() => {

@@ -20,6 +20,7 @@ import { DetectionPacker, malformedDetection, type EventRecord } from './records
 import type { DetectionRecord } from '../types.js';
 import type { RetentionPolicy, RetentionReport, RetentionRunner } from './retention.js';
 import type { FromWorker, ToWorker, WriterWorkerData } from './writer-worker.js';
+import { abortable } from '../util/abortable.js';
 
 export interface StoreWriterOptions {
   /** The SQLite file; created (with its directory) and migrated if needed. */
@@ -286,24 +287,14 @@ export class StoreWriter implements RetentionRunner {
     this.post();
     if (this.inFlight.size === 0) return Promise.resolve();
     signal?.throwIfAborted();
-    return new Promise<void>((resolve, reject) => {
-      const onAbort = () => {
-        this.waiters = this.waiters.filter((w) => w !== waiter);
-        reject(signal?.reason as Error);
-      };
-      const waiter: Waiter = {
-        seq: this.postedSeq,
-        resolve: () => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve();
-        },
-        reject: (err) => {
-          signal?.removeEventListener('abort', onAbort);
-          reject(err);
-        },
-      };
+    let waiter: Waiter | undefined;
+    const committed = new Promise<void>((resolve, reject) => {
+      waiter = { seq: this.postedSeq, resolve, reject };
       this.waiters.push(waiter);
-      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+    // A caller that stops waiting leaves the line; the records still commit.
+    return abortable(committed, signal, () => signal?.reason as Error, () => {
+      this.waiters = this.waiters.filter((w) => w !== waiter);
     });
   }
 

@@ -4,7 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/db.js';
-import { parseQueryFilter, QueryError, StoreReader, type QueryFilter } from '../../src/store/queries.js';
+import { parseQueryFilter, QueryError, type QueryFilter } from '../../src/store/query-filter.js';
+import { StoreReader } from '../../src/store/queries.js';
 import type { EventRecord, StoredDetection } from '../../src/store/records.js';
 
 const T0 = 1_700_000_000_000;

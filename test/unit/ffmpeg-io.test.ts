@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { PassThrough, Readable } from 'node:stream';
 import { LineTail, StderrParser } from '../../src/ingest/ffmpeg-stderr.js';
 import { readFrames } from '../../src/ingest/frame-reader.js';
-import { backoffDelay, CAMERA_BACKOFF } from '../../src/util/backoff.js';
+import { backoffDelay } from '../../src/util/backoff.js';
+import { CAMERA_BACKOFF } from '../../src/ingest/camera.js';
 
 describe('ffmpeg stderr', () => {
   it('finds the input rate and each output\'s exact size, in either order', () => {

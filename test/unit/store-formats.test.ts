@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { csvCell, detectionShape, eventShape, exportStream, parseFormat, streamRows } from '../../src/store/formats.js';
-import { QueryError } from '../../src/store/queries.js';
+import { QueryError } from '../../src/store/query-filter.js';
 import type { EventRecord, StoredDetection } from '../../src/store/records.js';
 
 const det = (id: number, over: Partial<StoredDetection> = {}): StoredDetection => ({

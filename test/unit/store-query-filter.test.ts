@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_LIMIT, parseQueryFilter, QueryError } from '../../src/store/queries.js';
+import { MAX_LIMIT, parseQueryFilter, QueryError } from '../../src/store/query-filter.js';
 
 function refused(query: Record<string, unknown>): QueryError {
   try {
