@@ -2,6 +2,7 @@
 // signature, sends frames, and returns detections.
 import * as grpc from '@grpc/grpc-js';
 import type { Detection, ImageInput } from '../types.js';
+import { LookoutError } from '../util/errors.js';
 import { ReplicaSet, parseTargets, type Replica } from './channels.js';
 import { decodeDetections } from './detections.js';
 import { errorForStatus, fromCallError, InvalidRequestError, ModelNotFoundError } from './errors.js';
@@ -40,12 +41,8 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined, meth
   });
 }
 
-export class ImageBatchError extends Error {
+export class ImageBatchError extends LookoutError {
   readonly code = 'IMAGE_BATCH_MIXED_SIZES';
-  constructor(message: string) {
-    super(message);
-    this.name = 'ImageBatchError';
-  }
 }
 
 export type ModelVersionState = ModelVersionStatus__Output['state'];
