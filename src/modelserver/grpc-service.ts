@@ -4,7 +4,7 @@
 // server and to a real TF Serving.
 import * as grpc from '@grpc/grpc-js';
 import { status as Status } from '@grpc/grpc-js';
-import { TfServingError, InvalidRequestError } from '../tfserving/errors.js';
+import { invalidArgument, InvalidRequestError, TfServingError } from '../tfserving/errors.js';
 import { SIGNATURE_DEF_MAP_TYPE_URL, tfServingProtos } from '../tfserving/protos.js';
 import { floatTensor } from '../tfserving/tensor.js';
 import type { ModelSpec__Output } from '../tfserving/generated/tensorflow/serving/ModelSpec.js';
@@ -119,7 +119,7 @@ export class GrpcService {
 
   /** Checks model_spec the way TF Serving's servable lookup does. */
   private checkSpec(spec: ModelSpec__Output | null): ModelSpec__Output {
-    if (!spec) throw new InvalidRequestError(Status.INVALID_ARGUMENT, 'Missing ModelSpec');
+    if (!spec) throw invalidArgument('Missing ModelSpec');
     const { version, label } = requestedVersion(spec);
     this.core.findServable(spec.name, version, label);
     return spec;
@@ -151,12 +151,12 @@ export class GrpcService {
   }
 
   private metadata(request: GetModelMetadataRequest__Output): GetModelMetadataResponse {
-    if (!request.model_spec) throw new InvalidRequestError(Status.INVALID_ARGUMENT, 'Missing ModelSpec');
+    if (!request.model_spec) throw invalidArgument('Missing ModelSpec');
     if (request.metadata_field.length === 0) {
-      throw new InvalidRequestError(Status.INVALID_ARGUMENT, 'GetModelMetadataRequest must specify at least one metadata_field');
+      throw invalidArgument('GetModelMetadataRequest must specify at least one metadata_field');
     }
     for (const field of request.metadata_field) {
-      if (field !== 'signature_def') throw new InvalidRequestError(Status.INVALID_ARGUMENT, `Metadata field ${field} is not supported`);
+      if (field !== 'signature_def') throw invalidArgument(`Metadata field ${field} is not supported`);
     }
     this.checkSpec(request.model_spec);
     const signatureDefs = Object.fromEntries(Object.entries(SIGNATURES).map(([name, s]) => [name, s.def]));
@@ -170,7 +170,7 @@ export class GrpcService {
 
   private status(request: GetModelStatusRequest__Output): GetModelStatusResponse {
     const spec = request.model_spec;
-    if (!spec) throw new InvalidRequestError(Status.INVALID_ARGUMENT, 'Missing ModelSpec');
+    if (!spec) throw invalidArgument('Missing ModelSpec');
     const { version, label } = requestedVersion(spec);
     return { model_version_status: [this.core.status(spec.name, version, label)] };
   }

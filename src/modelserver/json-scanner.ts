@@ -4,13 +4,7 @@
 // reader walk values in place: skip one, read a string or a number, list an
 // object's members, recognise a {"b64": "…"} value. It never builds arrays or
 // objects; what to do with the values is the reader's (rest-body.ts).
-import { status as Status } from '@grpc/grpc-js';
-import { InvalidRequestError } from '../tfserving/errors.js';
-
-/** TF Serving's refusal of a body: INVALID_ARGUMENT with its own wording. */
-export function invalid(message: string): InvalidRequestError {
-  return new InvalidRequestError(Status.INVALID_ARGUMENT, message);
-}
+import { invalidArgument } from '../tfserving/errors.js';
 
 // JSON's punctuation, as bytes.
 export const QUOTE = 0x22, COMMA = 0x2c, MINUS = 0x2d;
@@ -41,7 +35,7 @@ export class JsonScanner {
 
   /** rapidjson's wording and offset, as TF Serving reports them. */
   syntax(what: string, at = this.pos): never {
-    throw invalid(`JSON Parse error: ${what} at offset: ${at}`);
+    throw invalidArgument(`JSON Parse error: ${what} at offset: ${at}`);
   }
 
   private word(text: string): boolean {

@@ -24,7 +24,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { status as Status } from '@grpc/grpc-js';
-import { InvalidRequestError, ServerError, TfServingError } from '../tfserving/errors.js';
+import { invalidArgument, ServerError, TfServingError } from '../tfserving/errors.js';
 import { MAX_REQUEST_BYTES, planImageInput } from './predict-request.js';
 import { metadataJson, predictJson } from './rest-answers.js';
 import { parsePredictBody } from './rest-body.js';
@@ -183,7 +183,7 @@ export class RestApi {
       this.core.findServable(r.model, r.version, r.label);
       const name = signatureName || DEFAULT_SIGNATURE;
       const signature = SIGNATURES[name];
-      if (!signature) throw new InvalidRequestError(Status.INVALID_ARGUMENT, `Serving signature name: "${name}" not found in signature def`);
+      if (!signature) throw invalidArgument(`Serving signature name: "${name}" not found in signature def`);
       return signature.kind === 'uint8' ? 'DT_UINT8' : 'DT_STRING';
     });
     const kind = request.tensor.dtype === 'DT_UINT8' ? 'uint8' : 'jpeg';

@@ -3,9 +3,9 @@
 // (JSON.parse would build a JavaScript array per pixel), b64 strings are
 // decoded as they come. Errors use TF Serving's wording (see rest-api.ts for
 // the sources).
-import { TfServingError, type InvalidRequestError } from '../tfserving/errors.js';
+import { invalidArgument, TfServingError, type InvalidRequestError } from '../tfserving/errors.js';
 import type { TensorProto__Output } from '../tfserving/generated/tensorflow/TensorProto.js';
-import { COMMA, invalid, isDigit, JsonScanner, LBRACE, LBRACKET, MINUS, QUOTE, RBRACKET } from './json-scanner.js';
+import { COMMA, isDigit, JsonScanner, LBRACE, LBRACKET, MINUS, QUOTE, RBRACKET } from './json-scanner.js';
 import { INPUT_ALIAS } from './signatures.js';
 
 // Parsed straight from the bytes, as json_tensor.cc reads them, without
@@ -22,7 +22,7 @@ interface Sink {
 }
 
 const typeError = (s: JsonScanner, dtype: string): InvalidRequestError =>
-  invalid(`JSON Value: ${s.raw(s.pos)} Type: ${s.typeName()} is not of expected type: ${dtype} (input ${INPUT_ALIAS})`);
+  invalidArgument(`JSON Value: ${s.raw(s.pos)} Type: ${s.typeName()} is not of expected type: ${dtype} (input ${INPUT_ALIAS})`);
 
 /** DT_UINT8 values: integers (rapidjson's IsInt), kept modulo 256 as TensorFlow's int_val parsing keeps them. */
 class Uint8Sink implements Sink {
@@ -80,8 +80,8 @@ class StringSink implements Sink {
     }
     if (c !== LBRACE) throw typeError(s, 'string');
     const b64 = s.b64();
-    if (!b64) throw invalid(`JSON Value: ${s.raw(s.pos)} not formatted correctly for base64 data (input ${INPUT_ALIAS})`);
-    if (b64.text.length % 4 === 1 || !B64.test(b64.text)) throw invalid(`Unable to base64 decode (input ${INPUT_ALIAS})`);
+    if (!b64) throw invalidArgument(`JSON Value: ${s.raw(s.pos)} not formatted correctly for base64 data (input ${INPUT_ALIAS})`);
+    if (b64.text.length % 4 === 1 || !B64.test(b64.text)) throw invalidArgument(`Unable to base64 decode (input ${INPUT_ALIAS})`);
     this.values.push(Buffer.from(b64.text, 'base64'));
     s.pos = b64.end;
   }
@@ -104,13 +104,13 @@ class TensorWalk {
     if (s.peek() !== LBRACKET) {
       if (this.rank === -1) this.rank = level;
       if (level !== this.rank) {
-        throw invalid(`JSON Value: ${s.raw(s.pos)} found at incorrect level: ${level + 1} in the JSON DOM. Expected at level: ${this.rank}`);
+        throw invalidArgument(`JSON Value: ${s.raw(s.pos)} found at incorrect level: ${level + 1} in the JSON DOM. Expected at level: ${this.rank}`);
       }
       this.sink.leaf(s);
       this.count++;
       return;
     }
-    if (this.rank !== -1 && level >= this.rank) throw invalid(`Encountered list at unexpected level: ${level} expected < ${this.rank}`);
+    if (this.rank !== -1 && level >= this.rank) throw invalidArgument(`Encountered list at unexpected level: ${level} expected < ${this.rank}`);
     s.pos++;
     s.ws();
     let size = 0;
@@ -127,7 +127,7 @@ class TensorWalk {
     }
     const expected = this.dims[level];
     if (expected === undefined) this.dims[level] = size;
-    else if (expected !== size) throw invalid(`Encountered list at unexpected size: ${size} at level: ${level} expected size: ${expected}`);
+    else if (expected !== size) throw invalidArgument(`Encountered list at unexpected size: ${size} at level: ${level} expected size: ${expected}`);
   }
 
   get shape(): number[] {
@@ -156,27 +156,27 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
 /** "instances": one list item per batch row, all of one shape (FillTensorMapFromInstancesList). */
 function rowTensor(s: JsonScanner, at: number, sink: Uint8Sink | StringSink, doc: () => string): number[] {
   s.pos = at;
-  if (s.peek() !== LBRACKET) throw invalid(`JSON Value: ${doc()} Excepting 'instances' to be an list/array`);
+  if (s.peek() !== LBRACKET) throw invalidArgument(`JSON Value: ${doc()} Excepting 'instances' to be an list/array`);
   s.pos++;
   s.ws();
-  if (s.peek() === RBRACKET) throw invalid(`JSON Value: ${doc()} No values in 'instances' array`);
+  if (s.peek() === RBRACKET) throw invalidArgument(`JSON Value: ${doc()} No values in 'instances' array`);
   const isNamed = (): boolean => s.peek() === LBRACE && s.b64() === undefined;
   const named = isNamed();
   let first: { count: number; shape: number[] } | undefined;
   const addItem = (name: string): void => {
-    if (name !== INPUT_ALIAS) throw invalid(`JSON object: does not have named input: ${name}`);
+    if (name !== INPUT_ALIAS) throw invalidArgument(`JSON object: does not have named input: ${name}`);
     const walk = new TensorWalk(s, sink);
     walk.walk(0);
     if (!first) first = { count: walk.count, shape: walk.shape };
-    else if (walk.count !== first.count) throw invalid(`Expecting tensor size: ${first.count} but got: ${walk.count}`);
-    else if (!sameShape(walk.shape, first.shape)) throw invalid(`Expecting shape [${first.shape.join(',')}] but got: [${walk.shape.join(',')}]`);
+    else if (walk.count !== first.count) throw invalidArgument(`Expecting tensor size: ${first.count} but got: ${walk.count}`);
+    else if (!sameShape(walk.shape, first.shape)) throw invalidArgument(`Expecting shape [${first.shape.join(',')}] but got: [${walk.shape.join(',')}]`);
   };
   const cause = (err: unknown): string => (err instanceof TfServingError ? `INVALID_ARGUMENT: ${err.details}` : String(err));
   let n = 0;
   for (;;) {
     s.ws();
     if (named) {
-      if (!isNamed()) throw invalid(`Expecting object but got list at item ${n} of input list`);
+      if (!isNamed()) throw invalidArgument(`Expecting object but got list at item ${n} of input list`);
       const start = s.pos;
       const keys = new Set<string>();
       for (const { key, at: valueAt } of s.members(start)) {
@@ -185,20 +185,20 @@ function rowTensor(s: JsonScanner, at: number, sink: Uint8Sink | StringSink, doc
         try {
           addItem(key);
         } catch (err) {
-          throw invalid(`Failed to process element: ${n} key: ${key} of 'instances' list. Error: ${cause(err)}`);
+          throw invalidArgument(`Failed to process element: ${n} key: ${key} of 'instances' list. Error: ${cause(err)}`);
         }
       }
       if (keys.size !== 1 || !keys.has(INPUT_ALIAS)) {
-        throw invalid(`Failed to process element: ${n} of 'instances' list. JSON object: ${s.raw(start)} must only have keys: ${INPUT_ALIAS}`);
+        throw invalidArgument(`Failed to process element: ${n} of 'instances' list. JSON object: ${s.raw(start)} must only have keys: ${INPUT_ALIAS}`);
       }
       s.pos = start;
       s.skipValue(0);
     } else {
-      if (isNamed()) throw invalid(`Expecting value/list but got object at item ${n} of input list`);
+      if (isNamed()) throw invalidArgument(`Expecting value/list but got object at item ${n} of input list`);
       try {
         addItem(INPUT_ALIAS);
       } catch (err) {
-        throw invalid(`Failed to process element: ${n} of 'instances' list. Error: ${cause(err)}`);
+        throw invalidArgument(`Failed to process element: ${n} of 'instances' list. Error: ${cause(err)}`);
       }
     }
     n++;
@@ -214,7 +214,7 @@ function columnarTensor(s: JsonScanner, at: number, sink: Uint8Sink | StringSink
   let valueAt = at;
   if (s.peek() === LBRACE && s.b64() === undefined) {
     const member = s.members(at).find((m) => m.key === INPUT_ALIAS);
-    if (!member) throw invalid(`Missing named input: ${INPUT_ALIAS} in 'inputs' object.`);
+    if (!member) throw invalidArgument(`Missing named input: ${INPUT_ALIAS} in 'inputs' object.`);
     valueAt = member.at;
   }
   s.pos = valueAt;
@@ -237,14 +237,14 @@ export interface ParsedPredictBody {
 export function parsePredictBody(body: Buffer, resolve: (signatureName: string) => 'DT_UINT8' | 'DT_STRING'): ParsedPredictBody {
   const s = new JsonScanner(body);
   s.ws();
-  if (s.pos >= body.length) throw invalid('JSON Parse error: The document is empty');
+  if (s.pos >= body.length) throw invalidArgument('JSON Parse error: The document is empty');
   const root = s.pos;
   s.skipValue(0);
   s.ws();
   if (s.pos < body.length) s.syntax('The document root must not be followed by other values.');
   const doc = (): string => s.raw(root);
   s.pos = root;
-  if (s.peek() !== LBRACE) throw invalid(`JSON Value: ${doc()} Is not object`);
+  if (s.peek() !== LBRACE) throw invalidArgument(`JSON Value: ${doc()} Is not object`);
   const keys = new Map<string, number>();
   for (const m of s.members(root)) if (!keys.has(m.key)) keys.set(m.key, m.at);
 
@@ -252,7 +252,7 @@ export function parsePredictBody(body: Buffer, resolve: (signatureName: string) 
   const sigAt = keys.get('signature_name');
   if (sigAt !== undefined) {
     s.pos = sigAt;
-    if (s.peek() !== QUOTE) throw invalid(`JSON Value: ${doc()} not formatted correctly. 'signature_name' key must be a string value.`);
+    if (s.peek() !== QUOTE) throw invalidArgument(`JSON Value: ${doc()} not formatted correctly. 'signature_name' key must be a string value.`);
     signatureName = s.readString();
   }
   const dtype = resolve(signatureName);
@@ -260,7 +260,7 @@ export function parsePredictBody(body: Buffer, resolve: (signatureName: string) 
   const instancesAt = keys.get('instances');
   const inputsAt = keys.get('inputs');
   if (instancesAt !== undefined && inputsAt !== undefined) {
-    throw invalid(`JSON Value: ${doc()} Not formatted correctly expecting only one of 'inputs' or 'instances' keys to exist `);
+    throw invalidArgument(`JSON Value: ${doc()} Not formatted correctly expecting only one of 'inputs' or 'instances' keys to exist `);
   }
   if (instancesAt !== undefined) {
     const shape = rowTensor(s, instancesAt, sink, doc);
@@ -270,6 +270,6 @@ export function parsePredictBody(body: Buffer, resolve: (signatureName: string) 
     const shape = columnarTensor(s, inputsAt, sink);
     return { signatureName, format: 'columnar', tensor: tensorOutput(dtype, shape, sink) };
   }
-  throw invalid("Missing 'inputs' or 'instances' key");
+  throw invalidArgument("Missing 'inputs' or 'instances' key");
 }
 

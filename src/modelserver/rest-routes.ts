@@ -3,11 +3,8 @@
 // regular expressions of http_rest_api_handler.cc), and which HTTP status
 // answers a canonical error code (http_server.cc). rest-api.ts lists the sources.
 import { status as Status } from '@grpc/grpc-js';
-import { InvalidRequestError } from '../tfserving/errors.js';
+import { invalidArgument } from '../tfserving/errors.js';
 
-function invalid(message: string): InvalidRequestError {
-  return new InvalidRequestError(Status.INVALID_ARGUMENT, message);
-}
 
 /** HTTP status for a canonical error code, as TF Serving's http_server.cc maps them. */
 export function httpStatusForCode(code: number): number {
@@ -45,20 +42,20 @@ function decodeArg(raw: string, what: string): string {
   try {
     return decodeURIComponent(raw);
   } catch {
-    throw invalid(`Failed to decode ${what}:${raw}`);
+    throw invalidArgument(`Failed to decode ${what}:${raw}`);
   }
 }
 
 /** Parses the path as TF Serving's ParseModelInfo does. */
 export function route(method: string, path: string): Route {
-  const malformed = invalid(`Malformed request: ${method} ${path}`);
+  const malformed = invalidArgument(`Malformed request: ${method} ${path}`);
   const m = method === 'POST' ? PREDICT_ROUTE.exec(path) : method === 'GET' ? STATUS_ROUTE.exec(path) : null;
   if (!m) throw malformed;
   const [, rawName = '', rawVersion, rawLabel, verb = ''] = m;
   let version: number | undefined;
   if (rawVersion !== undefined) {
     version = Number(rawVersion);
-    if (!Number.isSafeInteger(version)) throw invalid(`Failed to convert version: ${rawVersion} to numeric.`);
+    if (!Number.isSafeInteger(version)) throw invalidArgument(`Failed to convert version: ${rawVersion} to numeric.`);
   }
   const model = rawName ? decodeArg(rawName, 'model name') : '';
   const label = rawLabel !== undefined ? decodeArg(rawLabel, 'model version label') : undefined;
@@ -68,6 +65,6 @@ export function route(method: string, path: string): Route {
     if (verb === 'classify' || verb === 'regress') return { kind: 'unimplemented', model, version, label, verb };
     throw malformed;
   }
-  if (!model) throw invalid('Missing model name in request.');
+  if (!model) throw invalidArgument('Missing model name in request.');
   return { kind: verb ? 'metadata' : 'status', model, version, label, verb };
 }

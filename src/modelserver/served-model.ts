@@ -5,7 +5,7 @@
 // AVAILABLE or END; only an AVAILABLE version is found, anything else is
 // NOT_FOUND ("Servable not found for request: Latest(NAME)").
 import { status as Status } from '@grpc/grpc-js';
-import { InvalidRequestError, ModelNotFoundError, ServerError } from '../tfserving/errors.js';
+import { invalidArgument, ModelNotFoundError, ServerError } from '../tfserving/errors.js';
 import type { ModelVersionStatus } from '../tfserving/generated/tensorflow/serving/ModelVersionStatus.js';
 import type { DetectorOutput } from './centernet.js';
 import type { Detector, DetectorStats } from './detector.js';
@@ -91,8 +91,8 @@ export class ServedModel implements ServingCore {
   }
 
   findServable(name: string, requested: number | undefined, label: string | undefined): void {
-    if (!name) throw new InvalidRequestError(Status.INVALID_ARGUMENT, 'ModelSpec has no name specified.');
-    if (label !== undefined) throw new InvalidRequestError(Status.INVALID_ARGUMENT, `Unrecognized servable version label: ${label}`);
+    if (!name) throw invalidArgument('ModelSpec has no name specified.');
+    if (label !== undefined) throw invalidArgument(`Unrecognized servable version label: ${label}`);
     const what = requested === undefined ? `Latest(${name})` : `Specific(${name}, ${requested})`;
     if (name !== this.modelName || this.state !== 'AVAILABLE' || (requested !== undefined && requested !== this.version)) {
       throw new ModelNotFoundError(Status.NOT_FOUND, `Servable not found for request: ${what}`);
@@ -101,7 +101,7 @@ export class ServedModel implements ServingCore {
 
   status(name: string, requested: number | undefined, label: string | undefined): VersionStatus {
     if (name !== this.modelName) throw new ModelNotFoundError(Status.NOT_FOUND, `Could not find any versions of model ${name}`);
-    if (label !== undefined) throw new InvalidRequestError(Status.INVALID_ARGUMENT, `Unrecognized servable version label: ${label}`);
+    if (label !== undefined) throw invalidArgument(`Unrecognized servable version label: ${label}`);
     if (requested !== undefined && requested !== this.version) {
       throw new ModelNotFoundError(Status.NOT_FOUND, `Could not find version ${requested} of model ${name}`);
     }
