@@ -28,8 +28,9 @@ import {
   type ModelVersionInfo,
 } from './client-common.js';
 
-// client.js is the import README documents for using the client as a library:
-// what it exported before the clients shared client-common.ts, it still exports.
+// client.js is the import README documents for library use, so the types and
+// the error a caller of detect() meets are exported here too, though both
+// clients share them from client-common.ts.
 export {
   ImageBatchError,
   type CallOptions,
