@@ -7,6 +7,7 @@
 // full server refuses cheaply, and a request never half-runs.
 import { status as Status } from '@grpc/grpc-js';
 import { CancelledError, ServerBusyError, ServerUnavailableError } from '../tfserving/errors.js';
+import { onAbort } from '../util/abortable.js';
 
 export type Task<T> = (slot: number) => Promise<T>;
 
@@ -94,9 +95,9 @@ export class BoundedExecutor {
         reject(new CancelledError(Status.CANCELLED, 'the caller cancelled the request before it ran'));
         return;
       }
-      let onAbort: (() => void) | undefined;
+      let stopListening = (): void => undefined;
       const start = (slot: number): void => {
-        if (onAbort) signal?.removeEventListener('abort', onAbort);
+        stopListening();
         // Promise.resolve().then: a task that throws synchronously still gives its slot back.
         Promise.resolve()
           .then(() => task(slot))
@@ -111,20 +112,19 @@ export class BoundedExecutor {
       const entry: Waiting = {
         start,
         fail: (err) => {
-          if (onAbort) signal?.removeEventListener('abort', onAbort);
+          stopListening();
           reject(err);
         },
       };
       // A caller that gives up while waiting leaves the line at once, so its
       // room is free for the next request and it is never computed.
-      onAbort = (): void => {
+      stopListening = onAbort(signal, () => {
         const i = this.waiting.indexOf(entry);
         if (i === -1) return;
         this.waiting.splice(i, 1);
         this.cancelled++;
         reject(new CancelledError(Status.CANCELLED, 'the caller cancelled the request while it waited'));
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
+      });
       this.waiting.push(entry);
     });
   }

@@ -2,6 +2,8 @@
 import { Worker } from 'node:worker_threads';
 import os from 'node:os';
 import { status as Status } from '@grpc/grpc-js';
+import { abortable } from '../util/abortable.js';
+import { backoffDelay, type BackoffOptions } from '../util/backoff.js';
 import { compiledModule } from '../util/paths.js';
 import { CancelledError, ServerError, ServerUnavailableError } from '../tfserving/errors.js';
 import { BoundedExecutor, type Reservation } from './bounded-executor.js';
@@ -33,10 +35,12 @@ interface Pending {
   reject: (err: Error) => void;
 }
 
-/** Delay before the n-th attempt to replace a dead worker: 1 s doubling to 30 s. */
-function respawnDelayMs(attempt: number): number {
-  return Math.min(30_000, 1_000 * 2 ** Math.max(0, attempt - 1));
-}
+/**
+ * Delays between attempts to replace a dead worker: 1 s doubling to 30 s.
+ * No jitter: the workers are threads of one process, so there is no crowd
+ * of clients to spread out.
+ */
+export const WORKER_RESPAWN_BACKOFF: BackoffOptions = { initialMs: 1_000, maxMs: 30_000, factor: 2, jitter: 0 };
 
 class WorkerSlot {
   worker: Worker | undefined;
@@ -135,7 +139,7 @@ export class InferencePool implements Detector {
           }
           slot.worker?.terminate().catch(() => undefined);
           slot.worker = undefined;
-          slot.respawnTimer = setTimeout(tryOnce, respawnDelayMs(attempt));
+          slot.respawnTimer = setTimeout(tryOnce, backoffDelay(attempt, WORKER_RESPAWN_BACKOFF));
         });
       };
       tryOnce();
@@ -166,19 +170,9 @@ export class InferencePool implements Detector {
     });
   }
 
-  /** Waits for the slot's worker, unless the caller gives up first. */
-  private async whenReady(slot: WorkerSlot, signal: AbortSignal | undefined): Promise<void> {
-    if (!signal) return slot.ready;
-    let onAbort: (() => void) | undefined;
-    const aborted = new Promise<never>((_, reject) => {
-      onAbort = () => reject(new CancelledError(Status.CANCELLED, 'the caller cancelled the request while a worker restarted'));
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
-    try {
-      await Promise.race([slot.ready, aborted]);
-    } finally {
-      if (onAbort) signal.removeEventListener('abort', onAbort);
-    }
+  /** Waits for the slot's worker, unless the caller gives up first; the replacement goes on for the frames after. */
+  private whenReady(slot: WorkerSlot, signal: AbortSignal | undefined): Promise<void> {
+    return abortable(slot.ready, signal, () => new CancelledError(Status.CANCELLED, 'the caller cancelled the request while a worker restarted'));
   }
 
   stats(): DetectorStats {

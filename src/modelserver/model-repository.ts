@@ -3,14 +3,11 @@
 // The newest version is served, as TF Serving's default "latest" policy does.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { LookoutError } from '../util/errors.js';
 import { builtinCenternetPath } from './centernet.js';
 
-export class ModelRepositoryError extends Error {
+export class ModelRepositoryError extends LookoutError {
   readonly code = 'MODEL_BASE_PATH_INVALID';
-  constructor(message: string) {
-    super(message);
-    this.name = 'ModelRepositoryError';
-  }
 }
 
 export interface ModelVersion {

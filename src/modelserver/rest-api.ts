@@ -24,15 +24,13 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { status as Status } from '@grpc/grpc-js';
-import { InvalidRequestError, ServerError, TfServingError } from '../tfserving/errors.js';
-import type { DetectorOutput } from './centernet.js';
-import { MAX_REQUEST_BYTES, planImageInput, type ImageInputPlan } from './predict-request.js';
-import { DEFAULT_SIGNATURE, SIGNATURES } from './signatures.js';
+import { invalidArgument, ServerError, TfServingError } from '../tfserving/errors.js';
+import { MAX_REQUEST_BYTES, planImageInput } from './predict-request.js';
 import { metadataJson, predictJson } from './rest-answers.js';
 import { parsePredictBody } from './rest-body.js';
-
-export { formatFloat32, predictJson } from './rest-answers.js';
-export { parsePredictBody, type ParsedPredictBody } from './rest-body.js';
+import { httpStatusForCode, route, type Route } from './rest-routes.js';
+import type { ServingCore } from './served-model.js';
+import { DEFAULT_SIGNATURE, SIGNATURES } from './signatures.js';
 
 /** TF Serving's --rest_api_timeout_in_ms default. */
 export const REST_TIMEOUT_MS = 30_000;
@@ -45,92 +43,6 @@ export interface RestApiOptions {
   /** Largest request body; bigger ones get 413. Default MAX_BODY_BYTES. */
   maxBodyBytes?: number;
 }
-
-/** What the REST front-end needs of the model server: the same lookups and predict path gRPC uses. */
-export interface RestBackend {
-  readonly modelName: string;
-  readonly version: number;
-  /** TF Serving's servable lookup: throws NOT_FOUND or INVALID_ARGUMENT as gRPC Predict does. */
-  findServable(name: string, version: number | undefined, label: string | undefined): void;
-  /** Queue room, decoding, detection: the predict core gRPC Predict also runs. */
-  predict(plan: ImageInputPlan, signal: AbortSignal): Promise<DetectorOutput[]>;
-  status(name: string, version: number | undefined, label: string | undefined): {
-    version: number;
-    state: string;
-    status: { error_code: string; error_message: string };
-  };
-}
-
-function invalid(message: string): InvalidRequestError {
-  return new InvalidRequestError(Status.INVALID_ARGUMENT, message);
-}
-
-/** HTTP status for a canonical error code, as TF Serving's http_server.cc maps them. */
-export function httpStatusForCode(code: number): number {
-  switch (code) {
-    case Status.OK: return 200;
-    case Status.CANCELLED: return 499;
-    case Status.INVALID_ARGUMENT:
-    case Status.FAILED_PRECONDITION:
-    case Status.OUT_OF_RANGE: return 400;
-    case Status.DEADLINE_EXCEEDED: return 504;
-    case Status.NOT_FOUND: return 404;
-    case Status.ALREADY_EXISTS:
-    case Status.ABORTED: return 409;
-    case Status.PERMISSION_DENIED: return 403;
-    case Status.RESOURCE_EXHAUSTED: return 429;
-    case Status.UNIMPLEMENTED: return 501;
-    case Status.UNAVAILABLE: return 503;
-    case Status.UNAUTHENTICATED: return 401;
-    default: return 500;
-  }
-}
-
-// --- routes --------------------------------------------------------------------
-
-const PREDICT_ROUTE = /^\/v1\/models\/([^/:]+)(?:\/versions\/(\d+)|\/labels\/([^/:]+))?:(classify|regress|predict)$/i;
-const STATUS_ROUTE = /^\/v1\/models(?:\/([^/:]+))?(?:\/versions\/(\d+)|\/labels\/([^/:]+))?(?:\/(metadata))?$/i;
-
-interface Route {
-  kind: 'predict' | 'status' | 'metadata' | 'unimplemented';
-  model: string;
-  version: number | undefined;
-  label: string | undefined;
-  verb: string;
-}
-
-function decodeArg(raw: string, what: string): string {
-  try {
-    return decodeURIComponent(raw);
-  } catch {
-    throw invalid(`Failed to decode ${what}:${raw}`);
-  }
-}
-
-/** Parses the path as TF Serving's ParseModelInfo does. */
-export function route(method: string, path: string): Route {
-  const malformed = invalid(`Malformed request: ${method} ${path}`);
-  const m = method === 'POST' ? PREDICT_ROUTE.exec(path) : method === 'GET' ? STATUS_ROUTE.exec(path) : null;
-  if (!m) throw malformed;
-  const [, rawName = '', rawVersion, rawLabel, verb = ''] = m;
-  let version: number | undefined;
-  if (rawVersion !== undefined) {
-    version = Number(rawVersion);
-    if (!Number.isSafeInteger(version)) throw invalid(`Failed to convert version: ${rawVersion} to numeric.`);
-  }
-  const model = rawName ? decodeArg(rawName, 'model name') : '';
-  const label = rawLabel !== undefined ? decodeArg(rawLabel, 'model version label') : undefined;
-  if (method === 'POST') {
-    // The regex ignores case; the verb compare does not, so ":PREDICT" matches the route but no verb.
-    if (verb === 'predict') return { kind: 'predict', model, version, label, verb };
-    if (verb === 'classify' || verb === 'regress') return { kind: 'unimplemented', model, version, label, verb };
-    throw malformed;
-  }
-  if (!model) throw invalid('Missing model name in request.');
-  return { kind: verb ? 'metadata' : 'status', model, version, label, verb };
-}
-
-// --- the server ------------------------------------------------------------------
 
 class BodyTooLargeError extends Error {}
 
@@ -172,7 +84,7 @@ export class RestApi {
   private boundPort = 0;
   private closing: Promise<void> | undefined;
 
-  constructor(private readonly backend: RestBackend, options: RestApiOptions = {}) {
+  constructor(private readonly core: ServingCore, options: RestApiOptions = {}) {
     this.timeoutMs = options.timeoutMs ?? REST_TIMEOUT_MS;
     this.maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES;
     this.server = http.createServer((req, res) => {
@@ -231,14 +143,14 @@ export class RestApi {
       const r = route(method, path);
       if (r.kind === 'status') {
         req.resume();
-        const s = this.backend.status(r.model, r.version, r.label);
+        const s = this.core.status(r.model, r.version, r.label);
         this.reply(res, 200, { model_version_status: [{ version: String(s.version), state: s.state, status: s.status }] });
         return;
       }
       if (r.kind === 'metadata') {
         req.resume();
-        this.backend.findServable(r.model, r.version, r.label);
-        this.reply(res, 200, metadataJson(this.backend.modelName, this.backend.version));
+        this.core.findServable(r.model, r.version, r.label);
+        this.reply(res, 200, metadataJson(this.core.modelName, this.core.version));
         return;
       }
       if (r.kind === 'unimplemented') {
@@ -268,10 +180,10 @@ export class RestApi {
   /** In TF Serving's order: JSON syntax, signature_name, servable, signature, tensors, then the model. */
   private async predict(r: Route, body: Buffer, res: http.ServerResponse): Promise<void> {
     const request = parsePredictBody(body, (signatureName) => {
-      this.backend.findServable(r.model, r.version, r.label);
+      this.core.findServable(r.model, r.version, r.label);
       const name = signatureName || DEFAULT_SIGNATURE;
       const signature = SIGNATURES[name];
-      if (!signature) throw invalid(`Serving signature name: "${name}" not found in signature def`);
+      if (!signature) throw invalidArgument(`Serving signature name: "${name}" not found in signature def`);
       return signature.kind === 'uint8' ? 'DT_UINT8' : 'DT_STRING';
     });
     const kind = request.tensor.dtype === 'DT_UINT8' ? 'uint8' : 'jpeg';
@@ -295,7 +207,7 @@ export class RestApi {
     };
     res.once('close', onClose);
     try {
-      const work = this.backend.predict(plan, controller.signal);
+      const work = this.core.predict(plan, controller.signal);
       work.catch(() => undefined);
       const results = await Promise.race([work, expired]);
       this.reply(res, 200, predictJson(results, request.format));

@@ -1,29 +1,17 @@
-// lookout's embedded model server: TF Serving's gRPC API (PredictionService
-// Predict and GetModelMetadata, ModelService GetModelStatus) in front of a
-// detector running in worker threads, so the same client code talks to it
-// and to a real TF Serving.
-import * as grpc from '@grpc/grpc-js';
+// lookout's embedded model server: TF Serving's gRPC API (grpc-service.ts)
+// and, on its own port, its REST API (rest-api.ts), both in front of one
+// served model (served-model.ts) whose detector runs in worker threads, so the
+// same client code talks to it and to a real TF Serving. This file picks the
+// detector and owns the ports' lifecycle: listen, and close in order.
 import { status as Status } from '@grpc/grpc-js';
-import { TfServingError, InvalidRequestError, ModelNotFoundError, ServerError } from '../tfserving/errors.js';
-import { SIGNATURE_DEF_MAP_TYPE_URL, tfServingProtos } from '../tfserving/protos.js';
-import { floatTensor } from '../tfserving/tensor.js';
+import { ServerError } from '../tfserving/errors.js';
 import { cocoLabelMap, type LabelMap } from '../tfserving/label-map.js';
-import type { ModelSpec__Output } from '../tfserving/generated/tensorflow/serving/ModelSpec.js';
-import type { PredictRequest__Output } from '../tfserving/generated/tensorflow/serving/PredictRequest.js';
-import type { PredictResponse } from '../tfserving/generated/tensorflow/serving/PredictResponse.js';
-import type { GetModelMetadataRequest__Output } from '../tfserving/generated/tensorflow/serving/GetModelMetadataRequest.js';
-import type { GetModelMetadataResponse } from '../tfserving/generated/tensorflow/serving/GetModelMetadataResponse.js';
-import type { GetModelStatusRequest__Output } from '../tfserving/generated/tensorflow/serving/GetModelStatusRequest.js';
-import type { GetModelStatusResponse } from '../tfserving/generated/tensorflow/serving/GetModelStatusResponse.js';
-import type { ModelVersionStatus } from '../tfserving/generated/tensorflow/serving/ModelVersionStatus.js';
-import type { TensorProto } from '../tfserving/generated/tensorflow/TensorProto.js';
-import { MAX_DETECTIONS, type DetectorOutput } from './centernet.js';
 import type { Detector } from './detector.js';
+import { GrpcService } from './grpc-service.js';
 import { InferencePool } from './inference-pool.js';
 import { resolveServedVersion } from './model-repository.js';
-import { checkInputAliases, checkOutputFilter, MAX_REQUEST_BYTES, planImageInput, type ImageInputPlan } from './predict-request.js';
 import { RestApi, type RestApiOptions } from './rest-api.js';
-import { DEFAULT_SIGNATURE, SIGNATURES, type OutputAlias } from './signatures.js';
+import { ServedModel, type VersionState } from './served-model.js';
 import { SyntheticDetector } from './synthetic-detector.js';
 
 export interface ModelServerOptions {
@@ -54,57 +42,22 @@ export interface ModelServerOptions {
   log?: (line: string) => void;
 }
 
-type VersionState = ModelVersionStatus['state'] & string;
-
-/** TF Serving cuts error messages at 1024 characters. */
-function truncate(details: string): string {
-  return details.length > 1024 ? `${details.slice(0, 1024)}...TRUNCATED` : details;
-}
-
-function toServiceError(err: unknown): Partial<grpc.ServiceError> {
-  if (err instanceof TfServingError) return { code: err.code, details: truncate(err.details) };
-  return { code: Status.INTERNAL, details: truncate(err instanceof Error ? err.message : String(err)) };
-}
-
-function concat(outputs: readonly DetectorOutput[], pick: (o: DetectorOutput) => Float32Array): Float32Array {
-  if (outputs.length === 1) return pick(outputs[0]);
-  const size = pick(outputs[0]).length;
-  const all = new Float32Array(outputs.length * size);
-  outputs.forEach((o, i) => all.set(pick(o), i * size));
-  return all;
-}
-
 export class ModelServer {
   readonly modelName: string;
   readonly version: number;
-  private readonly detector: Detector;
-  private readonly server: grpc.Server;
-  private readonly tensorContent: boolean;
-  private readonly log: (line: string) => void;
-  private state: VersionState = 'START';
-  private loadError: Error | undefined;
-  private boundPort = 0;
+  private readonly model: ServedModel;
+  private readonly grpc: GrpcService;
   private rest: RestApi | undefined;
   private closing: Promise<void> | undefined;
   /** Settles when the model is AVAILABLE, or rejects with why it is not. */
   readonly loaded: Promise<void>;
-  private resolveLoaded!: () => void;
-  private rejectLoaded!: (err: Error) => void;
 
   constructor(options: ModelServerOptions = {}) {
     this.modelName = options.modelName ?? 'detector';
-    this.tensorContent = options.serializeAsTensorContent ?? false;
-    this.log = options.log ?? (() => undefined);
-    this.loaded = new Promise<void>((resolve, reject) => {
-      this.resolveLoaded = resolve;
-      this.rejectLoaded = reject;
-    });
-    // Callers that only poll state must not see an unhandled rejection.
-    this.loaded.catch(() => undefined);
-
+    let detector: Detector;
     if ((options.model ?? 'centernet') === 'synthetic') {
       this.version = 1;
-      this.detector = new SyntheticDetector({
+      detector = new SyntheticDetector({
         latencyMs: options.latencyMs ?? 20,
         perFrameMs: options.perFrameMs,
         capacity: options.capacity ?? 1,
@@ -115,7 +68,7 @@ export class ModelServer {
       this.version = served.version;
       // The model knows 80 class indexes; they map in order onto the label map's ids.
       const classIds = (options.labelMap ?? cocoLabelMap()).ids();
-      this.detector = new InferencePool({
+      detector = new InferencePool({
         modelJsonPath: served.modelJsonPath,
         classIds,
         scoreThreshold: options.scoreThreshold ?? 0.05,
@@ -124,23 +77,9 @@ export class ModelServer {
         maxQueue: options.maxQueue,
       });
     }
-
-    this.server = new grpc.Server({
-      // TF Serving takes messages up to 2 GiB; a CPU server taking 64 full-HD
-      // frames at most needs far less, and a smaller bound caps what one call can cost.
-      'grpc.max_receive_message_length': MAX_REQUEST_BYTES + 1024 * 1024,
-      'grpc.max_send_message_length': -1,
-      // Calls beyond this per connection wait in HTTP/2 instead of piling up decoded here.
-      'grpc.max_concurrent_streams': 256,
-    });
-    const protos = tfServingProtos();
-    this.server.addService(protos.prediction.tensorflow.serving.PredictionService.service, {
-      Predict: this.unary((req: PredictRequest__Output, signal) => this.predict(req, signal)),
-      GetModelMetadata: this.unary((req: GetModelMetadataRequest__Output) => this.metadata(req)),
-    });
-    this.server.addService(protos.model.tensorflow.serving.ModelService.service, {
-      GetModelStatus: this.unary((req: GetModelStatusRequest__Output) => this.status(req)),
-    });
+    this.model = new ServedModel(this.modelName, this.version, detector, options.log ?? (() => undefined));
+    this.loaded = this.model.loaded;
+    this.grpc = new GrpcService(this.model, options.serializeAsTensorContent ?? false);
   }
 
   /** Whether close() has been called. */
@@ -149,11 +88,11 @@ export class ModelServer {
   }
 
   get description(): string {
-    return this.detector.description;
+    return this.model.description;
   }
 
   get port(): number {
-    return this.boundPort;
+    return this.grpc.port;
   }
 
   /** The REST API's port, 0 until listenRest() has bound it. */
@@ -163,11 +102,11 @@ export class ModelServer {
 
   /** Version state as GetModelStatus reports it. */
   get modelState(): { version: number; state: VersionState; error?: string } {
-    return { version: this.version, state: this.state, ...(this.loadError ? { error: this.loadError.message } : {}) };
+    return this.model.modelState;
   }
 
   stats() {
-    return this.detector.stats();
+    return this.model.stats();
   }
 
   /**
@@ -176,18 +115,15 @@ export class ModelServer {
    * as TF Serving answers while a version loads.
    */
   async listen(port = 8500, host = '0.0.0.0'): Promise<number> {
-    const hostPart = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
     if (this.closed) throw new ServerError(Status.UNAVAILABLE, 'model server closed');
-    this.boundPort = await new Promise<number>((resolve, reject) => {
-      this.server.bindAsync(`${hostPart}:${port}`, grpc.ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound)));
-    });
+    const bound = await this.grpc.bind(port, host);
     // close() may have run while the port was being bound: unbind what the bind just opened, load nothing.
     if (this.closed) {
-      this.server.forceShutdown();
+      this.grpc.forceShutdown();
       throw new ServerError(Status.UNAVAILABLE, 'model server closed');
     }
-    this.startLoading();
-    return this.boundPort;
+    this.model.startLoading();
+    return bound;
   }
 
   /**
@@ -199,13 +135,7 @@ export class ModelServer {
   async listenRest(port = 8501, host = '0.0.0.0', options: RestApiOptions = {}): Promise<number> {
     if (this.closed) throw new ServerError(Status.UNAVAILABLE, 'model server closed');
     if (this.rest) throw new Error(`the REST API already listens on port ${this.rest.port}`);
-    const rest = new RestApi({
-      modelName: this.modelName,
-      version: this.version,
-      findServable: (name, version, label) => this.findServable(name, version, label),
-      predict: (plan, signal) => this.runDetector(plan, signal),
-      status: (name, version, label) => this.statusOf(name, version, label),
-    }, options);
+    const rest = new RestApi(this.model, options);
     this.rest = rest;
     let bound: number;
     try {
@@ -218,140 +148,8 @@ export class ModelServer {
       await rest.close(0);
       throw new ServerError(Status.UNAVAILABLE, 'model server closed');
     }
-    this.startLoading();
+    this.model.startLoading();
     return bound;
-  }
-
-  /** Starts loading the model once, on the first listen. */
-  private startLoading(): void {
-    if (this.state !== 'START') return;
-    this.state = 'LOADING';
-    this.detector.load().then(
-      () => {
-        if (this.closed) return;
-        this.state = 'AVAILABLE';
-        this.log(`model "${this.modelName}" version ${this.version} AVAILABLE: ${this.detector.description}`);
-        this.resolveLoaded();
-      },
-      (err: Error) => {
-        // A load cut short by close() is no load failure.
-        if (this.closed) return;
-        this.state = 'END';
-        this.loadError = err;
-        this.log(`model "${this.modelName}" version ${this.version} failed to load: ${err.message}`);
-        this.rejectLoaded(err);
-      },
-    );
-  }
-
-  private unary<Req, Res>(handler: (request: Req, signal: AbortSignal) => Promise<Res> | Res): grpc.handleUnaryCall<Req, Res> {
-    return (call, callback) => {
-      const controller = new AbortController();
-      const onCancel = (): void => controller.abort();
-      call.on('cancelled', onCancel);
-      Promise.resolve()
-        .then(() => handler(call.request, controller.signal))
-        .then(
-          (response) => callback(null, response),
-          (err: unknown) => callback(toServiceError(err)),
-        )
-        .finally(() => call.off('cancelled', onCancel));
-    };
-  }
-
-  /** Checks model_spec the way TF Serving's servable lookup does. */
-  private checkSpec(spec: ModelSpec__Output | null): ModelSpec__Output {
-    if (!spec) throw new InvalidRequestError(Status.INVALID_ARGUMENT, 'Missing ModelSpec');
-    const requested = spec.version_choice === 'version' && spec.version ? Number(spec.version.value) : undefined;
-    this.findServable(spec.name, requested, spec.version_choice === 'version_label' ? spec.version_label : undefined);
-    return spec;
-  }
-
-  /** TF Serving's servable lookup, shared by gRPC and REST: NOT_FOUND unless that version is AVAILABLE. */
-  private findServable(name: string, requested: number | undefined, label: string | undefined): void {
-    if (!name) throw new InvalidRequestError(Status.INVALID_ARGUMENT, 'ModelSpec has no name specified.');
-    if (label !== undefined) throw new InvalidRequestError(Status.INVALID_ARGUMENT, `Unrecognized servable version label: ${label}`);
-    const what = requested === undefined ? `Latest(${name})` : `Specific(${name}, ${requested})`;
-    if (name !== this.modelName || this.state !== 'AVAILABLE' || (requested !== undefined && requested !== this.version)) {
-      throw new ModelNotFoundError(Status.NOT_FOUND, `Servable not found for request: ${what}`);
-    }
-  }
-
-  private signatureFor(spec: ModelSpec__Output) {
-    const name = spec.signature_name || DEFAULT_SIGNATURE;
-    const signature = SIGNATURES[name];
-    if (!signature) throw new InvalidRequestError(Status.FAILED_PRECONDITION, `Serving signature key "${name}" not found.`);
-    return { name, ...signature };
-  }
-
-  private async predict(request: PredictRequest__Output, signal: AbortSignal): Promise<PredictResponse> {
-    const spec = this.checkSpec(request.model_spec);
-    const signature = this.signatureFor(spec);
-    const plan = planImageInput(checkInputAliases(request.inputs), signature.kind);
-    const wanted = checkOutputFilter(request.output_filter);
-    const results = await this.runDetector(plan, signal);
-    const n = results.length;
-    const tensors: Record<OutputAlias, () => TensorProto> = {
-      detection_boxes: () => floatTensor([n, MAX_DETECTIONS, 4], concat(results, (o) => o.boxes), this.tensorContent),
-      detection_scores: () => floatTensor([n, MAX_DETECTIONS], concat(results, (o) => o.scores), this.tensorContent),
-      detection_classes: () => floatTensor([n, MAX_DETECTIONS], concat(results, (o) => o.classes), this.tensorContent),
-      num_detections: () => floatTensor([n], Float32Array.from(results, (o) => o.num), this.tensorContent),
-    };
-    const outputs: Record<string, TensorProto> = {};
-    for (const alias of wanted) outputs[alias] = tensors[alias]();
-    return { model_spec: { name: this.modelName, version: { value: this.version }, signature_name: signature.name }, outputs };
-  }
-
-  /** The one predict path of gRPC and REST: queue room, then decoding, then the detector. */
-  private async runDetector(plan: ImageInputPlan, signal: AbortSignal): Promise<DetectorOutput[]> {
-    // Hold queue room before decoding anything: a full server refuses at the cost of a check.
-    const reservation = this.detector.reserve(plan.count);
-    let frames;
-    try {
-      frames = await plan.decode();
-    } catch (err) {
-      reservation.release();
-      throw err;
-    }
-    return this.detector.detect(frames, reservation, signal);
-  }
-
-  private metadata(request: GetModelMetadataRequest__Output): GetModelMetadataResponse {
-    if (!request.model_spec) throw new InvalidRequestError(Status.INVALID_ARGUMENT, 'Missing ModelSpec');
-    if (request.metadata_field.length === 0) {
-      throw new InvalidRequestError(Status.INVALID_ARGUMENT, 'GetModelMetadataRequest must specify at least one metadata_field');
-    }
-    for (const field of request.metadata_field) {
-      if (field !== 'signature_def') throw new InvalidRequestError(Status.INVALID_ARGUMENT, `Metadata field ${field} is not supported`);
-    }
-    this.checkSpec(request.model_spec);
-    const signatureDefs = Object.fromEntries(Object.entries(SIGNATURES).map(([name, s]) => [name, s.def]));
-    return {
-      model_spec: { name: this.modelName, version: { value: this.version } },
-      metadata: {
-        signature_def: { type_url: SIGNATURE_DEF_MAP_TYPE_URL, value: tfServingProtos().encodeSignatureDefMap({ signature_def: signatureDefs }) },
-      },
-    };
-  }
-
-  private status(request: GetModelStatusRequest__Output): GetModelStatusResponse {
-    const spec = request.model_spec;
-    if (!spec) throw new InvalidRequestError(Status.INVALID_ARGUMENT, 'Missing ModelSpec');
-    const requested = spec.version_choice === 'version' && spec.version ? Number(spec.version.value) : undefined;
-    return { model_version_status: [this.statusOf(spec.name, requested, spec.version_choice === 'version_label' ? spec.version_label : undefined)] };
-  }
-
-  /** GetModelStatus's answer for one model, shared by gRPC and REST. */
-  private statusOf(name: string, requested: number | undefined, label: string | undefined) {
-    if (name !== this.modelName) throw new ModelNotFoundError(Status.NOT_FOUND, `Could not find any versions of model ${name}`);
-    if (label !== undefined) throw new InvalidRequestError(Status.INVALID_ARGUMENT, `Unrecognized servable version label: ${label}`);
-    if (requested !== undefined && requested !== this.version) {
-      throw new ModelNotFoundError(Status.NOT_FOUND, `Could not find version ${requested} of model ${name}`);
-    }
-    const status = this.loadError
-      ? { error_code: 'UNKNOWN' as const, error_message: this.loadError.message }
-      : { error_code: 'OK' as const, error_message: '' };
-    return { version: this.version, state: this.state, status };
   }
 
   /**
@@ -364,20 +162,8 @@ export class ModelServer {
   }
 
   private async shutdown(graceMs: number): Promise<void> {
-    this.state = 'END';
-    const grpcDone = new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        this.server.forceShutdown();
-        resolve();
-      }, graceMs);
-      this.server.tryShutdown(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
-    await Promise.all([grpcDone, this.rest?.close(graceMs)]);
-    await this.detector.close();
-    this.rejectLoaded(new ServerError(Status.UNAVAILABLE, 'model server closed'));
+    this.model.stop();
+    await Promise.all([this.grpc.close(graceMs), this.rest?.close(graceMs)]);
+    await this.model.close();
   }
 }
-

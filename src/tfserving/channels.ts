@@ -9,6 +9,7 @@
 // - "ipv4:A:P,B:P" / "ipv6:[A]:P,[B]:P": gRPC's own static address lists, one
 //   channel balanced by round_robin in the same way.
 import * as grpc from '@grpc/grpc-js';
+import { LookoutError } from '../util/errors.js';
 import { tfServingProtos } from './protos.js';
 import type { PredictionServiceClient } from './generated/tensorflow/serving/PredictionService.js';
 import type { ModelServiceClient } from './generated/tensorflow/serving/ModelService.js';
@@ -25,12 +26,8 @@ export interface Replica {
   model: ModelServiceClient;
 }
 
-export class AddressError extends Error {
+export class AddressError extends LookoutError {
   readonly code = 'MODEL_SERVER_ADDRESS_INVALID';
-  constructor(message: string) {
-    super(message);
-    this.name = 'AddressError';
-  }
 }
 
 const BALANCED_SCHEMES = ['dns:', 'ipv4:', 'ipv6:'];

@@ -1,11 +1,12 @@
 // A typed TF Serving client for object detectors: discovers the serving
 // signature, sends frames, and returns detections.
 import * as grpc from '@grpc/grpc-js';
-import type { Detection, ImageInput } from '../types.js';
+import type { ImageInput } from '../types.js';
+import { onAbort } from '../util/abortable.js';
 import { ReplicaSet, parseTargets, type Replica } from './channels.js';
 import { decodeDetections } from './detections.js';
-import { errorForStatus, fromCallError, InvalidRequestError, ModelNotFoundError } from './errors.js';
-import { toJpeg, toRgb } from './image-codec.js';
+import { errorForStatus, fromCallError, InvalidRequestError } from './errors.js';
+import { toJpeg } from './image-codec.js';
 import { cocoLabelMap, type LabelMap } from './label-map.js';
 import { SIGNATURE_DEF_MAP_TYPE_URL, tfServingProtos } from './protos.js';
 import { detectionSignature, SignatureError, type DetectionSignature } from './signature.js';
@@ -15,53 +16,33 @@ import type { PredictRequest } from './generated/tensorflow/serving/PredictReque
 import type { PredictResponse__Output } from './generated/tensorflow/serving/PredictResponse.js';
 import type { GetModelStatusResponse__Output } from './generated/tensorflow/serving/GetModelStatusResponse.js';
 import type { GetModelMetadataResponse__Output } from './generated/tensorflow/serving/GetModelMetadataResponse.js';
-import type { ModelVersionStatus__Output } from './generated/tensorflow/serving/ModelVersionStatus.js';
-import { detectInParts, readyFromStatus, waitForAvailable, type ClientOptions } from './client-common.js';
+import {
+  detectInBatches,
+  readyFromStatus,
+  rgbBatch,
+  SignatureCache,
+  waitForAvailable,
+  type CallOptions,
+  type ClientOptions,
+  type DetectResult,
+  type ModelVersionInfo,
+} from './client-common.js';
+
+// client.js is the import README documents for library use, so the types and
+// the error a caller of detect() meets are exported here too, though both
+// clients share them from client-common.ts.
+export {
+  ImageBatchError,
+  type CallOptions,
+  type DetectResult,
+  type ModelVersionInfo,
+  type ModelVersionState,
+} from './client-common.js';
 
 export interface TfServingClientOptions extends ClientOptions {
   /** "host:port", several (array or comma-separated), or "dns:NAME:PORT". */
   address: string | readonly string[];
   credentials?: grpc.ChannelCredentials;
-}
-
-export interface CallOptions {
-  deadlineMs?: number;
-  signal?: AbortSignal;
-}
-
-/** Lets a caller stop waiting for a shared promise without cancelling it for the others. */
-function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined, method: string): Promise<T> {
-  if (!signal) return promise;
-  if (signal.aborted) return Promise.reject(errorForStatus(grpc.status.CANCELLED, 'aborted before the call', method));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(errorForStatus(grpc.status.CANCELLED, 'aborted while waiting', method));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
-}
-
-export class ImageBatchError extends Error {
-  readonly code = 'IMAGE_BATCH_MIXED_SIZES';
-  constructor(message: string) {
-    super(message);
-    this.name = 'ImageBatchError';
-  }
-}
-
-export type ModelVersionState = ModelVersionStatus__Output['state'];
-
-export interface ModelVersionInfo {
-  version: number;
-  state: ModelVersionState;
-  error?: { code: string; message: string };
-}
-
-/** The result of one detect() call: one list per image, in order. */
-export interface DetectResult {
-  detections: Detection[][];
-  modelVersion: number;
-  /** The replica that answered (the last one, if the batch was split). */
-  target: string;
 }
 
 type Unary<Req, Res> = (
@@ -82,7 +63,7 @@ export class TfServingClient {
   private readonly jpegQuality: number;
   private readonly version: number | undefined;
   private readonly versionLabel: string | undefined;
-  private signaturePromise: Promise<DetectionSignature> | undefined;
+  private readonly signatures = new SignatureCache(() => this.discover());
   private closed = false;
 
   constructor(options: TfServingClientOptions) {
@@ -125,17 +106,14 @@ export class TfServingClient {
     if (signal?.aborted) return Promise.reject(errorForStatus(grpc.status.CANCELLED, 'aborted before the call', method));
     const deadline = new Date(Date.now() + (options.deadlineMs ?? this.deadlineMs));
     return new Promise<Res>((resolve, reject) => {
-      let onAbort: (() => void) | undefined;
+      let stopListening: (() => void) | undefined;
       const call = bind(replica)(request, new grpc.Metadata(), { deadline }, (err, response) => {
-        if (onAbort) signal?.removeEventListener('abort', onAbort);
+        stopListening?.();
         if (err) reject(fromCallError(err, method));
         else if (response === undefined) reject(errorForStatus(grpc.status.INTERNAL, 'empty response', method));
         else resolve(response);
       });
-      if (signal) {
-        onAbort = () => call.cancel();
-        signal.addEventListener('abort', onAbort, { once: true });
-      }
+      stopListening = onAbort(signal, () => call.cancel());
     });
   }
 
@@ -167,25 +145,16 @@ export class TfServingClient {
 
 
   /**
-   * The serving signature, learned once with GetModelMetadata and cached.
-   * Concurrent callers share one discovery call, which runs with the client's
-   * own deadline: one caller's abort only stops that caller's wait.
+   * The serving signature, learned once with GetModelMetadata and cached;
+   * one caller's abort only stops that caller's wait.
    */
   async signature(options?: CallOptions): Promise<DetectionSignature> {
-    if (!this.signaturePromise) {
-      const pending = this.discover();
-      this.signaturePromise = pending;
-      // A failed discovery is retried on the next call rather than cached.
-      pending.catch(() => {
-        if (this.signaturePromise === pending) this.signaturePromise = undefined;
-      });
-    }
-    return abortable(this.signaturePromise, options?.signal, 'GetModelMetadata');
+    return this.signatures.get(options?.signal);
   }
 
   /** Forgets the cached signature, e.g. after the server loaded a new version. */
   forgetSignature(): void {
-    this.signaturePromise = undefined;
+    this.signatures.forget();
   }
 
   private async discover(): Promise<DetectionSignature> {
@@ -229,13 +198,8 @@ export class TfServingClient {
    * dimension, unless the signature fixes the batch at 1, in which case the
    * images go in parallel calls.
    */
-  async detect(images: readonly ImageInput[], options?: CallOptions): Promise<DetectResult> {
-    if (images.length === 0) return { detections: [], modelVersion: 0, target: '' };
-    const signature = await this.signature(options);
-    if (images.length > signature.maxBatch) {
-      return detectInParts(images, signature.maxBatch, (part, signal) => this.detectBatch(part, signature, { ...options, signal }), options?.signal);
-    }
-    return this.detectBatch(images, signature, options);
+  detect(images: readonly ImageInput[], options?: CallOptions): Promise<DetectResult> {
+    return detectInBatches(images, options, (o) => this.signature(o), (batch, signature, o) => this.detectBatch(batch, signature, o));
   }
 
   private async detectBatch(images: readonly ImageInput[], signature: DetectionSignature, options?: CallOptions): Promise<DetectResult> {
@@ -249,8 +213,7 @@ export class TfServingClient {
     try {
       response = await this.predict(request, options, replica);
     } catch (err) {
-      // A new model version may have a different signature: rediscover next time.
-      if (err instanceof ModelNotFoundError || err instanceof InvalidRequestError) this.forgetSignature();
+      this.signatures.forgetIfStale(err);
       throw err;
     }
     const detections = decodeDetections(response.outputs, signature, images.length, { minScore: this.minScore, labelMap: this.labelMap });
@@ -263,16 +226,8 @@ export class TfServingClient {
       const jpegs = await Promise.all(images.map((img) => toJpeg(img, this.jpegQuality)));
       return stringTensor([n], jpegs);
     }
-    const rgb = await Promise.all(images.map(toRgb));
+    const rgb = await rgbBatch(images);
     const { width, height } = rgb[0];
-    for (const img of rgb) {
-      if (img.width !== width || img.height !== height) {
-        throw new ImageBatchError(`a batch must hold images of one size: got ${width}x${height} and ${img.width}x${img.height}`);
-      }
-      if (img.data.byteLength !== width * height * 3) {
-        throw new ImageBatchError(`an RGB image of ${width}x${height} needs ${width * height * 3} bytes, got ${img.data.byteLength}`);
-      }
-    }
     const frameBytes = width * height * 3;
     const shape = [n, height, width, 3];
     if (signature.encoding === 'float') {

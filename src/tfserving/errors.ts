@@ -67,6 +67,11 @@ const classes: Partial<Record<number, new (code: number, details: string, method
   [Status.CANCELLED]: CancelledError,
 };
 
+/** INVALID_ARGUMENT: how a server refuses a malformed request. */
+export function invalidArgument(details: string): InvalidRequestError {
+  return new InvalidRequestError(Status.INVALID_ARGUMENT, details);
+}
+
 /** The typed error for a status code. */
 export function errorForStatus(code: number, details: string, method = ''): TfServingError {
   const ErrorClass = classes[code] ?? ServerError;

@@ -2,6 +2,7 @@
 // sharp runs on libuv's thread pool, so neither blocks the event loop.
 import sharp from 'sharp';
 import type { ImageInput } from '../types.js';
+import { LookoutError } from '../util/errors.js';
 
 export type RgbImage = Extract<ImageInput, { kind: 'rgb' }>;
 
@@ -11,12 +12,8 @@ export type RgbImage = Extract<ImageInput, { kind: 'rgb' }>;
  */
 export const MAX_DECODE_PIXELS = 8192 * 8192;
 
-export class ImageDecodeError extends Error {
+export class ImageDecodeError extends LookoutError {
   readonly code = 'IMAGE_UNDECODABLE';
-  constructor(message: string) {
-    super(message);
-    this.name = 'ImageDecodeError';
-  }
 }
 
 /** Decodes JPEG, PNG or WebP bytes to RGB24, refusing images over maxPixels. */

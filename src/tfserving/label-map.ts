@@ -3,13 +3,13 @@
 // Detection models answer with label-map ids; this turns them into names.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { LookoutError } from '../util/errors.js';
 import { assetsDir } from '../util/paths.js';
 
-export class LabelMapError extends Error {
+export class LabelMapError extends LookoutError {
   readonly code = 'LABEL_MAP_INVALID';
   constructor(message: string, readonly source: string) {
     super(`${source}: ${message}`);
-    this.name = 'LabelMapError';
   }
 }
 

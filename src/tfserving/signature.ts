@@ -1,14 +1,11 @@
 // What a served detector takes and returns, learned from GetModelMetadata.
+import { LookoutError } from '../util/errors.js';
 import type { SignatureDef__Output } from './generated/tensorflow/SignatureDef.js';
 import type { TensorInfo__Output } from './generated/tensorflow/TensorInfo.js';
 import type { DataType__Output } from './generated/tensorflow/DataType.js';
 
-export class SignatureError extends Error {
+export class SignatureError extends LookoutError {
   readonly code = 'SIGNATURE_UNSUPPORTED';
-  constructor(message: string) {
-    super(message);
-    this.name = 'SignatureError';
-  }
 }
 
 /**

@@ -1,16 +1,13 @@
 // TensorProto encoding and decoding. Images go out as raw bytes in
 // tensor_content (one field, one copy) rather than one varint per pixel;
 // answers are read from either tensor_content or the typed *_val fields.
+import { LookoutError } from '../util/errors.js';
 import type { TensorProto } from './generated/tensorflow/TensorProto.js';
 import type { TensorProto__Output } from './generated/tensorflow/TensorProto.js';
 import type { DataType__Output } from './generated/tensorflow/DataType.js';
 
-export class TensorDecodeError extends Error {
+export class TensorDecodeError extends LookoutError {
   readonly code = 'TENSOR_DECODE';
-  constructor(message: string) {
-    super(message);
-    this.name = 'TensorDecodeError';
-  }
 }
 
 function shapeProto(shape: readonly number[]): TensorProto['tensor_shape'] {

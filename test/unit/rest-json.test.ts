@@ -2,7 +2,9 @@
 // against TF Serving's json_tensor.cc and http_rest_api_util.cc behaviour.
 import { describe, expect, it } from 'vitest';
 import { status as Status } from '@grpc/grpc-js';
-import { formatFloat32, parsePredictBody, predictJson, route } from '../../src/modelserver/rest-api.js';
+import { formatFloat32, predictJson } from '../../src/modelserver/rest-answers.js';
+import { parsePredictBody } from '../../src/modelserver/rest-body.js';
+import { route } from '../../src/modelserver/rest-routes.js';
 import { InvalidRequestError, ModelNotFoundError, TfServingError } from '../../src/tfserving/errors.js';
 import { emptyOutput } from '../../src/modelserver/centernet.js';
 

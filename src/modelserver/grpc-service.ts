@@ -1,0 +1,177 @@
+// TF Serving's gRPC API over the served model: PredictionService Predict and
+// GetModelMetadata, ModelService GetModelStatus, checked and answered as
+// TF Serving checks and answers them, so the same client code talks to this
+// server and to a real TF Serving.
+import * as grpc from '@grpc/grpc-js';
+import { status as Status } from '@grpc/grpc-js';
+import { invalidArgument, InvalidRequestError, TfServingError } from '../tfserving/errors.js';
+import { SIGNATURE_DEF_MAP_TYPE_URL, tfServingProtos } from '../tfserving/protos.js';
+import { floatTensor } from '../tfserving/tensor.js';
+import type { ModelSpec__Output } from '../tfserving/generated/tensorflow/serving/ModelSpec.js';
+import type { PredictRequest__Output } from '../tfserving/generated/tensorflow/serving/PredictRequest.js';
+import type { PredictResponse } from '../tfserving/generated/tensorflow/serving/PredictResponse.js';
+import type { GetModelMetadataRequest__Output } from '../tfserving/generated/tensorflow/serving/GetModelMetadataRequest.js';
+import type { GetModelMetadataResponse } from '../tfserving/generated/tensorflow/serving/GetModelMetadataResponse.js';
+import type { GetModelStatusRequest__Output } from '../tfserving/generated/tensorflow/serving/GetModelStatusRequest.js';
+import type { GetModelStatusResponse } from '../tfserving/generated/tensorflow/serving/GetModelStatusResponse.js';
+import type { TensorProto } from '../tfserving/generated/tensorflow/TensorProto.js';
+import { MAX_DETECTIONS, type DetectorOutput } from './centernet.js';
+import { checkInputAliases, checkOutputFilter, MAX_REQUEST_BYTES, planImageInput } from './predict-request.js';
+import type { ServingCore } from './served-model.js';
+import { DEFAULT_SIGNATURE, SIGNATURES, type OutputAlias } from './signatures.js';
+
+/** TF Serving cuts error messages at 1024 characters. */
+function truncate(details: string): string {
+  return details.length > 1024 ? `${details.slice(0, 1024)}...TRUNCATED` : details;
+}
+
+function toServiceError(err: unknown): Partial<grpc.ServiceError> {
+  if (err instanceof TfServingError) return { code: err.code, details: truncate(err.details) };
+  return { code: Status.INTERNAL, details: truncate(err instanceof Error ? err.message : String(err)) };
+}
+
+function concat(outputs: readonly DetectorOutput[], pick: (o: DetectorOutput) => Float32Array): Float32Array {
+  if (outputs.length === 1) return pick(outputs[0]);
+  const size = pick(outputs[0]).length;
+  const all = new Float32Array(outputs.length * size);
+  outputs.forEach((o, i) => all.set(pick(o), i * size));
+  return all;
+}
+
+/** The version a ModelSpec asks for, and its label, as the servable lookup takes them. */
+function requestedVersion(spec: ModelSpec__Output): { version: number | undefined; label: string | undefined } {
+  return {
+    version: spec.version_choice === 'version' && spec.version ? Number(spec.version.value) : undefined,
+    label: spec.version_choice === 'version_label' ? spec.version_label : undefined,
+  };
+}
+
+export class GrpcService {
+  private readonly server: grpc.Server;
+  private boundPort = 0;
+
+  /** `tensorContent`: answer with tensor_content instead of typed *_val fields. */
+  constructor(private readonly core: ServingCore, private readonly tensorContent: boolean) {
+    this.server = new grpc.Server({
+      // TF Serving takes messages up to 2 GiB; a CPU server taking 64 full-HD
+      // frames at most needs far less, and a smaller bound caps what one call can cost.
+      'grpc.max_receive_message_length': MAX_REQUEST_BYTES + 1024 * 1024,
+      'grpc.max_send_message_length': -1,
+      // Calls beyond this per connection wait in HTTP/2 instead of piling up decoded here.
+      'grpc.max_concurrent_streams': 256,
+    });
+    const protos = tfServingProtos();
+    this.server.addService(protos.prediction.tensorflow.serving.PredictionService.service, {
+      Predict: this.unary((req: PredictRequest__Output, signal) => this.predict(req, signal)),
+      GetModelMetadata: this.unary((req: GetModelMetadataRequest__Output) => this.metadata(req)),
+    });
+    this.server.addService(protos.model.tensorflow.serving.ModelService.service, {
+      GetModelStatus: this.unary((req: GetModelStatusRequest__Output) => this.status(req)),
+    });
+  }
+
+  get port(): number {
+    return this.boundPort;
+  }
+
+  /** Binds the port (0 picks a free one); calls are answered from then on. */
+  async bind(port: number, host: string): Promise<number> {
+    const hostPart = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+    this.boundPort = await new Promise<number>((resolve, reject) => {
+      this.server.bindAsync(`${hostPart}:${port}`, grpc.ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound)));
+    });
+    return this.boundPort;
+  }
+
+  /** Cuts every call and unbinds at once. */
+  forceShutdown(): void {
+    this.server.forceShutdown();
+  }
+
+  /** Stops taking calls, lets those in flight finish for up to graceMs, then cuts the rest. */
+  close(graceMs: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.server.forceShutdown();
+        resolve();
+      }, graceMs);
+      this.server.tryShutdown(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  private unary<Req, Res>(handler: (request: Req, signal: AbortSignal) => Promise<Res> | Res): grpc.handleUnaryCall<Req, Res> {
+    return (call, callback) => {
+      const controller = new AbortController();
+      const onCancel = (): void => controller.abort();
+      call.on('cancelled', onCancel);
+      Promise.resolve()
+        .then(() => handler(call.request, controller.signal))
+        .then(
+          (response) => callback(null, response),
+          (err: unknown) => callback(toServiceError(err)),
+        )
+        .finally(() => call.off('cancelled', onCancel));
+    };
+  }
+
+  /** Checks model_spec the way TF Serving's servable lookup does. */
+  private checkSpec(spec: ModelSpec__Output | null): ModelSpec__Output {
+    if (!spec) throw invalidArgument('Missing ModelSpec');
+    const { version, label } = requestedVersion(spec);
+    this.core.findServable(spec.name, version, label);
+    return spec;
+  }
+
+  private signatureFor(spec: ModelSpec__Output) {
+    const name = spec.signature_name || DEFAULT_SIGNATURE;
+    const signature = SIGNATURES[name];
+    if (!signature) throw new InvalidRequestError(Status.FAILED_PRECONDITION, `Serving signature key "${name}" not found.`);
+    return { name, ...signature };
+  }
+
+  private async predict(request: PredictRequest__Output, signal: AbortSignal): Promise<PredictResponse> {
+    const spec = this.checkSpec(request.model_spec);
+    const signature = this.signatureFor(spec);
+    const plan = planImageInput(checkInputAliases(request.inputs), signature.kind);
+    const wanted = checkOutputFilter(request.output_filter);
+    const results = await this.core.predict(plan, signal);
+    const n = results.length;
+    const tensors: Record<OutputAlias, () => TensorProto> = {
+      detection_boxes: () => floatTensor([n, MAX_DETECTIONS, 4], concat(results, (o) => o.boxes), this.tensorContent),
+      detection_scores: () => floatTensor([n, MAX_DETECTIONS], concat(results, (o) => o.scores), this.tensorContent),
+      detection_classes: () => floatTensor([n, MAX_DETECTIONS], concat(results, (o) => o.classes), this.tensorContent),
+      num_detections: () => floatTensor([n], Float32Array.from(results, (o) => o.num), this.tensorContent),
+    };
+    const outputs: Record<string, TensorProto> = {};
+    for (const alias of wanted) outputs[alias] = tensors[alias]();
+    return { model_spec: { name: this.core.modelName, version: { value: this.core.version }, signature_name: signature.name }, outputs };
+  }
+
+  private metadata(request: GetModelMetadataRequest__Output): GetModelMetadataResponse {
+    if (!request.model_spec) throw invalidArgument('Missing ModelSpec');
+    if (request.metadata_field.length === 0) {
+      throw invalidArgument('GetModelMetadataRequest must specify at least one metadata_field');
+    }
+    for (const field of request.metadata_field) {
+      if (field !== 'signature_def') throw invalidArgument(`Metadata field ${field} is not supported`);
+    }
+    this.checkSpec(request.model_spec);
+    const signatureDefs = Object.fromEntries(Object.entries(SIGNATURES).map(([name, s]) => [name, s.def]));
+    return {
+      model_spec: { name: this.core.modelName, version: { value: this.core.version } },
+      metadata: {
+        signature_def: { type_url: SIGNATURE_DEF_MAP_TYPE_URL, value: tfServingProtos().encodeSignatureDefMap({ signature_def: signatureDefs }) },
+      },
+    };
+  }
+
+  private status(request: GetModelStatusRequest__Output): GetModelStatusResponse {
+    const spec = request.model_spec;
+    if (!spec) throw invalidArgument('Missing ModelSpec');
+    const { version, label } = requestedVersion(spec);
+    return { model_version_status: [this.core.status(spec.name, version, label)] };
+  }
+}
