@@ -4,7 +4,7 @@
 // once over a video.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { LookoutConfig } from './config/schema.js';
+import { EMBEDDED_MODELS, isEmbeddedModel, type LookoutConfig } from './config/schema.js';
 import { demoConfig, loadConfig } from './config/load.js';
 import { intFlag, numberFlag, parseFlags, stringFlag, UsageError } from './cli-args.js';
 import { exitCodeOf, isLookoutError } from './util/errors.js';
@@ -104,7 +104,7 @@ async function modelServer(argv: string[]): Promise<void> {
     'rest-api-timeout-in-ms': { type: 'string' },
   });
   const model = stringFlag(flags, 'model') ?? 'centernet';
-  if (model !== 'centernet' && model !== 'synthetic') throw new UsageError(`--model: expected centernet or synthetic, got ${JSON.stringify(model)}`);
+  if (!isEmbeddedModel(model)) throw new UsageError(`--model: expected ${EMBEDDED_MODELS.join(' or ')}, got ${JSON.stringify(model)}`);
   const port = intFlag(flags, 'port', 0, 65535) ?? 8500;
   const host = stringFlag(flags, 'host') ?? '0.0.0.0';
   // Unlike TF Serving, where 0 turns REST off, 0 picks a free port here (as --port 0 does); leave the flag out for no REST.

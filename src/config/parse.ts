@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { parseCamera, parseDetection } from './camera.js';
 import { describe, Reader } from './reader.js';
-import type { AuthConfig, CameraConfig, EmbeddedModelConfig, LookoutConfig, ModelServerConfig, SchedulerConfig, StoreConfig } from './schema.js';
+import { EMBEDDED_MODELS, isEmbeddedModel, type AuthConfig, type CameraConfig, type EmbeddedModelConfig, type LookoutConfig, type ModelServerConfig, type SchedulerConfig, type StoreConfig } from './schema.js';
 
 const TOP_KEYS = ['http', 'modelServer', 'minScore', 'detection', 'cameras', 'scheduler', 'fileRoots', 'store', 'auth', 'camerasFile'];
 
@@ -74,9 +74,7 @@ function parseModelServer(r: Reader, value: unknown): ModelServerConfig {
     }
   }
   const model = r.string(emb.model, 'modelServer.embedded.model', 'centernet');
-  if (model !== 'centernet' && model !== 'synthetic') {
-    r.fail('modelServer.embedded.model', `expected "centernet" or "synthetic", got ${JSON.stringify(model)}`);
-  }
+  if (!isEmbeddedModel(model)) r.fail('modelServer.embedded.model', `expected ${EMBEDDED_MODELS.map((m) => JSON.stringify(m)).join(' or ')}, got ${JSON.stringify(model)}`);
   const embedded: EmbeddedModelConfig = {
     model,
     modelBasePath: emb.modelBasePath === undefined ? undefined : r.string(emb.modelBasePath, 'modelServer.embedded.modelBasePath', ''),

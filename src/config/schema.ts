@@ -16,9 +16,18 @@ export class ConfigError extends LookoutError {
   }
 }
 
+/** The models the embedded server runs: the real COCO detector, or fixed synthetic answers. */
+export const EMBEDDED_MODELS = ['centernet', 'synthetic'] as const;
+export type EmbeddedModel = (typeof EMBEDDED_MODELS)[number];
+
+/** The one check of an embedded model's name (config, `serve`, `model-server` and `detect` flags). */
+export function isEmbeddedModel(name: string): name is EmbeddedModel {
+  return (EMBEDDED_MODELS as readonly string[]).includes(name);
+}
+
 export interface EmbeddedModelConfig {
   /** "centernet" (real COCO detector) or "synthetic". */
-  model: 'centernet' | 'synthetic';
+  model: EmbeddedModel;
   modelBasePath: string | undefined;
   workers: number | undefined;
   /** Niceness of the inference worker threads; undefined: the pool's default. */

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { once } from 'node:events';
 import { parseCommand, numberFlag, stringFlag, UsageError } from '../cli-args.js';
 import { demoConfig, loadConfig } from '../config/load.js';
-import type { LookoutConfig } from '../config/schema.js';
+import { EMBEDDED_MODELS, isEmbeddedModel, type LookoutConfig } from '../config/schema.js';
 import { parseTargets } from '../tfserving/channels.js';
 import { resolveFfmpeg } from '../ingest/ffmpeg-binary.js';
 import type { Logger } from '../util/logger.js';
@@ -79,7 +79,7 @@ export async function detectCommand(argv: string[], log: Logger): Promise<void> 
   }
   const model = stringFlag(flags, 'model');
   if (model !== undefined) {
-    if (model !== 'centernet' && model !== 'synthetic') throw new UsageError(`--model: expected centernet or synthetic, got ${JSON.stringify(model)}`);
+    if (!isEmbeddedModel(model)) throw new UsageError(`--model: expected ${EMBEDDED_MODELS.join(' or ')}, got ${JSON.stringify(model)}`);
     config.modelServer.embedded.model = model;
   }
   const fps = numberFlag(flags, 'fps', 0, 240) ?? config.detection.detectFps;
