@@ -90,6 +90,21 @@ describe('cameras in the config', () => {
     for (const [doc, message] of cases) expect(() => parseConfig(doc, 'lookout.yaml'), String(message)).toThrow(message);
   });
 
+  it('keeps the cameras the API changed in the data folder by default, store or no store, or where camerasFile says', () => {
+    expect(parseConfig({ store: { path: '/srv/lookout/log.db' } }).camerasFile).toBe('/srv/lookout/cameras.json');
+    expect(parseConfig({ store: { enabled: false, path: '/srv/lookout/log.db' } }).camerasFile).toBe('/srv/lookout/cameras.json');
+    expect(parseConfig({ camerasFile: '/etc/lookout/cameras.json' }).camerasFile).toBe('/etc/lookout/cameras.json');
+    expect(() => parseConfig({ camerasFile: 3 })).toThrow(/camerasFile: expected a non-empty string/);
+  });
+
+  it('reads this replica\'s shard with the config, naming a bad variable', async () => {
+    const { demoConfig } = await import('../../src/config/load.js');
+    expect(demoConfig({}).shard).toBeUndefined();
+    expect(demoConfig({ LOOKOUT_SHARD_COUNT: '3', POD_NAME: 'lookout-2' }).shard).toEqual({ index: 2, count: 3 });
+    expect(() => demoConfig({ LOOKOUT_SHARD_COUNT: '3', LOOKOUT_SHARD_INDEX: '3' })).toThrow(/^environment LOOKOUT_SHARD_INDEX: shard index 3 is not below/);
+    expect(demoConfig({ LOOKOUT_CAMERAS_FILE: '/tmp/c.json' }).camerasFile).toBe('/tmp/c.json');
+  });
+
   it('runs a demo camera on the bundled clip without a config', async () => {
     const { demoConfig, DEMO_CLIP } = await import('../../src/config/load.js');
     expect(demoConfig().cameras).toMatchObject([{ id: 'demo', url: DEMO_CLIP, loop: true, realtime: true }]);
