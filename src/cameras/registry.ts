@@ -1,6 +1,8 @@
-// Wires cameras to the scheduler and keeps what viewers and the API read:
-// each camera's newest live frame and newest detections. Owns the cameras
-// (and so their ffmpeg processes) and the scheduler; close() stops them all.
+// The camera registry: which cameras run, and what is newest from each. It
+// owns the cameras (and so their ffmpeg processes) and the scheduler they
+// share, keeps each camera's newest live frame and newest detections for the
+// live view and the API, and tells its listeners (app.ts wires tracking, the
+// live view, metrics); close() stops them all.
 import type { CameraConfig, LookoutConfig } from '../config/schema.js';
 import { Camera, type CameraStatus } from '../ingest/camera.js';
 import type { FfmpegBinary } from '../ingest/ffmpeg-binary.js';
@@ -11,6 +13,7 @@ import { Scheduler, type CameraScheduleStats, type SchedulerModel, type Detectio
 import { RateWindow } from '../schedule/stats-window.js';
 import { frameId, keptDetections, type CameraDetections, type Frame } from '../types.js';
 import { LookoutError } from '../util/errors.js';
+import { Listeners } from '../util/listeners.js';
 
 export interface CameraView {
   config: CameraConfig;
@@ -42,9 +45,9 @@ export class CameraConfigError extends LookoutError {
 export class CameraRegistry {
   private readonly entries = new Map<string, CameraEntry>();
   private readonly scheduler: Scheduler;
-  private readonly listeners = new Set<DetectionsListener>();
-  private readonly liveListeners = new Set<(frame: Frame) => void>();
-  private readonly removedListeners = new Set<(cameraId: string) => void>();
+  private readonly detections = new Listeners<Parameters<DetectionsListener>>();
+  private readonly liveFrames = new Listeners<[frame: Frame]>();
+  private readonly removed = new Listeners<[cameraId: string]>();
   private closed = false;
 
   constructor(
@@ -58,20 +61,17 @@ export class CameraRegistry {
 
   /** Called with each camera's new detections (for the live view and the detection log). */
   onDetections(listener: DetectionsListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.detections.add(listener);
   }
 
   /** Called with every live frame of every camera (for the live view). */
   onLiveFrame(listener: (frame: Frame) => void): () => void {
-    this.liveListeners.add(listener);
-    return () => this.liveListeners.delete(listener);
+    return this.liveFrames.add(listener);
   }
 
   /** Called when a camera is removed (or replaced by updateCamera), after its ffmpeg stopped. */
   onCameraRemoved(listener: (cameraId: string) => void): () => void {
-    this.removedListeners.add(listener);
-    return () => this.removedListeners.delete(listener);
+    return this.removed.add(listener);
   }
 
   addCamera(config: CameraConfig): void {
@@ -102,7 +102,7 @@ export class CameraRegistry {
         entry.live.mark();
         // Only the newest live frame is kept: viewers get the newest, never a backlog.
         entry.latestLive = frame;
-        for (const listener of this.liveListeners) listener(frame);
+        this.liveFrames.emit(frame);
       },
       onStateChange: (status) => {
         const detail = status.lastError ? `: ${status.lastError}` : '';
@@ -130,7 +130,7 @@ export class CameraRegistry {
     // Camera first, so no late frame registers it with the scheduler again.
     await entry.camera.stop();
     this.scheduler.removeCamera(id);
-    for (const listener of this.removedListeners) listener(id);
+    this.removed.emit(id);
   }
 
   cameraIds(): string[] {
@@ -182,7 +182,7 @@ export class CameraRegistry {
       queueWaitMs: result.queueWaitMs,
     };
     entry.latest = latest;
-    for (const listener of this.listeners) listener(result.frame.cameraId, latest, result.frame);
+    this.detections.emit(result.frame.cameraId, latest, result.frame);
   }
 
   private onModelState(status: BreakerStatus): void {

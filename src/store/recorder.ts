@@ -10,6 +10,7 @@ import type { Logger } from '../util/logger.js';
 import type { EventRecord } from './records.js';
 import type { SnapshotStore } from './snapshots.js';
 import type { StoreWriter } from './writer.js';
+import { Listeners } from '../util/listeners.js';
 
 /** A result of tracking that came with its picture: where a best frame is found. */
 interface RecentFrame {
@@ -59,7 +60,7 @@ export class Recorder {
    * must still be at hand.
    */
   private readonly recent = new Map<string, { at: number; frames: RecentFrame[] }>();
-  private readonly listeners = new Set<(phase: EventPhase, event: EventRecord) => void>();
+  private readonly events = new Listeners<[phase: EventPhase, event: EventRecord]>();
   /** Latest-wins per event: a newer best frame replaces one not yet drawn. */
   private readonly pending = new Map<string, SnapshotJob>();
   private running: Promise<void> | undefined;
@@ -74,8 +75,7 @@ export class Recorder {
 
   /** Called with every event's start, its improvements (new best frame or snapshot), and its end. */
   onEvent(listener: (phase: EventPhase, event: EventRecord) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.events.add(listener);
   }
 
   /** Stores one update of tracking: its records, and its events' starts, improvements and ends. */
@@ -131,7 +131,7 @@ export class Recorder {
   }
 
   private emit(phase: EventPhase, event: EventRecord): void {
-    for (const l of this.listeners) l(phase, event);
+    this.events.emit(phase, event);
   }
 
   private queueSnapshot(event: EventRecord, detection: Detection, frame: Frame): void {

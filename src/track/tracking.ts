@@ -10,6 +10,7 @@
 import type { Detection, DetectionRecord, Frame, TrackedDetection, TrackEvent } from '../types.js';
 import { EventBuilder, type EventBuilderOptions, type EventBuilderStats } from './events.js';
 import { detectionRecords } from './records.js';
+import { Listeners } from '../util/listeners.js';
 
 /** One camera's inference result, as the camera registry hands it on. */
 export interface TrackInput {
@@ -52,7 +53,7 @@ const SWEEP_MS = 1_000;
 export class Tracking {
   private readonly builders = new Map<string, EventBuilder>();
   private readonly lastUpdate = new Map<string, number>();
-  private readonly listeners = new Set<(update: TrackUpdate) => void>();
+  private readonly updates = new Listeners<[update: TrackUpdate]>();
   private readonly sweep: NodeJS.Timeout;
   private closed = false;
 
@@ -63,8 +64,7 @@ export class Tracking {
 
   /** Called with every update, in order; returns the unsubscribe. */
   onUpdate(listener: (update: TrackUpdate) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.updates.add(listener);
   }
 
   /** Feeds one inference result (empty ones too: a frame without a match is what drops a tentative track). */
@@ -113,7 +113,7 @@ export class Tracking {
   }
 
   private emit(update: TrackUpdate): void {
-    for (const listener of this.listeners) listener(update);
+    this.updates.emit(update);
   }
 
   /** Ends every open event (end = its last sighting) and stops the clock. Idempotent. */

@@ -20,11 +20,12 @@
 //     a second of measuring.
 // Alongside, structural checks: every way Auth.allows takes the token reaches
 // crypto.timingSafeEqual on two 32-byte digests, whatever the guess's length.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { IncomingMessage } from 'node:http';
 import { Socket } from 'node:net';
 import { describe, expect, it, vi } from 'vitest';
 import { Auth, SESSION_COOKIE, sameSecret } from '../../src/http/auth.js';
+import { earlyExit, guessSharing, makeSecret, median, type Comparator } from '../../bench/timing.js';
 
 // Records what reaches crypto.timingSafeEqual, only while a test asks
 // (recording is off during the timings, where the wrapper costs one branch,
@@ -43,39 +44,12 @@ vi.mock('node:crypto', async (importOriginal) => {
   };
 });
 
-type Comparator = (given: string, expected: string) => boolean;
-
-/** The classic mistake, as the control: returns on a length mismatch and at the first different character. */
-function earlyExit(given: string, expected: string): boolean {
-  if (given.length !== expected.length) return false;
-  for (let i = 0; i < given.length; i++) if (given.charCodeAt(i) !== expected.charCodeAt(i)) return false;
-  return true;
-}
 const strictEquals: Comparator = (given, expected) => given === expected;
 
 const LONG = 256 * 1024;
 const BATCHES = 41;
 const CALLS = 2;
 
-/**
- * A flat one-byte string of URL-safe characters. Built from a Buffer, not by
- * concatenation: a rope is flattened on first use, a one-off cost that would
- * land on whichever case ran first.
- */
-function makeSecret(length: number): string {
-  return Buffer.from(randomBytes(Math.ceil((length * 3) / 4) + 3).toString('base64url').slice(0, length), 'latin1').toString('latin1');
-}
-/** The secret with one character changed: a wrong guess whose first `shared` characters are right. */
-function guessSharing(secret: string, shared: number): string {
-  const bytes = Buffer.from(secret, 'latin1');
-  bytes[shared] = bytes[shared] === 0x41 ? 0x42 : 0x41;
-  return bytes.toString('latin1');
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
 
 /**
  * The measurement procedure, the same for every comparator: `run(x)` is timed
