@@ -238,8 +238,12 @@ describe('live hub', () => {
   it('drops a client that answers no ping, and keeps one that does', async () => {
     const dead = await connect('?camera=porch', { autoPong: false });
     const alive = await connect('?camera=porch');
+    const pinged = new Promise((resolve) => alive.ws.once('ping', resolve));
     vi.advanceTimersByTime(15_000); // ping
-    await new Promise((r) => setTimeout(r, 100));
+    await within(pinged);
+    // The pong went out before this message on the same connection: once it is answered, the hub has the pong.
+    alive.ws.send(JSON.stringify({ type: 'subscribe', cameras: ['porch'] }));
+    await alive.until(() => alive.texts.at(-1)?.type === 'subscribed' && alive.texts.length > 1);
     vi.advanceTimersByTime(15_000); // no pong from `dead` since the last ping
     expect((await within(dead.closed)).code).toBe(1006);
     await new Promise((r) => setTimeout(r, 50));
