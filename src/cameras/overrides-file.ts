@@ -73,19 +73,32 @@ export async function writeOverridesAround(file: string, next: Overrides, apply:
     mkdirSync(path.dirname(file), { recursive: true });
     writeFileSync(temp, `${JSON.stringify(next, null, 2)}\n`);
   } catch (err) {
-    rmSync(temp, { force: true });
+    removeTemp(temp);
     throw new CameraStoreError(`cannot keep the change in ${file}, so nothing was changed: ${(err as Error).message}`);
   }
   try {
     await apply();
   } catch (err) {
-    rmSync(temp, { force: true });
+    removeTemp(temp);
     throw err;
   }
   try {
     renameSync(temp, file);
   } catch (err) {
-    rmSync(temp, { force: true });
+    removeTemp(temp);
     throw new CameraStoreError(`the change is running but could not be kept in ${file}; it will be lost at restart: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * Removes the temporary file, if there is one to remove. Where the folder
+ * itself is the trouble (a file in its place: ENOTDIR), there is none, and
+ * the error being reported is the one that says why.
+ */
+function removeTemp(temp: string): void {
+  try {
+    rmSync(temp, { force: true });
+  } catch {
+    // Nothing was written there.
   }
 }

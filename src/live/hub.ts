@@ -39,6 +39,9 @@ export class LiveHub {
   constructor(private readonly registry: CameraRegistry) {
     this.unsubscribe.push(
       registry.onLiveFrame((frame) => this.feed(frame.cameraId)?.push(frame)),
+      registry.onCameraRemoved((cameraId) => {
+        if (!this.feeds.get(cameraId)?.watched) this.feeds.delete(cameraId);
+      }),
       registry.onDetections((camera, detections) => this.broadcastDetections(camera, detections)),
     );
     // Dead clients (no pong since the last ping) are dropped.
@@ -55,17 +58,29 @@ export class LiveHub {
     this.statusTimer = setInterval(() => this.broadcastStatus(), STATUS_MS);
   }
 
+  /**
+   * The camera's feed, made on first use for a camera the registry has. A
+   * feed outlives its camera while anyone watches it: a camera changed over
+   * the API is removed and added again under the same id, and its viewers go
+   * on with the new camera's frames instead of being left on a feed no frame
+   * reaches. A feed nobody watches goes with its camera (see release()).
+   */
   private feed(cameraId: string): CameraFeed | undefined {
-    if (!this.registry.has(cameraId)) {
-      this.feeds.delete(cameraId);
-      return undefined;
-    }
     let feed = this.feeds.get(cameraId);
     if (!feed) {
+      if (!this.registry.has(cameraId)) return undefined;
       feed = new CameraFeed(cameraId, () => this.registry.latestDetections(cameraId));
       this.feeds.set(cameraId, feed);
     }
     return feed;
+  }
+
+  /** Takes a viewer off a camera's feed, and forgets the feed if it is unwatched and its camera gone. */
+  private release(cameraId: string, viewer: Viewer): void {
+    const feed = this.feeds.get(cameraId);
+    if (!feed) return;
+    feed.remove(viewer);
+    if (!feed.watched && !this.registry.has(cameraId)) this.feeds.delete(cameraId);
   }
 
   feedStats(cameraId: string): FeedStats | undefined {
@@ -130,7 +145,7 @@ export class LiveHub {
     const unknown = wanted.filter((id) => !known.includes(id));
     for (const [id, viewer] of client.cameras) {
       if (!known.includes(id)) {
-        this.feeds.get(id)?.remove(viewer);
+        this.release(id, viewer);
         client.cameras.delete(id);
       }
     }
@@ -154,7 +169,7 @@ export class LiveHub {
 
   private disconnect(client: Client): void {
     if (!this.clients.delete(client)) return;
-    for (const [id, viewer] of client.cameras) this.feeds.get(id)?.remove(viewer);
+    for (const [id, viewer] of client.cameras) this.release(id, viewer);
     client.cameras.clear();
   }
 
@@ -235,7 +250,7 @@ export class LiveHub {
     this.mjpeg.add(res);
     feed.add(viewer);
     res.on('close', () => {
-      feed.remove(viewer);
+      this.release(cameraId, viewer);
       this.mjpeg.delete(res);
     });
     return true;

@@ -192,9 +192,10 @@ describe('camera admin', () => {
   // rmSync(temp, { force: true }), throws ENOTDIR itself (force ignores only
   // ENOENT), so the raw fs error escapes instead of CameraStoreError: the API
   // answers 500 where it means 503 "nothing was changed".
-  it.fails('says so with CameraStoreError (503) when cameras.json cannot be written', async () => {
+  it('says so with CameraStoreError (503) when cameras.json cannot be written, and changes nothing', async () => {
     unwritable();
     await expect(admin.add({ id: 'hall', url: URL_A })).rejects.toBeInstanceOf(CameraStoreError);
+    expect(registry.calls).toEqual([]);
   });
 
   it('says the change runs but will be lost at restart when cameras.json cannot be replaced', async () => {

@@ -20,6 +20,7 @@ class FakeRegistry {
   readonly latest = new Map<string, CameraDetections>();
   readonly liveListeners = new Set<(frame: Frame) => void>();
   readonly detectionListeners = new Set<DetectionsListener>();
+  readonly removedListeners = new Set<(id: string) => void>();
   model: BreakerStatus = { state: 'closed', lastError: undefined, since: 0, opens: 0, retryInMs: undefined };
   /** Calls of view() and modelState(): what a status round costs the registry. */
   asked = 0;
@@ -31,6 +32,15 @@ class FakeRegistry {
   onDetections(l: DetectionsListener): () => void {
     this.detectionListeners.add(l);
     return () => this.detectionListeners.delete(l);
+  }
+  onCameraRemoved(l: (id: string) => void): () => void {
+    this.removedListeners.add(l);
+    return () => this.removedListeners.delete(l);
+  }
+  /** The camera goes (and may come back under its id, as a PATCH does). */
+  remove(id: string): void {
+    this.views.delete(id);
+    for (const l of this.removedListeners) l(id);
   }
   has(id: string): boolean {
     return this.views.has(id);
@@ -271,5 +281,31 @@ describe('live hub', () => {
     expect(vi.getTimerCount()).toBe(0);
     expect(registry.liveListeners.size + registry.detectionListeners.size).toBe(0);
     await expect(connect('?camera=porch')).rejects.toThrow(/404/);
+  });
+
+  it('keeps a viewer on a camera that is changed (removed and added again), frames from before and after alike', async () => {
+    const c = await connect('?camera=porch');
+    await c.until(() => c.texts.length === 1);
+    registry.liveFrame(solidFrame('porch', 1, { width: 32, height: 24, ptsMs: 100 }));
+    await c.until(() => c.frames.length === 1);
+    // A PATCH: the camera is removed while its ffmpeg's last frames still come, then added again.
+    registry.remove('porch');
+    registry.liveFrame(solidFrame('porch', 2, { width: 32, height: 24, ptsMs: 200 }));
+    registry.views.set('porch', streaming());
+    for (let seq = 3; seq <= 5; seq++) registry.liveFrame(solidFrame('porch', seq, { width: 32, height: 24, ptsMs: seq * 100 }));
+    await c.until(() => c.frames.some((f) => f.frameId === '1:500'));
+    expect(hub.feedStats('porch')?.viewers).toBe(1);
+  });
+
+  it('forgets the feed of a camera that is gone once nobody watches it', async () => {
+    const c = await connect('?camera=gate');
+    await c.until(() => c.texts.length === 1);
+    registry.liveFrame(solidFrame('gate', 1, { width: 32, height: 24, ptsMs: 100 }));
+    await c.until(() => c.frames.length === 1);
+    registry.remove('gate');
+    expect(hub.feedStats('gate')?.viewers).toBe(1);
+    c.ws.send(JSON.stringify({ type: 'subscribe', cameras: [] }));
+    await c.until(() => c.texts.length === 2);
+    expect(hub.feedStats('gate')).toBeUndefined();
   });
 });
