@@ -24,7 +24,8 @@ export interface TestLookoutOptions {
   /**
    * Merged over the default { embedded: { model: 'synthetic', latencyMs: 5,
    * capacity: 2 } }; an embedded model other than synthetic takes none of
-   * the synthetic settings, and an address makes lookout use that server.
+   * the synthetic settings. With an address, lookout uses that server and
+   * nothing is merged.
    */
   modelServer?: Section;
   detection?: Section;
@@ -46,6 +47,7 @@ function storeSection(store: TestLookoutOptions['store']): Section {
 }
 
 function modelServerSection(given: Section = {}): Section {
+  if (given.address !== undefined) return given;
   const embedded = (given.embedded ?? {}) as Section;
   const synthetic = embedded.model === undefined || embedded.model === 'synthetic';
   return { ...given, embedded: synthetic ? { ...SYNTHETIC, ...embedded } : embedded };
