@@ -1,15 +1,27 @@
 import { defineConfig } from 'vitest/config';
 
+// What every project runs with. Integration and slow tests start real
+// servers, ffmpeg and model workers; forks, so each test file is a process
+// of its own (the test helpers register their cleanups once per file).
+const common = {
+  pool: 'forks',
+  testTimeout: 60_000,
+  hookTimeout: 60_000,
+} as const;
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    // After the last file: no ffmpeg of the suite's may outlive it.
+    // After the last file of the whole run: no ffmpeg of the suite's may
+    // outlive it. Here, not in the projects, so it runs once per run.
     globalSetup: ['test/global-setup.ts'],
-    // Integration tests start real servers, ffmpeg and model workers; the
-    // machine has 2 cores, so run two files at a time.
+    // The machine has 2 cores: two files at a time, over all projects.
     maxWorkers: 2,
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
-    pool: 'forks',
+    // `npm test` and CI run them all; `npx vitest --project unit` is the fast loop.
+    projects: [
+      { test: { ...common, name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      { test: { ...common, name: 'integration', include: ['test/integration/**/*.test.ts'] } },
+      // Fault injection (disks, model servers, hostile clients, the leak gauntlet) and the browser.
+      { test: { ...common, name: 'slow', include: ['test/faults/**/*.test.ts', 'test/e2e/**/*.test.ts'] } },
+    ],
   },
 });

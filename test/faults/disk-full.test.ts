@@ -3,50 +3,41 @@
 // report the store as failing, lose nothing it still holds, and resume
 // writing by itself when space returns.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { startLookout, type RunningLookout } from '../../src/app.js';
-import { parseConfig } from '../../src/config/parse.js';
-import { silentLogger } from '../../src/util/logger.js';
+import { onCleanup, tempDir } from '../helpers/cleanup.js';
+import { startTestLookout } from '../helpers/lookout.js';
 import { BOTTLE_CLIP, PERSON_CLIP } from '../helpers/media.js';
+import { requireOrSkip } from '../helpers/skip.js';
 import { sleep, until } from '../helpers/wait.js';
-
-const cleanup: (() => Promise<unknown> | void)[] = [];
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c();
-});
 
 /** Why a tmpfs cannot be mounted here, if it cannot. */
 function mountSkipReason(): string | undefined {
   if (process.getuid?.() !== 0) return 'mounting a tmpfs needs root';
-  const probe = mkdtempSync(path.join(os.tmpdir(), 'lookout-mount-probe-'));
+  const probe = tempDir('lookout-mount-probe-');
   const r = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', probe]);
   if (r.status !== 0) return `cannot mount a tmpfs: ${r.stderr.toString().trim()}`;
   spawnSync('umount', [probe]);
   return undefined;
 }
-const skip = mountSkipReason();
-if (skip && process.env.CI === 'true') throw new Error(`CI must run the full-disk test: ${skip}`);
+const skip = requireOrSkip('the full-disk test', mountSkipReason());
 
 interface Store { writer: { written: number; failing: boolean; lastError: string | null; dropped: number; pending: number } }
 
-describe.skipIf(skip !== undefined)('a full disk under the detection log', () => {
+describe.skipIf(skip)('a full disk under the detection log', () => {
   it('keeps streaming, reports the store failing, and resumes writing when space returns', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'lookout-full-'));
+    const dir = tempDir('lookout-full-');
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', dir]);
-    cleanup.push(() => { spawnSync('umount', ['-l', dir]); });
-    const lookout: RunningLookout = await startLookout(parseConfig({
-      http: { host: '127.0.0.1', port: 0 },
-      store: { path: path.join(dir, 'lookout.db') },
-      modelServer: { embedded: { model: 'synthetic', latencyMs: 5, capacity: 4 } },
+    onCleanup(() => { spawnSync('umount', ['-l', dir]); });
+    const lookout = await startTestLookout({
+      store: path.join(dir, 'lookout.db'),
+      modelServer: { embedded: { capacity: 4 } },
       scheduler: { maxInFlight: 4 },
       detection: { detectFps: 15, liveFps: 10, minScore: 0.3 },
       cameras: [{ id: 'a', url: BOTTLE_CLIP, loop: true }, { id: 'b', url: PERSON_CLIP, loop: true }],
-    }), silentLogger);
-    cleanup.push(() => lookout.close());
+    });
     const base = lookout.url;
     const store = async () => (await (await fetch(`${base}/api/store`)).json()) as Store;
     await until(async () => (await store()).writer.written > 100, 30_000);
@@ -54,7 +45,7 @@ describe.skipIf(skip !== undefined)('a full disk under the detection log', () =>
     let frames = 0;
     const ws = new WebSocket(`${base.replace('http', 'ws')}/ws?camera=a`);
     ws.on('message', (_d, binary) => { if (binary) frames++; });
-    cleanup.push(() => ws.terminate());
+    onCleanup(() => ws.terminate());
 
     // Fill the disk to the last byte.
     const filler = path.join(dir, 'filler');

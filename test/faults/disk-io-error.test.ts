@@ -21,21 +21,16 @@
 // nothing crashes, and the database stays whole.
 import Database from 'better-sqlite3';
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { startLookout, type RunningLookout } from '../../src/app.js';
-import { parseConfig } from '../../src/config/parse.js';
 import type { Logger } from '../../src/util/logger.js';
+import { onCleanup, tempDir } from '../helpers/cleanup.js';
+import { startTestLookout } from '../helpers/lookout.js';
 import { BOTTLE_CLIP, PERSON_CLIP } from '../helpers/media.js';
+import { requireOrSkip } from '../helpers/skip.js';
 import { sleep, until } from '../helpers/wait.js';
-
-const cleanup: (() => Promise<unknown> | void)[] = [];
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c();
-});
 
 const run = (cmd: string, args: string[]) => spawnSync(cmd, args, { encoding: 'utf8' });
 const failed = (r: ReturnType<typeof run>) => (r.error ? r.error.message : r.stderr.trim() || `exit ${r.status}`);
@@ -47,9 +42,9 @@ function unmount(dir: string): void {
 }
 
 function tmpfs(prefix: string, size: string): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  const dir = tempDir(prefix);
   execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir]);
-  cleanup.push(() => unmount(dir));
+  onCleanup(() => unmount(dir));
   return dir;
 }
 
@@ -61,17 +56,17 @@ function ext4(): { dir: string; device: string } {
   execFileSync('mkfs.ext4', ['-q', '-F', image]);
   const device = execFileSync('losetup', ['-f', '--show', image], { encoding: 'utf8' }).trim();
   // After the unmount below (LIFO): a device still in use detaches once freed.
-  cleanup.push(() => { spawnSync('losetup', ['-d', device]); });
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'lookout-ext4-'));
+  onCleanup(() => { spawnSync('losetup', ['-d', device]); });
+  const dir = tempDir('lookout-ext4-');
   execFileSync('mount', ['-o', 'errors=remount-ro', device, dir]);
-  cleanup.push(() => unmount(dir));
+  onCleanup(() => unmount(dir));
   return { dir, device };
 }
 
 /** Why the ext4 test cannot run here, if it cannot. */
 function ext4SkipReason(): string | undefined {
   if (process.getuid?.() !== 0) return 'mounting needs root';
-  const base = mkdtempSync(path.join(os.tmpdir(), 'lookout-ext4-probe-'));
+  const base = tempDir('lookout-ext4-probe-');
   let device = '';
   try {
     let r = run('mount', ['-t', 'tmpfs', '-o', 'size=16m', 'tmpfs', base]);
@@ -100,7 +95,7 @@ function ext4SkipReason(): string | undefined {
 /** Why the transient-fault test cannot run here, if it cannot. */
 function straceSkipReason(): string | undefined {
   if (process.getuid?.() !== 0) return 'mounting needs root';
-  const probe = mkdtempSync(path.join(os.tmpdir(), 'lookout-io-probe-'));
+  const probe = tempDir('lookout-io-probe-');
   const r = run('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', probe]);
   unmount(probe);
   if (r.status !== 0) return `cannot mount a tmpfs: ${failed(r)}`;
@@ -109,11 +104,8 @@ function straceSkipReason(): string | undefined {
   return t.status === 0 ? undefined : `strace cannot trace: ${failed(t)}`;
 }
 
-const ext4Skip = ext4SkipReason();
-const straceSkip = straceSkipReason();
-if (process.env.CI === 'true' && (ext4Skip || straceSkip)) {
-  throw new Error(`CI must run the disk I/O error tests: ${ext4Skip ?? straceSkip}`);
-}
+const ext4Skip = requireOrSkip('the ext4 read-only test', ext4SkipReason());
+const straceSkip = requireOrSkip('the transient disk fault test', straceSkipReason());
 
 interface Store {
   writer: { written: number; failing: boolean; lastError: string | null; dropped: number; pending: number };
@@ -127,21 +119,20 @@ function recordingLogger(): Logger & { warnings: string[] } {
 }
 
 async function start(dbFile: string, log: Logger, snapshotDir?: string) {
-  const lookout: RunningLookout = await startLookout(parseConfig({
-    http: { host: '127.0.0.1', port: 0 },
+  const lookout = await startTestLookout({
     store: { path: dbFile, ...(snapshotDir ? { snapshotDir } : {}) },
-    modelServer: { embedded: { model: 'synthetic', latencyMs: 5, capacity: 4 } },
+    modelServer: { embedded: { capacity: 4 } },
     scheduler: { maxInFlight: 4 },
     detection: { detectFps: 15, liveFps: 10, minScore: 0.3 },
     cameras: [{ id: 'a', url: BOTTLE_CLIP, loop: true }, { id: 'b', url: PERSON_CLIP, loop: true }],
-  }), log);
-  cleanup.push(() => lookout.close());
+    log,
+  });
   const base = lookout.url;
   const store = async () => (await (await fetch(`${base}/api/store`)).json()) as Store;
   let frames = 0;
   const ws = new WebSocket(`${base.replace('http', 'ws')}/ws?camera=a`);
   ws.on('message', (_d, binary) => { if (binary) frames++; });
-  cleanup.push(() => ws.terminate());
+  onCleanup(() => ws.terminate());
   return { lookout, base, store, frames: () => frames };
 }
 
@@ -198,7 +189,7 @@ function checkDatabase(file: string, before: { count: number; maxId: number }) {
   }
 }
 
-describe.skipIf(ext4Skip !== undefined)('ext4 turning itself read-only under the detection log (errors=remount-ro)', () => {
+describe.skipIf(ext4Skip)('ext4 turning itself read-only under the detection log (errors=remount-ro)', () => {
   it('keeps streaming, reports the store failing, closes cleanly, and the database comes back whole', async () => {
     const { dir, device } = ext4();
     const dbFile = path.join(dir, 'lookout.db');
@@ -265,12 +256,11 @@ describe.skipIf(ext4Skip !== undefined)('ext4 turning itself read-only under the
  * the fault goes to that one thread; a short trace of all of them finds it.
  */
 async function writerThread(wal: string): Promise<number> {
-  const tmp = mkdtempSync(path.join(os.tmpdir(), 'lookout-strace-'));
-  cleanup.push(() => rmSync(tmp, { recursive: true, force: true }));
+  const tmp = tempDir('lookout-strace-');
   const out = path.join(tmp, 'trace');
   const tracer = spawn('strace', ['-f', '-qq', '-o', out, '-p', String(process.pid), '-e', 'trace=pwrite64,pwritev', '-P', wal], { stdio: 'ignore' });
   const exited = new Promise<void>((resolve) => tracer.once('exit', () => resolve()));
-  cleanup.push(async () => { tracer.kill('SIGTERM'); await exited; });
+  onCleanup(async () => { tracer.kill('SIGTERM'); await exited; });
   let tid = 0;
   await until(() => {
     const m = existsSync(out) ? /^(\d+)\s+pwrite/m.exec(readFileSync(out, 'utf8')) : null;
@@ -295,7 +285,7 @@ function failWrites(tid: number, files: string[]): { stop: () => Promise<void> }
     if (tracer.exitCode === null && tracer.signalCode === null) tracer.kill('SIGTERM');
     await exited;
   };
-  cleanup.push(stop);
+  onCleanup(stop);
   return { stop };
 }
 
@@ -309,13 +299,13 @@ async function remount(dir: string, mode: 'ro' | 'rw'): Promise<void> {
   }
 }
 
-describe.skipIf(straceSkip !== undefined)('the detection log\'s disk failing for a while, then coming back', () => {
+describe.skipIf(straceSkip)('the detection log\'s disk failing for a while, then coming back', () => {
   it('keeps streaming, then writes what it kept and goes on by itself', async () => {
     const dir = tmpfs('lookout-io-', '64m');
     const snapshotDir = path.join(dir, 'snapshots');
     mkdirSync(snapshotDir);
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=16m', 'tmpfs', snapshotDir]);
-    cleanup.push(() => { spawnSync('umount', ['-l', snapshotDir]); });
+    onCleanup(() => { spawnSync('umount', ['-l', snapshotDir]); });
     const dbFile = path.join(dir, 'lookout.db');
     const log = recordingLogger();
     const { lookout, base, store, frames } = await start(dbFile, log, snapshotDir);

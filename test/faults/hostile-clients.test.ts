@@ -4,15 +4,13 @@
 // 500 WebSocket clients connecting and leaving. lookout must never answer
 // 500, never crash, keep serving a well-behaved viewer, and leak nothing.
 import fc from 'fast-check';
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { startLookout, type RunningLookout } from '../../src/app.js';
-import { parseConfig } from '../../src/config/parse.js';
-import { silentLogger } from '../../src/util/logger.js';
+import type { RunningLookout } from '../../src/app.js';
+import { onCleanup } from '../helpers/cleanup.js';
+import { startTestLookout } from '../helpers/lookout.js';
 import { BOTTLE_CLIP } from '../helpers/media.js';
 import { sleep, until } from '../helpers/wait.js';
 
@@ -21,18 +19,12 @@ let base: string;
 const openFds = (): number => readdirSync('/proc/self/fd').length;
 
 beforeAll(async () => {
-  lookout = await startLookout(parseConfig({
-    http: { host: '127.0.0.1', port: 0 },
-    store: { path: path.join(mkdtempSync(path.join(os.tmpdir(), 'lookout-faults-')), 'lookout.db') },
-    modelServer: { embedded: { model: 'synthetic', latencyMs: 5, capacity: 2 } },
+  lookout = await startTestLookout({
     detection: { detectFps: 2, liveFps: 5, minScore: 0.3 },
     cameras: [{ id: 'shelf', url: BOTTLE_CLIP, loop: true }],
-  }), silentLogger);
+  });
   base = lookout.url;
   await until(() => lookout.registry.view('shelf')?.latest !== undefined);
-});
-afterAll(async () => {
-  await lookout?.close();
 });
 
 /** A viewer that must keep getting frames while others misbehave. */
@@ -40,8 +32,41 @@ async function watcher(): Promise<{ frames: () => number; close: () => void }> {
   const ws = new WebSocket(`${base.replace('http', 'ws')}/ws?camera=shelf`);
   let n = 0;
   ws.on('message', (_d, binary) => { if (binary) n++; });
+  onCleanup(() => ws.terminate());
   await new Promise((r) => ws.once('open', r));
   return { frames: () => n, close: () => ws.terminate() };
+}
+
+/** src/live/hub.ts's limit on what a client may send. */
+const MAX_CLIENT_MESSAGE = 64 * 1024;
+
+type Answer = { type: 'error'; message: string } | { type: 'subscribed'; cameras: string[]; unknown?: string[] };
+
+/**
+ * The answers lookout owes one client message (the live protocol, as
+ * src/live/hub.ts states it): an error naming what was wrong with it, or for
+ * a subscription the cameras it got and, if some are unknown, an error
+ * naming them. `known` are the camera ids lookout has.
+ */
+function answersTo(data: string, binary: boolean, known: string[]): unknown[] {
+  const error = (message: string) => ({ type: 'error', message: expect.stringContaining(message) });
+  if (binary) return [error('binary messages are not understood')];
+  let msg: unknown;
+  try {
+    msg = JSON.parse(data);
+  } catch {
+    return [error('not JSON')];
+  }
+  if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) return [error('expected a JSON object')];
+  const { type, cameras } = msg as { type?: unknown; cameras?: unknown };
+  if (type !== 'subscribe') return [error(`unknown message type ${JSON.stringify(type)}`)];
+  if (!Array.isArray(cameras) || !cameras.every((c): c is string => typeof c === 'string') || cameras.length > 256) {
+    return [error('"cameras" must be a list of camera ids')];
+  }
+  const found = cameras.filter((c) => known.includes(c));
+  const unknown = cameras.filter((c) => !known.includes(c));
+  if (unknown.length === 0) return [{ type: 'subscribed', cameras: found }];
+  return [{ type: 'subscribed', cameras: found, unknown }, { type: 'error', message: `unknown camera(s): ${unknown.join(', ')}` }];
 }
 
 const text = fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.constantFrom("' OR 1=1 --", '../../etc/passwd', '%00', '\u0000', 'NaN', '-1', '1e309', '[]', '{}', '🚪', 'a'.repeat(5000)));
@@ -85,27 +110,51 @@ describe('hostile input', () => {
     expect(ids).toEqual(['shelf']);
   });
 
-  it('answers generated WebSocket messages with errors, keeps the connection and the other viewers', async () => {
+  it('answers every generated WebSocket message, in order, with its own answer; keeps the connection and the other viewers', async () => {
     const good = await watcher();
     const ws = new WebSocket(`${base.replace('http', 'ws')}/ws`);
-    const replies: { type: string }[] = [];
-    ws.on('message', (d, binary) => { if (!binary) replies.push(JSON.parse(d.toString()) as { type: string }); });
+    onCleanup(() => ws.terminate());
+    // What lookout sends on its own (a subscribed camera's detections, status and events, and the frames) is not an answer.
+    const answers: Answer[] = [];
+    const other: { type: string }[] = [];
+    ws.on('message', (d, binary) => {
+      if (binary) return;
+      const m = JSON.parse(d.toString()) as Answer | { type: string };
+      if (m.type === 'error' || m.type === 'subscribed') answers.push(m as Answer);
+      else other.push(m);
+    });
     await new Promise((r) => ws.once('open', r));
+    // Sometimes the real camera too, so some subscriptions succeed and lookout's own messages flow between the answers.
+    const cameraId = fc.oneof(text, fc.integer(), fc.constant('shelf'));
     const message = fc.oneof(
       text,
       fc.json(),
-      fc.record({ type: fc.oneof(fc.constant('subscribe'), text), cameras: fc.oneof(fc.array(fc.oneof(text, fc.integer()), { maxLength: 300 }), text, fc.integer()) }),
+      fc.record({ type: fc.oneof(fc.constant('subscribe'), text), cameras: fc.oneof(fc.array(cameraId, { maxLength: 300 }), text, fc.integer()) }),
     );
-    let sent = 0;
+    // Connecting is answered too: subscribed to the cameras the URL named (none).
+    const expected: unknown[] = [{ type: 'subscribed', cameras: [] }];
+    // Subscribed to the real camera from the start, so its detections and status come between the answers.
+    const subscribe = JSON.stringify({ type: 'subscribe', cameras: ['shelf', 'nope'] });
+    ws.send(subscribe);
+    expected.push(...answersTo(subscribe, false, ['shelf']));
+    await until(() => other.some((m) => m.type === 'status'), 10_000);
     await fc.assert(fc.asyncProperty(message, fc.boolean(), async (m, binary) => {
       const data = typeof m === 'string' ? m : JSON.stringify(m);
+      // A message over the limit ends the connection (checked below), so none here.
+      fc.pre(Buffer.byteLength(data) <= MAX_CLIENT_MESSAGE);
       ws.send(binary ? Buffer.from(data) : data);
-      sent++;
+      expected.push(...answersTo(data, binary, ['shelf']));
     }), { numRuns: 400 });
-    // Every message got an answer (an error, or a subscription), in order, and the socket stayed open.
-    await until(() => replies.length >= sent, 20_000);
+    // Answers come in the order of the messages: once the last one's is in, all are.
+    const last = `last-${Date.now()}`;
+    ws.send(JSON.stringify({ type: last }));
+    expected.push(...answersTo(JSON.stringify({ type: last }), false, ['shelf']));
+    await until(() => answers.some((a) => a.type === 'error' && a.message.includes(last)), 20_000);
+    await sleep(200);
+    // One answer (two for a subscription naming unknown cameras) for each message, each its message's, in order.
+    expect(answers).toEqual(expected);
+    expect(other.every((r) => ['detections', 'status', 'event'].includes(r.type)), JSON.stringify(other.find((r) => !['detections', 'status', 'event'].includes(r.type)))).toBe(true);
     expect(ws.readyState).toBe(WebSocket.OPEN);
-    expect(replies.every((r) => ['error', 'subscribed', 'detections', 'status', 'event'].includes(r.type))).toBe(true);
     // Too big a message closes only that client (1009), never the server.
     const closed = new Promise<number>((r) => ws.once('close', (code) => r(code)));
     ws.send('x'.repeat(200_000));
@@ -121,13 +170,11 @@ describe('hostile input', () => {
     // client would. Found this way: `GET //[` (a target WHATWG URL parsing
     // rejects) and a cookie with a malformed %-escape both threw inside the
     // WebSocket upgrade handler, outside express: one request killed lookout.
-    const guarded = await startLookout(parseConfig({
-      http: { host: '127.0.0.1', port: 0 },
-      store: { enabled: false },
+    const guarded = await startTestLookout({
+      store: false,
       auth: { token: 'raw-fuzz-token-0123456789abcdef' },
-      modelServer: { embedded: { model: 'synthetic', latencyMs: 5, capacity: 2 } },
       cameras: [{ id: 'shelf', url: BOTTLE_CLIP, loop: true }],
-    }), silentLogger);
+    });
     const port = Number(new URL(guarded.url).port);
     const raw = (request: string) => new Promise<string>((resolve) => {
       const socket = net.connect(port, '127.0.0.1');

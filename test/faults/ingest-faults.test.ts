@@ -4,17 +4,16 @@
 // mid-stream. Every camera must recover by itself, none may hold up another,
 // and no ffmpeg may be left behind.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Camera } from '../../src/ingest/camera.js';
 import { resolveFfmpeg } from '../../src/ingest/ffmpeg-binary.js';
 import { classifySource } from '../../src/ingest/source-url.js';
 import { BOTTLE_CLIP, PERSON_CLIP } from '../helpers/media.js';
-import { prepareClip, rtspSkipReason, startRtspServer } from '../helpers/rtsp-server.js';
+import { prepareClip, skipRtsp, startRtspServer } from '../helpers/rtsp-server.js';
 import { alive, sleep, until } from '../helpers/wait.js';
+import { tempDir } from '../helpers/cleanup.js';
 
 const cleanup: (() => Promise<unknown> | void)[] = [];
 afterEach(async () => {
@@ -38,7 +37,7 @@ function camera(id: string, url: string, timeoutMs = 3_000) {
   return { cam, frames: () => frames, sizes };
 }
 
-describe.skipIf(rtspSkipReason() !== undefined)('RTSP server faults', () => {
+describe.skipIf(skipRtsp())('RTSP server faults', () => {
   it('every camera recovers from 20 kills and restarts of the RTSP server, with no ffmpeg left behind', async () => {
     const server = await startRtspServer({ '/a': prepareClip(BOTTLE_CLIP, 4), '/b': prepareClip(PERSON_CLIP, 2) });
     cleanup.push(() => server.stop());
@@ -87,7 +86,7 @@ describe('camera faults', () => {
 
   it('a stream whose frame size changes mid-stream keeps its frames whole and the camera running', async () => {
     // 640x360, then a square 432x432 section, then 640x360 again, in one MPEG-TS stream.
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'lookout-resize-'));
+    const dir = tempDir('lookout-resize-');
     const ffmpeg = resolveFfmpeg().path;
     const part = (input: string, vf: string, out: string) => {
       const r = spawnSync(ffmpeg, ['-v', 'error', '-y', '-i', input, '-t', '2', '-an', '-vf', vf, '-c:v', 'libx264', '-preset', 'ultrafast', '-f', 'mpegts', out]);

@@ -25,18 +25,18 @@
 //   naming "unix live-N.sock: 6 → 39";
 // - CameraRegistry.updateCamera dropping the old camera without stopping it → fails:
 //   9 ffmpeg children for 3 cameras, the message listing the 6 strays' argv.
-import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { mediaDir } from '../../src/util/paths.js';
 import { startCli, type RunningChild } from '../helpers/child.js';
+import { onCleanup, tempDir } from '../helpers/cleanup.js';
 import { BOTTLE_CLIP, decodeFrameJpeg, PERSON_CLIP } from '../helpers/media.js';
 import { allProcs, kindDiff, isFfmpeg, processFigures, type ProcessFigures, type ProcInfo } from '../helpers/procfs.js';
-import { prepareClip, rtspSkipReason, startRtspServer, type RtspServer } from '../helpers/rtsp-server.js';
+import { prepareClip, skipRtsp, startRtspServer, type RtspServer } from '../helpers/rtsp-server.js';
 import { alive, sleep, until } from '../helpers/wait.js';
 
 /**
@@ -74,7 +74,7 @@ function threadGrowth(before: Record<string, number>, after: Record<string, numb
     .map(([kind, n]) => `${kind}: ${before[kind] ?? 0} → ${n}`);
 }
 
-const skip = rtspSkipReason();
+const skip = skipRtsp();
 
 interface CameraJson {
   id: string;
@@ -91,12 +91,7 @@ interface Reply {
   body: Buffer;
 }
 
-const cleanup: (() => Promise<unknown> | void)[] = [];
-afterAll(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c();
-});
-
-describe.skipIf(skip !== undefined)('the leak gauntlet', () => {
+describe.skipIf(skip)('the leak gauntlet', () => {
   it('takes every fault in one run and ends holding what it held after warm-up: descriptors, threads, one ffmpeg per camera, none after SIGTERM', async () => {
     const startedAt = Date.now();
     const phases: string[] = [];
@@ -110,9 +105,8 @@ describe.skipIf(skip !== undefined)('the leak gauntlet', () => {
     };
 
     // ---- Setup: RTSP cameras, the model server, the config, lookout ----
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'lookout-leak-'));
-    // Removed last (cleanup runs in reverse), once lookout no longer writes there.
-    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    // Removed last (cleanups run in reverse), once lookout no longer writes there.
+    const dir = tempDir('lookout-leak-');
     // The file camera reads a copy in this test's folder, so its ffmpeg names the folder.
     const fileClip = path.join(dir, 'shelf.mp4');
     copyFileSync(BOTTLE_CLIP, fileClip);
@@ -120,12 +114,12 @@ describe.skipIf(skip !== undefined)('the leak gauntlet', () => {
     // /c is for the cameras the API adds: GStreamer's shared media stalls its other clients for
     // seconds when one joins or leaves, so an added camera gets a mount of its own.
     const rtsp: RtspServer = await startRtspServer({ '/a': prepareClip(BOTTLE_CLIP, 6), '/b': prepareClip(PERSON_CLIP, 2), '/c': prepareClip(BOTTLE_CLIP, 6) });
-    cleanup.push(() => rtsp.stop());
+    onCleanup(() => rtsp.stop());
 
     let modelPort = 0;
     const startModel = async (): Promise<RunningChild> => {
       const child = startCli(['model-server', '--model', 'synthetic', '--host', '127.0.0.1', '--port', String(modelPort), '--latency-ms', '5', '--capacity', '4']);
-      cleanup.push(() => child.stop('SIGKILL'));
+      onCleanup(() => child.stop('SIGKILL'));
       const [, port] = await child.waitFor(/gRPC listening on 127\.0\.0\.1:(\d+)/, 30_000);
       modelPort = Number(port);
       return child;
@@ -142,7 +136,7 @@ describe.skipIf(skip !== undefined)('the leak gauntlet', () => {
     const muteSockets = new Set<net.Socket>();
     const mute = net.createServer((s) => { muteSockets.add(s); s.on('error', () => undefined); });
     await new Promise<void>((r) => mute.listen(0, '127.0.0.1', r));
-    cleanup.push(() => new Promise<void>((r) => { for (const s of muteSockets) s.destroy(); mute.close(() => r()); }));
+    onCleanup(() => new Promise<void>((r) => { for (const s of muteSockets) s.destroy(); mute.close(() => r()); }));
     const mutePort = (mute.address() as net.AddressInfo).port;
 
     const cameraIds = ['rtsp-a', 'rtsp-b', 'file'];
@@ -172,7 +166,7 @@ describe.skipIf(skip !== undefined)('the leak gauntlet', () => {
     let runtimeDir: string | undefined;
     const markers = (): string[] => [runtimeDir ?? `/lookout-${pid}-`, `127.0.0.1:${rtsp.port}`, dir, `127.0.0.1:${refusedPort}`, `127.0.0.1:${mutePort}`];
     const ours = (p: ProcInfo): boolean => p.cmdline.some((arg) => markers().some((m) => arg.includes(m)));
-    cleanup.push(async () => {
+    onCleanup(async () => {
       // If the run failed midway: SIGTERM first, since a SIGKILLed lookout cannot stop its
       // ffmpeg (its exit hook never runs), then take away whatever of ours is left on this shared machine.
       if (lookout.child.exitCode === null && lookout.child.signalCode === null) {
@@ -240,7 +234,7 @@ describe.skipIf(skip !== undefined)('the leak gauntlet', () => {
     const viewer = new WebSocket(`${wsBase}/ws?${cameraIds.map((id) => `camera=${id}`).join('&')}`);
     viewer.on('message', (_d, binary) => { if (binary) viewerFrames++; });
     viewer.on('error', () => undefined);
-    cleanup.push(() => viewer.terminate());
+    onCleanup(() => viewer.terminate());
     await new Promise((r) => viewer.once('open', r));
     await until(() => viewerFrames > 10, 20_000);
     for (const id of cameraIds) expect((await request('GET', `/api/cameras/${id}/snapshot.jpg`)).headers['content-type']).toBe('image/jpeg');

@@ -5,13 +5,8 @@
 // stopped and restarted on its port. No crash, no garbage in the log, state
 // shown in /readyz and the camera's stats, and recovery by itself.
 import * as grpc from '@grpc/grpc-js';
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startLookout, type RunningLookout } from '../../src/app.js';
-import { parseConfig } from '../../src/config/parse.js';
-import { silentLogger } from '../../src/util/logger.js';
+import { describe, expect, it } from 'vitest';
+import type { RunningLookout } from '../../src/app.js';
 import { ModelServer } from '../../src/modelserver/server.js';
 import { tfServingProtos, SIGNATURE_DEF_MAP_TYPE_URL } from '../../src/tfserving/protos.js';
 import { floatTensor } from '../../src/tfserving/tensor.js';
@@ -19,13 +14,10 @@ import type { GetModelMetadataResponse } from '../../src/tfserving/generated/ten
 import type { GetModelStatusResponse } from '../../src/tfserving/generated/tensorflow/serving/GetModelStatusResponse.js';
 import type { PredictResponse } from '../../src/tfserving/generated/tensorflow/serving/PredictResponse.js';
 import type { TensorInfo } from '../../src/tfserving/generated/tensorflow/TensorInfo.js';
+import { onCleanup } from '../helpers/cleanup.js';
+import { startTestLookout } from '../helpers/lookout.js';
 import { BOTTLE_CLIP } from '../helpers/media.js';
 import { until } from '../helpers/wait.js';
-
-const cleanup: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c();
-});
 
 type Mode = 'good' | 'nan' | 'outside' | 'short-boxes' | 'missing' | 'huge-count';
 
@@ -65,20 +57,16 @@ async function startGarbageServer() {
     },
   });
   const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
-  cleanup.push(() => new Promise<void>((r) => server.tryShutdown(() => r())));
+  onCleanup(() => new Promise<void>((r) => server.tryShutdown(() => r())));
   return { state, address: `127.0.0.1:${port}` };
 }
 
 async function start(address: string): Promise<RunningLookout> {
-  const lookout = await startLookout(parseConfig({
-    http: { host: '127.0.0.1', port: 0 },
-    store: { path: path.join(mkdtempSync(path.join(os.tmpdir(), 'lookout-modelfaults-')), 'lookout.db') },
+  return startTestLookout({
     modelServer: { address, modelName: 'detector', deadlineMs: 2_000 },
     detection: { detectFps: 5, liveFps: 5, minScore: 0.3 },
     cameras: [{ id: 'shelf', url: BOTTLE_CLIP, loop: true }],
-  }), silentLogger);
-  cleanup.push(() => lookout.close());
-  return lookout;
+  });
 }
 
 interface Cam { state: string; schedule: { detected: number; dropped: Record<string, number> } }
@@ -146,7 +134,7 @@ describe('a model server that goes away', () => {
     // Back on the same port: detection resumes without anyone touching lookout.
     const second = new ModelServer({ model: 'synthetic', latencyMs: 5, capacity: 2 });
     await second.listen(port, '127.0.0.1');
-    cleanup.push(() => second.close());
+    onCleanup(() => second.close());
     const detected = (await cam(base)).schedule.detected;
     await until(async () => (await cam(base)).schedule.detected > detected + 3, 30_000);
     await until(async () => (await fetch(`${base}/readyz`)).status === 200, 15_000);
@@ -156,7 +144,7 @@ describe('a model server that goes away', () => {
   it('with a model 10 times slower, keeps memory bounded by dropping frames it cannot send, and counts them', async () => {
     const slow = new ModelServer({ model: 'synthetic', latencyMs: 1_000, capacity: 1 });
     const port = await slow.listen(0, '127.0.0.1');
-    cleanup.push(() => slow.close());
+    onCleanup(() => slow.close());
     const lookout = await start(`127.0.0.1:${port}`);
     const base = lookout.url;
     await until(async () => (await cam(base)).schedule.detected >= 2, 30_000);

@@ -1,9 +1,8 @@
 // lookout's CLI as a real child process, as a user or a script runs it.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { packageRoot } from '../../src/util/paths.js';
+import { tempDir } from './cleanup.js';
 
 export const CLI = path.join(packageRoot, 'dist/src/cli.js');
 
@@ -21,9 +20,10 @@ export interface RunningChild {
 /**
  * Runs `lookout ARGS` in `cwd`: by default a fresh temporary folder, as a
  * user's own folder would be, so what lookout writes there by default (the
- * detection log in ./data) is the test's own.
+ * detection log in ./data) is the test's own. That folder is removed by
+ * onCleanup: the test stops the child before (in afterEach, or in the test).
  */
-export function startCli(args: string[], env: NodeJS.ProcessEnv = {}, cwd = mkdtempSync(path.join(os.tmpdir(), 'lookout-cwd-'))): RunningChild {
+export function startCli(args: string[], env: NodeJS.ProcessEnv = {}, cwd = tempDir('lookout-cwd-')): RunningChild {
   const child = spawn(process.execPath, [CLI, ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { packageRoot } from '../../src/util/paths.js';
 import { resolveFfmpeg } from '../../src/ingest/ffmpeg-binary.js';
+import { requireOrSkip } from './skip.js';
 
 export const RTSP_SERVER_SCRIPT = path.join(packageRoot, 'test/fixtures/rtsp-server.py');
 // Debian's python has the gi bindings; the python3 first on PATH may not.
@@ -28,15 +29,12 @@ export function gstreamerAvailable(): boolean {
 }
 
 /**
- * Why RTSP tests should be skipped, or undefined to run them. Never skips on CI
- * (CI=true), where missing GStreamer must fail loudly rather than pass silently.
+ * Whether to skip the RTSP tests: when GStreamer's RTSP server cannot run
+ * here, with a warning; under CI (CI=true) that fails instead (requireOrSkip).
  */
-export function rtspSkipReason(): string | undefined {
-  if (gstreamerAvailable() || process.env.CI === 'true') return undefined;
-  const reason = `SKIPPING RTSP tests: ${PYTHON} cannot load GstRtspServer; `
-    + 'install python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-{base,good,bad}';
-  console.warn(`\n*** ${reason} ***\n`);
-  return reason;
+export function skipRtsp(): boolean {
+  return requireOrSkip('the RTSP tests', gstreamerAvailable() ? undefined : `${PYTHON} cannot load GstRtspServer; `
+    + 'install python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-{base,good,bad}');
 }
 
 // One directory shared by all test processes and runs: vitest's workers are

@@ -1,31 +1,23 @@
 // Cameras added, changed and removed over REST while lookout runs, with real
 // ffmpeg behind them, and the changes still there after a restart.
-import { mkdtempSync, readFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { startLookout, type RunningLookout } from '../../src/app.js';
-import { parseConfig } from '../../src/config/parse.js';
-import { silentLogger } from '../../src/util/logger.js';
+import type { RunningLookout } from '../../src/app.js';
+import { tempDir } from '../helpers/cleanup.js';
+import { startTestLookout } from '../helpers/lookout.js';
 import { BOTTLE_CLIP, PERSON_CLIP } from '../helpers/media.js';
 import { until } from '../helpers/wait.js';
 
-const running: RunningLookout[] = [];
-afterEach(async () => {
-  for (const l of running.splice(0)) await l.close();
-});
-
-async function start(dir: string): Promise<RunningLookout> {
-  const lookout = await startLookout(parseConfig({
-    http: { host: '127.0.0.1', port: 0 },
-    store: { path: path.join(dir, 'lookout.db') },
-    modelServer: { embedded: { model: 'synthetic', latencyMs: 10, capacity: 2 } },
+/** lookout with its detection log (and so its cameras.json) in `dir`, to be started again on it. */
+function start(dir: string): Promise<RunningLookout> {
+  return startTestLookout({
+    store: path.join(dir, 'lookout.db'),
+    modelServer: { embedded: { latencyMs: 10 } },
     detection: { detectFps: 2, liveFps: 5 },
     cameras: [{ id: 'fromfile', url: BOTTLE_CLIP, loop: true }],
-  }), silentLogger);
-  running.push(lookout);
-  return lookout;
+  });
 }
 
 const send = (url: string, method: string, body?: unknown) =>
@@ -34,7 +26,7 @@ const ids = async (base: string) => ((await (await fetch(`${base}/api/cameras`))
 
 describe('camera REST API', () => {
   it('adds a camera that streams at once, changes and removes cameras, and keeps the changes across a restart', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'lookout-cams-'));
+    const dir = tempDir('lookout-cams-');
     const first = await start(dir);
     const base = first.url;
 
@@ -68,7 +60,7 @@ describe('camera REST API', () => {
   });
 
   it('refuses bad cameras with a 4xx that names what is wrong, and starts none of them', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'lookout-cams-'));
+    const dir = tempDir('lookout-cams-');
     const { url: base } = await start(dir);
     const refuse = async (method: string, route: string, body: unknown, status: number, pattern: RegExp) => {
       const res = await send(`${base}${route}`, method, body);
@@ -102,7 +94,7 @@ describe('camera REST API', () => {
   });
 
   it('takes camera changes one at a time, and refuses a flood of them with 429 rather than queueing it', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'lookout-cams-'));
+    const dir = tempDir('lookout-cams-');
     const { url: base } = await start(dir);
     // Each PATCH restarts the camera's ffmpeg, so they pile up behind each other.
     const statuses = await Promise.all(Array.from({ length: 40 }, (_, i) => send(`${base}/api/cameras/fromfile`, 'PATCH', { minScore: 0.3 + i / 100 }).then((r) => r.status)));

@@ -1,11 +1,11 @@
 // The CLI as users and scripts drive it, in real child processes.
 import { afterEach, describe, expect, it } from 'vitest';
-import { writeFileSync, mkdtempSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { TfServingClient } from '../../src/tfserving/client.js';
 import { BOTTLE_CLIP, decodeFrameJpeg } from '../helpers/media.js';
 import { startCli, type RunningChild } from '../helpers/child.js';
+import { tempDir } from '../helpers/cleanup.js';
 
 const running: RunningChild[] = [];
 afterEach(async () => {
@@ -17,7 +17,7 @@ function cli(args: string[]): RunningChild {
   return c;
 }
 function tempConfig(text: string): string {
-  const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'lookout-cli-')), 'lookout.yaml');
+  const file = path.join(tempDir('lookout-cli-'), 'lookout.yaml');
   writeFileSync(file, text);
   return file;
 }

@@ -2,13 +2,13 @@
 // the bundled clips, the embedded model server (the real CenterNet, or the
 // synthetic model where only the plumbing is under test).
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { progressLine } from '../../src/offline/detect-command.js';
 import { BOTTLE_CLIP } from '../helpers/media.js';
 import { CLI, startCli, type RunningChild } from '../helpers/child.js';
+import { tempDir } from '../helpers/cleanup.js';
 
 const running: RunningChild[] = [];
 afterEach(async () => {
@@ -19,14 +19,13 @@ function cli(args: string[]): RunningChild {
   running.push(c);
   return c;
 }
-const tempDir = () => mkdtempSync(path.join(os.tmpdir(), 'lookout-detect-'));
 
 interface Line { camera: string; time: number; frameId: string; label: string; classId: number; score: number; box: number[]; trackId: number | null }
 const parse = (text: string): Line[] => text.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Line);
 
 describe('lookout detect', () => {
   it('finds the bottles of the bottle clip with the real model, tracked, in frame order, as JSONL', async () => {
-    const out = path.join(tempDir(), 'detections.jsonl');
+    const out = path.join(tempDir('lookout-detect-'), 'detections.jsonl');
     const c = cli(['detect', BOTTLE_CLIP, '--fps', '1', '--out', out, '--camera', 'shelf']);
     expect(await c.exited).toBe(0);
     const lines = parse(readFileSync(out, 'utf8'));
@@ -61,7 +60,7 @@ describe('lookout detect', () => {
   });
 
   it('exits non-zero with a message naming the input it cannot read, and leaves no output file', async () => {
-    const dir = tempDir();
+    const dir = tempDir('lookout-detect-');
     const out = path.join(dir, 'x.jsonl');
     const missing = cli(['detect', path.join(dir, 'nope.mp4'), '--out', out]);
     expect(await missing.exited).toBe(1);

@@ -3,39 +3,27 @@
 // model over real gRPC), events pushed over the WebSocket, the query API, the
 // events' snapshots, and the log surviving a restart and a kill -9.
 import Database from 'better-sqlite3';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { startLookout, type RunningLookout } from '../../src/app.js';
+import type { RunningLookout } from '../../src/app.js';
 import { classColour } from '../../src/annotate/overlay.js';
-import { parseConfig } from '../../src/config/parse.js';
-import { silentLogger } from '../../src/util/logger.js';
+import { onCleanup, tempDir } from '../helpers/cleanup.js';
+import { startTestLookout } from '../helpers/lookout.js';
 import { BOTTLE_CLIP, PERSON_CLIP } from '../helpers/media.js';
 import { startCli, type RunningChild } from '../helpers/child.js';
 import { sleep, until } from '../helpers/wait.js';
 
-const cleanup: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c();
-});
-
-function config(storePath: string, cameras: object[]) {
-  return parseConfig({
-    http: { host: '127.0.0.1', port: 0 },
-    store: { path: storePath },
-    modelServer: { embedded: { model: 'synthetic', latencyMs: 10, capacity: 2 } },
+/** lookout recording into `storePath`, to be read or started again on it. */
+function start(storePath: string, cameras: Record<string, unknown>[]): Promise<RunningLookout> {
+  return startTestLookout({
+    store: storePath,
+    modelServer: { embedded: { latencyMs: 10 } },
     detection: { liveFps: 5, detectFps: 5, minScore: 0.3 },
     cameras,
   });
-}
-
-async function start(storePath: string, cameras: object[]): Promise<RunningLookout> {
-  const lookout = await startLookout(config(storePath, cameras), silentLogger);
-  cleanup.push(() => lookout.close());
-  return lookout;
 }
 
 interface EventJson { id: string; camera: string; trackId: number; label: string; start: number; end: number | null; maxScore: number; bestBox: number[]; snapshot: string | null }
@@ -48,7 +36,7 @@ const json = async <T>(url: string): Promise<{ status: number; body: T; headers:
 
 describe('detection log', () => {
   it('records tracked detections and events with snapshots, pushes events live, and answers queries', async () => {
-    const store = path.join(mkdtempSync(path.join(os.tmpdir(), 'lookout-log-')), 'lookout.db');
+    const store = path.join(tempDir('lookout-log-'), 'lookout.db');
     const lookout = await start(store, [{ id: 'shelf', url: BOTTLE_CLIP, loop: true }, { id: 'hall', url: PERSON_CLIP, loop: true }]);
     const base = lookout.url;
 
@@ -56,7 +44,7 @@ describe('detection log', () => {
     const ws = new WebSocket(`${base.replace('http', 'ws')}/ws?camera=shelf`);
     const texts: { type: string; phase?: string; event?: EventJson }[] = [];
     ws.on('message', (d: Buffer, binary: boolean) => { if (!binary) texts.push(JSON.parse(d.toString()) as never); });
-    cleanup.push(async () => ws.terminate());
+    onCleanup(async () => ws.terminate());
     await until(() => texts.filter((t) => t.type === 'event' && t.phase === 'start').length >= 3, 30_000);
     const started = texts.filter((t) => t.type === 'event' && t.phase === 'start').map((t) => t.event as EventJson);
     expect(new Set(started.map((e) => e.label))).toEqual(new Set(['person', 'bottle', 'chair']));
@@ -134,7 +122,7 @@ describe('detection log', () => {
   });
 
   it('keeps events and their snapshots across a restart; open events end at shutdown', async () => {
-    const store = path.join(mkdtempSync(path.join(os.tmpdir(), 'lookout-log-')), 'lookout.db');
+    const store = path.join(tempDir('lookout-log-'), 'lookout.db');
     const first = await start(store, [{ id: 'shelf', url: BOTTLE_CLIP, loop: true }]);
     await until(async () => (await json<{ events: EventJson[] }>(`${first.url}/api/events`)).body.events.filter((e) => e.snapshot).length === 3, 30_000);
     const before = (await json<{ events: EventJson[] }>(`${first.url}/api/events`)).body.events;
@@ -158,7 +146,7 @@ describe('detection log', () => {
   });
 
   it('loses at most the last second of records to a kill -9, and the database stays sound', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'lookout-kill-'));
+    const dir = tempDir('lookout-kill-');
     const store = path.join(dir, 'lookout.db');
     const file = path.join(dir, 'lookout.yaml');
     writeFileSync(file, JSON.stringify({
@@ -170,7 +158,7 @@ describe('detection log', () => {
       cameras: [1, 2, 3, 4].map((i) => ({ id: `cam${i}`, url: i % 2 ? BOTTLE_CLIP : PERSON_CLIP, loop: true })),
     }));
     const child: RunningChild = startCli(['serve', '--config', file]);
-    cleanup.push(() => child.stop('SIGKILL'));
+    onCleanup(() => child.stop('SIGKILL'));
     const [, url] = await child.waitFor(/lookout listening on (http:\/\/\S+)/);
     await until(async () => (await json<{ detections: unknown[] }>(`${url}/api/detections?limit=500`)).body.detections.length === 500, 30_000);
     await sleep(2_000);

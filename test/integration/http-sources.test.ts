@@ -2,16 +2,16 @@
 // real HTTP server on port 0 and read by real ffmpeg.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { createReadStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, readFileSync, statSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { Camera } from '../../src/ingest/camera.js';
 import { resolveFfmpeg } from '../../src/ingest/ffmpeg-binary.js';
 import { classifySource } from '../../src/ingest/source-url.js';
 import { BOTTLE_CLIP, decodeFrameJpeg } from '../helpers/media.js';
 import { prepareClip } from '../helpers/rtsp-server.js';
+import { tempDir } from '../helpers/cleanup.js';
 
 let server: http.Server;
 let base: string;
@@ -20,7 +20,7 @@ const jpegs = [0, 30, 60].map((i) => decodeFrameJpeg(BOTTLE_CLIP, i));
 
 beforeAll(async () => {
   // An HLS rendition of the clip: 2-second segments and a playlist.
-  hlsDir = mkdtempSync(path.join(os.tmpdir(), 'lookout-hls-'));
+  hlsDir = tempDir('lookout-hls-');
   const made = spawnSync(resolveFfmpeg().path, ['-v', 'error', '-i', BOTTLE_CLIP, '-c', 'copy', '-t', '10', '-f', 'hls', '-hls_time', '2', '-hls_list_size', '0', path.join(hlsDir, 'live.m3u8')]);
   expect(made.status, made.stderr?.toString()).toBe(0);
   server = http.createServer((req, res) => {
@@ -56,7 +56,6 @@ beforeAll(async () => {
 afterAll(async () => {
   server.closeAllConnections();
   await new Promise((r) => server.close(r));
-  rmSync(hlsDir, { recursive: true, force: true });
 });
 
 /** Runs a camera on url until it has delivered n frames (or fails), and reports their size. */

@@ -1,13 +1,10 @@
 // The live view's server side, in a running lookout: WebSocket frames and
 // detections, per-client backpressure, encode-once, MJPEG and snapshots.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { startLookout, type RunningLookout } from '../../src/app.js';
-import { parseConfig } from '../../src/config/parse.js';
-import { silentLogger } from '../../src/util/logger.js';
+import type { RunningLookout } from '../../src/app.js';
+import { onCleanup } from '../helpers/cleanup.js';
+import { startTestLookout } from '../helpers/lookout.js';
 import { BOTTLE_CLIP, PERSON_CLIP } from '../helpers/media.js';
 import { sleep, until } from '../helpers/wait.js';
 
@@ -15,10 +12,8 @@ let lookout: RunningLookout;
 let base: string;
 
 beforeAll(async () => {
-  const config = parseConfig({
-    http: { host: '127.0.0.1', port: 0 },
-    store: { path: path.join(mkdtempSync(path.join(os.tmpdir(), 'lookout-store-')), 'lookout.db') },
-    modelServer: { embedded: { model: 'synthetic', latencyMs: 20, capacity: 2 } },
+  lookout = await startTestLookout({
+    modelServer: { embedded: { latencyMs: 20 } },
     detection: { liveFps: 15, detectFps: 5, minScore: 0.3 },
     cameras: [
       { id: 'bottles', url: BOTTLE_CLIP, loop: true },
@@ -26,29 +21,26 @@ beforeAll(async () => {
       { id: 'quiet', url: BOTTLE_CLIP, loop: true },
     ],
   });
-  lookout = await startLookout(config, silentLogger);
   base = lookout.url;
   await until(() => ['bottles', 'people', 'quiet'].every((id) => lookout.registry.view(id)?.latest !== undefined));
 });
 
-afterAll(async () => {
-  await lookout?.close();
-});
-
 interface Received {
   ws: WebSocket;
-  frames: { header: Record<string, unknown>; jpeg: Buffer }[];
+  /** textsBefore: how many text messages had come when the frame came. */
+  frames: { header: Record<string, unknown>; jpeg: Buffer; textsBefore: number }[];
   texts: Record<string, unknown>[];
   closed: Promise<number>;
 }
 
 function connect(query = ''): Promise<Received> {
   const ws = new WebSocket(`${base.replace('http', 'ws')}/ws${query}`);
+  onCleanup(() => ws.terminate());
   const r: Received = { ws, frames: [], texts: [], closed: new Promise((res) => ws.on('close', (code) => res(code))) };
   ws.on('message', (data: Buffer, isBinary: boolean) => {
     if (isBinary) {
       const n = data.readUInt32BE(0);
-      r.frames.push({ header: JSON.parse(data.subarray(4, 4 + n).toString()) as Record<string, unknown>, jpeg: data.subarray(4 + n) });
+      r.frames.push({ header: JSON.parse(data.subarray(4, 4 + n).toString()) as Record<string, unknown>, jpeg: data.subarray(4 + n), textsBefore: r.texts.length });
     } else {
       r.texts.push(JSON.parse(data.toString()) as Record<string, unknown>);
     }
@@ -70,9 +62,19 @@ describe('live view', () => {
     const dets = c.texts.filter((t) => t.type === 'detections');
     expect(dets[0]).toMatchObject({ camera: 'bottles', width: 640, height: 360 });
     expect((dets[0].detections as { label: string }[]).map((d) => d.label)).toEqual(['person', 'bottle', 'chair']);
-    // Each frame names the detections drawn on it, and those were sent as JSON with the same frameId.
-    const detIds = new Set(dets.map((d) => d.frameId));
-    expect(c.frames.some((f) => detIds.has(f.header.detectionsFrameId))).toBe(true);
+    // Each frame names the detections drawn on it, and those came as JSON, with the same frameId,
+    // before the frame. Only the first frames, encoded before the first drawing was ready, carry none.
+    expect(c.frames.every((f) => f.header.camera === 'bottles')).toBe(true);
+    const firstDrawn = c.frames.findIndex((f) => f.header.detectionsFrameId !== null);
+    expect(firstDrawn, 'no frame carries detections').toBeGreaterThanOrEqual(0);
+    expect(firstDrawn, 'frames without detections long after the first detections came').toBeLessThan(10);
+    const unmatched = c.frames.flatMap((f, i) => {
+      const id = f.header.detectionsFrameId;
+      if (id === null) return i < firstDrawn ? [] : [`frame ${i} carries no detections, after frame ${firstDrawn} did`];
+      const sentBefore = c.texts.slice(0, f.textsBefore).some((t) => t.type === 'detections' && t.frameId === id);
+      return sentBefore ? [] : [`frame ${i} names detections ${String(id)}, not sent before it`];
+    });
+    expect(unmatched).toEqual([]);
     // Live frames at the live rate (15 fps), not only the 5 fps that went through the model.
     expect(new Set(c.frames.map((f) => f.header.frameId)).size).toBe(c.frames.length);
     expect(c.texts.find((t) => t.type === 'subscribed')).toEqual({ type: 'subscribed', cameras: ['bottles'] });

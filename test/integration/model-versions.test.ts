@@ -1,7 +1,6 @@
 // Model versions laid out as TF Serving lays out SavedModels: BASE/N/…; the newest is served.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { builtinCenternetPath } from '../../src/modelserver/centernet.js';
 import { listVersions, ModelRepositoryError, resolveServedVersion } from '../../src/modelserver/model-repository.js';
@@ -9,10 +8,11 @@ import { TfServingClient } from '../../src/tfserving/client.js';
 import { ModelNotFoundError } from '../../src/tfserving/errors.js';
 import { BOTTLE_CLIP, decodeFrame } from '../helpers/media.js';
 import { startModelServer, type StartedServer } from '../helpers/servers.js';
+import { tempDir } from '../helpers/cleanup.js';
 
 /** A base path with versions 1 and 3 (real CenterNet copies), a stray folder and an empty version 5. */
 function modelBase(): string {
-  const base = mkdtempSync(path.join(os.tmpdir(), 'lookout-models-'));
+  const base = tempDir('lookout-models-');
   const source = builtinCenternetPath();
   for (const v of ['1', '3']) {
     mkdirSync(path.join(base, v));

@@ -1,17 +1,15 @@
 // Running lookout for real: the access token on every route and the
 // WebSocket, the origin check, and /metrics as Prometheus reads it. A real
 // lookout (ffmpeg on a bundled clip, the synthetic model over real gRPC).
-import { mkdtempSync, readFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { startLookout, type RunningLookout } from '../../src/app.js';
-import { parseConfig } from '../../src/config/parse.js';
+import type { RunningLookout } from '../../src/app.js';
 import { sameSecret } from '../../src/http/auth.js';
-import { silentLogger } from '../../src/util/logger.js';
 import { packageRoot } from '../../src/util/paths.js';
+import { startTestLookout } from '../helpers/lookout.js';
 import { BOTTLE_CLIP } from '../helpers/media.js';
 import { until } from '../helpers/wait.js';
 
@@ -20,19 +18,14 @@ let lookout: RunningLookout;
 let base: string;
 
 beforeAll(async () => {
-  lookout = await startLookout(parseConfig({
-    http: { host: '127.0.0.1', port: 0 },
+  lookout = await startTestLookout({
     auth: { token: TOKEN },
-    store: { path: path.join(mkdtempSync(path.join(os.tmpdir(), 'lookout-ops-')), 'lookout.db') },
-    modelServer: { embedded: { model: 'synthetic', latencyMs: 10, capacity: 2 } },
+    modelServer: { embedded: { latencyMs: 10 } },
     detection: { detectFps: 5, liveFps: 10, minScore: 0.3 },
     cameras: [{ id: 'shelf', url: BOTTLE_CLIP, loop: true }],
-  }), silentLogger);
+  });
   base = lookout.url;
   await until(() => lookout.registry.view('shelf')?.latest !== undefined);
-});
-afterAll(async () => {
-  await lookout?.close();
 });
 
 const bearer = { authorization: `Bearer ${TOKEN}` };

@@ -1,36 +1,25 @@
 // `modelServer.address: http://…`: lookout's cameras detected through TF
 // Serving's REST API, here the embedded server's (real HTTP on port 0).
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startLookout, type RunningLookout } from '../../src/app.js';
+import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/schema.js';
 import { parseConfig } from '../../src/config/parse.js';
-import { silentLogger } from '../../src/util/logger.js';
 import { ModelServer } from '../../src/modelserver/server.js';
 import { RestTfServingClient } from '../../src/tfserving/rest-client.js';
+import { onCleanup } from '../helpers/cleanup.js';
+import { startTestLookout } from '../helpers/lookout.js';
 import { BOTTLE_CLIP } from '../helpers/media.js';
 import { until } from '../helpers/wait.js';
-
-const cleanup: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c();
-});
 
 describe('REST model server', () => {
   it('detects a camera through TF Serving\'s REST API, and reports the server down when it goes', async () => {
     const server = new ModelServer({ model: 'synthetic', latencyMs: 5, capacity: 2 });
     const port = await server.listenRest(0, '127.0.0.1');
-    cleanup.push(() => server.close());
-    const lookout: RunningLookout = await startLookout(parseConfig({
-      http: { host: '127.0.0.1', port: 0 },
-      store: { path: path.join(mkdtempSync(path.join(os.tmpdir(), 'lookout-rest-')), 'lookout.db') },
+    onCleanup(() => server.close());
+    const lookout = await startTestLookout({
       modelServer: { address: `http://127.0.0.1:${port}`, modelName: 'detector' },
       detection: { detectFps: 5, liveFps: 0, minScore: 0.3 },
       cameras: [{ id: 'shelf', url: BOTTLE_CLIP, loop: true }],
-    }), silentLogger);
-    cleanup.push(() => lookout.close());
+    });
     expect(lookout.client).toBeInstanceOf(RestTfServingClient);
     await until(() => (lookout.registry.latestDetections('shelf')?.detections.length ?? 0) === 3, 30_000);
     expect(lookout.registry.latestDetections('shelf')?.detections.map((d) => d.label)).toEqual(['person', 'bottle', 'chair']);

@@ -1,16 +1,16 @@
 // Cameras against a real RTSP server we did not write (GStreamer's): the plug
 // is pulled and put back, and the camera recovers by itself.
 import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Camera } from '../../src/ingest/camera.js';
 import { resolveFfmpeg } from '../../src/ingest/ffmpeg-binary.js';
 import { classifySource } from '../../src/ingest/source-url.js';
 import { BOTTLE_CLIP, PERSON_CLIP } from '../helpers/media.js';
-import { prepareClip, rtspSkipReason, startRtspServer, type RtspServer } from '../helpers/rtsp-server.js';
+import { prepareClip, skipRtsp, startRtspServer, type RtspServer } from '../helpers/rtsp-server.js';
 import { startCli, type RunningChild } from '../helpers/child.js';
 import { sleep, until, alive } from '../helpers/wait.js';
+import { tempDir } from '../helpers/cleanup.js';
 
 const cleanup: (() => Promise<unknown> | void)[] = [];
 afterEach(async () => {
@@ -30,9 +30,9 @@ function rtspCamera(id: string, url: string) {
   return { cam, frames: () => frames };
 }
 
-const skip = rtspSkipReason();
+const skip = skipRtsp();
 
-describe.skipIf(skip !== undefined)('RTSP cameras', () => {
+describe.skipIf(skip)('RTSP cameras', () => {
   let server: RtspServer;
 
   it('recover by themselves when the RTSP server is killed mid-stream and comes back', async () => {
@@ -79,7 +79,7 @@ describe.skipIf(skip !== undefined)('RTSP cameras', () => {
   it('as a new user: a config with an RTSP camera and a file camera streams both', async () => {
     server = await startRtspServer({ '/cam': prepareClip(BOTTLE_CLIP, 4) });
     cleanup.push(() => server.stop());
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'lookout-rtsp-'));
+    const dir = tempDir('lookout-rtsp-');
     const config = path.join(dir, 'lookout.yaml');
     writeFileSync(config, [
       'modelServer:',

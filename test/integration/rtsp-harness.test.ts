@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
 import { resolveFfmpeg } from '../../src/ingest/ffmpeg-binary.js';
 import { BOTTLE_CLIP } from '../helpers/media.js';
-import { rtspSkipReason, startRtspServer, type RtspServer } from '../helpers/rtsp-server.js';
+import { skipRtsp, startRtspServer, type RtspServer } from '../helpers/rtsp-server.js';
 
 const FRAME_BYTES = 640 * 360 * 3;
 
@@ -33,9 +33,9 @@ function ourServers(): string {
   return spawnSync('pgrep', ['-a', '-P', String(process.pid), '-f', 'rtsp-server.py'], { encoding: 'utf8' }).stdout.trim();
 }
 
-const skip = rtspSkipReason();
+const skip = skipRtsp();
 
-describe.skipIf(skip !== undefined)('RTSP test server', () => {
+describe.skipIf(skip)('RTSP test server', () => {
   let server: RtspServer | undefined;
   afterAll(async () => {
     await server?.stop();

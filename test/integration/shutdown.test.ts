@@ -3,14 +3,14 @@
 // ended, WebSocket clients get close code 1001, and the process exits 0 with
 // no ffmpeg left.
 import Database from 'better-sqlite3';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { BOTTLE_CLIP, PERSON_CLIP } from '../helpers/media.js';
 import { startCli, type RunningChild } from '../helpers/child.js';
 import { alive, until } from '../helpers/wait.js';
+import { tempDir } from '../helpers/cleanup.js';
 
 const children: RunningChild[] = [];
 afterEach(async () => {
@@ -19,7 +19,7 @@ afterEach(async () => {
 
 describe('graceful shutdown', () => {
   it('on SIGTERM closes viewers with 1001, finishes and records what is in flight, and exits 0 with no child left', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'lookout-term-'));
+    const dir = tempDir('lookout-term-');
     const config = path.join(dir, 'lookout.yaml');
     const store = path.join(dir, 'lookout.db');
     writeFileSync(config, JSON.stringify({

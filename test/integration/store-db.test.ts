@@ -1,19 +1,18 @@
 // The store's file: schema migrations, version checks and connection settings, on real SQLite files.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { openStore, StoreError } from '../../src/store/db.js';
 import { migrations, SCHEMA_VERSION } from '../../src/store/migrations.js';
 import { StoreReader } from '../../src/store/queries.js';
 import { StoreWriter } from '../../src/store/writer.js';
+import { tempDir } from '../helpers/cleanup.js';
 
 let dir: string;
 beforeEach(() => {
-  dir = mkdtempSync(path.join(os.tmpdir(), 'lookout-db-'));
+  dir = tempDir('lookout-db-');
 });
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 function caught(fn: () => unknown): StoreError {
   try {

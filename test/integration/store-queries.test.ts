@@ -1,12 +1,11 @@
 // The read side on a real SQLite file: filters, keyset pages, iteration, and parameters that stay data.
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/db.js';
 import { parseQueryFilter, QueryError, type QueryFilter } from '../../src/store/query-filter.js';
 import { StoreReader } from '../../src/store/queries.js';
 import type { EventRecord, StoredDetection } from '../../src/store/records.js';
+import { tempDir } from '../helpers/cleanup.js';
 
 const T0 = 1_700_000_000_000;
 const LABELS = ['person', 'car', "x' OR '1'='1", '%'];
@@ -16,7 +15,7 @@ const rows: StoredDetection[] = [];
 const events: EventRecord[] = [];
 
 beforeAll(() => {
-  dir = mkdtempSync(path.join(os.tmpdir(), 'lookout-queries-'));
+  dir = tempDir('lookout-queries-');
   const file = path.join(dir, 'log.db');
   const { db } = openStore(file);
   const ins = db.prepare(
@@ -52,7 +51,6 @@ beforeAll(() => {
 });
 afterAll(() => {
   reader.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 /** The expected answer, computed in JavaScript: filter, then newest first, ties by id. */

@@ -1,6 +1,5 @@
 // Retention through the real writer thread, on a real file with real snapshot files.
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StoreReader } from '../../src/store/queries.js';
@@ -9,6 +8,7 @@ import type { EventRecord } from '../../src/store/records.js';
 import { MIN_PROTECT_MS, Retention, type RetentionPolicy } from '../../src/store/retention.js';
 import { SnapshotStore } from '../../src/store/snapshots.js';
 import { StoreWriter } from '../../src/store/writer.js';
+import { tempDir } from '../helpers/cleanup.js';
 
 const HOUR = 3_600_000;
 const NOW = 1_700_000_000_000;
@@ -19,7 +19,7 @@ let writer: StoreWriter;
 let reader: StoreReader;
 
 beforeEach(async () => {
-  dir = mkdtempSync(path.join(os.tmpdir(), 'lookout-retention-'));
+  dir = tempDir('lookout-retention-');
   file = path.join(dir, 'log.db');
   snapshots = new SnapshotStore(path.join(dir, 'snapshots'));
   writer = await StoreWriter.open({ file, snapshotDir: snapshots.dir });
@@ -28,7 +28,6 @@ beforeEach(async () => {
 afterEach(async () => {
   reader.close();
   await writer.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 const det = (time: number, i: number): DetectionRecord => ({

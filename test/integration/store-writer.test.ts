@@ -1,7 +1,6 @@
 // StoreWriter on real SQLite files, with its real worker thread (dist/src/store/writer-worker.js).
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -11,17 +10,17 @@ import type { DetectionRecord } from '../../src/types.js';
 import type { EventRecord } from '../../src/store/records.js';
 import { StoreWriter } from '../../src/store/writer.js';
 import { sleep, until } from '../helpers/wait.js';
+import { tempDir } from '../helpers/cleanup.js';
 
 let dir: string;
 let file: string;
 const closers: (() => unknown)[] = [];
 beforeEach(() => {
-  dir = mkdtempSync(path.join(os.tmpdir(), 'lookout-writer-'));
+  dir = tempDir('lookout-writer-');
   file = path.join(dir, 'log.db');
 });
 afterEach(async () => {
   for (const c of closers.splice(0).reverse()) await c();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 async function writer(options: Partial<Parameters<typeof StoreWriter.open>[0]> = {}): Promise<StoreWriter> {

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { writeFileSync, mkdtempSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../../src/config/schema.js';
 import { loadConfig } from '../../src/config/load.js';
 import { parseConfig } from '../../src/config/parse.js';
 import { packageRoot } from '../../src/util/paths.js';
 import { parseFlags, intFlag, UsageError } from '../../src/cli-args.js';
+import { tempDir } from '../helpers/cleanup.js';
 
 describe('config', () => {
   it('defaults to the embedded model server on port 8080', () => {
@@ -41,7 +41,7 @@ describe('config', () => {
   });
 
   it('reads YAML files and reports unreadable or malformed ones by file', () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'lookout-config-'));
+    const dir = tempDir('lookout-config-');
     const good = path.join(dir, 'good.yaml');
     writeFileSync(good, 'modelServer:\n  address: localhost:8500\n  modelName: ssd\nhttp:\n  port: 9000\n');
     const c = loadConfig(good);
@@ -125,7 +125,7 @@ describe('command-line flags', () => {
   });
 
   it('takes overrides from the environment, and names the variable when one is wrong', () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'lookout-env-'));
+    const dir = tempDir('lookout-env-');
     const file = path.join(dir, 'lookout.yaml');
     writeFileSync(file, 'http:\n  port: 8080\nmodelServer:\n  modelName: ssd\n');
     const c = loadConfig(file, { LOOKOUT_HTTP_PORT: '9090', LOOKOUT_MODEL_SERVER: 'a:8500, b:8500', LOOKOUT_TOKEN: '0123456789abcdef0123', LOOKOUT_STORE_PATH: '/var/lib/lookout/x.db' });

@@ -2,12 +2,12 @@
 // TF Serving wire facts: a wrong number, type, label or packing fails here.
 import { describe, expect, it } from 'vitest';
 import protobuf from 'protobufjs';
-import { readFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import os from 'node:os';
 import path from 'node:path';
 import { packageRoot, protosDir } from '../../src/util/paths.js';
 import { serviceProtoFiles } from '../../src/tfserving/protos.js';
+import { tempDir } from '../helpers/cleanup.js';
 
 interface FieldFact {
   number: number;
@@ -136,18 +136,14 @@ describe('protos/ against the official TF Serving wire facts', () => {
   }
 
   it('keeps the generated TypeScript types in step with protos/', () => {
-    const out = mkdtempSync(path.join(os.tmpdir(), 'lookout-gen-'));
-    try {
-      const result = spawnSync(process.execPath, [path.join(packageRoot, 'scripts/gen-proto-types.mjs'), out], { encoding: 'utf8' });
-      expect(result.status, result.stderr).toBe(0);
-      const generated = path.join(packageRoot, 'src/tfserving/generated');
-      const list = (dir: string) => (readdirSync(dir, { recursive: true }) as string[]).filter((f) => f.endsWith('.ts')).sort();
-      expect(list(out)).toEqual(list(generated));
-      for (const file of list(out)) {
-        expect(readFileSync(path.join(out, file), 'utf8'), `${file} is stale: run npm run gen:protos`).toBe(readFileSync(path.join(generated, file), 'utf8'));
-      }
-    } finally {
-      rmSync(out, { recursive: true, force: true });
+    const out = tempDir('lookout-gen-');
+    const result = spawnSync(process.execPath, [path.join(packageRoot, 'scripts/gen-proto-types.mjs'), out], { encoding: 'utf8' });
+    expect(result.status, result.stderr).toBe(0);
+    const generated = path.join(packageRoot, 'src/tfserving/generated');
+    const list = (dir: string) => (readdirSync(dir, { recursive: true }) as string[]).filter((f) => f.endsWith('.ts')).sort();
+    expect(list(out)).toEqual(list(generated));
+    for (const file of list(out)) {
+      expect(readFileSync(path.join(out, file), 'utf8'), `${file} is stale: run npm run gen:protos`).toBe(readFileSync(path.join(generated, file), 'utf8'));
     }
   });
 });

@@ -1,17 +1,16 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { isSnapshotFileName, snapshotFileName, SnapshotError, SnapshotStore } from '../../src/store/snapshots.js';
+import { tempDir } from '../helpers/cleanup.js';
 
 let root: string;
 let store: SnapshotStore;
 
 beforeEach(() => {
-  root = mkdtempSync(path.join(os.tmpdir(), 'lookout-snap-'));
+  root = tempDir('lookout-snap-');
   store = new SnapshotStore(path.join(root, 'snapshots'));
 });
-afterEach(() => rmSync(root, { recursive: true, force: true }));
 
 function refusal(fn: () => unknown): SnapshotError {
   try {
