@@ -63,6 +63,8 @@ export async function startTestLookout(options: TestLookoutOptions = {}): Promis
     modelServer: modelServerSection(modelServer),
     cameras,
   });
+  // Cameras changed over the API are kept beside the log: with no log, in a folder of the test's, never ./data.
+  if (store === false) config.camerasFile = path.join(tempDir('lookout-cameras-'), 'cameras.json');
   const lookout = await startLookout(config, log);
   onCleanup(() => lookout.close());
   return lookout;
