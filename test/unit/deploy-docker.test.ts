@@ -1,0 +1,171 @@
+// The Docker deployment files are code too: the compose files and the
+// Dockerfile get the structural checks that need no Docker engine, and
+// lookout's configs in them are parsed by lookout's own parseConfig, so a
+// wrong key fails here and not at start-up. deploy-manifests.test.ts has the
+// Kubernetes manifests.
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/parse.js';
+import { parseTargets } from '../../src/tfserving/channels.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+describe('docker compose', () => {
+  interface ComposeService {
+    image?: string;
+    build?: unknown;
+    command?: string[];
+    environment?: Record<string, string>;
+    volumes?: string[];
+    ports?: string[];
+    depends_on?: string[];
+    deploy?: { resources?: { reservations?: { devices?: { driver?: string; count?: number | string; capabilities?: string[] }[] } } };
+  }
+  const load = (f: string) => parseYaml(readFileSync(path.join(root, f), 'utf8')) as { services: Record<string, ComposeService>; volumes?: Record<string, unknown> };
+  const compose = load('docker-compose.yml');
+  const { lookout, tfserving } = compose.services;
+
+  it('runs lookout and TF Serving (CPU), the model mounted in its versioned layout', () => {
+    expect(Object.keys(compose.services).sort()).toEqual(['lookout', 'tfserving']);
+    expect(tfserving.image).toBe('tensorflow/serving:latest');
+    expect(tfserving.environment?.MODEL_NAME).toBe('detector');
+    expect(tfserving.volumes).toContain('./models/detector:/models/detector:ro');
+    expect(tfserving.ports).toEqual(['8500:8500', '8501:8501']);
+    expect(lookout.build).toBe('.');
+    expect(lookout.ports).toEqual(['8080:8080']);
+    expect(lookout.depends_on).toEqual(['tfserving']);
+  });
+
+  it("gives lookout a config its parseConfig accepts, pointing at the tfserving service, with the log in a volume", () => {
+    expect(lookout.command).toEqual(['serve', '--config', '/config/lookout.yaml']);
+    const configMount = lookout.volumes?.find((v) => v.split(':')[1] === '/config');
+    expect(configMount).toBe('./deploy/compose:/config:ro');
+    const file = path.join(root, 'deploy/compose/lookout.yaml');
+    const config = parseConfig(parseYaml(readFileSync(file, 'utf8')) as unknown, file);
+    expect(config.modelServer.address).toEqual(['tfserving:8500']);
+    expect(parseTargets(config.modelServer.address ?? [])).toEqual(['tfserving:8500']);
+    expect(config.modelServer.modelName).toBe(tfserving.environment?.MODEL_NAME);
+    expect(config.cameras.map((cam) => cam.url)).toContain('rtsp://user:password@192.0.2.10:554/stream1');
+    expect(config.store.path).toBe('/data/lookout.db');
+    const dataVolume = lookout.volumes?.find((v) => v.split(':')[1] === '/data')?.split(':')[0];
+    expect(Object.keys(compose.volumes ?? {})).toContain(dataVolume);
+  });
+
+  it('has a GPU variant: the GPU image on an NVIDIA device', () => {
+    const gpu = load('docker-compose.gpu.yml');
+    expect(Object.keys(gpu.services)).toEqual(['tfserving']);
+    expect(gpu.services.tfserving.image).toBe('tensorflow/serving:latest-gpu');
+    const device = gpu.services.tfserving.deploy?.resources?.reservations?.devices?.[0];
+    expect(device?.driver).toBe('nvidia');
+    expect(device?.capabilities).toContain('gpu');
+  });
+});
+
+describe('Dockerfile', () => {
+  const text = readFileSync(path.join(root, 'Dockerfile'), 'utf8');
+  // Instructions with their continuation lines joined, comments dropped.
+  const instructions = text
+    .replace(/\\\n/g, ' ')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
+  const stages: { name: string | undefined; lines: string[] }[] = [];
+  for (const line of instructions) {
+    const from = /^FROM\s+(\S+)(?:\s+AS\s+(\S+))?/i.exec(line);
+    if (from) stages.push({ name: from[2], lines: [] });
+    else stages.at(-1)?.lines.push(line);
+  }
+  const [build, runtime] = stages;
+  const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { files: string[]; bin: Record<string, string>; scripts: Record<string, string> };
+  const tsconfig = JSON.parse(readFileSync(path.join(root, 'tsconfig.json'), 'utf8')) as { compilerOptions: { outDir: string; rootDir: string }; include: string[] };
+
+  interface Copy {
+    from: string | undefined;
+    sources: string[];
+    dest: string;
+  }
+  const copies = (lines: string[]): Copy[] =>
+    lines
+      .filter((l) => /^COPY\s/i.test(l))
+      .map((l) => {
+        const words = l.split(/\s+/).slice(1);
+        const from = words.find((w) => w.startsWith('--from='))?.slice('--from='.length);
+        const args = words.filter((w) => !w.startsWith('--'));
+        return { from, sources: args.slice(0, -1), dest: args[args.length - 1] };
+      });
+
+  /** Whether .dockerignore keeps a path out of the build context (its last matching rule wins). */
+  function ignored(rel: string): boolean {
+    const rules = readFileSync(path.join(root, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    let out = false;
+    for (const rule of rules) {
+      const negate = rule.startsWith('!');
+      const pattern = negate ? rule.slice(1) : rule;
+      if (pattern.startsWith('**/')) continue; // file-name patterns such as **/*.log
+      const matches = pattern === '*' || rel === pattern || rel.startsWith(`${pattern}/`);
+      if (matches) out = !negate;
+    }
+    return out;
+  }
+
+  it('has a build stage and a runtime stage on node:20-bookworm-slim', () => {
+    expect(instructions.filter((l) => /^FROM\s/i.test(l))).toEqual(['FROM node:20-bookworm-slim AS build', 'FROM node:20-bookworm-slim']);
+    expect(pkg.scripts.build).toBe('tsc -p tsconfig.json');
+    const runs = build.lines.filter((l) => /^RUN\s/i.test(l)).join('\n');
+    for (const step of ['python3 make g++', 'npm ci', 'npm rebuild', 'npm run build', 'npm prune --omit=dev']) expect(runs).toContain(step);
+    const runtimeRuns = runtime.lines.filter((l) => /^RUN\s/i.test(l)).join('\n');
+    expect(runtimeRuns).toMatch(/apt-get install .*\bffmpeg\b/);
+  });
+
+  it('copies only what exists in the repository, is not excluded by .dockerignore, or the build stage makes', () => {
+    for (const copy of copies(build.lines).concat(copies(runtime.lines))) {
+      for (const source of copy.sources) {
+        if (copy.from === undefined) {
+          expect(existsSync(path.join(root, source)), `COPY ${source}: not in the repository`).toBe(true);
+          expect(ignored(source), `COPY ${source}: excluded by .dockerignore`).toBe(false);
+        } else {
+          expect(copy.from).toBe(build.name);
+          // The build stage's WORKDIR is /app: package.json is copied in, node_modules comes from npm ci, dist/src from tsc.
+          expect(['/app/package.json', '/app/node_modules', '/app/dist/src']).toContain(source);
+        }
+      }
+    }
+    // tsc writes src/** to dist/src/**.
+    expect(tsconfig.compilerOptions.outDir).toBe('dist');
+    expect(tsconfig.compilerOptions.rootDir).toBe('.');
+    expect(tsconfig.include).toContain('src/**/*.ts');
+    const buildSources = copies(build.lines).filter((c) => !c.from).flatMap((c) => c.sources);
+    for (const needed of ['package.json', 'package-lock.json', 'tsconfig.json', 'src', ...tsconfig.include.map((g) => g.split('/')[0])]) expect(buildSources).toContain(needed);
+  });
+
+  it("puts the package's files in the runtime image and runs its bin", () => {
+    const runtimeCopies = copies(runtime.lines);
+    const copied = runtimeCopies.flatMap((c) => c.sources.map((s) => s.replace(/^\/app\//, '')));
+    for (const f of pkg.files) expect(copied, `package.json files: ${f}`).toContain(f);
+    expect(pkg.bin.lookout).toBe('dist/src/cli.js');
+    expect(existsSync(path.join(root, 'src/cli.ts'))).toBe(true);
+    const entrypoint = JSON.parse(runtime.lines.find((l) => l.startsWith('ENTRYPOINT'))?.slice('ENTRYPOINT'.length) ?? '[]') as string[];
+    expect(entrypoint.slice(-2)).toEqual(['node', 'dist/src/cli.js']);
+    const cmd = JSON.parse(runtime.lines.find((l) => l.startsWith('CMD'))?.slice('CMD'.length) ?? '[]') as string[];
+    expect(cmd).toEqual(['serve', '--config', '/config/lookout.yaml']);
+    // The default config the CMD names is in the image and parses.
+    const defaultConfig = runtimeCopies.find((c) => c.dest === '/config/lookout.yaml');
+    expect(defaultConfig?.sources).toEqual(['deploy/docker/lookout.yaml']);
+    const file = path.join(root, 'deploy/docker/lookout.yaml');
+    expect(parseConfig(parseYaml(readFileSync(file, 'utf8')) as unknown, file).store.path).toBe('/data/lookout.db');
+  });
+
+  it('runs as a non-root user with /data as a volume, port 8080 and a /healthz health check', () => {
+    const user = runtime.lines.find((l) => l.startsWith('USER'));
+    expect(user).toBeDefined();
+    expect(user).not.toMatch(/\b(root|0)\b/);
+    expect(runtime.lines).toContain('VOLUME ["/data"]');
+    expect(runtime.lines.find((l) => l.startsWith('EXPOSE'))).toMatch(/\b8080\b/);
+    expect(runtime.lines.find((l) => l.startsWith('HEALTHCHECK'))).toMatch(/fetch\('http:\/\/127\.0\.0\.1:8080\/healthz'\)/);
+    expect(statSync(path.join(root, '.dockerignore')).isFile()).toBe(true);
+    for (const kept of ['node_modules', 'dist', 'data', 'test-output', '.git', 'models']) expect(ignored(kept), kept).toBe(true);
+  });
+});
