@@ -4,10 +4,12 @@ import { defineConfig } from 'vitest/config';
 // servers, ffmpeg and model workers; forks, so each test file is a process
 // of its own (the test helpers register their cleanups once per file).
 const common = {
-  pool: 'forks',
+  pool: 'forks' as const,
+  // A move outside the ingest state tables fails the test that made it.
+  setupFiles: ['test/setup/state-moves.ts'],
   testTimeout: 60_000,
   hookTimeout: 60_000,
-} as const;
+};
 
 export default defineConfig({
   test: {

@@ -1,9 +1,11 @@
 // Wires `lookout serve` together: the one place that knows every stage, so
 // the stages need not know each other. Data flows one way:
 //
-//   cameras (ffmpeg) → schedule → model → registry's newest detections
-//        → tracking → detection log (records, events, snapshots)
-//        → live view (frames, detections, events over the WebSocket)
+//   cameras (ffmpeg) ─ detect frames → schedule → model → registry's newest detections
+//         │                                                 ├→ live view (detections JSON, boxes drawn)
+//         └ live frames ───────────────────────────────────→ live view (frames)
+//                                                           └→ tracking → detection log (records,
+//                                                                events, snapshots) → live view (events)
 //
 // Every subscription made here is remembered and undone at close, and
 // close() runs in one order, the reverse of the flow, so that nothing is cut

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { EMBEDDED_MODELS, isEmbeddedModel, type LookoutConfig } from './config/schema.js';
 import { demoConfig, loadConfig } from './config/load.js';
 import { intFlag, numberFlag, parseFlags, stringFlag, UsageError } from './cli-args.js';
-import { exitCodeOf, isLookoutError } from './util/errors.js';
+import { exitCodeOf, isBug, isLookoutError } from './util/errors.js';
 import { stderrLogger as log } from './util/logger.js';
 import { packageRoot } from './util/paths.js';
 import { startLookout } from './app.js';
@@ -152,7 +152,7 @@ main(process.argv.slice(2)).catch((err: unknown) => {
   // lookout's own errors say what was wrong: the message, and the exit code
   // their code's row gives (2: you asked for something wrong). Anything else
   // is a bug, shown with its stack.
-  if (isLookoutError(err)) {
+  if (isLookoutError(err) && !isBug(err.code)) {
     process.stderr.write(`lookout: ${err.message}\n${err.code === 'USAGE' ? `\n${HELP}` : ''}`);
     process.exit(exitCodeOf(err.code));
   }

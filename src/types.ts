@@ -21,6 +21,8 @@ export type ImageInput =
  * A frame's pixels, read-only once delivered: the same frame goes to the
  * model, the live view and the detection log's snapshots, so whoever draws
  * on it copies it first (annotate/annotator.ts draws into its own buffer).
+ * The type refuses writes by index; Buffer's own mutating methods (fill,
+ * set) it cannot refuse, so none is called on a frame.
  */
 export type FrameBytes = Readonly<Buffer>;
 

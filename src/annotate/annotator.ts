@@ -79,7 +79,7 @@ function forEachSpan(rows: readonly [number, number][][], visit: (y: number, x0:
   for (let y = 0; y < rows.length; y++) for (const [x0, x1] of rows[y]) visit(y, x0, x1);
 }
 
-/** Blends the overlay into `rgb` (packed RGB24 of the overlay's size), in place. */
+/** Blends the overlay into `rgb` (packed RGB24 of the overlay's size), in place: a canvas of the caller's, never a frame. */
 export function blendOverlay(rgb: Uint8Array, overlay: Overlay): void {
   const { offsets, rgba } = overlay;
   for (let i = 0; i < offsets.length; i++) {

@@ -9,6 +9,11 @@ import type { Obj } from './reader.js';
 import { ConfigError, type LookoutConfig } from './schema.js';
 import { shardFromEnv } from './shard.js';
 
+export interface LoadOptions {
+  /** false: no replica shard (a command that runs no cameras of the config, as `detect`). Default true. */
+  shard?: boolean;
+}
+
 export const ENV_KEYS: Readonly<Record<string, string>> = {
   LOOKOUT_HTTP_HOST: 'http.host',
   LOOKOUT_HTTP_PORT: 'http.port',
@@ -46,10 +51,10 @@ function withEnv(doc: unknown, env: NodeJS.ProcessEnv): { doc: unknown; used: Ma
 }
 
 /** parseConfig over the document with the environment applied; an error in an env value names the variable. */
-export function parseWithEnv(doc: unknown, source: string, env: NodeJS.ProcessEnv): LookoutConfig {
+export function parseWithEnv(doc: unknown, source: string, env: NodeJS.ProcessEnv, options: LoadOptions = {}): LookoutConfig {
   const applied = withEnv(doc, env);
   try {
-    return { ...parseConfig(applied.doc, source), shard: shardFromEnv(env) };
+    return { ...parseConfig(applied.doc, source), shard: options.shard === false ? undefined : shardFromEnv(env) };
   } catch (err) {
     if (err instanceof ConfigError) {
       const name = [...applied.used].find(([key]) => err.key === key || err.key.startsWith(`${key}[`))?.[1];

@@ -4,17 +4,17 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { mediaDir } from '../util/paths.js';
-import { parseWithEnv } from './env.js';
+import { parseWithEnv, type LoadOptions } from './env.js';
 import { ConfigError, type LookoutConfig } from './schema.js';
 
 export const DEMO_CLIP = path.join(mediaDir, 'bottle-detection.mp4');
 
 /** The camera `lookout serve` shows when started without a config: the bundled bottle clip, looped. */
-export function demoConfig(env: NodeJS.ProcessEnv = {}): LookoutConfig {
-  return parseWithEnv({ cameras: [{ id: 'demo', url: DEMO_CLIP, loop: true }] }, 'defaults', env);
+export function demoConfig(env: NodeJS.ProcessEnv = {}, options: LoadOptions = {}): LookoutConfig {
+  return parseWithEnv({ cameras: [{ id: 'demo', url: DEMO_CLIP, loop: true }] }, 'defaults', env, options);
 }
 
-export function loadConfig(file: string, env: NodeJS.ProcessEnv = {}): LookoutConfig {
+export function loadConfig(file: string, env: NodeJS.ProcessEnv = {}, options: LoadOptions = {}): LookoutConfig {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -27,5 +27,5 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = {}): LookoutCo
   } catch (err) {
     throw new ConfigError('(yaml)', (err as Error).message.split('\n')[0], file);
   }
-  return parseWithEnv(doc, file, env);
+  return parseWithEnv(doc, file, env, options);
 }

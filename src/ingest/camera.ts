@@ -132,7 +132,11 @@ export class Camera {
 
   private setState(state: CameraState): void {
     if (this.state === state) return;
-    if (!CAMERA_TRANSITIONS[this.state].includes(state)) throw new Error(`camera ${this.id}: no move from ${this.state} to ${state}`);
+    if (!CAMERA_TRANSITIONS[this.state].includes(state)) {
+      // A bug, never a camera's fault: refused and said, and the camera goes on as it was.
+      process.emitWarning(`camera ${this.id}: no move from ${this.state} to ${state}`, { code: 'LOOKOUT_CAMERA_STATE' });
+      return;
+    }
     this.state = state;
     this.since = Date.now();
     this.options.onStateChange?.(this.status());

@@ -188,12 +188,12 @@ export class FfmpegProcess {
     return this.current;
   }
 
-  get hasExited(): boolean {
-    return this.current === 'exited';
-  }
-
+  /** Moves along FFMPEG_TRANSITIONS; any other move is a bug, refused and said (this runs in ffmpeg's event handlers). */
   private moveTo(next: FfmpegState): void {
-    if (!FFMPEG_TRANSITIONS[this.current].includes(next)) throw new Error(`ffmpeg process: no move from ${this.current} to ${next}`);
+    if (!FFMPEG_TRANSITIONS[this.current].includes(next)) {
+      process.emitWarning(`ffmpeg process ${this.pid ?? '(not spawned)'}: no move from ${this.current} to ${next}`, { code: 'LOOKOUT_FFMPEG_STATE' });
+      return;
+    }
     this.current = next;
   }
 

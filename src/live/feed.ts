@@ -56,6 +56,8 @@ export class CameraFeed {
   private overlay: DrawnOverlay | undefined;
   /** Where frames are drawn on: frames are read-only, so the drawing goes into a copy. */
   private readonly buffers = new DrawingBuffers();
+  /** The snapshot being rendered for someone who asked while nobody streamed. */
+  private snapshotting: { frame: Frame; rendering: Promise<AnnotatedFrame> } | undefined;
   /** The drawing of newer detections while it is being rasterized. */
   private nextOverlay: Promise<DrawnOverlay> | undefined;
 
@@ -97,9 +99,18 @@ export class CameraFeed {
   async latestOr(fallback: Frame | undefined, maxAgeMs = 2_000): Promise<AnnotatedFrame | undefined> {
     if (this.latest && (!fallback || fallback.capturedAt - this.latest.timestamp <= maxAgeMs)) return this.latest;
     if (!fallback) return this.latest;
-    const annotated = await this.render(fallback, true);
-    if (!this.latest || annotated.timestamp >= this.latest.timestamp) this.latest = annotated;
-    return annotated;
+    // Snapshots asked for at once share one render of the same frame.
+    if (this.snapshotting?.frame !== fallback) {
+      const rendering = this.render(fallback, true).then((annotated) => {
+        if (!this.latest || annotated.timestamp >= this.latest.timestamp) this.latest = annotated;
+        return annotated;
+      });
+      this.snapshotting = { frame: fallback, rendering };
+      void rendering.catch(() => undefined).finally(() => {
+        if (this.snapshotting?.rendering === rendering) this.snapshotting = undefined;
+      });
+    }
+    return this.snapshotting.rendering;
   }
 
   /**

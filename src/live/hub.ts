@@ -221,14 +221,15 @@ export class LiveHub {
 
   /** The newest annotated frame of a camera, encoding one now if nobody streams it. */
   async snapshot(cameraId: string): Promise<AnnotatedFrame | undefined> {
-    const feed = this.feed(cameraId);
+    // A camera that is gone has no snapshot, even while its feed waits for its viewers to leave.
+    const feed = this.registry.has(cameraId) ? this.feed(cameraId) : undefined;
     if (!feed) return undefined;
     return feed.latestOr(this.registry.latestLiveFrame(cameraId));
   }
 
   /** multipart/x-mixed-replace for VLC, an <img> tag or Home Assistant. */
   streamMjpeg(cameraId: string, res: ServerResponse): boolean {
-    const feed = this.feed(cameraId);
+    const feed = this.registry.has(cameraId) ? this.feed(cameraId) : undefined;
     if (!feed) return false;
     const boundary = 'lookoutframe';
     res.writeHead(200, {

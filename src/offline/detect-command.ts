@@ -68,7 +68,8 @@ export async function detectCommand(argv: string[], log: Logger): Promise<void> 
   const input = positionals[0];
   if (!input) throw new UsageError('detect: give a video file or URL');
   const configFile = stringFlag(flags, 'config');
-  const config: LookoutConfig = configFile ? loadConfig(configFile, process.env) : demoConfig(process.env);
+  // One video, no cameras of the config: a replica's shard means nothing here.
+  const config: LookoutConfig = configFile ? loadConfig(configFile, process.env, { shard: false }) : demoConfig(process.env, { shard: false });
   const modelServerFlag = stringFlag(flags, 'model-server');
   if (modelServerFlag !== undefined) {
     try {

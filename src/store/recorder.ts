@@ -60,6 +60,7 @@ export class Recorder {
    * must still be at hand.
    */
   private readonly recent = new Map<string, { at: number; frames: RecentFrame[] }>();
+  private lastSweep = 0;
   private readonly events = new Listeners<[phase: EventPhase, event: EventRecord]>();
   /** Latest-wins per event: a newer best frame replaces one not yet drawn. */
   private readonly pending = new Map<string, SnapshotJob>();
@@ -86,6 +87,8 @@ export class Recorder {
     for (const e of update.started) this.store('start', e);
     for (const e of update.improved) this.store('update', e);
     for (const e of update.ended) this.finish(e);
+    // A camera that is gone lets go of its frames (a changed camera starts its frame ids over).
+    if (update.last) this.recent.delete(update.camera);
   }
 
   stats(): RecorderStats {
@@ -96,8 +99,11 @@ export class Recorder {
 
   private remember(camera: string, recent: RecentFrame): void {
     const now = Date.now();
-    // Cameras that went quiet (down, removed) let go of their frames.
-    for (const [id, r] of this.recent) if (now - r.at > RECENT_KEEP_MS) this.recent.delete(id);
+    // Cameras that went quiet (down) let go of their frames; looked at once a second, not per result.
+    if (now - this.lastSweep >= 1_000) {
+      this.lastSweep = now;
+      for (const [id, r] of this.recent) if (now - r.at > RECENT_KEEP_MS) this.recent.delete(id);
+    }
     const kept = this.recent.get(camera) ?? { at: now, frames: [] };
     kept.at = now;
     kept.frames.push(recent);
@@ -114,7 +120,7 @@ export class Recorder {
     const record = this.toRecord(e);
     this.records.set(e.id, record);
     this.writer.upsertEvent(record);
-    this.emit(phase, record);
+    this.events.emit(phase, record);
     // The best frame: this one, or one of the last few (a start's best is often the track's first frame).
     const source = this.recent.get(e.camera)?.frames.find((r) => r.frameId === e.bestFrameId);
     const best = source?.tracked.find((d) => d.classId === e.classId && d.box.every((v, i) => v === e.bestBox[i]));
@@ -127,11 +133,7 @@ export class Recorder {
     if (this.pending.has(e.id) || this.drawing === e.id) this.records.set(e.id, record);
     else this.records.delete(e.id);
     this.writer.upsertEvent(record);
-    this.emit('end', record);
-  }
-
-  private emit(phase: EventPhase, event: EventRecord): void {
-    this.events.emit(phase, event);
+    this.events.emit('end', record);
   }
 
   private queueSnapshot(event: EventRecord, detection: Detection, frame: Frame): void {
@@ -162,7 +164,7 @@ export class Recorder {
         if (updated.end === null) this.records.set(id, updated);
         else if (!this.pending.has(id)) this.records.delete(id);
         this.writer.upsertEvent(updated);
-        this.emit('update', updated);
+        this.events.emit('update', updated);
       } catch (err) {
         this.counters.snapshotErrors++;
         this.options.log?.warn(`snapshot of event ${id} failed: ${(err as Error).message}`);

@@ -5,7 +5,7 @@
 // Times are milliseconds since the Unix epoch (UTC) everywhere, in the
 // database and in the JSON: a number sorts, compares and round-trips exactly,
 // and every client can turn it into a date (`new Date(ms)`). The HTTP filters
-// accept ISO 8601 as well (see queries.ts), so people can type dates.
+// accept ISO 8601 as well (see query-filter.ts), so people can type dates.
 import type { Box, DetectionRecord, TrackEvent } from '../types.js';
 
 export type { Box };

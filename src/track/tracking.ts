@@ -39,6 +39,8 @@ export interface TrackUpdate {
    * camera's removal ended tracks.
    */
   frame: Frame | undefined;
+  /** The camera is gone (removed, or replaced by a change): nothing more will come of it under this run. */
+  last: boolean;
 }
 
 export interface TrackingOptions {
@@ -72,7 +74,7 @@ export class Tracking {
     if (this.closed) return;
     this.lastUpdate.set(input.camera, input.time);
     const { tracked, started, improved, ended } = this.builder(input.camera).update({ time: input.time, frameId: input.frameId }, input.detections);
-    this.emit({ camera: input.camera, frameId: input.frameId, time: input.time, tracked, records: detectionRecords(input.camera, input, tracked), started, improved, ended, frame });
+    this.updates.emit({ camera: input.camera, frameId: input.frameId, time: input.time, tracked, records: detectionRecords(input.camera, input, tracked), started, improved, ended, frame, last: false });
   }
 
   /** Ends the open events of a camera that is going away. */
@@ -81,7 +83,7 @@ export class Tracking {
     if (!builder) return;
     this.builders.delete(camera);
     this.lastUpdate.delete(camera);
-    this.emitEnded(camera, Date.now(), builder.endAll());
+    this.emitEnded(camera, Date.now(), builder.endAll(), true);
   }
 
   /** Per camera: live and confirmed tracks, open events. */
@@ -104,16 +106,13 @@ export class Tracking {
     for (const [camera, builder] of this.builders) {
       const last = this.lastUpdate.get(camera) ?? 0;
       if (builder.stats().open === 0 || now - last < SWEEP_MS * 2) continue;
-      this.emitEnded(camera, now, builder.update({ time: now, frameId: '' }, []).ended);
+      this.emitEnded(camera, now, builder.update({ time: now, frameId: '' }, []).ended, false);
     }
   }
 
-  private emitEnded(camera: string, time: number, ended: TrackEvent[]): void {
-    if (ended.length > 0) this.emit({ camera, frameId: '', time, tracked: [], records: [], started: [], improved: [], ended, frame: undefined });
-  }
-
-  private emit(update: TrackUpdate): void {
-    this.updates.emit(update);
+  /** Tracks that ended without a result (on the clock, or with their camera); a camera's last update goes out even with none. */
+  private emitEnded(camera: string, time: number, ended: TrackEvent[], last: boolean): void {
+    if (ended.length > 0 || last) this.updates.emit({ camera, frameId: '', time, tracked: [], records: [], started: [], improved: [], ended, frame: undefined, last });
   }
 
   /** Ends every open event (end = its last sighting) and stops the clock. Idempotent. */

@@ -33,8 +33,9 @@ export const ERROR_CODES = {
   STORE_NOT_MIGRATED: { http: 500, exit: 1 },
   STORE_OPEN_FAILED: { http: 500, exit: 2 },
   STORE_CLOSED: { http: 503, exit: 1 },
-  TRACKER_OPTIONS_INVALID: { http: 500, exit: 1 },
-  EVENT_OPTIONS_INVALID: { http: 500, exit: 1 },
+  // A caller's mistake in code, not a user's: shown with its stack.
+  TRACKER_OPTIONS_INVALID: { http: 500, exit: 1, bug: true },
+  EVENT_OPTIONS_INVALID: { http: 500, exit: 1, bug: true },
   // The model, as a client sees it.
   IMAGE_UNDECODABLE: { http: 400, exit: 1 },
   IMAGE_BATCH_MIXED_SIZES: { http: 400, exit: 1 },
@@ -54,7 +55,7 @@ export const ERROR_CODES = {
   MODEL_UNAVAILABLE: { http: 503, exit: 1 },
   MODEL_UNIMPLEMENTED: { http: 501, exit: 1 },
   MODEL_ERROR: { http: 502, exit: 1 },
-} as const satisfies Record<string, { http: number; exit: number }>;
+} as const satisfies Record<string, { http: number; exit: number; bug?: true }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
@@ -86,6 +87,11 @@ export function httpStatusOf(code: ErrorCode): number {
 /** The process exit code for a code. */
 export function exitCodeOf(code: ErrorCode): number {
   return ERROR_CODES[code].exit;
+}
+
+/** Whether the code marks a bug in lookout's own code (reported with its stack) rather than a wrong input. */
+export function isBug(code: ErrorCode): boolean {
+  return 'bug' in ERROR_CODES[code];
 }
 
 /** A gRPC status name (UNAVAILABLE, NOT_FOUND, …) as the table's code for a model server's failure. */

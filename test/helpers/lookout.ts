@@ -39,11 +39,11 @@ export interface TestLookoutOptions {
 
 const SYNTHETIC = { model: 'synthetic', latencyMs: 5, capacity: 2 };
 
+/** The store section; without a path, one in a temporary folder (so nothing lands in ./data, cameras.json included). */
 function storeSection(store: TestLookoutOptions['store']): Section {
-  if (store === false) return { enabled: false };
   if (typeof store === 'string') return { path: store };
-  if (store !== undefined) return store;
-  return { path: path.join(tempDir('lookout-store-'), 'lookout.db') };
+  const section: Section = store === false ? { enabled: false } : store ?? {};
+  return section.path === undefined ? { ...section, path: path.join(tempDir('lookout-store-'), 'lookout.db') } : section;
 }
 
 function modelServerSection(given: Section = {}): Section {
@@ -63,8 +63,6 @@ export async function startTestLookout(options: TestLookoutOptions = {}): Promis
     modelServer: modelServerSection(modelServer),
     cameras,
   });
-  // Cameras changed over the API are kept beside the log: with no log, in a folder of the test's, never ./data.
-  if (store === false) config.camerasFile = path.join(tempDir('lookout-cameras-'), 'cameras.json');
   const lookout = await startLookout(config, log);
   onCleanup(() => lookout.close());
   return lookout;

@@ -81,7 +81,7 @@ describe('FfmpegProcess', () => {
     const stopMs = Date.now() - asked;
     // stop() returned while the first probe was still running: nothing spawned yet.
     expect(proc.processId).toBeUndefined();
-    expect(proc.hasExited).toBe(false);
+    expect(proc.state).toBe('abandoned');
     expect(ffmpeg.calls()).toEqual(['probe -formats']);
     expect(stopMs).toBeLessThan(PROBE_MS);
 

@@ -103,6 +103,8 @@ describe('cameras in the config', () => {
     expect(demoConfig({ LOOKOUT_SHARD_COUNT: '3', POD_NAME: 'lookout-2' }).shard).toEqual({ index: 2, count: 3 });
     expect(() => demoConfig({ LOOKOUT_SHARD_COUNT: '3', LOOKOUT_SHARD_INDEX: '3' })).toThrow(/^environment LOOKOUT_SHARD_INDEX: shard index 3 is not below/);
     expect(demoConfig({ LOOKOUT_CAMERAS_FILE: '/tmp/c.json' }).camerasFile).toBe('/tmp/c.json');
+    // `lookout detect` runs no cameras of the config: it neither reads nor trips over the shard.
+    expect(demoConfig({ LOOKOUT_SHARD_INDEX: '1' }, { shard: false }).shard).toBeUndefined();
   });
 
   it('runs a demo camera on the bundled clip without a config', async () => {

@@ -214,7 +214,7 @@ describe('tracking', () => {
     await vi.advanceTimersByTimeAsync(300);
     tracking.endCamera('porch');
     const ended = updates.at(-1);
-    expect(ended).toMatchObject({ camera: 'porch', frame: undefined, records: [], started: [] });
+    expect(ended).toMatchObject({ camera: 'porch', frame: undefined, records: [], started: [], last: true });
     expect(ended?.ended.map((e) => [e.camera, e.end])).toEqual([['porch', T0 + 200]]);
     expect(Object.keys(tracking.stats())).toEqual(['gate']);
     expect(vi.getTimerCount()).toBe(1);
