@@ -18,6 +18,9 @@ let lookout: RunningLookout;
 let base: string;
 const openFds = (): number => readdirSync('/proc/self/fd').length;
 
+/** The one camera, as configured (and restored after generated changes). */
+const SHELF = { url: BOTTLE_CLIP, loop: true, realtime: true, detectFps: 2, liveFps: 5, minScore: 0.3, labels: [], size: '640x640', liveSize: '1280x720', rtspTransport: 'tcp', timeoutMs: 10_000 };
+
 beforeAll(async () => {
   lookout = await startTestLookout({
     detection: { detectFps: 2, liveFps: 5, minScore: 0.3 },
@@ -108,6 +111,11 @@ describe('hostile input', () => {
     }
     const ids = ((await (await fetch(`${base}/api/cameras`)).json()) as { cameras: { id: string }[] }).cameras.map((c) => c.id);
     expect(ids).toEqual(['shelf']);
+    // Generated PATCHes may have left the shelf with valid settings that stop its video (`loop: false`,
+    // `liveFps: 0`): the tests after this one need it streaming as configured.
+    const restored = await fetch(`${base}/api/cameras/shelf`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify(SHELF) });
+    expect(restored.status).toBe(200);
+    await until(() => (lookout.registry.view('shelf')?.status.frames.live ?? 0) > 5, 20_000);
   });
 
   it('answers every generated WebSocket message, in order, with its own answer; keeps the connection and the other viewers', async () => {
