@@ -18,7 +18,6 @@
 //   4. the detection log (last snapshots, then pending records commit);
 //   5. the model-server client, then the embedded model server (its workers last).
 import { CameraAdmin } from './cameras/admin.js';
-import { applyCameraOverrides } from './cameras/overrides-file.js';
 import { CameraRegistry } from './cameras/registry.js';
 import { camerasForShard } from './cameras/shard.js';
 import { ConfigError, type LookoutConfig } from './config/schema.js';
@@ -87,8 +86,8 @@ export async function startLookout(config: LookoutConfig, log: Logger): Promise<
     const own = config.shard ? { ...config, cameras: camerasForShard(config.cameras, config.shard) } : config;
     if (config.shard) log.info(`shard ${config.shard.index} of ${config.shard.count}: ${own.cameras.length} of ${config.cameras.length} cameras from the config`);
     // Cameras the API added, changed or removed in earlier runs apply over the config file's.
-    for (const camera of applyCameraOverrides(own, config.camerasFile)) registry.addCamera(camera);
     const cameras = new CameraAdmin(own, registry, config.camerasFile);
+    for (const camera of cameras.startingCameras()) registry.addCamera(camera);
     live = new LiveHub(registry);
     if (store) {
       const { recorder } = store;

@@ -5,7 +5,7 @@
 import { cameraEntry, parseCameraEntry } from '../config/camera.js';
 import { ConfigError, type CameraConfig, type LookoutConfig } from '../config/schema.js';
 import { LookoutError } from '../util/errors.js';
-import { apiFileRoots, readOverrides, writeOverridesAround, type Overrides } from './overrides-file.js';
+import { apiFileRoots, applyCameraOverrides, readOverrides, writeOverridesAround, type Overrides } from './overrides-file.js';
 import { CameraConfigError, type CameraRegistry } from './registry.js';
 
 export { CameraStoreError } from './overrides-file.js';
@@ -37,6 +37,11 @@ export class CameraAdmin {
     private readonly file: string | undefined,
   ) {
     this.overrides = file ? readOverrides(file) : { version: 1, cameras: {}, removed: [] };
+  }
+
+  /** The cameras to start with: the config's, with the changes kept from earlier runs applied (the file read once). */
+  startingCameras(): CameraConfig[] {
+    return this.file ? applyCameraOverrides(this.config, this.file, this.overrides) : this.config.cameras;
   }
 
   /** Adds a camera from an API body; throws ConfigError (400), CameraExistsError (409) or CameraStoreError (503). */

@@ -44,8 +44,7 @@ export function readOverrides(file: string): Overrides {
 }
 
 /** The config's cameras with the API's changes applied (start-up). */
-export function applyCameraOverrides(config: LookoutConfig, file: string): CameraConfig[] {
-  const o = readOverrides(file);
+export function applyCameraOverrides(config: LookoutConfig, file: string, o: Overrides = readOverrides(file)): CameraConfig[] {
   const byId = new Map(config.cameras.map((c) => [c.id, c]));
   for (const id of o.removed) byId.delete(id);
   for (const [id, entry] of Object.entries(o.cameras)) {

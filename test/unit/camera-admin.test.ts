@@ -79,6 +79,8 @@ describe('camera admin', () => {
       removed: [],
     });
     expect(applyCameraOverrides(config, file)).toEqual([config.cameras[0], added]);
+    // The next start's admin starts the same cameras, from its one read of the file.
+    expect(open(file).startingCameras()).toEqual([config.cameras[0], added]);
   });
 
   it('updates a camera from the config file: its other settings kept, the change kept', async () => {
