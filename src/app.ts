@@ -89,14 +89,17 @@ export async function startLookout(config: LookoutConfig, log: Logger): Promise<
     const cameras = new CameraAdmin(own, registry, config.camerasFile);
     for (const camera of cameras.startingCameras()) registry.addCamera(camera);
     live = new LiveHub(registry);
+    const hub = live;
+    // Tracking runs whether or not there is a log: the live view's boxes carry its ids.
+    const stage = new Tracking({ firstTrackId: (camera) => store?.firstTrackId(camera) ?? 1 });
+    tracking = stage;
+    subscriptions.push(
+      registry.onDetections((camera, d, frame) => hub.detections(camera, d, stage.update({ camera, frameId: d.frameId, time: d.capturedAt, detections: d.detections }, frame))),
+      registry.onCameraRemoved((camera) => stage.endCamera(camera)),
+    );
     if (store) {
       const { recorder } = store;
-      const hub = live;
-      const stage = new Tracking({ firstTrackId: (camera) => store?.firstTrackId(camera) ?? 1 });
-      tracking = stage;
       subscriptions.push(
-        registry.onDetections((camera, d, frame) => stage.update({ camera, frameId: d.frameId, time: d.capturedAt, detections: d.detections }, frame)),
-        registry.onCameraRemoved((camera) => stage.endCamera(camera)),
         stage.onUpdate((update) => recorder.record(update)),
         recorder.onEvent((phase, event) => hub.broadcast(event.camera, { type: 'event', phase, event: toEventJson(event) })),
       );

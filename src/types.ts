@@ -36,8 +36,14 @@ export interface Frame {
   width: number;
   height: number;
   readonly data: FrameBytes;
-  /** Presentation time in the stream, in ms from the run's start (seq ÷ output fps). */
+  /** Presentation time in the stream, in ms (pts × 1000); `lookout detect`: seq ÷ output fps. */
   ptsMs: number;
+  /**
+   * Presentation time on the camera's copied stream (stream.mp4) of this run,
+   * in seconds, as ffprobe prints the frame's pts_time there (microseconds).
+   * Absent for frames that do not come from a copied stream.
+   */
+  pts?: number;
   /** Wall-clock time the frame was read, ms since the epoch. */
   capturedAt: number;
 }
@@ -55,6 +61,9 @@ export function frameId(frame: Pick<Frame, 'run' | 'ptsMs'>): string {
 export interface CameraDetections {
   /** The detection frame's id (see frameId()): pairs it with the live frame of the same picture. */
   frameId: string;
+  /** The ffmpeg run of the camera, and the frame's time on that run's copied stream (Frame.pts). */
+  run: number;
+  pts: number | undefined;
   frameSeq: number;
   capturedAt: number;
   width: number;

@@ -5,6 +5,7 @@
 // live view, metrics); close() stops them all.
 import type { CameraConfig, LookoutConfig } from '../config/schema.js';
 import { Camera, type CameraStatus } from '../ingest/camera.js';
+import type { StreamCache, StreamPiece } from '../ingest/stream-cache.js';
 import type { FfmpegBinary } from '../ingest/ffmpeg-binary.js';
 import { redactUrl } from '../ingest/source-url.js';
 import type { Logger } from '../util/logger.js';
@@ -47,6 +48,7 @@ export class CameraRegistry {
   private readonly scheduler: Scheduler;
   private readonly detections = new Listeners<Parameters<DetectionsListener>>();
   private readonly liveFrames = new Listeners<[frame: Frame]>();
+  private readonly streams = new Listeners<[piece: StreamPiece]>();
   private readonly removed = new Listeners<[cameraId: string]>();
   private closed = false;
 
@@ -67,6 +69,21 @@ export class CameraRegistry {
   /** Called with every live frame of every camera (for the live view). */
   onLiveFrame(listener: (frame: Frame) => void): () => void {
     return this.liveFrames.add(listener);
+  }
+
+  /** Called with every piece of every camera's copied stream (init segments, fragments), for native viewers. */
+  onStream(listener: (piece: StreamPiece) => void): () => void {
+    return this.streams.add(listener);
+  }
+
+  /** A camera's copied stream as it stands: init segment and newest group of pictures. */
+  stream(id: string): StreamCache | undefined {
+    return this.entries.get(id)?.camera.stream;
+  }
+
+  /** Asks a camera for raw live frames (JPEG viewers, snapshots); returns the release. */
+  watchLive(id: string): (() => void) | undefined {
+    return this.entries.get(id)?.camera.watchLive();
   }
 
   /** Called when a camera is removed (or replaced by updateCamera), after its ffmpeg stopped. */
@@ -91,7 +108,7 @@ export class CameraRegistry {
         realtime: config.realtime,
         loop: config.loop,
         detect: { fps: config.detectFps, maxWidth: config.size.width, maxHeight: config.size.height },
-        ...(config.liveFps > 0 ? { live: { fps: config.liveFps, maxWidth: config.liveSize.width, maxHeight: config.liveSize.height, target: '' } } : {}),
+        ...(config.liveFps > 0 ? { live: { fps: config.liveFps, maxWidth: config.liveSize.width, maxHeight: config.liveSize.height } } : {}),
       },
       onDetectFrame: (frame) => {
         entry?.decoded.mark();
@@ -104,6 +121,7 @@ export class CameraRegistry {
         entry.latestLive = frame;
         this.liveFrames.emit(frame);
       },
+      onStream: (piece) => this.streams.emit(piece),
       onStateChange: (status) => {
         const detail = status.lastError ? `: ${status.lastError}` : '';
         this.log.info(`camera ${status.id}: ${status.state}${detail}`);
@@ -174,6 +192,8 @@ export class CameraRegistry {
     const latest: CameraDetections = {
       frameId: frameId(result.frame),
       frameSeq: result.frame.seq,
+      run: result.frame.run,
+      pts: result.frame.pts,
       capturedAt: result.frame.capturedAt,
       width: result.frame.width,
       height: result.frame.height,

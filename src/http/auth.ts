@@ -2,7 +2,7 @@
 // (/healthz, /readyz) and the login page wants it, as
 //   - `Authorization: Bearer TOKEN` (scripts, Prometheus, other services),
 //   - the `lookout_session` cookie the login page sets (browsers), or
-//   - `?access_token=TOKEN` on snapshot.jpg and stream.mjpeg only, for
+//   - `?access_token=TOKEN` on snapshot.jpg, stream.mjpeg and stream.mp4 only, for
 //     players that take nothing but a URL (VLC, an <img>, Home Assistant).
 // Tokens are compared in constant time: both sides are hashed to 32 bytes
 // first, so neither the length nor the first wrong byte shows in the timing.
@@ -62,7 +62,7 @@ export class Auth {
     for (const session of cookieValues(req.headers.cookie, SESSION_COOKIE)) if (sameSecret(session, this.session)) return true;
     const url = requestUrl(req);
     const query = url?.searchParams.get('access_token');
-    if (url && query != null && /\/(snapshot\.jpg|stream\.mjpeg)$/.test(url.pathname) && sameSecret(query, this.token)) return true;
+    if (url && query != null && /\/(snapshot\.jpg|stream\.mjpeg|stream\.mp4)$/.test(url.pathname) && sameSecret(query, this.token)) return true;
     return false;
   }
 

@@ -150,6 +150,10 @@ export function createApp(deps: HttpDeps): express.Express {
     if (!deps.live.streamMjpeg(req.params.id, res)) res.status(404).json({ error: `no camera ${JSON.stringify(req.params.id)}` });
   });
 
+  app.get('/api/cameras/:id/stream.mp4', (req, res) => {
+    if (!deps.live.streamMp4(req.params.id, res)) res.status(404).json({ error: `no camera ${JSON.stringify(req.params.id)}` });
+  });
+
   const cameraError = (res: Response, err: unknown): void => {
     if (!sendError(res, err)) throw err;
   };

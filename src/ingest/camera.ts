@@ -1,14 +1,23 @@
-// One supervised camera: runs its ffmpeg, hands frames on, watches for
-// stalls (its own stall clock, stall-watch.ts), and restarts with backoff
-// when ffmpeg ends or stalls. Its state moves only along CAMERA_TRANSITIONS.
+// One supervised camera: runs its ffmpeg (the one connection to the camera,
+// copying its video into fragmented MP4), cuts that stream into fragments
+// for viewers (and keeps the newest group of pictures), feeds the detection
+// decoder, and — only while someone watches as JPEG — a live decoder. It
+// watches for stalls (stall-watch.ts) and restarts with backoff when ffmpeg
+// ends or stalls. Its state moves only along CAMERA_TRANSITIONS.
 import type { CameraState, Frame } from '../types.js';
 import { backoffDelay, type BackoffOptions } from '../util/backoff.js';
 import type { FfmpegBinary } from './ffmpeg-binary.js';
-import type { SourceSpec } from './ffmpeg-args.js';
+import { ffmpegMajor, sourcePlan, type SourceSpec } from './ffmpeg-args.js';
 import { FfmpegProcess } from './ffmpeg-process.js';
+import type { InitInfo } from './fmp4.js';
+import { LiveDecoding } from './live-decoding.js';
 import { redactUrl } from './source-url.js';
 import type { StreamInfo } from './ffmpeg-stderr.js';
+import { CAMERA_TRANSITIONS, type CameraStatus } from './camera-state.js';
 import { StallWatch } from './stall-watch.js';
+import { StreamCache, type StreamFragment, type StreamInit, type StreamPiece } from './stream-cache.js';
+import { StreamDecoder } from './stream-decoder.js';
+import { COPIED, readCopiedStream } from './stream-reader.js';
 
 /** Restart delays: 1 s doubling to 30 s, ±20 %. */
 export const CAMERA_BACKOFF: BackoffOptions = { initialMs: 1_000, maxMs: 30_000, factor: 2, jitter: 0.2 };
@@ -24,6 +33,8 @@ export interface CameraOptions {
   binary: FfmpegBinary;
   onDetectFrame: (frame: Frame) => void;
   onLiveFrame?: (frame: Frame) => void;
+  /** The copied stream: a run's init segment, then its fragments. */
+  onStream?: (piece: StreamPiece) => void;
   onStateChange?: (status: CameraStatus) => void;
   /** A stall is this many frame intervals without a frame. */
   stallIntervals?: number;
@@ -36,39 +47,7 @@ export interface CameraOptions {
   healthyRunMs?: number;
 }
 
-export interface CameraStatus {
-  id: string;
-  url: string;
-  state: CameraState;
-  lastError: string | undefined;
-  stderrTail: string[];
-  ffmpeg: { path: string; version: string; source: string };
-  input: StreamInfo | undefined;
-  detectSize: { width: number; height: number } | undefined;
-  liveSize: { width: number; height: number } | undefined;
-  restarts: number;
-  since: number;
-  frames: { detect: number; live: number };
-  /** ms until the next restart, while reconnecting or failed. */
-  retryInMs: number | undefined;
-  /** The running ffmpeg's pid (and process group id). */
-  pid: number | undefined;
-}
-
-/**
- * The moves a camera's state may make. A run starts as `starting` (or stays
- * `reconnecting`/`failed` while it retries) and becomes `streaming` at its
- * first frame; a run that ends goes to `reconnecting` (or `failed` for an
- * error retrying will not fix soon); `stopped` is final: stop() was called,
- * or a file played to its end.
- */
-export const CAMERA_TRANSITIONS: Readonly<Record<CameraState, readonly CameraState[]>> = {
-  starting: ['streaming', 'reconnecting', 'failed', 'stopped'],
-  streaming: ['reconnecting', 'failed', 'stopped'],
-  reconnecting: ['streaming', 'failed', 'stopped'],
-  failed: ['streaming', 'reconnecting', 'stopped'],
-  stopped: [],
-};
+export { CAMERA_TRANSITIONS, type CameraStatus } from './camera-state.js';
 
 /**
  * Errors that will not go away by retrying soon (a wrong path, wrong
@@ -78,6 +57,14 @@ export const CAMERA_TRANSITIONS: Readonly<Record<CameraState, readonly CameraSta
  */
 const PERMANENT = /404 Not Found|401 Unauthorized|403 Forbidden|No such file or directory|Protocol not found/i;
 
+interface RunOutcome {
+  error: string;
+  finished: boolean;
+  firstFrameAt: number | undefined;
+  /** The camera's codec needs transcoding: start again at once, transcoding. */
+  again?: boolean;
+}
+
 export class Camera {
   readonly id: string;
   private state: CameraState = 'starting';
@@ -86,7 +73,14 @@ export class Camera {
   private restarts = 0;
   private runs = 0;
   private since = Date.now();
-  private frames = { detect: 0, live: 0 };
+  private frames = { detect: 0, live: 0, fragments: 0 };
+  private skipped = { detect: 0, live: 0 };
+  /** Set once a run finds the camera's codec is not one browsers play; kept for the camera's life. */
+  private transcodeFrom: string | undefined;
+  private video: CameraStatus['video'];
+  private readonly cache = new StreamCache();
+  private readonly major: number;
+  private readonly live: LiveDecoding;
   private input: StreamInfo | undefined;
   private detectSize: { width: number; height: number } | undefined;
   private liveSize: { width: number; height: number } | undefined;
@@ -99,6 +93,33 @@ export class Camera {
 
   constructor(private readonly options: CameraOptions) {
     this.id = options.id;
+    this.major = ffmpegMajor(options.binary.version);
+    this.live = new LiveDecoding({
+      cameraId: options.id,
+      output: options.spec.live,
+      start: () => new StreamDecoder(options.binary, options.spec.live ?? options.spec.detect, this.major),
+      cache: this.cache,
+      onFrame: (frame) => {
+        this.frames.live++;
+        options.onLiveFrame?.(frame);
+      },
+      onSize: (size) => { this.liveSize = size; },
+      onSkipped: (n) => { this.skipped.live += n; },
+    });
+  }
+
+  /** The copied stream now: the run's init segment and the fragments since the newest keyframe. */
+  get stream(): StreamCache {
+    return this.cache;
+  }
+
+  /**
+   * Asks for raw live frames (the annotated JPEG view). The decoder runs
+   * while anyone holds a lease, and a few seconds after the last is given
+   * back; returns the release. A camera without a live output returns a no-op.
+   */
+  watchLive(): () => void {
+    return this.live.lease();
   }
 
   start(): void {
@@ -119,6 +140,9 @@ export class Camera {
       restarts: this.restarts,
       since: this.since,
       frames: { ...this.frames },
+      video: this.video,
+      decoderSkipped: { ...this.skipped },
+      liveDecoding: this.live.running,
       retryInMs: this.retryAt === undefined ? undefined : Math.max(0, this.retryAt - Date.now()),
       pid: this.process?.processId,
     };
@@ -154,6 +178,7 @@ export class Camera {
         outcome = { error: `cannot start ffmpeg: ${(err as Error).message}`, finished: false, firstFrameAt: undefined };
       }
       if (this.stopped) break;
+      if (outcome.again) continue;
       const streamedMs = outcome.firstFrameAt ? Date.now() - outcome.firstFrameAt : 0;
       if (outcome.finished) {
         // A file that played to its end without loop: the camera is done.
@@ -175,57 +200,69 @@ export class Camera {
   }
 
   /** One ffmpeg run, to its end. */
-  private async runOnce(): Promise<{ error: string; finished: boolean; firstFrameAt: number | undefined }> {
+  private async runOnce(): Promise<RunOutcome> {
     const { spec } = this.options;
-    const proc = new FfmpegProcess(this.options.binary, spec);
+    const proc = new FfmpegProcess(this.options.binary, sourcePlan(spec, this.major, this.transcodeFrom !== undefined));
     this.process = proc;
     const run = ++this.runs;
     let stallReason: string | undefined;
     let readerError: string | undefined;
+    let again = false;
+    let detect: StreamDecoder | undefined;
+    let detectLoop: Promise<void> = Promise.resolve();
     const watch = new StallWatch({
       intervals: this.options.stallIntervals ?? 8,
       minStallMs: this.options.minStallMs ?? 4_000,
       startTimeoutMs: this.options.startTimeoutMs ?? spec.timeoutMs + 10_000,
-      outputFps: Math.max(spec.detect.fps || 0, spec.live?.fps || 0),
+      // Fragments arrive at the camera's own rate.
+      outputFps: 0,
     }, Date.now());
-    const onFrame = (): void => {
-      if (!watch.frame(Date.now())) return;
-      this.input = proc.input;
-      this.setState('streaming');
-    };
-    const detectLoop = (async () => {
-      const info = await proc.detectInfo.catch(() => undefined);
-      if (!info) return;
-      this.detectSize = { width: info.width, height: info.height };
-      const fps = spec.detect.fps || info.fps || 0;
-      let seq = 0;
-      for await (const data of proc.detectFrames()) {
-        onFrame();
-        this.frames.detect++;
-        const n = seq++;
-        this.options.onDetectFrame({ cameraId: this.id, seq: n, run, width: info.width, height: info.height, data, ptsMs: fps ? (n * 1000) / fps : 0, capturedAt: Date.now() });
-      }
-    })().catch((err: unknown) => {
-      readerError ??= `reading detection frames failed: ${(err as Error).message}`;
+    const fail = (reason: string): void => {
+      readerError ??= reason;
       void proc.stop();
-    });
-    const liveLoop = (async () => {
-      const onLive = this.options.onLiveFrame;
-      const info = proc.liveInfo ? await proc.liveInfo.catch(() => undefined) : undefined;
-      if (!info) return;
-      this.liveSize = { width: info.width, height: info.height };
-      const fps = spec.live?.fps || info.fps || 0;
-      let seq = 0;
-      for await (const data of proc.liveFrames()) {
-        onFrame();
-        this.frames.live++;
-        const n = seq++;
-        onLive?.({ cameraId: this.id, seq: n, run, width: info.width, height: info.height, data, ptsMs: fps ? (n * 1000) / fps : 0, capturedAt: Date.now() });
+    };
+
+    const onInit = (data: Buffer, info: InitInfo | undefined): number | undefined => {
+      if (!info) {
+        fail('the camera\'s stream has no video track');
+        return undefined;
       }
-    })().catch((err: unknown) => {
-      // ffmpeg ending before it opened the live output is its exit's business, not a reader failure.
-      if (proc.state !== 'exited') readerError ??= `reading live frames failed: ${(err as Error).message}`;
-    });
+      const from = proc.input?.codec ?? info.sampleEntry;
+      if (this.transcodeFrom === undefined && !COPIED.has(info.sampleEntry)) {
+        // Browsers cannot play it as it is: this run ends, and the next transcodes once to H.264.
+        this.transcodeFrom = from;
+        again = true;
+        void proc.stop();
+        return undefined;
+      }
+      const transcoded = this.transcodeFrom !== undefined;
+      const init: StreamInit = { ...info, camera: this.id, run, data, transcoded, from: this.transcodeFrom ?? from, mime: `video/mp4; codecs="${info.codec}"` };
+      this.video = { codec: info.codec, transcoded, from: init.from, width: info.width, height: info.height };
+      this.cache.setInit(init);
+      this.options.onStream?.({ kind: 'init', init });
+      detect = new StreamDecoder(this.options.binary, spec.detect, this.major);
+      detect.write(data, true);
+      detectLoop = this.readDetections(detect, run).then(
+        () => { if (proc.state === 'running') fail(`the detection decoder ended: ${detect?.stderrTail.reason() ?? 'no reason given'}`); },
+        (err: unknown) => fail(`reading detection frames failed: ${(err as Error).message}`),
+      );
+      this.live.newRun(init);
+      return info.timescale;
+    };
+
+    const onFragment = (fragment: StreamFragment): void => {
+      if (watch.frame(fragment.receivedAt)) {
+        this.input = proc.input;
+        this.setState('streaming');
+      }
+      this.frames.fragments++;
+      this.cache.add(fragment);
+      this.options.onStream?.({ kind: 'fragment', fragment });
+      detect?.write(fragment.data, fragment.keyframe);
+      this.live.write(fragment);
+    };
+    const streamLoop = readCopiedStream(proc.detectStream, this.id, run, { onInit, onFragment })
+      .catch((err: unknown) => fail(`reading the camera's stream failed: ${(err as Error).message}`));
 
     const watchdog = setInterval(() => {
       const reason = watch.stalled(Date.now(), proc.input?.fps);
@@ -236,13 +273,31 @@ export class Camera {
 
     const exit = await proc.exited;
     clearInterval(watchdog);
-    await Promise.all([detectLoop, liveLoop]);
+    await streamLoop;
+    this.cache.clear();
+    // A file that played to its end: its last frames are still detected.
+    await Promise.all([exit.code === 0 ? detect?.finish() : detect?.stop(), this.live.endRun()]);
+    await detectLoop;
+    if (detect) this.skipped.detect += detect.skipped;
     this.process = undefined;
     this.stderrTail = proc.stderrTail.get();
-    const finished = !stallReason && exit.code === 0 && spec.kind === 'file' && !spec.loop;
+    if (again) return { error: `transcoding ${this.transcodeFrom ?? 'the camera\'s codec'} to H.264`, finished: false, firstFrameAt: undefined, again };
+    const finished = !stallReason && !readerError && exit.code === 0 && spec.kind === 'file' && !spec.loop;
     const reason = stallReason ?? readerError ?? proc.stderrTail.reason() ?? exit.message ?? `ffmpeg exited with ${exit.signal ?? `code ${exit.code}`}`;
     const ended = exit.code === 0 && !stallReason ? `stream ended (${reason})` : reason;
     return { error: ended, finished, firstFrameAt: watch.firstFrameAt };
+  }
+
+  /** The detection decoder's frames, handed on with their time on the copied stream. */
+  private async readDetections(decoder: StreamDecoder, run: number): Promise<void> {
+    const info = await decoder.info.catch(() => undefined);
+    if (!info) return;
+    this.detectSize = { width: info.width, height: info.height };
+    let seq = 0;
+    for await (const { data, pts } of decoder.frames()) {
+      this.frames.detect++;
+      this.options.onDetectFrame({ cameraId: this.id, seq: seq++, run, width: info.width, height: info.height, data, pts, ptsMs: pts * 1000, capturedAt: Date.now() });
+    }
   }
 
   private sleep(ms: number): Promise<void> {
@@ -262,6 +317,7 @@ export class Camera {
     this.wake?.();
     await this.process?.stop();
     await this.loop;
+    await this.live.close();
     this.setState('stopped');
   }
 }

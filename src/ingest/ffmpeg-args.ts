@@ -1,6 +1,9 @@
-// From a camera's source settings to the exact ffmpeg command: one decode per
-// camera, split into a detection output (stdout) and a live output (a unix
-// socket), each decimated and scaled inside ffmpeg.
+// From a camera's source settings to the exact ffmpeg commands. A camera has
+// one connection: its ffmpeg copies the video, untouched, into fragmented MP4
+// on stdout (transcoding once to H.264 only when the camera sends a codec
+// browsers cannot play). Decoders read that copied stream from their stdin
+// and hand on raw RGB frames, decimated and scaled inside ffmpeg, each with
+// its presentation time (showinfo). `lookout detect` decodes a file directly.
 import type { SourceKind } from './source-url.js';
 
 export interface OutputSpec {
@@ -23,13 +26,14 @@ export interface SourceSpec {
   /** Files: start again at the end. */
   loop: boolean;
   detect: OutputSpec;
-  /** Absent: no live output (detection only, e.g. offline runs). */
-  live?: OutputSpec & { target: string };
+  /** Frames per second and size of the annotated JPEG view (decoded only while watched); fps 0 turns it off. */
+  live?: OutputSpec;
 }
 
 export interface FfmpegPlan {
   inputOptions: string[];
   input: string;
+  /** Empty: no filter graph. */
   complexFilter: string;
   outputs: { target: string; options: string[] }[];
 }
@@ -41,37 +45,76 @@ export function ffmpegMajor(versionLine: string): number {
   return m ? Number(m[1]) : 4;
 }
 
-function chain(spec: OutputSpec): string {
-  const filters: string[] = [];
-  if (spec.fps > 0) filters.push(`fps=${spec.fps}`);
-  filters.push(`scale=w='min(iw,${spec.maxWidth})':h='min(ih,${spec.maxHeight})':force_original_aspect_ratio=decrease`);
-  return filters.join(',');
+const FIT = (spec: OutputSpec): string =>
+  `scale=w='min(iw,${spec.maxWidth})':h='min(ih,${spec.maxHeight})':force_original_aspect_ratio=decrease`;
+
+/**
+ * Decimation that keeps each kept frame's own timestamp (the fps filter would
+ * move frames onto its own grid, and their pts would no longer be the
+ * stream's): a frame is kept when it is the first in its 1/fps slot.
+ */
+function decimate(fps: number): string {
+  return `select='isnan(prev_selected_t)+gt(floor(t*${fps}),floor(prev_selected_t*${fps}))'`;
 }
 
 const RAW_OUTPUT = ['-an', '-sn', '-dn', '-f', 'rawvideo', '-pix_fmt', 'rgb24'];
 
-export function ffmpegPlan(spec: SourceSpec, major: number): FfmpegPlan {
+/** Fragmented MP4 for MediaSource: the moov first, a fragment per frame, each written out at once. */
+export const FMP4_OUTPUT = ['-f', 'mp4', '-movflags', 'empty_moov+default_base_moof+frag_every_frame', '-flush_packets', '1'];
+
+/** Low-latency H.264 for sources in another codec (MJPEG, MPEG-4 part 2, …): one keyframe every 2 s at 25 fps. */
+export const TRANSCODE = ['-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency', '-pix_fmt', 'yuv420p', '-g', '50', '-bf', '0'];
+
+function inputOptions(spec: SourceSpec, major: number): string[] {
   const timeoutUs = String(Math.round(spec.timeoutMs * 1000));
-  const inputOptions: string[] = [...GLOBAL_OPTIONS];
+  const options: string[] = [...GLOBAL_OPTIONS];
   if (spec.kind === 'rtsp') {
-    inputOptions.push('-rtsp_transport', spec.rtspTransport, major >= 5 ? '-timeout' : '-stimeout', timeoutUs);
+    options.push('-rtsp_transport', spec.rtspTransport, major >= 5 ? '-timeout' : '-stimeout', timeoutUs);
     // Hand frames on as they arrive rather than buffering to smooth playback.
-    inputOptions.push('-fflags', 'nobuffer', '-flags', 'low_delay');
+    options.push('-fflags', 'nobuffer', '-flags', 'low_delay');
   } else if (spec.kind === 'http') {
-    inputOptions.push('-rw_timeout', timeoutUs);
+    options.push('-rw_timeout', timeoutUs);
   } else {
-    if (spec.loop) inputOptions.push('-stream_loop', '-1');
-    if (spec.realtime) inputOptions.push('-re');
+    if (spec.loop) options.push('-stream_loop', '-1');
+    if (spec.realtime) options.push('-re');
   }
-  const outputs = [{ target: 'pipe:1', options: ['-map', '[detect]', ...RAW_OUTPUT] }];
-  let complexFilter: string;
-  if (spec.live) {
-    complexFilter = `[0:v:0]split=2[d][l];[d]${chain(spec.detect)}[detect];[l]${chain(spec.live)}[live]`;
-    outputs.push({ target: spec.live.target, options: ['-map', '[live]', ...RAW_OUTPUT] });
-  } else {
-    complexFilter = `[0:v:0]${chain(spec.detect)}[detect]`;
-  }
-  return { inputOptions, input: spec.input, complexFilter, outputs };
+  return options;
+}
+
+/** A camera's one connection: its first video stream copied (or transcoded) into fragmented MP4 on stdout. */
+export function sourcePlan(spec: SourceSpec, major: number, transcode = false): FfmpegPlan {
+  return {
+    inputOptions: inputOptions(spec, major),
+    input: spec.input,
+    complexFilter: '',
+    outputs: [{ target: 'pipe:1', options: ['-map', '0:v:0', ...(transcode ? TRANSCODE : ['-c:v', 'copy']), '-an', '-sn', '-dn', ...FMP4_OUTPUT] }],
+  };
+}
+
+/** `lookout detect`: a file decoded straight to raw frames on stdout, nothing copied. */
+export function detectPlan(spec: SourceSpec, major: number): FfmpegPlan {
+  const filters = [...(spec.detect.fps > 0 ? [`fps=${spec.detect.fps}`] : []), FIT(spec.detect)];
+  return {
+    inputOptions: inputOptions(spec, major),
+    input: spec.input,
+    complexFilter: `[0:v:0]${filters.join(',')}[detect]`,
+    outputs: [{ target: 'pipe:1', options: ['-map', '[detect]', ...RAW_OUTPUT] }],
+  };
+}
+
+/**
+ * A decoder of the copied stream: fMP4 on stdin, raw RGB frames on stdout,
+ * and a showinfo line per frame on stderr with its pts. -copyts keeps the
+ * stream's own timestamps (ffmpeg would otherwise shift them to start at 0),
+ * so a frame's pts is what ffprobe reads for it in stream.mp4. A small probe
+ * lets the first frame out at once rather than after seconds of buffering.
+ */
+export function decoderArgv(output: OutputSpec, major: number): string[] {
+  const filters = [...(output.fps > 0 ? [decimate(output.fps)] : []), FIT(output), major >= 5 ? 'showinfo=checksum=0' : 'showinfo'];
+  return [
+    ...GLOBAL_OPTIONS, '-analyzeduration', '0', '-probesize', '4096', '-copyts', '-f', 'mp4', '-i', 'pipe:0',
+    '-map', '0:v:0', '-vf', filters.join(','), '-vsync', 'passthrough', ...RAW_OUTPUT, 'pipe:1',
+  ];
 }
 
 /** Options that govern ffmpeg itself; they lead the input options. */
@@ -86,7 +129,7 @@ export function ffmpegArgv(plan: FfmpegPlan): string[] {
   return [
     ...plan.inputOptions, '-i', plan.input,
     ...(urlOutput ? ['-y'] : []),
-    '-filter_complex', plan.complexFilter,
+    ...(plan.complexFilter ? ['-filter_complex', plan.complexFilter] : []),
     ...plan.outputs.flatMap((o) => [...o.options, o.target]),
   ];
 }

@@ -1,6 +1,6 @@
-// One ffmpeg process of one camera, run through fluent-ffmpeg: the detection
-// frames on its stdout, the live frames on a unix socket lookout listens on,
-// its stderr parsed and kept. ffmpeg runs in a process group of its own, and
+// One ffmpeg process, run through fluent-ffmpeg: a camera's connection (the
+// copied stream, fragmented MP4, on its stdout) or `lookout detect`'s decode
+// (raw frames on its stdout); its stderr parsed and kept. ffmpeg runs in a process group of its own, and
 // stop() signals the whole group. Its state moves only along
 // FFMPEG_TRANSITIONS, as a ws socket's does:
 //
@@ -11,12 +11,11 @@
 import ffmpeg from 'fluent-ffmpeg';
 import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
+import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { PassThrough, type Readable } from 'node:stream';
+import { PassThrough } from 'node:stream';
 import type { FfmpegBinary } from './ffmpeg-binary.js';
-import { ffmpegArgv, ffmpegMajor, ffmpegPlan, type SourceSpec } from './ffmpeg-args.js';
+import { ffmpegArgv, type FfmpegPlan } from './ffmpeg-args.js';
 import { LineTail, StderrParser, type StreamInfo } from './ffmpeg-stderr.js';
 import { readFrames } from './frame-reader.js';
 import { runtimeDir, trackGroup } from './runtime-dir.js';
@@ -37,7 +36,7 @@ const wrappers = new Map<string, string>();
  * binary without `detached`, so this is how the group is made. The script is
  * written once per binary into lookout's private runtime folder.
  */
-function groupWrapper(binary: string): string {
+export function groupWrapper(binary: string): string {
   const known = wrappers.get(binary);
   if (known) return known;
   const setsid = ['/usr/bin/setsid', '/bin/setsid'].find((p) => existsSync(p));
@@ -63,8 +62,6 @@ export const FFMPEG_TRANSITIONS: Readonly<Record<FfmpegState, readonly FfmpegSta
   exited: [],
 };
 
-let socketSeq = 0;
-
 /** fluent-ffmpeg keeps the child it spawned on an untyped property. */
 function childOf(command: ffmpeg.FfmpegCommand): ChildProcess | undefined {
   return (command as unknown as { ffmpegProc?: ChildProcess }).ffmpegProc;
@@ -74,18 +71,12 @@ export class FfmpegProcess {
   readonly argv: string[];
   readonly stderrTail = new LineTail(30);
   readonly exited: Promise<ExitInfo>;
-  /** Detection output size; rejects if ffmpeg ends before saying it. */
+  /** The output's stream as ffmpeg describes it; rejects if ffmpeg ends before saying it. */
   readonly detectInfo: Promise<StreamInfo>;
-  readonly liveInfo: Promise<StreamInfo> | undefined;
+  /** What ffmpeg writes to its stdout (the copied stream, or raw frames). */
   readonly detectStream: PassThrough;
-  /** Resolves with the live socket once ffmpeg connects to it. */
-  readonly liveStream: Promise<Readable> | undefined;
   private readonly command: ffmpeg.FfmpegCommand;
   private readonly parser = new StderrParser();
-  private readonly socketServer: net.Server | undefined;
-  private readonly socketPath: string | undefined;
-  /** Fails the live stream if ffmpeg ends before it connects, so no reader waits forever. */
-  private rejectLive: ((err: Error) => void) | undefined;
   private untrack: (() => void) | undefined;
   private current: FfmpegState = 'spawning';
   /** The child's pid (and process group id), once spawned. */
@@ -95,46 +86,17 @@ export class FfmpegProcess {
   /** stop()'s one run, whoever calls it. */
   private stopping: Promise<void> | undefined;
 
-  constructor(binary: FfmpegBinary, spec: SourceSpec) {
-    let liveSpec = spec.live;
-    if (liveSpec) {
-      this.socketPath = path.join(runtimeDir(), `live-${++socketSeq}.sock`);
-      liveSpec = { ...liveSpec, target: `unix:${this.socketPath}` };
-    }
-    const plan = ffmpegPlan({ ...spec, live: liveSpec }, ffmpegMajor(binary.version));
+  constructor(binary: FfmpegBinary, plan: FfmpegPlan) {
     this.argv = ffmpegArgv(plan);
 
     const infos = new Map<number, { resolve: (i: StreamInfo) => void; reject: (e: Error) => void }>();
-    const infoPromise = (index: number) =>
-      new Promise<StreamInfo>((resolve, reject) => infos.set(index, { resolve, reject }));
-    this.detectInfo = infoPromise(0);
+    this.detectInfo = new Promise<StreamInfo>((resolve, reject) => infos.set(0, { resolve, reject }));
     this.detectInfo.catch(() => undefined);
-    if (liveSpec) {
-      this.liveInfo = infoPromise(1);
-      this.liveInfo.catch(() => undefined);
-    }
-
-    if (this.socketPath) {
-      const server = net.createServer();
-      this.socketServer = server;
-      this.liveStream = new Promise<Readable>((resolve, reject) => {
-        this.rejectLive = reject;
-        server.once('connection', (socket) => {
-          // Only ffmpeg connects; refuse anything after it.
-          this.rejectLive = undefined;
-          server.close();
-          resolve(socket);
-        });
-        server.once('error', reject);
-      });
-      this.liveStream.catch(() => undefined);
-      server.listen(this.socketPath);
-    }
 
     this.detectStream = new PassThrough({ highWaterMark: 1 << 20 });
     this.command = ffmpeg().setFfmpegPath(groupWrapper(binary.path));
     this.command.input(plan.input).inputOptions(...plan.inputOptions);
-    this.command.complexFilter(plan.complexFilter);
+    if (plan.complexFilter) this.command.complexFilter(plan.complexFilter);
     for (const out of plan.outputs) {
       if (out.target === 'pipe:1') this.command.output(this.detectStream, { end: true });
       else this.command.output(out.target);
@@ -150,10 +112,7 @@ export class FfmpegProcess {
         this.moveTo('exited');
         markStarted();
         for (const { reject } of infos.values()) reject(new Error(`ffmpeg ended before describing its output: ${this.stderrTail.reason() ?? failure ?? 'no output'}`));
-        this.rejectLive?.(new Error('ffmpeg ended before it opened the live output'));
         this.untrack?.();
-        this.socketServer?.close();
-        if (this.socketPath) rmSync(this.socketPath, { force: true });
         resolve({ code, signal, message: failure });
       };
       this.command.on('start', () => {
@@ -219,16 +178,6 @@ export class FfmpegProcess {
     });
   }
 
-  async *liveFrames(): AsyncGenerator<Buffer> {
-    if (!this.liveStream || !this.liveInfo) return;
-    const socket = await this.liveStream;
-    const liveInfo = this.liveInfo;
-    yield* readFrames(socket, async () => {
-      const info = await liveInfo;
-      return info.width * info.height * 3;
-    });
-  }
-
   private signal(sig: NodeJS.Signals): void {
     if (this.current === 'exited' || this.pid === undefined) return;
     try {
@@ -275,6 +224,5 @@ export class FfmpegProcess {
 
   private releaseOutputs(): void {
     this.detectStream.destroy();
-    this.socketServer?.close();
   }
 }

@@ -7,13 +7,15 @@ export interface StreamInfo {
   height: number;
   /** Frames per second, when ffmpeg states it. */
   fps: number | undefined;
+  /** The codec's name as ffmpeg prints it (h264, hevc, mjpeg, rawvideo, …). */
+  codec: string;
 }
 
 export interface StderrFacts {
   input: StreamInfo | undefined;
   /** The input's duration, ms, when it has one (files; not live cameras). */
   durationMs: number | undefined;
-  /** By output index: 0 detection, 1 live. */
+  /** By output index (lookout's ffmpeg runs have one output: 0). */
   outputs: Map<number, StreamInfo>;
 }
 
@@ -39,7 +41,8 @@ export class StderrParser {
     const video = VIDEO.exec(line);
     if (!video || !this.section) return undefined;
     const fpsMatch = /, ([\d.]+) fps/.exec(line);
-    const info: StreamInfo = { width: Number(video[2]), height: Number(video[3]), fps: fpsMatch ? Number(fpsMatch[1]) : undefined };
+    const codec = /: Video: (\w+)/.exec(line)?.[1] ?? 'unknown';
+    const info: StreamInfo = { width: Number(video[2]), height: Number(video[3]), fps: fpsMatch ? Number(fpsMatch[1]) : undefined, codec };
     if (this.section.kind === 'input') {
       this.facts.input ??= info;
       return undefined;

@@ -4,12 +4,15 @@
 import { annotateJpeg, DrawingBuffers, renderOverlay, type Overlay } from '../annotate/annotator.js';
 import type { CameraDetections } from '../types.js';
 import { frameId, type Frame } from '../types.js';
+import { binaryMessage } from './native.js';
 
 export interface AnnotatedFrame {
   camera: string;
   frameId: string;
   /** Capture time of the frame, ms since the epoch. */
   timestamp: number;
+  /** The frame's time on the camera's copied stream, seconds (see Frame.pts). */
+  pts: number | undefined;
   width: number;
   height: number;
   jpeg: Buffer;
@@ -145,6 +148,7 @@ export class CameraFeed {
       camera: this.cameraId,
       frameId: frameId(frame),
       timestamp: frame.capturedAt,
+      pts: frame.pts,
       width: frame.width,
       height: frame.height,
       jpeg,
@@ -183,21 +187,20 @@ export class CameraFeed {
 }
 
 /**
- * A binary WebSocket message: a 4-byte big-endian header length, the header
- * as UTF-8 JSON ({camera, frameId, timestamp, width, height,
- * detectionsFrameId, boxAgeMs}), then the JPEG.
+ * A binary WebSocket message (native.ts's framing): header {kind: "jpeg",
+ * camera, frameId, timestamp, pts, width, height, detectionsFrameId,
+ * boxAgeMs}, then the JPEG.
  */
 export function frameMessage(frame: Omit<AnnotatedFrame, 'message'>): Buffer {
-  const header = Buffer.from(JSON.stringify({
+  return binaryMessage({
+    kind: 'jpeg',
     camera: frame.camera,
     frameId: frame.frameId,
     timestamp: frame.timestamp,
+    pts: frame.pts ?? null,
     width: frame.width,
     height: frame.height,
     detectionsFrameId: frame.detectionsFrameId ?? null,
     boxAgeMs: frame.boxAgeMs ?? null,
-  }));
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(header.length);
-  return Buffer.concat([length, header, frame.jpeg]);
+  }, frame.jpeg);
 }

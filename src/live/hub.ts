@@ -1,13 +1,19 @@
-// The live view's server side: annotated frames and detection JSON over
-// WebSockets at /ws, MJPEG streams and snapshots. One CameraFeed per camera
-// encodes each frame once; every client gets the newest frame it can take.
+// The live view's server side over WebSockets at /ws: each camera's own
+// video (the copied fMP4, native.ts) or annotated JPEG frames (one
+// CameraFeed per camera encodes each frame once), detection JSON with each
+// detection frame's pts, status; plus stream.mp4, MJPEG and snapshots. Raw
+// live frames are asked of a camera only while a JPEG viewer (or a recent
+// snapshot) needs them.
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { requestUrl } from '../util/request-url.js';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import type { CameraRegistry } from '../cameras/registry.js';
-import type { CameraDetections } from '../types.js';
-import { CameraFeed, type AnnotatedFrame, type FeedStats, type Viewer } from './feed.js';
+import type { StreamFragment, StreamInit } from '../ingest/stream-cache.js';
+import type { CameraDetections, TrackedDetection } from '../types.js';
+import { CameraFeeds } from './camera-feeds.js';
+import type { AnnotatedFrame, Viewer } from './feed.js';
+import { fragmentMessage, initMessage, type NativeSink } from './native.js';
 
 /**
  * A client whose send buffer holds more than this skips frames until it
@@ -20,14 +26,24 @@ const MAX_CLIENT_MESSAGE = 64 * 1024;
 const HEARTBEAT_MS = 15_000;
 const STATUS_MS = 1_000;
 
+export type VideoChoice = 'jpeg' | 'native' | 'none';
+
+interface Subscription {
+  video: VideoChoice;
+  jpeg?: Viewer;
+  native?: NativeSink;
+}
+
 interface Client {
   socket: WebSocket;
   alive: boolean;
-  cameras: Map<string, Viewer>;
+  cameras: Map<string, Subscription>;
 }
 
 export class LiveHub {
-  private readonly feeds = new Map<string, CameraFeed>();
+  private readonly feeds: CameraFeeds;
+  /** The last detections message per camera, sent to whoever subscribes. */
+  private readonly lastDetections = new Map<string, object>();
   private readonly clients = new Set<Client>();
   private readonly mjpeg = new Set<ServerResponse>();
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_MESSAGE, perMessageDeflate: false });
@@ -37,13 +53,8 @@ export class LiveHub {
   private closed = false;
 
   constructor(private readonly registry: CameraRegistry) {
-    this.unsubscribe.push(
-      registry.onLiveFrame((frame) => this.feed(frame.cameraId)?.push(frame)),
-      registry.onCameraRemoved((cameraId) => {
-        if (!this.feeds.get(cameraId)?.watched) this.feeds.delete(cameraId);
-      }),
-      registry.onDetections((camera, detections) => this.broadcastDetections(camera, detections)),
-    );
+    this.feeds = new CameraFeeds(registry);
+    this.unsubscribe.push(registry.onCameraRemoved((cameraId) => this.lastDetections.delete(cameraId)));
     // Dead clients (no pong since the last ping) are dropped.
     this.heartbeat = setInterval(() => {
       for (const c of this.clients) {
@@ -56,35 +67,6 @@ export class LiveHub {
       }
     }, HEARTBEAT_MS);
     this.statusTimer = setInterval(() => this.broadcastStatus(), STATUS_MS);
-  }
-
-  /**
-   * The camera's feed, made on first use for a camera the registry has. A
-   * feed outlives its camera while anyone watches it: a camera changed over
-   * the API is removed and added again under the same id, and its viewers go
-   * on with the new camera's frames instead of being left on a feed no frame
-   * reaches. A feed nobody watches goes with its camera (see release()).
-   */
-  private feed(cameraId: string): CameraFeed | undefined {
-    let feed = this.feeds.get(cameraId);
-    if (!feed) {
-      if (!this.registry.has(cameraId)) return undefined;
-      feed = new CameraFeed(cameraId, () => this.registry.latestDetections(cameraId));
-      this.feeds.set(cameraId, feed);
-    }
-    return feed;
-  }
-
-  /** Takes a viewer off a camera's feed, and forgets the feed if it is unwatched and its camera gone. */
-  private release(cameraId: string, viewer: Viewer): void {
-    const feed = this.feeds.get(cameraId);
-    if (!feed) return;
-    feed.remove(viewer);
-    if (!feed.watched && !this.registry.has(cameraId)) this.feeds.delete(cameraId);
-  }
-
-  feedStats(cameraId: string): FeedStats | undefined {
-    return this.feeds.get(cameraId)?.snapshotStats();
   }
 
   /**
@@ -108,18 +90,20 @@ export class LiveHub {
         socket.end(`HTTP/1.1 ${refused.status} ${refused.status === 401 ? 'Unauthorized' : 'Forbidden'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
         return;
       }
-      this.wss.handleUpgrade(req, socket, head, (ws) => this.connected(ws, url.searchParams.getAll('camera')));
+      const video = url.searchParams.get('video') ?? 'jpeg';
+      const choice: VideoChoice = video === 'native' || video === 'none' ? video : 'jpeg';
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.connected(ws, url.searchParams.getAll('camera'), choice));
     });
   }
 
-  private connected(socket: WebSocket, cameras: string[]): void {
+  private connected(socket: WebSocket, cameras: string[], video: VideoChoice): void {
     const client: Client = { socket, alive: true, cameras: new Map() };
     this.clients.add(client);
     socket.on('pong', () => { client.alive = true; });
     socket.on('message', (data: RawData, isBinary: boolean) => this.onMessage(client, data, isBinary));
     socket.on('close', () => this.disconnect(client));
     socket.on('error', () => this.disconnect(client));
-    this.subscribe(client, cameras);
+    this.subscribe(client, cameras, () => video);
   }
 
   private onMessage(client: Client, data: RawData, isBinary: boolean): void {
@@ -132,44 +116,65 @@ export class LiveHub {
       return reply('not JSON: send {"type":"subscribe","cameras":["id", …]}');
     }
     if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) return reply('expected a JSON object');
-    const { type, cameras } = msg as { type?: unknown; cameras?: unknown };
+    const { type, cameras, video } = msg as { type?: unknown; cameras?: unknown; video?: unknown };
     if (type !== 'subscribe') return reply(`unknown message type ${JSON.stringify(type)}; expected "subscribe"`);
     if (!Array.isArray(cameras) || !cameras.every((c) => typeof c === 'string') || cameras.length > 256) {
       return reply('"cameras" must be a list of camera ids (strings)');
     }
-    this.subscribe(client, cameras as string[]);
+    const choice = videoChoice(video);
+    if (typeof choice === 'string') return reply(choice);
+    this.subscribe(client, cameras as string[], choice);
   }
 
-  private subscribe(client: Client, wanted: string[]): void {
+  private subscribe(client: Client, wanted: string[], videoOf: (id: string) => VideoChoice): void {
     const known = wanted.filter((id) => this.registry.has(id));
     const unknown = wanted.filter((id) => !known.includes(id));
-    for (const [id, viewer] of client.cameras) {
-      if (!known.includes(id)) {
-        this.release(id, viewer);
+    for (const [id, sub] of client.cameras) {
+      if (!known.includes(id) || sub.video !== videoOf(id)) {
+        this.unsubscribe1(id, sub);
         client.cameras.delete(id);
       }
     }
     for (const id of known) {
       if (client.cameras.has(id)) continue;
-      const viewer: Viewer = {
-        offer: (frame: AnnotatedFrame) => {
-          if (client.socket.readyState !== WebSocket.OPEN || client.socket.bufferedAmount > MAX_CLIENT_BUFFER) return 'skipped';
-          client.socket.send(frame.message, { binary: true });
-          return 'sent';
-        },
-      };
-      client.cameras.set(id, viewer);
-      this.feed(id)?.add(viewer);
-      const latest = this.registry.latestDetections(id);
-      if (latest) this.sendText(client, detectionsJson(id, latest));
+      const sub: Subscription = { video: videoOf(id) };
+      client.cameras.set(id, sub);
+      if (sub.video === 'jpeg') {
+        sub.jpeg = {
+          offer: (frame: AnnotatedFrame) => {
+            if (client.socket.readyState !== WebSocket.OPEN || client.socket.bufferedAmount > MAX_CLIENT_BUFFER) return 'skipped';
+            client.socket.send(frame.message, { binary: true });
+            return 'sent';
+          },
+        };
+        this.feeds.watch(id, sub.jpeg);
+      } else if (sub.video === 'native') {
+        sub.native = {
+          kind: 'ws',
+          backlog: () => (client.socket.readyState === WebSocket.OPEN ? client.socket.bufferedAmount : Infinity),
+          sendInit: (init: StreamInit) => client.socket.send(initMessage(init), { binary: true }),
+          sendFragment: (fragment: StreamFragment, skipped: number) => client.socket.send(fragmentMessage(fragment, skipped), { binary: true }),
+          end: () => undefined,
+        };
+        this.feeds.native(id).add(sub.native, this.registry.stream(id));
+      }
+      // The newest detections with their track ids; before any came through the hub, the registry's.
+      const fallback = this.registry.latestDetections(id);
+      const latest = this.lastDetections.get(id) ?? (fallback ? detectionsJson(id, fallback) : undefined);
+      if (latest) this.sendText(client, latest);
     }
     this.sendText(client, { type: 'subscribed', cameras: known, ...(unknown.length ? { unknown } : {}) });
     if (unknown.length) this.sendText(client, { type: 'error', message: `unknown camera(s): ${unknown.join(', ')}` });
   }
 
+  private unsubscribe1(id: string, sub: Subscription): void {
+    if (sub.jpeg) this.feeds.release(id, sub.jpeg);
+    if (sub.native) this.feeds.releaseNative(id, sub.native);
+  }
+
   private disconnect(client: Client): void {
     if (!this.clients.delete(client)) return;
-    for (const [id, viewer] of client.cameras) this.release(id, viewer);
+    for (const [id, sub] of client.cameras) this.unsubscribe1(id, sub);
     client.cameras.clear();
   }
 
@@ -179,8 +184,11 @@ export class LiveHub {
     client.socket.send(typeof message === 'string' ? message : JSON.stringify(message));
   }
 
-  private broadcastDetections(camera: string, detections: CameraDetections): void {
-    this.broadcast(camera, detectionsJson(camera, detections));
+  /** A camera's new detections, with the tracker's ids when tracking ran: to its subscribers, and kept for new ones. */
+  detections(camera: string, detections: CameraDetections, tracked?: readonly TrackedDetection[]): void {
+    const message = detectionsJson(camera, detections, tracked);
+    if (this.registry.has(camera)) this.lastDetections.set(camera, message);
+    this.broadcast(camera, message);
   }
 
   /** Sends a JSON message (e.g. an event's start or end) to every client subscribed to the camera, serialized once. */
@@ -209,7 +217,8 @@ export class LiveHub {
             dropped: view.schedule?.dropped ?? {},
             latencyMs: view.schedule?.latencyMs ?? {},
             restarts: view.status.restarts,
-            viewers: this.feeds.get(id)?.snapshotStats().viewers ?? 0,
+            viewers: this.feeds.viewers(id),
+            video: view.status.video ? { codec: view.status.video.codec, transcoded: view.status.video.transcoded, from: view.status.video.from } : null,
             model: { state: model.state, lastError: model.lastError ?? null },
           });
         }
@@ -219,18 +228,47 @@ export class LiveHub {
     }
   }
 
-  /** The newest annotated frame of a camera, encoding one now if nobody streams it. */
-  async snapshot(cameraId: string): Promise<AnnotatedFrame | undefined> {
-    // A camera that is gone has no snapshot, even while its feed waits for its viewers to leave.
-    const feed = this.registry.has(cameraId) ? this.feed(cameraId) : undefined;
-    if (!feed) return undefined;
-    return feed.latestOr(this.registry.latestLiveFrame(cameraId));
+  /** The newest annotated frame of a camera (see CameraFeeds.snapshot). */
+  snapshot(cameraId: string): Promise<AnnotatedFrame | undefined> {
+    return this.feeds.snapshot(cameraId);
+  }
+
+  feedStats(cameraId: string): ReturnType<CameraFeeds['stats']> {
+    return this.feeds.stats(cameraId);
+  }
+
+  /**
+   * The camera's own video as one fragmented MP4 over HTTP, from the newest
+   * keyframe on, for VLC, ffplay, a <video> tag or Home Assistant. It ends
+   * when the camera's ffmpeg restarts (the new stream has a new timeline:
+   * players reconnect) or the camera goes.
+   */
+  streamMp4(cameraId: string, res: ServerResponse): boolean {
+    if (!this.registry.has(cameraId)) return false;
+    res.writeHead(200, {
+      'content-type': 'video/mp4',
+      'cache-control': 'no-cache, no-store',
+      connection: 'close',
+    });
+    const sink: NativeSink = {
+      kind: 'http',
+      backlog: () => (res.destroyed ? Infinity : res.writableLength),
+      sendInit: (init) => { res.write(init.data); },
+      sendFragment: (fragment) => { res.write(fragment.data); },
+      end: () => { res.end(); },
+    };
+    this.mjpeg.add(res);
+    this.feeds.native(cameraId).add(sink, this.registry.stream(cameraId));
+    res.on('close', () => {
+      this.feeds.releaseNative(cameraId, sink);
+      this.mjpeg.delete(res);
+    });
+    return true;
   }
 
   /** multipart/x-mixed-replace for VLC, an <img> tag or Home Assistant. */
   streamMjpeg(cameraId: string, res: ServerResponse): boolean {
-    const feed = this.registry.has(cameraId) ? this.feed(cameraId) : undefined;
-    if (!feed) return false;
+    if (!this.registry.has(cameraId)) return false;
     const boundary = 'lookoutframe';
     res.writeHead(200, {
       'content-type': `multipart/x-mixed-replace; boundary=${boundary}`,
@@ -249,9 +287,9 @@ export class LiveHub {
       },
     };
     this.mjpeg.add(res);
-    feed.add(viewer);
+    this.feeds.watch(cameraId, viewer);
     res.on('close', () => {
-      this.release(cameraId, viewer);
+      this.feeds.release(cameraId, viewer);
       this.mjpeg.delete(res);
     });
     return true;
@@ -264,6 +302,7 @@ export class LiveHub {
     clearInterval(this.heartbeat);
     clearInterval(this.statusTimer);
     for (const u of this.unsubscribe) u();
+    this.feeds.close();
     for (const c of this.clients) c.socket.close(1001, 'lookout is shutting down');
     for (const res of this.mjpeg) res.end();
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
@@ -276,15 +315,34 @@ function round(x: number): number {
   return Math.round(x * 10) / 10;
 }
 
-export function detectionsJson(camera: string, d: CameraDetections) {
+/** A subscribe message's `video`: one choice for every camera, or one per camera; else the reason it is wrong. */
+function videoChoice(video: unknown): ((id: string) => VideoChoice) | string {
+  if (video === undefined) return () => 'jpeg';
+  if (isChoice(video)) return () => video;
+  if (typeof video === 'object' && video !== null && !Array.isArray(video)) {
+    const per = video as Record<string, unknown>;
+    const bad = Object.entries(per).find(([, v]) => !isChoice(v));
+    if (bad) return `"video" for camera ${JSON.stringify(bad[0])} must be "jpeg", "native" or "none", got ${JSON.stringify(bad[1])}`;
+    return (id) => (per[id] as VideoChoice | undefined) ?? 'jpeg';
+  }
+  return `"video" must be "jpeg", "native", "none", or an object of those per camera; got ${JSON.stringify(video)}`;
+}
+
+function isChoice(v: unknown): v is VideoChoice {
+  return v === 'jpeg' || v === 'native' || v === 'none';
+}
+
+export function detectionsJson(camera: string, d: CameraDetections, tracked?: readonly TrackedDetection[]) {
   return {
     type: 'detections',
     camera,
     frameId: d.frameId,
+    run: d.run,
+    pts: d.pts ?? null,
     timestamp: d.capturedAt,
     width: d.width,
     height: d.height,
     latencyMs: d.latencyMs,
-    detections: d.detections.map(({ label, classId, score, box }) => ({ label, classId, score, box })),
+    detections: (tracked ?? d.detections).map((t) => ({ label: t.label, classId: t.classId, score: t.score, box: t.box, trackId: 'trackId' in t ? t.trackId : null })),
   };
 }

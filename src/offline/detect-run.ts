@@ -5,6 +5,7 @@
 // frame order, tracked, in the API's record shape.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FfmpegBinary } from '../ingest/ffmpeg-binary.js';
+import { detectPlan, ffmpegMajor } from '../ingest/ffmpeg-args.js';
 import { FfmpegProcess } from '../ingest/ffmpeg-process.js';
 import type { ClassifiedSource } from '../ingest/source-url.js';
 import type { ModelClient } from '../model/client.js';
@@ -75,14 +76,14 @@ async function detectWithRetry(model: Pick<ModelClient, 'detect'>, image: ImageI
 }
 
 export async function runDetect(options: DetectRunOptions): Promise<DetectSummary> {
-  const proc = new FfmpegProcess(options.binary, {
+  const proc = new FfmpegProcess(options.binary, detectPlan({
     ...options.source,
     rtspTransport: 'tcp',
     timeoutMs: 10_000,
     realtime: false,
     loop: false,
     detect: { fps: options.fps, maxWidth: options.maxWidth, maxHeight: options.maxHeight },
-  });
+  }, ffmpegMajor(options.binary.version)));
   const onAbort = (): void => void proc.stop();
   options.signal?.addEventListener('abort', onAbort, { once: true });
   const started = Date.now();

@@ -69,12 +69,13 @@ export class Tracking {
     return this.updates.add(listener);
   }
 
-  /** Feeds one inference result (empty ones too: a frame without a match is what drops a tentative track). */
-  update(input: TrackInput, frame?: Frame): void {
-    if (this.closed) return;
+  /** Feeds one inference result (empty ones too: a frame without a match is what drops a tentative track); returns its detections with their track ids. */
+  update(input: TrackInput, frame?: Frame): TrackedDetection[] | undefined {
+    if (this.closed) return undefined;
     this.lastUpdate.set(input.camera, input.time);
     const { tracked, started, improved, ended } = this.builder(input.camera).update({ time: input.time, frameId: input.frameId }, input.detections);
     this.updates.emit({ camera: input.camera, frameId: input.frameId, time: input.time, tracked, records: detectionRecords(input.camera, input, tracked), started, improved, ended, frame, last: false });
+    return tracked;
   }
 
   /** Ends the open events of a camera that is going away. */

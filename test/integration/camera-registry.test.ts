@@ -46,7 +46,12 @@ describe('registry', () => {
     expect(view?.status.state).toBe('streaming');
     expect(view?.decodedFps).toBeGreaterThan(0);
     expect(view?.schedule?.detected).toBeGreaterThan(0);
-    expect(registry.latestLiveFrame('bottles')?.width).toBe(640);
+    // Live frames are made only while someone watches as JPEG.
+    expect(registry.latestLiveFrame('bottles')).toBeUndefined();
+    const release = registry.watchLive('bottles');
+    await until(() => registry.latestLiveFrame('bottles')?.width === 640);
+    release?.();
+    expect(registry.stream('bottles')?.current?.codec).toBe('avc1.64001e');
 
     expect(() => registry.addCamera(bottles)).toThrow(/already exists/);
     // A url is checked once, when the camera's settings are parsed; the registry plays the checked `source`.

@@ -28,7 +28,7 @@ function camera(id: string, url: string, extra: Partial<CameraOptions> = {}, spe
     binary: resolveFfmpeg(),
     spec: {
       ...classifySource(url), rtspTransport: 'tcp', timeoutMs: 3_000, realtime: true, loop: true,
-      detect: { fps: 5, maxWidth: 640, maxHeight: 640 }, live: { fps: 15, maxWidth: 320, maxHeight: 320, target: '' },
+      detect: { fps: 5, maxWidth: 640, maxHeight: 640 }, live: { fps: 15, maxWidth: 320, maxHeight: 320 },
       ...spec,
     },
     onDetectFrame: (f) => {
@@ -48,7 +48,7 @@ function camera(id: string, url: string, extra: Partial<CameraOptions> = {}, spe
 
 
 describe('cameras on real ffmpeg', () => {
-  it('streams a file at its own pace: detection and live frames from one decode, each at its rate and size', async () => {
+  it('streams a file at its own pace: the copied stream, detection frames with their pts on it, and live frames only while watched', async () => {
     const rec = camera('bottles', BOTTLE_CLIP);
     await until(() => rec.detect.length >= 10);
     const s = rec.camera.status();
@@ -59,13 +59,30 @@ describe('cameras on real ffmpeg', () => {
     const stat = readFileSync(`/proc/${s.pid}/stat`, 'utf8');
     const pgid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
     expect(pgid).toBe(s.pid);
-    expect(s.input).toEqual({ width: 640, height: 360, fps: 29.83 });
-    expect(rec.detect[0]).toMatchObject({ cameraId: 'bottles', seq: 0, width: 640, height: 360, ptsMs: 0 });
-    expect(rec.detect[9]).toMatchObject({ seq: 9, ptsMs: 1800 });
+    expect(s.input).toEqual({ width: 640, height: 360, fps: 29.83, codec: 'h264' });
+    // The camera's own H.264 (High profile), copied, not transcoded.
+    expect(s.video).toEqual({ codec: 'avc1.64001e', transcoded: false, from: 'h264', width: 640, height: 360 });
+    expect(rec.camera.stream.current?.mime).toBe('video/mp4; codecs="avc1.64001e"');
+    expect(rec.camera.stream.fragments()[0]?.keyframe).toBe(true);
+    // The clip has B-frames: its first frame is shown at 768/11456 s on the copied stream's timeline.
+    expect(rec.detect[0]).toMatchObject({ cameraId: 'bottles', seq: 0, width: 640, height: 360, pts: 0.067039, ptsMs: 67.039 });
+    // One frame per fifth of a second, each keeping its own time (a multiple of the clip's frame duration, 384/11456 s).
+    for (const [i, f] of rec.detect.slice(0, 10).entries()) {
+      expect(Math.floor((f.pts ?? -1) * 5)).toBe(i);
+      expect(Math.abs(((f.pts ?? 0) * 11456) / 384 - Math.round(((f.pts ?? 0) * 11456) / 384))).toBeLessThan(0.01);
+    }
+    // Nobody watches as JPEG: no live frames are made.
+    expect(rec.live).toHaveLength(0);
+    expect(s.liveDecoding).toBe(false);
+    const release = rec.camera.watchLive();
+    await until(() => rec.live.length >= 20);
+    expect(rec.camera.status().liveDecoding).toBe(true);
     expect(rec.live[0]).toMatchObject({ width: 320, height: 180 });
-    // About three live frames per detection frame (15 vs 5 fps), from the same ffmpeg.
-    expect(rec.live.length / rec.detect.length).toBeGreaterThan(2);
-    expect(rec.live.length / rec.detect.length).toBeLessThan(4);
+    // The live decoder starts at the newest keyframe, then follows the stream at 15 fps.
+    const recent = rec.live.slice(-10);
+    expect((recent[9].pts ?? 0) - (recent[0].pts ?? 0)).toBeGreaterThan(0.5);
+    expect((recent[9].pts ?? 0) - (recent[0].pts ?? 0)).toBeLessThan(0.75);
+    release();
     // Paced like a camera: ten frames at 5 fps take about two seconds.
     expect(rec.detect[9].capturedAt - rec.detect[0].capturedAt).toBeGreaterThan(1_200);
   });

@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolveFfmpeg, type FfmpegBinary } from '../../src/ingest/ffmpeg-binary.js';
+import { sourcePlan } from '../../src/ingest/ffmpeg-args.js';
 import { FfmpegProcess } from '../../src/ingest/ffmpeg-process.js';
 import { classifySource } from '../../src/ingest/source-url.js';
 import { onCleanup, tempDir } from '../helpers/cleanup.js';
@@ -62,14 +63,14 @@ describe('FfmpegProcess', () => {
     // (after twice its grace) before ffmpeg exists. The spawn must then kill
     // its own child: before, this ffmpeg looped for ever, owned by no one.
     const ffmpeg = slowProbingFfmpeg();
-    const proc = new FfmpegProcess(ffmpeg.binary, {
+    const proc = new FfmpegProcess(ffmpeg.binary, sourcePlan({
       ...classifySource(BOTTLE_CLIP, []),
       rtspTransport: 'tcp',
       timeoutMs: 10_000,
       realtime: true,
       loop: true,
       detect: { fps: 5, maxWidth: 320, maxHeight: 320 },
-    });
+    }, 5));
     // If it is not killed, the test must not leave it looping.
     onCleanup(() => {
       const pid = proc.processId;

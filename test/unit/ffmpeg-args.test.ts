@@ -1,6 +1,6 @@
 // From a camera's source settings to the exact ffmpeg argv.
 import { describe, expect, it } from 'vitest';
-import { ffmpegArgv, ffmpegMajor, ffmpegPlan, type SourceSpec } from '../../src/ingest/ffmpeg-args.js';
+import { decoderArgv, detectPlan, ffmpegArgv, ffmpegMajor, FMP4_OUTPUT, sourcePlan, TRANSCODE, type SourceSpec } from '../../src/ingest/ffmpeg-args.js';
 import { classifySource, redactUrl, SourceUrlError } from '../../src/ingest/source-url.js';
 
 const base: Omit<SourceSpec, 'kind' | 'input'> = {
@@ -10,36 +10,52 @@ const base: Omit<SourceSpec, 'kind' | 'input'> = {
 const G = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'info'];
 const RAW = ['-an', '-sn', '-dn', '-f', 'rawvideo', '-pix_fmt', 'rgb24'];
 const FIT = (w: number, h: number) => `scale=w='min(iw,${w})':h='min(ih,${h})':force_original_aspect_ratio=decrease`;
+const COPY = ['-map', '0:v:0', '-c:v', 'copy', '-an', '-sn', '-dn', '-f', 'mp4', '-movflags', 'empty_moov+default_base_moof+frag_every_frame', '-flush_packets', '1'];
 
-const table: [string, SourceSpec, number, string[]][] = [
-  ['RTSP over TCP on ffmpeg 5 (-timeout), with a live output on a socket',
-    { ...base, ...classifySource('rtsp://cam.local:554/stream1'), live: { fps: 15, maxWidth: 1280, maxHeight: 720, target: 'unix:/tmp/l.sock' } }, 5,
-    [...G, '-rtsp_transport', 'tcp', '-timeout', '5000000', '-fflags', 'nobuffer', '-flags', 'low_delay', '-i', 'rtsp://cam.local:554/stream1', '-y',
-      '-filter_complex', `[0:v:0]split=2[d][l];[d]fps=5,${FIT(640, 640)}[detect];[l]fps=15,${FIT(1280, 720)}[live]`,
-      '-map', '[detect]', ...RAW, 'pipe:1', '-map', '[live]', ...RAW, 'unix:/tmp/l.sock']],
-  ['RTSP over UDP on ffmpeg 4 (-stimeout), detection only',
+/** A camera's one connection: its video copied, untouched, into fragmented MP4 on stdout. */
+const sources: [string, SourceSpec, number, string[]][] = [
+  ['RTSP over TCP on ffmpeg 5 (-timeout)',
+    { ...base, ...classifySource('rtsp://cam.local:554/stream1') }, 5,
+    [...G, '-rtsp_transport', 'tcp', '-timeout', '5000000', '-fflags', 'nobuffer', '-flags', 'low_delay', '-i', 'rtsp://cam.local:554/stream1', ...COPY, 'pipe:1']],
+  ['RTSP over UDP on ffmpeg 4 (-stimeout)',
     { ...base, ...classifySource('rtsps://cam/s'), rtspTransport: 'udp' }, 4,
-    [...G, '-rtsp_transport', 'udp', '-stimeout', '5000000', '-fflags', 'nobuffer', '-flags', 'low_delay', '-i', 'rtsps://cam/s',
-      '-filter_complex', `[0:v:0]fps=5,${FIT(640, 640)}[detect]`, '-map', '[detect]', ...RAW, 'pipe:1']],
+    [...G, '-rtsp_transport', 'udp', '-stimeout', '5000000', '-fflags', 'nobuffer', '-flags', 'low_delay', '-i', 'rtsps://cam/s', ...COPY, 'pipe:1']],
   ['HTTP (MJPEG, HLS, MP4) with a read timeout',
     { ...base, ...classifySource('https://example.test/live.m3u8'), timeoutMs: 2_500 }, 5,
-    [...G, '-rw_timeout', '2500000', '-i', 'https://example.test/live.m3u8',
-      '-filter_complex', `[0:v:0]fps=5,${FIT(640, 640)}[detect]`, '-map', '[detect]', ...RAW, 'pipe:1']],
+    [...G, '-rw_timeout', '2500000', '-i', 'https://example.test/live.m3u8', ...COPY, 'pipe:1']],
   ['a file at its native rate, looped',
     { ...base, ...classifySource('/media/clip.mp4'), loop: true }, 5,
-    [...G, '-stream_loop', '-1', '-re', '-i', 'file:/media/clip.mp4',
-      '-filter_complex', `[0:v:0]fps=5,${FIT(640, 640)}[detect]`, '-map', '[detect]', ...RAW, 'pipe:1']],
-  ['a file as fast as possible, every frame',
-    { ...base, ...classifySource('file:///media/a%20b.mp4'), realtime: false, detect: { fps: 0, maxWidth: 320, maxHeight: 240 } }, 5,
-    [...G, '-i', 'file:/media/a b.mp4', '-filter_complex', `[0:v:0]${FIT(320, 240)}[detect]`, '-map', '[detect]', ...RAW, 'pipe:1']],
+    [...G, '-stream_loop', '-1', '-re', '-i', 'file:/media/clip.mp4', ...COPY, 'pipe:1']],
 ];
 
 describe('ffmpeg argv', () => {
-  for (const [name, spec, major, argv] of table) {
+  for (const [name, spec, major, argv] of sources) {
     it(name, () => {
-      expect(ffmpegArgv(ffmpegPlan(spec, major))).toEqual(argv);
+      expect(ffmpegArgv(sourcePlan(spec, major))).toEqual(argv);
     });
   }
+
+  it('transcodes once to low-latency H.264 when the camera sends a codec browsers cannot play', () => {
+    const argv = ffmpegArgv(sourcePlan({ ...base, ...classifySource('http://cam/video.mjpg') }, 5, true));
+    expect(argv.slice(argv.indexOf('-map'))).toEqual(['-map', '0:v:0', ...TRANSCODE, '-an', '-sn', '-dn', ...FMP4_OUTPUT, 'pipe:1']);
+    expect(TRANSCODE).toEqual(expect.arrayContaining(['libx264', 'zerolatency']));
+  });
+
+  it('decodes the copied stream with its own timestamps, decimated without moving a frame, each frame\'s pts said', () => {
+    expect(decoderArgv({ fps: 5, maxWidth: 640, maxHeight: 640 }, 5)).toEqual([
+      ...G, '-analyzeduration', '0', '-probesize', '4096', '-copyts', '-f', 'mp4', '-i', 'pipe:0', '-map', '0:v:0',
+      '-vf', `select='isnan(prev_selected_t)+gt(floor(t*5),floor(prev_selected_t*5))',${FIT(640, 640)},showinfo=checksum=0`,
+      '-vsync', 'passthrough', ...RAW, 'pipe:1',
+    ]);
+    // Every frame; ffmpeg 4's showinfo has no checksum option.
+    expect(decoderArgv({ fps: 0, maxWidth: 320, maxHeight: 240 }, 4)).toContain(`${FIT(320, 240)},showinfo`);
+  });
+
+  it('lookout detect decodes a file straight to raw frames, as fast as possible', () => {
+    const spec: SourceSpec = { ...base, ...classifySource('file:///media/a%20b.mp4'), realtime: false, detect: { fps: 0, maxWidth: 320, maxHeight: 240 } };
+    expect(ffmpegArgv(detectPlan(spec, 5))).toEqual([...G, '-i', 'file:/media/a b.mp4', '-filter_complex', `[0:v:0]${FIT(320, 240)}[detect]`, '-map', '[detect]', ...RAW, 'pipe:1']);
+    expect(ffmpegArgv(detectPlan({ ...spec, detect: { fps: 5, maxWidth: 640, maxHeight: 640 } }, 5))).toContain(`[0:v:0]fps=5,${FIT(640, 640)}[detect]`);
+  });
 
   it('reads the major version from both Debian and static builds', () => {
     expect(ffmpegMajor('ffmpeg version 5.1.6-0+deb12u1')).toBe(5);

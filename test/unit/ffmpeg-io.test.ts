@@ -21,9 +21,9 @@ describe('ffmpeg stderr', () => {
     const revealed = lines.map((l) => p.push(l));
     expect(revealed).toEqual([undefined, undefined, undefined, undefined, 1, undefined, 0]);
     expect(p.facts.durationMs).toBe(99_850);
-    expect(p.facts.input).toEqual({ width: 640, height: 360, fps: 29.83 });
-    expect(p.facts.outputs.get(0)).toEqual({ width: 640, height: 360, fps: 5 });
-    expect(p.facts.outputs.get(1)).toEqual({ width: 320, height: 180, fps: 15 });
+    expect(p.facts.input).toEqual({ width: 640, height: 360, fps: 29.83, codec: 'h264' });
+    expect(p.facts.outputs.get(0)).toEqual({ width: 640, height: 360, fps: 5, codec: 'rawvideo' });
+    expect(p.facts.outputs.get(1)).toEqual({ width: 320, height: 180, fps: 15, codec: 'rawvideo' });
   });
 
   it('keeps a bounded tail and picks the line that explains a failure', () => {

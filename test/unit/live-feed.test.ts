@@ -90,7 +90,7 @@ describe('camera feed', () => {
     const late = new TestViewer();
     feed.add(late);
     expect(late.ids()).toEqual(['1:100']);
-    expect(header(late.got[0])).toEqual({ camera: 'door', frameId: '1:100', timestamp: t0 + 100, width: 64, height: 48, detectionsFrameId: null, boxAgeMs: null });
+    expect(header(late.got[0])).toEqual({ kind: 'jpeg', camera: 'door', frameId: '1:100', timestamp: t0 + 100, pts: null, width: 64, height: 48, detectionsFrameId: null, boxAgeMs: null });
     expect(feed.snapshotStats().encoded).toBe(2);
   });
 

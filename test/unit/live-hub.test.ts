@@ -33,6 +33,22 @@ class FakeRegistry {
     this.detectionListeners.add(l);
     return () => this.detectionListeners.delete(l);
   }
+  onStream(): () => void {
+    return () => undefined;
+  }
+  stream(): undefined {
+    return undefined;
+  }
+  /** Leases of raw live frames the hub holds (JPEG viewers and snapshots). */
+  leases = 0;
+  watchLive(): () => void {
+    this.leases++;
+    let released = false;
+    return () => {
+      if (!released) this.leases--;
+      released = true;
+    };
+  }
   onCameraRemoved(l: (id: string) => void): () => void {
     this.removedListeners.add(l);
     return () => this.removedListeners.delete(l);
@@ -77,7 +93,7 @@ const streaming = (restarts = 0): StatusView => ({
 });
 
 const detections = (seq: number): CameraDetections => ({
-  frameId: `1:${seq * 200}`, frameSeq: seq, capturedAt: 1_700_000_000_000 + seq * 200, width: 640, height: 360, latencyMs: 21, queueWaitMs: 4,
+  frameId: `1:${seq * 200}`, frameSeq: seq, run: 1, pts: seq / 5, capturedAt: 1_700_000_000_000 + seq * 200, width: 640, height: 360, latencyMs: 21, queueWaitMs: 4,
   detections: [{ classId: 1, label: 'person', score: 0.91, box: [0.1, 0.2, 0.5, 0.6] }],
 });
 
@@ -143,6 +159,8 @@ beforeEach(async () => {
   registry.views.set('gate', streaming());
   // The one place the fake stands in for the real registry: the hub reads only what FakeRegistry has.
   hub = new LiveHub(registry as unknown as CameraRegistry);
+  // As app.ts wires it (there with the tracker's ids).
+  registry.onDetections((id, d) => hub.detections(id, d));
   server = http.createServer((_req, res) => res.writeHead(404).end());
   hub.attach(server, (req) => (req.headers.authorization === 'Bearer wrong' ? { status: 401, reason: 'bad token' } : undefined));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -163,7 +181,7 @@ describe('live hub', () => {
     const c = await connect('?camera=porch&camera=nope');
     await c.until(() => c.texts.length === 3);
     expect(c.texts).toEqual([
-      { type: 'detections', camera: 'porch', frameId: '1:600', timestamp: 1_700_000_000_600, width: 640, height: 360, latencyMs: 21, detections: [{ label: 'person', classId: 1, score: 0.91, box: [0.1, 0.2, 0.5, 0.6] }] },
+      { type: 'detections', camera: 'porch', frameId: '1:600', run: 1, pts: 0.6, timestamp: 1_700_000_000_600, width: 640, height: 360, latencyMs: 21, detections: [{ label: 'person', classId: 1, score: 0.91, box: [0.1, 0.2, 0.5, 0.6], trackId: null }] },
       { type: 'subscribed', cameras: ['porch'], unknown: ['nope'] },
       { type: 'error', message: 'unknown camera(s): nope' },
     ]);
@@ -237,7 +255,7 @@ describe('live hub', () => {
       fps: { decoded: 5, live: 15, detect: 5 },
       dropped: { superseded: 3, stale: 1, error: 0, busy: 0, modelDown: 0 },
       latencyMs: { p50: 20, p95: 31 },
-      restarts: 2, viewers: 1,
+      restarts: 2, viewers: 1, video: null,
       model: { state: 'open', lastError: 'Predict: UNAVAILABLE: down' },
     });
     vi.advanceTimersByTime(2_000);
@@ -279,7 +297,8 @@ describe('live hub', () => {
     expect(await within(a.closed)).toEqual({ code: 1001, reason: 'lookout is shutting down' });
     expect((await within(b.closed)).code).toBe(1001);
     expect(vi.getTimerCount()).toBe(0);
-    expect(registry.liveListeners.size + registry.detectionListeners.size).toBe(0);
+    // The one detections listener left is the test's own (app.ts's wiring); the hub holds no lease of live frames.
+    expect(registry.liveListeners.size + registry.removedListeners.size + registry.leases).toBe(0);
     await expect(connect('?camera=porch')).rejects.toThrow(/404/);
   });
 
