@@ -6,8 +6,22 @@
 // An ffmpeg is the suite's when, walking up its parents, one reaches this
 // process (vitest's main process, which runs global set-up) or init (an
 // orphan) before any process that was already running when the suite
-// started (another program's ffmpeg, a developer's own lookout).
+// started (another program's ffmpeg, a developer's own lookout). Orphans
+// must also carry this run's mark in their environment: another suite
+// running at the same time on the machine has orphans of its own.
+import { readFileSync } from 'node:fs';
 import { allProcs, isFfmpeg, type ProcInfo } from './helpers/procfs.js';
+
+const MARK = 'LOOKOUT_TEST_SUITE';
+
+/** Whether the process inherited this run's mark (unreadable: it is gone, or not ours to read). */
+function marked(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').includes(`${MARK}=${process.pid}`);
+  } catch {
+    return false;
+  }
+}
 
 function suiteFfmpeg(before: Set<number>): ProcInfo[] {
   const procs = allProcs();
@@ -22,11 +36,13 @@ function suiteFfmpeg(before: Set<number>): ProcInfo[] {
     }
     return false;
   };
-  return procs.filter((p) => isFfmpeg(p) && !before.has(p.pid) && ours(p));
+  return procs.filter((p) => isFfmpeg(p) && !before.has(p.pid) && ours(p) && marked(p.pid));
 }
 
 export default function setup(): () => Promise<void> {
   const before = new Set(allProcs().map((p) => p.pid));
+  // Inherited by the test workers (forked after this), so by every ffmpeg they start.
+  process.env[MARK] = String(process.pid);
   return async () => {
     // An ffmpeg a test's last cleanup signalled may take a moment to go.
     let left: ProcInfo[] = [];

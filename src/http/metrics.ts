@@ -70,7 +70,11 @@ export function createMetrics(deps: { cameras: CameraRegistry; live: LiveHub; st
     queueWait.observe({ camera }, d.queueWaitMs / 1000);
   });
 
-  const frames = new MirroredCounter(registry, 'lookout_camera_frames_total', 'Frames read from ffmpeg, by camera and output (detect, live)', ['camera', 'output']);
+  const frames = new MirroredCounter(registry, 'lookout_camera_frames_total', 'Frames read from ffmpeg, by camera and output (stream: fragments of the copied video; detect; live: the JPEG view\'s)', ['camera', 'output']);
+  const decoderSkipped = new MirroredCounter(registry, 'lookout_camera_decoder_skipped_total', 'Fragments a decoder that was behind skipped (to the next keyframe), by camera and decoder (detect, live)', ['camera', 'decoder']);
+  const fragmentsSent = new MirroredCounter(registry, 'lookout_live_fragments_sent_total', 'Fragments of the camera\'s own video handed to native viewers (WebSocket and stream.mp4), by camera', ['camera']);
+  const fragmentsSkipped = new MirroredCounter(registry, 'lookout_live_fragments_skipped_total', 'Fragments a native viewer skipped (behind, or waiting for a keyframe), by camera', ['camera']);
+  const streamBytes = new MirroredCounter(registry, 'lookout_live_stream_bytes_sent_total', 'Bytes of the camera\'s own video handed to native viewers, by camera', ['camera']);
   const detected = new MirroredCounter(registry, 'lookout_camera_inferences_total', 'Frames the model answered, by camera', ['camera']);
   const dropped = new MirroredCounter(registry, 'lookout_camera_frames_dropped_total', 'Detection frames not sent to the model, by camera and reason', ['camera', 'reason']);
   const restarts = new MirroredCounter(registry, 'lookout_camera_restarts_total', 'ffmpeg restarts (reconnects), by camera', ['camera']);
@@ -84,7 +88,7 @@ export function createMetrics(deps: { cameras: CameraRegistry; live: LiveHub; st
   const gauge = (name: string, help: string, labelNames: string[]) => new client.Gauge({ name, help, labelNames, registers: [registry] });
   const fps = gauge('lookout_camera_fps', 'Frames per second over the last seconds, by camera and kind (decoded, live, detect)', ['camera', 'kind']);
   const state = gauge('lookout_camera_state', '1 for the state each camera is in', ['camera', 'state']);
-  const viewers = gauge('lookout_camera_viewers', 'WebSocket and MJPEG viewers, by camera', ['camera']);
+  const viewers = gauge('lookout_camera_viewers', 'Viewers (WebSocket native and JPEG, stream.mp4, MJPEG), by camera', ['camera']);
   const model = gauge('lookout_model_server_state', "1 for the model server's state as lookout sees it (closed: reachable; open: down; probing)", ['state']);
   const storeFailing = gauge('lookout_store_failing', '1 while the log cannot write (disk full, I/O error)', []);
   const storePending = gauge('lookout_store_pending_records', 'Records waiting to be committed', []);
@@ -103,14 +107,20 @@ export function createMetrics(deps: { cameras: CameraRegistry; live: LiveHub; st
       for (const s of STATES) state.set({ camera: id, state: s }, view.status.state === s ? 1 : 0);
       frames.set({ camera: id, output: 'detect' }, view.status.frames.detect);
       frames.set({ camera: id, output: 'live' }, view.status.frames.live);
+      frames.set({ camera: id, output: 'stream' }, view.status.frames.fragments);
+      decoderSkipped.set({ camera: id, decoder: 'detect' }, view.status.decoderSkipped.detect);
+      decoderSkipped.set({ camera: id, decoder: 'live' }, view.status.decoderSkipped.live);
       restarts.set({ camera: id }, view.status.restarts);
       if (view.schedule) {
         detected.set({ camera: id }, view.schedule.detected);
         for (const [reason, n] of Object.entries(view.schedule.dropped)) dropped.set({ camera: id, reason }, n);
       }
       const feed = live.feedStats(id);
-      viewers.set({ camera: id }, feed?.viewers ?? 0);
+      viewers.set({ camera: id }, (feed?.viewers ?? 0) + (feed?.native.viewers ?? 0));
       if (feed) {
+        fragmentsSent.set({ camera: id }, feed.native.sent);
+        fragmentsSkipped.set({ camera: id }, feed.native.skipped);
+        streamBytes.set({ camera: id }, feed.native.bytesSent);
         sent.set({ camera: id }, feed.sent);
         skipped.set({ camera: id }, feed.viewerSkipped);
         bytes.set({ camera: id }, feed.bytesSent);

@@ -40,7 +40,11 @@ export class CameraFeeds {
         this.leases.delete(cameraId);
         if (!this.feeds.get(cameraId)?.watched) this.feeds.delete(cameraId);
         // stream.mp4 viewers of a camera that is gone end; WebSocket ones wait for its next init.
-        if (!this.registry.has(cameraId)) this.natives.get(cameraId)?.endHttp();
+        const native = this.natives.get(cameraId);
+        if (native && !this.registry.has(cameraId)) {
+          native.endHttp();
+          if (!native.watched) this.natives.delete(cameraId);
+        }
       }),
     ];
   }
@@ -89,6 +93,7 @@ export class CameraFeeds {
     if (!this.registry.has(cameraId)) this.feeds.delete(cameraId);
   }
 
+  /** The camera's native feed (WebSocket and stream.mp4 viewers), made on first use. */
   native(cameraId: string): NativeFeed {
     let feed = this.natives.get(cameraId);
     if (!feed) this.natives.set(cameraId, (feed = new NativeFeed(cameraId)));
@@ -99,7 +104,8 @@ export class CameraFeeds {
     const feed = this.natives.get(cameraId);
     if (!feed) return;
     feed.remove(sink);
-    if (!feed.watched) this.natives.delete(cameraId);
+    // Kept while its camera exists, so its counters keep counting up.
+    if (!feed.watched && !this.registry.has(cameraId)) this.natives.delete(cameraId);
   }
 
   viewers(cameraId: string): number {

@@ -327,4 +327,19 @@ describe('live hub', () => {
     await c.until(() => c.texts.length === 2);
     expect(hub.feedStats('gate')).toBeUndefined();
   });
+
+  it('asks a camera for raw live frames only while someone watches it as JPEG, and says what a bad video choice is', async () => {
+    const native = await connect('?camera=porch&video=native');
+    await native.until(() => native.texts.length === 1);
+    expect(registry.leases).toBe(0);
+    const jpeg = await connect('?camera=porch');
+    await jpeg.until(() => jpeg.texts.length === 1);
+    expect(registry.leases).toBe(1);
+    jpeg.ws.send(JSON.stringify({ type: 'subscribe', cameras: ['porch'], video: { porch: 'none' } }));
+    await jpeg.until(() => jpeg.texts.length === 2);
+    expect(registry.leases).toBe(0);
+    jpeg.ws.send(JSON.stringify({ type: 'subscribe', cameras: ['porch'], video: 'h265' }));
+    await jpeg.until(() => jpeg.texts.length === 3);
+    expect(jpeg.texts[2]).toEqual({ type: 'error', message: '"video" must be "jpeg", "native", "none", or an object of those per camera; got "h265"' });
+  });
 });
