@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ffmpegArgv, ffmpegPlan } from '../../src/ingest/ffmpeg-args.js';
+import { ffmpegArgv, sourcePlan } from '../../src/ingest/ffmpeg-args.js';
 import { classifySource, MAX_URL_LENGTH } from '../../src/ingest/source-url.js';
 import { mediaDir } from '../../src/util/paths.js';
 
@@ -57,7 +57,7 @@ describe('hostile camera URLs', () => {
       // What passed is an rtsp(s)/http(s) URL or a file under the roots, and its argv entry cannot be read as an option.
       if (source.kind === 'file') expect(path.resolve(source.input.slice('file:'.length)).startsWith(mediaDir)).toBe(true);
       else expect(source.input).toMatch(/^(rtsps?|https?):\/\//i);
-      const argv = ffmpegArgv(ffmpegPlan({ ...source, rtspTransport: 'tcp', timeoutMs: 1000, realtime: true, loop: false, detect: { fps: 5, maxWidth: 640, maxHeight: 640 } }, 5));
+      const argv = ffmpegArgv(sourcePlan({ ...source, rtspTransport: 'tcp', timeoutMs: 1000, realtime: true, loop: false, detect: { fps: 5, maxWidth: 640, maxHeight: 640 } }, 5));
       const input = argv[argv.indexOf('-i') + 1];
       expect(input.startsWith('-')).toBe(false);
       expect(/[\u0000-\u001f]/.test(input)).toBe(false);
