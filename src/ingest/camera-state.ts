@@ -24,8 +24,10 @@ export interface CameraStatus {
   liveDecoding: boolean;
   /** ms until the next restart, while reconnecting or failed. */
   retryInMs: number | undefined;
-  /** The running ffmpeg's pid (and process group id). */
+  /** The running ffmpeg's pid (and process group id): the camera's one connection. */
   pid: number | undefined;
+  /** The decoders of its copied stream now running (detection; the JPEG view's while watched), each its own process group. */
+  decoderPids: number[];
 }
 
 /**

@@ -85,6 +85,7 @@ export class Camera {
   private detectSize: { width: number; height: number } | undefined;
   private liveSize: { width: number; height: number } | undefined;
   private process: FfmpegProcess | undefined;
+  private detectDecoder: StreamDecoder | undefined;
   private retryAt: number | undefined;
   private sleepTimer: NodeJS.Timeout | undefined;
   private wake: (() => void) | undefined;
@@ -145,6 +146,7 @@ export class Camera {
       liveDecoding: this.live.running,
       retryInMs: this.retryAt === undefined ? undefined : Math.max(0, this.retryAt - Date.now()),
       pid: this.process?.processId,
+      decoderPids: [this.detectDecoder?.processId, this.live.processId].filter((p): p is number => p !== undefined),
     };
   }
 
@@ -241,6 +243,7 @@ export class Camera {
       this.cache.setInit(init);
       this.options.onStream?.({ kind: 'init', init });
       detect = new StreamDecoder(this.options.binary, spec.detect, this.major);
+      this.detectDecoder = detect;
       detect.write(data, true);
       detectLoop = this.readDetections(detect, run).then(
         () => { if (proc.state === 'running') fail(`the detection decoder ended: ${detect?.stderrTail.reason() ?? 'no reason given'}`); },
@@ -279,6 +282,7 @@ export class Camera {
     await Promise.all([exit.code === 0 ? detect?.finish() : detect?.stop(), this.live.endRun()]);
     await detectLoop;
     if (detect) this.skipped.detect += detect.skipped;
+    this.detectDecoder = undefined;
     this.process = undefined;
     this.stderrTail = proc.stderrTail.get();
     if (again) return { error: `transcoding ${this.transcodeFrom ?? 'the camera\'s codec'} to H.264`, finished: false, firstFrameAt: undefined, again };

@@ -40,6 +40,10 @@ export class LiveDecoding {
     return this.decoder !== undefined;
   }
 
+  get processId(): number | undefined {
+    return this.decoder?.processId;
+  }
+
   lease(): () => void {
     if (!this.options.output || this.options.output.fps <= 0 || this.closed) return () => undefined;
     this.leases++;

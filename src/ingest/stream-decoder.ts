@@ -45,7 +45,8 @@ export class StreamDecoder {
 
   constructor(binary: FfmpegBinary, output: OutputSpec, major: number) {
     // detached: a process group of its own, signalled as a whole.
-    this.child = spawn(binary.path, decoderArgv(output, major), { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    // LOOKOUT_PID names the lookout it belongs to, for whoever looks for strays (its argv names nothing of the camera's).
+    this.child = spawn(binary.path, decoderArgv(output, major), { stdio: ['pipe', 'pipe', 'pipe'], detached: true, env: { ...process.env, LOOKOUT_PID: String(process.pid) } });
     const untrack = this.child.pid !== undefined ? trackGroup(this.child.pid) : () => undefined;
     let resolveInfo!: (i: StreamInfo) => void;
     let rejectInfo!: (e: Error) => void;

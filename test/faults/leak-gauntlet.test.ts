@@ -29,8 +29,9 @@
 // The test is the run, phase by phase; the faults that need only lookout's
 // API are in leak-gauntlet/phases.ts, its clients in leak-gauntlet/api.ts,
 // and what it measures and how it judges it in leak-gauntlet/figures.ts.
-import { copyFileSync, existsSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -38,7 +39,7 @@ import { mediaDir } from '../../src/util/paths.js';
 import { startCli, type RunningChild } from '../helpers/child.js';
 import { onCleanup, tempDir } from '../helpers/cleanup.js';
 import { BOTTLE_CLIP, decodeFrameJpeg, PERSON_CLIP } from '../helpers/media.js';
-import { allProcs, kindDiff, isFfmpeg, processFigures, type ProcessFigures, type ProcInfo } from '../helpers/procfs.js';
+import { allProcs, environOf, kindDiff, isFfmpeg, processFigures, type ProcessFigures, type ProcInfo } from '../helpers/procfs.js';
 import { prepareClip, skipRtsp, startRtspServer, type RtspServer } from '../helpers/rtsp-server.js';
 import { alive, sleep, until } from '../helpers/wait.js';
 import { lookoutApi, mjpegClient } from './leak-gauntlet/api.js';
@@ -114,14 +115,15 @@ describe.skipIf(skip)('the leak gauntlet', () => {
     const lookout = startCli(['serve', '--config', configFile], {}, dir);
     const pid = lookout.child.pid;
     if (pid === undefined) throw new Error('lookout has no pid');
-    // What marks an ffmpeg as this test's lookout's, even once orphaned: its
-    // live-frame socket lives in lookout's runtime folder, /tmp/lookout-<pid>-XXXXXX
-    // (the exact one once an ffmpeg has named it: a folder left by an earlier
-    // process with the same pid must not count); the rest name this test's RTSP
-    // server, file, or refusing and mute ports.
+    // What marks an ffmpeg as this test's lookout's, even once orphaned: a
+    // camera's ffmpeg names this test's RTSP server, file, or refusing and mute
+    // ports; a decoder carries lookout's pid in its environment. lookout's
+    // runtime folder, /tmp/lookout-<pid>-XXXXXX, is found once it exists (a
+    // folder left by an earlier process with the same pid must not count).
     let runtimeDir: string | undefined;
     const markers = (): string[] => [runtimeDir ?? `/lookout-${pid}-`, `127.0.0.1:${rtsp.port}`, dir, `127.0.0.1:${refusedPort}`, `127.0.0.1:${mutePort}`];
-    const ours = (p: ProcInfo): boolean => p.cmdline.some((arg) => markers().some((m) => arg.includes(m)));
+    // Decoders of a camera's copied stream read stdin and name nothing of it: they carry LOOKOUT_PID instead.
+    const ours = (p: ProcInfo): boolean => p.cmdline.some((arg) => markers().some((m) => arg.includes(m))) || environOf(p.pid).includes(`LOOKOUT_PID=${pid}`);
     onCleanup(async () => {
       // If the run failed midway: SIGTERM first, since a SIGKILLed lookout cannot stop its
       // ffmpeg (its exit hook never runs), then take away whatever of ours is left on this shared machine.
@@ -169,9 +171,13 @@ describe.skipIf(skip)('the leak gauntlet', () => {
     const baseline = figures();
     const baselineMetrics = await request('GET', '/metrics');
     expect(baselineMetrics.status).toBe(200);
-    expect(ffmpegChildren(baseline)).toHaveLength(3);
-    runtimeDir = ffmpegChildren(baseline).flatMap((p) => p.cmdline).map((arg) => /^unix:(.*\/lookout-\d+-[^/]+)\/live-\d+\.sock$/.exec(arg)?.[1]).find((d) => d !== undefined);
-    expect(runtimeDir, 'the live-frame socket in an ffmpeg argv').toBeDefined();
+    // Per camera: its connection, its detection decoder, and the JPEG view's decoder while its viewer watches.
+    const ownedAtBaseline = (await cameras()).flatMap((c) => [c.status.pid, ...(c.status.decoderPids ?? [])]).filter((p): p is number => p !== undefined);
+    expect(ownedAtBaseline).toHaveLength(9);
+    expect(ffmpegChildren(baseline).map((p) => p.pid).sort((a, b) => a - b)).toEqual([...ownedAtBaseline].sort((a, b) => a - b));
+    runtimeDir = readdirSync(os.tmpdir()).filter((n) => n.startsWith(`lookout-${pid}-`)).map((n) => path.join(os.tmpdir(), n))
+      .filter((d) => statSync(d).mtimeMs >= startedAt).at(0);
+    expect(runtimeDir, 'lookout\'s runtime folder').toBeDefined();
     phase('warm-up');
 
     // ---- Fault: the RTSP server SIGKILLed and restarted, 3 times ----
@@ -279,12 +285,13 @@ describe.skipIf(skip)('the leak gauntlet', () => {
     console.log(summary.join('\n'));
 
     // ---- The verdict ----
-    // Exactly one ffmpeg per camera, each the one the camera reports, and no other child
-    // (first: a stray ffmpeg also holds descriptors, and this says which it is).
-    const cameraPids = camsAtEnd.map((c) => c.status.pid).filter((p): p is number => p !== undefined).sort((a, b) => a - b);
+    // Exactly the ffmpeg the cameras report (per camera: its connection, its detection decoder,
+    // the JPEG view's decoder for its one viewer), and no other child (first: a stray ffmpeg
+    // also holds descriptors, and this says which it is).
+    const cameraPids = camsAtEnd.flatMap((c) => [c.status.pid, ...(c.status.decoderPids ?? [])]).filter((p): p is number => p !== undefined).sort((a, b) => a - b);
     const extra = endFfmpeg.filter((p) => !cameraPids.includes(p.pid)).map((p) => `${p.pid}: ${p.cmdline.join(' ')}`);
     expect(endFfmpeg.map((p) => p.pid).sort((a, b) => a - b), `ffmpeg no camera owns:\n${extra.join('\n')}`).toEqual(cameraPids);
-    expect(cameraPids).toHaveLength(3);
+    expect(cameraPids).toHaveLength(9);
     expect(end.children.filter((p) => !isFfmpeg(p)).map((p) => p.cmdline.join(' '))).toEqual([]);
     // Descriptors and threads back to the baseline (within the slack explained at the top).
     expect(end.fds, `descriptors: ${kindDiff(baseline.fdKinds, end.fdKinds).join('; ')}`).toBeLessThanOrEqual(baseline.fds + FD_SLACK);

@@ -32,6 +32,11 @@ export function procInfo(pid: number): ProcInfo | undefined {
   return { pid, ppid: Number(statusField(status, 'PPid') ?? -1), name: statusField(status, 'Name') ?? '', cmdline };
 }
 
+/** A process's environment as NAME=value strings; empty once it is gone (or not ours to read). */
+export function environOf(pid: number): string[] {
+  return (readText(`/proc/${pid}/environ`) ?? '').split('\0').filter((s) => s.length > 0);
+}
+
 /** Every process this namespace can see. */
 export function allProcs(): ProcInfo[] {
   return readdirSync('/proc')

@@ -10,7 +10,7 @@ export interface CameraJson {
   id: string;
   state: string;
   lastError: string | null;
-  status: { pid?: number; restarts: number; frames: { detect: number; live: number } };
+  status: { pid?: number; decoderPids?: number[]; restarts: number; frames: { detect: number; live: number } };
   schedule?: { detected: number };
   live: { viewers: number; viewerSkipped: number; sent: number } | null;
 }
