@@ -196,10 +196,15 @@ export class Fmp4Splitter {
 
   constructor(private readonly maxBox = 64 << 20) {}
 
+  /** Bytes the box at the head of `pending` needs, once its header has been read. */
+  private need = 0;
+
   push(chunk: Buffer): Fmp4Piece[] {
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
     const out: Fmp4Piece[] = [];
+    // A large box (a keyframe's mdat) arrives over many chunks: join them once it is whole, not at every chunk.
+    if (this.pendingBytes < this.need) return out;
     let buf = this.pending.length === 1 ? chunk : Buffer.concat(this.pending, this.pendingBytes);
     let at = 0;
     while (buf.length - at >= 8) {
@@ -209,7 +214,11 @@ export class Fmp4Splitter {
         size = Number(buf.readBigUInt64BE(at + 8));
       }
       if (size < 8 || size > this.maxBox) throw new Error(`fragmented MP4: a box of ${size} bytes at a box boundary`);
-      if (buf.length - at < size) break;
+      if (buf.length - at < size) {
+        this.need = size;
+        break;
+      }
+      this.need = 0;
       const type = buf.toString('latin1', at + 4, at + 8);
       const box = buf.subarray(at, at + size);
       at += size;

@@ -134,6 +134,8 @@ export class CameraFeeds {
     const asked = Date.now();
     const latest = this.registry.latestLiveFrame(cameraId);
     if (latest && asked - latest.capturedAt < FRESH_MS) return feed.latestOr(latest);
+    // Not streaming (starting, reconnecting): there is nothing to decode; the newest frame there was, if any.
+    if (!this.registry.stream(cameraId)?.current) return feed.latestOr(latest);
     const release = this.registry.watchLive(cameraId);
     try {
       const frame = await this.nextLiveFrame(cameraId, asked, this.registry.stream(cameraId)?.newestPts);
