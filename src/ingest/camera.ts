@@ -71,6 +71,7 @@ export class Camera {
   private lastError: string | undefined;
   private stderrTail: string[] = [];
   private restarts = 0;
+  /** Timelines the camera's copied stream has had: a run is numbered when its init segment is accepted, not when ffmpeg is tried. */
   private runs = 0;
   private since = Date.now();
   private frames = { detect: 0, live: 0, fragments: 0 };
@@ -206,7 +207,6 @@ export class Camera {
     const { spec } = this.options;
     const proc = new FfmpegProcess(this.options.binary, sourcePlan(spec, this.major, this.transcodeFrom !== undefined));
     this.process = proc;
-    const run = ++this.runs;
     let stallReason: string | undefined;
     let readerError: string | undefined;
     let again = false;
@@ -224,7 +224,7 @@ export class Camera {
       void proc.stop();
     };
 
-    const onInit = (data: Buffer, info: InitInfo | undefined): number | undefined => {
+    const onInit = (data: Buffer, info: InitInfo | undefined): { timescale: number; run: number } | undefined => {
       if (!info) {
         fail('the camera\'s stream has no video track');
         return undefined;
@@ -238,6 +238,7 @@ export class Camera {
         return undefined;
       }
       const transcoded = this.transcodeFrom !== undefined;
+      const run = ++this.runs;
       const init: StreamInit = { ...info, camera: this.id, run, data, transcoded, from: this.transcodeFrom ?? from, mime: `video/mp4; codecs="${info.codec}"` };
       this.video = { codec: info.codec, transcoded, from: init.from, width: info.width, height: info.height };
       this.cache.setInit(init);
@@ -250,7 +251,7 @@ export class Camera {
         (err: unknown) => fail(`reading detection frames failed: ${(err as Error).message}`),
       );
       this.live.newRun(init);
-      return info.timescale;
+      return { timescale: info.timescale, run };
     };
 
     const onFragment = (fragment: StreamFragment): void => {
@@ -264,7 +265,7 @@ export class Camera {
       detect?.write(fragment.data, fragment.keyframe);
       this.live.write(fragment);
     };
-    const streamLoop = readCopiedStream(proc.detectStream, this.id, run, { onInit, onFragment })
+    const streamLoop = readCopiedStream(proc.detectStream, this.id, { onInit, onFragment })
       .catch((err: unknown) => fail(`reading the camera's stream failed: ${(err as Error).message}`));
 
     const watchdog = setInterval(() => {

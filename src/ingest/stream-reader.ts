@@ -8,22 +8,23 @@ import type { StreamFragment } from './stream-cache.js';
 export const COPIED = new Set(['avc1', 'avc3', 'hvc1', 'hev1']);
 
 export interface StreamReaderHandlers {
-  /** The run's init segment; returns its timescale to go on, or undefined to ignore what follows. */
-  onInit(data: Buffer, info: InitInfo | undefined): number | undefined;
+  /** The run's init segment; returns its timescale and run number to go on, or undefined to ignore what follows. */
+  onInit(data: Buffer, info: InitInfo | undefined): { timescale: number; run: number } | undefined;
   onFragment(fragment: StreamFragment): void;
 }
 
-export async function readCopiedStream(stdout: AsyncIterable<Buffer>, camera: string, run: number, handlers: StreamReaderHandlers): Promise<void> {
+export async function readCopiedStream(stdout: AsyncIterable<Buffer>, camera: string, handlers: StreamReaderHandlers): Promise<void> {
   const splitter = new Fmp4Splitter();
-  let timescale: number | undefined;
+  let timeline: { timescale: number; run: number } | undefined;
   let seq = 0;
   for await (const chunk of stdout) {
     for (const piece of splitter.push(chunk)) {
       if (piece.kind === 'init') {
-        timescale = handlers.onInit(piece.data, parseInit(piece.data));
+        timeline = handlers.onInit(piece.data, parseInit(piece.data));
         continue;
       }
-      if (!timescale) continue;
+      if (!timeline) continue;
+      const { timescale, run } = timeline;
       const info = parseFragment(piece.data);
       if (!info) continue;
       handlers.onFragment({
