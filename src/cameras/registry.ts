@@ -50,6 +50,8 @@ export class CameraRegistry {
   private readonly liveFrames = new Listeners<[frame: Frame]>();
   private readonly streams = new Listeners<[piece: StreamPiece]>();
   private readonly removed = new Listeners<[cameraId: string]>();
+  /** The last run number of each camera id this registry has run (a handful of numbers, kept for the process's life). */
+  private readonly runs = new Map<string, number>();
   private closed = false;
 
   constructor(
@@ -98,6 +100,12 @@ export class CameraRegistry {
     let entry: CameraEntry | undefined;
     const camera = new Camera({
       id: config.id,
+      // Runs keep counting across a camera's changes: a viewer told run N must never be told N again for another stream.
+      nextRun: () => {
+        const run = (this.runs.get(config.id) ?? 0) + 1;
+        this.runs.set(config.id, run);
+        return run;
+      },
       displayUrl,
       binary: this.binary,
       spec: {

@@ -36,6 +36,8 @@ export interface CameraOptions {
   /** The copied stream: a run's init segment, then its fragments. */
   onStream?: (piece: StreamPiece) => void;
   onStateChange?: (status: CameraStatus) => void;
+  /** The next run number (a new timeline of the copied stream); default 1, 2, 3… for this camera object. */
+  nextRun?: () => number;
   /** A stall is this many frame intervals without a frame. */
   stallIntervals?: number;
   /** Never call a stall sooner than this, ms. */
@@ -238,7 +240,7 @@ export class Camera {
         return undefined;
       }
       const transcoded = this.transcodeFrom !== undefined;
-      const run = ++this.runs;
+      const run = this.options.nextRun?.() ?? ++this.runs;
       const init: StreamInit = { ...info, camera: this.id, run, data, transcoded, from: this.transcodeFrom ?? from, mime: `video/mp4; codecs="${info.codec}"` };
       this.video = { codec: info.codec, transcoded, from: init.from, width: info.width, height: info.height };
       this.cache.setInit(init);

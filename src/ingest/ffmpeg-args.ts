@@ -112,8 +112,10 @@ export function detectPlan(spec: SourceSpec, major: number): FfmpegPlan {
 export function decoderArgv(output: OutputSpec, major: number): string[] {
   const filters = [...(output.fps > 0 ? [decimate(output.fps)] : []), FIT(output), major >= 5 ? 'showinfo=checksum=0' : 'showinfo'];
   return [
-    ...GLOBAL_OPTIONS, '-analyzeduration', '0', '-probesize', '4096', '-copyts', '-f', 'mp4', '-i', 'pipe:0',
-    '-map', '0:v:0', '-vf', filters.join(','), '-vsync', 'passthrough', ...RAW_OUTPUT, 'pipe:1',
+    // Slice threads only: frame threads hold a frame per thread back (60–200 ms measured here), and boxes should come soon.
+    ...GLOBAL_OPTIONS, '-analyzeduration', '0', '-probesize', '4096', '-thread_type', 'slice', '-copyts', '-f', 'mp4', '-i', 'pipe:0',
+    // -flush_packets: each frame leaves whole at once; else its last bytes wait in ffmpeg's buffer for the next frame (a detection interval).
+    '-map', '0:v:0', '-vf', filters.join(','), '-vsync', 'passthrough', ...RAW_OUTPUT, '-flush_packets', '1', 'pipe:1',
   ];
 }
 

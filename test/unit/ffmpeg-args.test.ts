@@ -43,9 +43,9 @@ describe('ffmpeg argv', () => {
 
   it('decodes the copied stream with its own timestamps, decimated without moving a frame, each frame\'s pts said', () => {
     expect(decoderArgv({ fps: 5, maxWidth: 640, maxHeight: 640 }, 5)).toEqual([
-      ...G, '-analyzeduration', '0', '-probesize', '4096', '-copyts', '-f', 'mp4', '-i', 'pipe:0', '-map', '0:v:0',
+      ...G, '-analyzeduration', '0', '-probesize', '4096', '-thread_type', 'slice', '-copyts', '-f', 'mp4', '-i', 'pipe:0', '-map', '0:v:0',
       '-vf', `select='isnan(prev_selected_t)+gt(floor(t*5),floor(prev_selected_t*5))',${FIT(640, 640)},showinfo=checksum=0`,
-      '-vsync', 'passthrough', ...RAW, 'pipe:1',
+      '-vsync', 'passthrough', ...RAW, '-flush_packets', '1', 'pipe:1',
     ]);
     // Every frame; ffmpeg 4's showinfo has no checksum option.
     expect(decoderArgv({ fps: 0, maxWidth: 320, maxHeight: 240 }, 4)).toContain(`${FIT(320, 240)},showinfo`);
