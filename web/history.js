@@ -1,17 +1,37 @@
 // The page's history views: the events timeline (each tracked object once,
 // with the snapshot of its best frame) and the searchable detection log with
 // its exports. Both read the query API; new events also arrive live over the
-// WebSocket (see app.js), so the timeline never needs a reload.
-const $ = (id) => document.getElementById(id);
+// WebSocket (see live.js), so the timeline never needs a reload.
+import { getJson } from './api.js';
+import { byId as $ } from './dom.js';
+
+/** @typedef {import('./protocol.js').EventRecord} EventRecord */
+/** @typedef {import('./protocol.js').EventMessage} EventMessage */
+/** @typedef {import('./protocol.js').Box} Box */
+
+/**
+ * A row of the detection log as /api/detections gives it.
+ * @typedef {object} DetectionRow
+ * @property {number} time
+ * @property {string} camera
+ * @property {string} label
+ * @property {number} classId
+ * @property {number} score
+ * @property {number | null} trackId
+ * @property {Box} box
+ */
+
+/** @typedef {{ events: EventRecord[], nextCursor: string | null }} EventsPage */
+/** @typedef {{ detections: DetectionRow[], nextCursor: string | null }} DetectionsPage */
 const PAGE = 60;
 const MAX_CARDS = 600;
 
 /** The same colour per class id as the server's drawing (golden-angle hues). */
-export function colour(classId) {
+export function colour(/** @type {number} */ classId) {
   return `hsl(${(classId * 137.508) % 360}, 80%, 55%)`;
 }
 
-function duration(ms) {
+function duration(/** @type {number} */ ms) {
   const s = Math.round(ms / 1000);
   if (s < 60) return `${s} s`;
   const m = Math.floor(s / 60);
@@ -19,36 +39,52 @@ function duration(ms) {
 }
 
 /** The form's filters as API query parameters (empty fields left out; local times to ms). */
-function filters(form) {
+function filters(/** @type {HTMLFormElement} */ form) {
   const q = new URLSearchParams();
-  for (const [k, v] of new FormData(form)) {
+  for (const [k, entry] of new FormData(form)) {
+    const v = String(entry);
     if (v === '') continue;
     q.set(k, k === 'since' || k === 'until' ? String(new Date(v).getTime()) : v);
   }
   return q;
 }
 
-async function get(url) {
-  const res = await fetch(url);
-  const body = await res.json();
-  if (!res.ok) throw new Error(body.error ?? `HTTP ${res.status}`);
-  return body;
+/** A clone of a <template>'s first element. */
+function fromTemplate(/** @type {string} */ id) {
+  return /** @type {HTMLElement} */ ($(id, HTMLTemplateElement).content.firstElementChild?.cloneNode(true));
 }
+
+/**
+ * The element under `root` matching `selector`, as a `type`.
+ * @template {Element} T
+ * @param {ParentNode} root
+ * @param {string} selector
+ * @param {new () => T} type
+ * @returns {T}
+ */
+function find(root, selector, type) {
+  const el = root.querySelector(selector);
+  if (!(el instanceof type)) throw new Error(`no ${selector} in the card`);
+  return el;
+}
+
+const errorText = (/** @type {unknown} */ err) => (err instanceof Error ? err.message : String(err));
 
 // ---- events timeline ----------------------------------------------------
 
+/** @type {{ cursor: string | null, cards: Map<string, HTMLElement>, filter: URLSearchParams }} */
 const events = { cursor: null, cards: new Map(), filter: new URLSearchParams() };
 
-function matches(e) {
+function matches(/** @type {EventRecord} */ e) {
   const camera = events.filter.get('camera');
   const label = events.filter.get('label');
   return (!camera || camera === e.camera) && (!label || label === e.label);
 }
 
-function renderEvent(e, where = 'append') {
+function renderEvent(/** @type {EventRecord} */ e, where = 'append') {
   let card = events.cards.get(e.id);
   if (!card) {
-    card = $('event-card').content.firstElementChild.cloneNode(true);
+    card = fromTemplate('event-card');
     card.dataset.id = e.id;
     events.cards.set(e.id, card);
     if (where === 'prepend') $('events').prepend(card);
@@ -57,25 +93,25 @@ function renderEvent(e, where = 'append') {
   // A page left open all day keeps the newest cards only.
   while (events.cards.size > MAX_CARDS) {
     const oldest = $('events').lastElementChild;
-    if (!oldest) break;
-    events.cards.delete(oldest.dataset.id);
+    if (!(oldest instanceof HTMLElement)) break;
+    events.cards.delete(oldest.dataset.id ?? '');
     oldest.remove();
   }
   card.dataset.label = e.label;
   card.dataset.ongoing = String(e.end === null);
-  card.querySelector('.swatch').style.background = colour(e.classId);
-  card.querySelector('.label').textContent = e.label;
-  card.querySelector('.score').textContent = `${Math.round(e.maxScore * 100)}%`;
-  card.querySelector('.camera').textContent = e.camera;
-  const start = card.querySelector('.start');
+  find(card, '.swatch', HTMLElement).style.background = colour(e.classId);
+  find(card, '.label', HTMLElement).textContent = e.label;
+  find(card, '.score', HTMLElement).textContent = `${Math.round(e.maxScore * 100)}%`;
+  find(card, '.camera', HTMLElement).textContent = e.camera;
+  const start = find(card, '.start', HTMLTimeElement);
   start.textContent = new Date(e.start).toLocaleString();
   start.dateTime = new Date(e.start).toISOString();
-  card.querySelector('.duration').textContent = e.end === null ? 'in view now' : `in view ${duration(e.end - e.start)}`;
-  const img = card.querySelector('img');
+  find(card, '.duration', HTMLElement).textContent = e.end === null ? 'in view now' : `in view ${duration(e.end - e.start)}`;
+  const img = find(card, 'img', HTMLImageElement);
   if (e.snapshot) {
     const src = `api/events/${encodeURIComponent(e.id)}/snapshot.jpg?v=${encodeURIComponent(e.snapshot)}-${e.snapshotBytes}`;
     if (img.getAttribute('src') !== src) img.src = src;
-    card.querySelector('.shot').href = src;
+    find(card, '.shot', HTMLAnchorElement).href = src;
   }
   $('events-empty').hidden = events.cards.size > 0;
 }
@@ -88,7 +124,8 @@ async function loadEvents(more = false) {
     events.cards.clear();
     $('events').replaceChildren();
   }
-  const body = await get(`api/events?${q}`);
+  /** @type {EventsPage} */
+  const body = await getJson(`api/events?${q}`);
   for (const e of body.events) renderEvent(e);
   events.cursor = body.nextCursor;
   $('events-more').hidden = !body.nextCursor;
@@ -97,7 +134,7 @@ async function loadEvents(more = false) {
 }
 
 /** A live event message: a new one goes to the top, a known one is updated in place. */
-export function onEvent(message) {
+export function onEvent(/** @type {EventMessage} */ message) {
   const e = message.event;
   if (!matches(e)) return;
   renderEvent(e, 'prepend');
@@ -105,13 +142,14 @@ export function onEvent(message) {
 
 // ---- detection log --------------------------------------------------------
 
+/** @type {{ cursor: string | null, filter: URLSearchParams }} */
 const log = { cursor: null, filter: new URLSearchParams() };
 
 function exportLinks() {
   for (const format of ['csv', 'jsonl']) {
     const q = new URLSearchParams(log.filter);
     q.set('format', format);
-    $(`export-${format}`).href = `api/detections?${q}`;
+    $(`export-${format}`, HTMLAnchorElement).href = `api/detections?${q}`;
   }
 }
 
@@ -120,11 +158,12 @@ async function loadDetections(more = false) {
   q.set('limit', '100');
   if (more && log.cursor) q.set('cursor', log.cursor);
   $('detections-error').hidden = true;
+  /** @type {DetectionsPage} */
   let body;
   try {
-    body = await get(`api/detections?${q}`);
+    body = await getJson(`api/detections?${q}`);
   } catch (err) {
-    $('detections-error').textContent = err.message;
+    $('detections-error').textContent = errorText(err);
     $('detections-error').hidden = false;
     return;
   }
@@ -148,8 +187,9 @@ async function loadDetections(more = false) {
 
 // ---- wiring ---------------------------------------------------------------
 
-export function setCameras(ids) {
-  for (const select of document.querySelectorAll('.camera-select')) {
+export function setCameras(/** @type {string[]} */ ids) {
+  for (const select of document.querySelectorAll('select.camera-select')) {
+    if (!(select instanceof HTMLSelectElement)) continue;
     const keep = select.value;
     select.replaceChildren(new Option('all', ''), ...ids.map((id) => new Option(id, id)));
     select.value = keep;
@@ -157,15 +197,15 @@ export function setCameras(ids) {
 }
 
 /** Labels seen so far, offered as the label filter's suggestions. */
-export function addLabel(label) {
-  const list = $('labels');
+export function addLabel(/** @type {string} */ label) {
+  const list = $('labels', HTMLDataListElement);
   if (![...list.options].some((o) => o.value === label)) list.append(new Option(label, label));
 }
 
-export function showView(name) {
-  for (const view of document.querySelectorAll('.view')) view.hidden = view.id !== `view-${name}`;
-  for (const a of document.querySelectorAll('#nav a')) a.classList.toggle('active', a.dataset.view === name);
-  if (name === 'events') loadEvents().catch((err) => { $('events-count').textContent = err.message; });
+export function showView(/** @type {string} */ name) {
+  for (const view of document.querySelectorAll('.view')) if (view instanceof HTMLElement) view.hidden = view.id !== `view-${name}`;
+  for (const a of document.querySelectorAll('#nav a')) if (a instanceof HTMLElement) a.classList.toggle('active', a.dataset.view === name);
+  if (name === 'events') loadEvents().catch((err) => { $('events-count').textContent = errorText(err); });
   if (name === 'detections') {
     exportLinks();
     loadDetections();
@@ -173,15 +213,17 @@ export function showView(name) {
 }
 
 export function initHistory() {
-  $('events-filter').addEventListener('submit', (e) => {
+  const eventsForm = $('events-filter', HTMLFormElement);
+  eventsForm.addEventListener('submit', (e) => {
     e.preventDefault();
-    events.filter = filters(e.target);
-    loadEvents().catch((err) => { $('events-count').textContent = err.message; });
+    events.filter = filters(eventsForm);
+    loadEvents().catch((err) => { $('events-count').textContent = errorText(err); });
   });
-  $('events-more').addEventListener('click', () => loadEvents(true).catch((err) => { $('events-count').textContent = err.message; }));
-  $('detections-filter').addEventListener('submit', (e) => {
+  $('events-more').addEventListener('click', () => loadEvents(true).catch((err) => { $('events-count').textContent = errorText(err); }));
+  const detectionsForm = $('detections-filter', HTMLFormElement);
+  detectionsForm.addEventListener('submit', (e) => {
     e.preventDefault();
-    log.filter = filters(e.target);
+    log.filter = filters(detectionsForm);
     exportLinks();
     loadDetections();
   });

@@ -1,9 +1,12 @@
-// The page in a real headless Chromium: live frames that change, with the
-// bottles and the person of the sample clips found and listed.
+// The page in a real headless Chromium: each camera's own video playing, with
+// the bottles and the person of the sample clips found and listed; the JPEG
+// view picked in a tile's menu; cameras coming and going; the history views.
+// (test/e2e/native-player.test.ts checks the player itself: frame rate, boxes
+// per presented frame, synced mode, fallback, restarts.)
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import type { RunningLookout } from '../../src/app.js';
 import { packageRoot } from '../../src/util/paths.js';
 import { tempDir } from '../helpers/cleanup.js';
@@ -15,6 +18,20 @@ import { until } from '../helpers/wait.js';
 const CHROMIUM = '/usr/bin/chromium';
 const skip = requireOrSkip('the browser test', existsSync(CHROMIUM) ? undefined : `${CHROMIUM} is missing (apt-get install chromium)`);
 const SHOTS = path.join(packageRoot, 'test-output');
+const tile = (camera: string) => `lookout-camera.tile[data-camera="${camera}"]`;
+
+/** How far the camera's <video> has played, in seconds. */
+function played(page: Page, camera: string): Promise<number> {
+  return page.$eval(`${tile(camera)} video`, (v) => (v as unknown as { currentTime: number }).currentTime);
+}
+
+/** Waits until the camera's native video is playing: its currentTime moves. */
+async function playing(page: Page, camera: string, timeoutMs = 60_000): Promise<void> {
+  await page.waitForSelector(`${tile(camera)}[data-video="native"] video`, { timeout: timeoutMs });
+  await until(async () => (await played(page, camera)) > 0, timeoutMs, 200);
+  const first = await played(page, camera);
+  await until(async () => (await played(page, camera)) > first + 0.5, 30_000, 200);
+}
 
 describe.skipIf(skip)('the page in Chromium', () => {
   let lookout: RunningLookout;
@@ -39,7 +56,10 @@ describe.skipIf(skip)('the page in Chromium', () => {
       executablePath: CHROMIUM,
       headless: true,
       viewport: { width: 1400, height: 800 },
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+        '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required',
+      ],
     });
   }, 120_000);
 
@@ -47,14 +67,13 @@ describe.skipIf(skip)('the page in Chromium', () => {
     await browser?.close();
   });
 
-  it('shows live cameras with frames that change, their state, and the bottles and people found', async () => {
+  it('shows live cameras playing their own video, their state, and the bottles and people found', async () => {
     const page = await browser.newPage();
     await page.goto(lookout.url);
-    await page.waitForSelector('article.tile[data-camera="kitchen"] img[src^="blob:"]', { timeout: 60_000 });
-    const first = await page.getAttribute('article.tile[data-camera="kitchen"] img', 'src');
     // Generous: this shares 2 cores with the real model and, in the suite, another test file.
-    await until(async () => (await page.getAttribute('article.tile[data-camera="kitchen"] img', 'src')) !== first, 30_000);
-    await until(async () => (await page.textContent('article.tile[data-camera="kitchen"] .state')) === 'streaming', 30_000);
+    await playing(page, 'kitchen');
+    await playing(page, 'hall');
+    await until(async () => (await page.textContent(`${tile('kitchen')} .state`)) === 'streaming', 30_000);
     // The person walks in after some seconds: wait for both labels in the detection list.
     await until(async () => {
       const labels = await page.$$eval('#log li', (items) => items.map((li) => li.getAttribute('data-label')));
@@ -63,24 +82,56 @@ describe.skipIf(skip)('the page in Chromium', () => {
     // The breaker may be probing for a moment on a loaded machine; it settles to ready.
     await until(async () => (await page.textContent('#model')) === 'model server: ready', 30_000);
     // The stats show the last seconds: on a loaded machine a moment may pass with no inference in it.
-    await until(async () => /fps · detect .* fps · inference \d+ ms/.test((await page.textContent('article.tile[data-camera="kitchen"] .stats')) ?? ''), 30_000, 500);
+    await until(async () => /fps · detect .* fps · inference \d+ ms/.test((await page.textContent(`${tile('kitchen')} .stats`)) ?? ''), 30_000, 500);
     mkdirSync(SHOTS, { recursive: true });
     await page.screenshot({ path: path.join(SHOTS, 'live-page.png') });
+    // Click a camera to see it large, fitted to the window; click again for the grid.
+    await page.click(`${tile('kitchen')} .frame`);
+    expect(await page.isHidden(tile('hall'))).toBe(true);
+    const large = await page.$eval(`${tile('kitchen')} video`, (v) => (v as unknown as { clientWidth: number }).clientWidth);
+    expect(large).toBeGreaterThan(1000);
+    await page.screenshot({ path: path.join(SHOTS, 'live-page-large.png') });
+    await page.click(`${tile('kitchen')} .frame`);
+    expect(await page.isVisible(tile('hall'))).toBe(true);
+    // The hidden camera's video was not sent meanwhile; it plays again from its newest keyframe.
+    await playing(page, 'hall', 30_000);
+    await page.close();
+  }, 180_000);
+
+  it('shows the annotated JPEG frames when a tile\'s menu picks them, and the camera\'s own video again', async () => {
+    const page = await browser.newPage();
+    await page.goto(lookout.url);
+    await playing(page, 'hall');
+    await page.click(`${tile('hall')} .menu-button`);
+    await page.click(`${tile('hall')} .menu [data-video="jpeg"]`);
+    await page.waitForSelector(`${tile('hall')}[data-video="jpeg"] img[src^="blob:"]`, { timeout: 30_000 });
+    const first = await page.getAttribute(`${tile('hall')} img`, 'src');
+    await until(async () => (await page.getAttribute(`${tile('hall')} img`, 'src')) !== first, 30_000);
+    expect(await page.isHidden(`${tile('hall')} video`)).toBe(true);
+    // The other camera stays native; the pick is kept in this browser across a reload.
+    expect(await page.getAttribute(tile('kitchen'), 'data-video')).toBe('native');
+    await page.reload();
+    await page.waitForSelector(`${tile('hall')}[data-video="jpeg"] img[src^="blob:"]`, { timeout: 30_000 });
+    await page.click(`${tile('hall')} .menu-button`);
+    await page.click(`${tile('hall')} .menu [data-video="native"]`);
+    await playing(page, 'hall');
+    await page.close();
   }, 180_000);
 
   it('shows a camera added over REST, and drops one removed, without a reload', async () => {
     const page = await browser.newPage();
     await page.goto(lookout.url);
-    await page.waitForSelector('article.tile[data-camera="kitchen"] img[src^="blob:"]', { timeout: 60_000 });
+    await playing(page, 'kitchen');
     const added = await fetch(`${lookout.url}/api/cameras`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ id: 'porch', url: BOTTLE_CLIP, loop: true, detectFps: 1 }),
     });
     expect(added.status).toBe(201);
-    await page.waitForSelector('article.tile[data-camera="porch"] img[src^="blob:"]', { timeout: 30_000 });
+    await playing(page, 'porch', 30_000);
     expect((await fetch(`${lookout.url}/api/cameras/porch`, { method: 'DELETE' })).status).toBe(204);
-    await page.waitForSelector('article.tile[data-camera="porch"]', { state: 'detached', timeout: 15_000 });
+    await page.waitForSelector(tile('porch'), { state: 'detached', timeout: 15_000 });
+    await page.close();
   }, 120_000);
 
   it('lists events with their snapshots, filters them, and searches and exports the detection log', async () => {

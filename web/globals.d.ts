@@ -1,0 +1,13 @@
+// What the page uses that TypeScript's DOM library does not describe yet, and
+// the hooks the page leaves on window for the tests and the benchmark.
+// Type declarations only: the browser never loads this file.
+import type { DrawnLog } from './drawn.js';
+
+declare global {
+  interface Window {
+    /** Safari's (iOS 17.1+) Media Source Extensions, where MediaSource itself is missing. */
+    ManagedMediaSource?: typeof MediaSource;
+    /** What the overlay drew per presented frame, per camera (see drawn.js). */
+    lookoutDrawn: DrawnLog;
+  }
+}

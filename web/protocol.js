@@ -1,0 +1,145 @@
+// The live view's wire format (README, "Live view protocol"): binary messages
+// are a 4-byte big-endian header length, the header as UTF-8 JSON, then the
+// payload; text messages are JSON. This module only reads them; what to do
+// with them is live.js's and the player's business.
+
+/** @typedef {[number, number, number, number]} Box [ymin, xmin, ymax, xmax], normalized 0–1 */
+
+/**
+ * @typedef {object} Detection
+ * @property {string} label
+ * @property {number} classId
+ * @property {number} score
+ * @property {Box} box
+ * @property {number | null} [trackId] the tracker's id, the same across frames (null when untracked)
+ */
+
+/**
+ * @typedef {object} DetectionsMessage
+ * @property {'detections'} type
+ * @property {string} camera
+ * @property {string} frameId
+ * @property {number} [run] the stream's timeline (absent from servers without native video)
+ * @property {number} [pts] the detection frame's presentation time on that timeline, in seconds
+ * @property {number} timestamp
+ * @property {number} width
+ * @property {number} height
+ * @property {number} [latencyMs]
+ * @property {Detection[]} detections
+ */
+
+/**
+ * @typedef {object} StatusMessage
+ * @property {'status'} type
+ * @property {string} camera
+ * @property {string} state
+ * @property {string | null} [lastError]
+ * @property {{ decoded?: number, live?: number, detect?: number }} fps
+ * @property {Record<string, number>} [dropped]
+ * @property {{ p50?: number | null, p95?: number | null }} [latencyMs]
+ * @property {number} [restarts]
+ * @property {number} [viewers]
+ * @property {{ codec?: string, transcoded?: boolean, from?: string } | null} [video]
+ * @property {{ state: string, lastError?: string | null }} model
+ */
+
+/**
+ * @typedef {object} EventRecord
+ * @property {string} id
+ * @property {string} camera
+ * @property {string} label
+ * @property {number} classId
+ * @property {number} maxScore
+ * @property {number} start
+ * @property {number | null} end
+ * @property {string | null} [snapshot]
+ * @property {number} [snapshotBytes]
+ */
+
+/** @typedef {{ type: 'event', phase: 'start' | 'update' | 'end', event: EventRecord }} EventMessage */
+/** @typedef {{ type: 'subscribed', cameras: string[] }} SubscribedMessage */
+/** @typedef {{ type: 'error', message: string }} ErrorMessage */
+/** @typedef {DetectionsMessage | StatusMessage | EventMessage | SubscribedMessage | ErrorMessage} TextMessage */
+
+/**
+ * @typedef {object} JpegHeader
+ * @property {'jpeg'} kind
+ * @property {string} camera
+ * @property {string} [frameId]
+ * @property {number} timestamp
+ * @property {number} width
+ * @property {number} height
+ * @property {number} [pts]
+ * @property {string | null} [detectionsFrameId]
+ * @property {number | null} [boxAgeMs]
+ */
+
+/**
+ * @typedef {object} InitHeader
+ * @property {'init'} kind
+ * @property {string} camera
+ * @property {number} run a new run means the camera's ffmpeg restarted: a new timeline
+ * @property {string} codec
+ * @property {string} mime ready for MediaSource.isTypeSupported
+ * @property {number} width
+ * @property {number} height
+ * @property {number} timescale
+ * @property {boolean} transcoded
+ */
+
+/**
+ * @typedef {object} MediaHeader
+ * @property {'media'} kind
+ * @property {string} camera
+ * @property {number} run
+ * @property {number} seq
+ * @property {number} pts the fragment's first frame, in seconds on the run's timeline
+ * @property {number} duration seconds
+ * @property {boolean} keyframe
+ * @property {number} receivedAt when lookout got it from ffmpeg (ms since the epoch)
+ * @property {number} [skipped] fragments this viewer missed (its socket was full) before this one
+ */
+
+/** @typedef {JpegHeader | InitHeader | MediaHeader} BinaryHeader */
+/** @typedef {{ header: BinaryHeader, payload: Uint8Array<ArrayBuffer> }} BinaryMessage */
+
+const decoder = new TextDecoder();
+
+/** A binary message's header and payload (a view into `data`, not a copy). */
+export function parseBinary(/** @type {ArrayBuffer} */ data) {
+  if (data.byteLength < 4) throw new Error(`binary message of ${data.byteLength} bytes has no header length`);
+  const length = new DataView(data).getUint32(0);
+  if (4 + length > data.byteLength) throw new Error(`header of ${length} bytes runs past the ${data.byteLength}-byte message`);
+  /** @type {BinaryHeader} */
+  const header = JSON.parse(decoder.decode(new Uint8Array(data, 4, length)));
+  if (typeof header?.kind !== 'string' || typeof header.camera !== 'string') throw new Error('binary header without kind or camera');
+  return /** @type {BinaryMessage} */ ({ header, payload: new Uint8Array(data, 4 + length) });
+}
+
+/** A text message, or undefined when it is not one the page knows. */
+export function parseText(/** @type {string} */ data) {
+  /** @type {unknown} */
+  const message = JSON.parse(data);
+  if (typeof message !== 'object' || message === null || !('type' in message)) return undefined;
+  return /** @type {TextMessage} */ (message);
+}
+
+/** A codec string ("avc1.64001f", "hvc1.1.6.L93.B0", "h264") as people say it: "H.264". */
+export function codecName(/** @type {string} */ codec) {
+  const c = codec.toLowerCase();
+  if (c.startsWith('avc') || c === 'h264') return 'H.264';
+  if (c.startsWith('hvc') || c.startsWith('hev') || c === 'h265') return 'H.265';
+  if (c.startsWith('av01') || c === 'av1') return 'AV1';
+  return codec.toUpperCase();
+}
+
+/**
+ * What to ask the server for per camera: the camera's own video, the
+ * annotated JPEG frames, or detections and status only.
+ * @typedef {'native' | 'jpeg' | 'none'} VideoChoice
+ */
+
+/** The subscribe message for these cameras with these video choices. */
+export function subscribeMessage(/** @type {string[]} */ cameras, /** @type {Record<string, VideoChoice>} */ video) {
+  return JSON.stringify({ type: 'subscribe', cameras, video });
+}
