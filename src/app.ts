@@ -1,11 +1,11 @@
 // Wires `lookout serve` together: the one place that knows every stage, so
 // the stages need not know each other. Data flows one way:
 //
-//   cameras (ffmpeg) ─ detect frames → schedule → model → registry's newest detections
-//         │                                                 ├→ live view (detections JSON, boxes drawn)
-//         └ live frames ───────────────────────────────────→ live view (frames)
-//                                                           └→ tracking → detection log (records,
-//                                                                events, snapshots) → live view (events)
+//   cameras (ffmpeg copies the video) ─┬ copied stream (fMP4) ────────────→ live view (native viewers, stream.mp4)
+//                                      ├ detect frames (a decoder of the copy) → schedule → model → registry's newest
+//                                      │     detections → tracking (ids) → live view (detections JSON with pts and
+//                                      │     track ids) and the detection log (records, events, snapshots) → live view (events)
+//                                      └ live frames (a decoder, only while watched as JPEG) → live view (annotated JPEG)
 //
 // Every subscription made here is remembered and undone at close, and
 // close() runs in one order, the reverse of the flow, so that nothing is cut

@@ -49,7 +49,7 @@ export interface Frame {
 }
 
 /**
- * A frame's id, shared by the detection and live outputs of one decode: the
+ * A frame's id, shared by every decoder of one camera run's copied stream: the
  * run and the presentation time. A live frame and a detection frame with the
  * same id are the same picture.
  */

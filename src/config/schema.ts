@@ -56,7 +56,7 @@ export interface Size {
 export interface DetectionSettings {
   /** Frames per second sent to the model. */
   detectFps: number;
-  /** Frames per second for viewers; 0 turns the live output off. */
+  /** Frames per second of the annotated JPEG view (decoded only while watched that way); 0 turns it off. */
   liveFps: number;
   /** Detection frames are scaled down to fit this box, keeping their aspect. */
   size: Size;

@@ -1,5 +1,5 @@
 // A private folder for this lookout process (mode 0700, created on first
-// use): the ffmpeg wrapper script and the live-frame sockets live there, out
+// use): the ffmpeg wrapper script lives there, out
 // of other users' reach in the shared temp folder. It is removed at exit,
 // and every ffmpeg still running then is killed with its process group.
 import { mkdtempSync, rmSync } from 'node:fs';

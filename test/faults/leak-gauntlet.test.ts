@@ -316,7 +316,7 @@ describe.skipIf(skip)('the leak gauntlet', () => {
     for (const p of endFfmpeg) expect(alive(p.pid), `ffmpeg ${p.pid} after SIGTERM`).toBe(false);
     const left = allProcs().filter((p) => isFfmpeg(p) && ours(p));
     expect(left.map((p) => `${p.pid} (parent ${p.ppid}): ${p.cmdline.join(' ')}`)).toEqual([]);
-    // Its private runtime folder (ffmpeg wrapper, live-frame sockets) went with it.
+    // Its private runtime folder (the ffmpeg wrapper) went with it.
     expect(runtimeDir !== undefined && existsSync(runtimeDir), `${runtimeDir} after exit`).toBe(false);
     console.log(`leak gauntlet: SIGTERM → exit 0, no ffmpeg left; whole run ${((Date.now() - startedAt) / 1000).toFixed(0)} s`);
   }, 300_000);

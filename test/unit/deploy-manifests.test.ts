@@ -185,7 +185,7 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
       expect(config.store.path).toBe('/data/lookout.db');
       const dataMount = c.volumeMounts?.find((m) => m.mountPath === '/data');
       expect(sts.spec?.volumeClaimTemplates?.map((t) => t.metadata?.name)).toContain(dataMount?.name);
-      // The root filesystem is read-only: /tmp (ffmpeg's wrapper, live-frame sockets) is a volume.
+      // The root filesystem is read-only: /tmp (ffmpeg's wrapper script) is a volume.
       expect(c.securityContext?.readOnlyRootFilesystem).toBe(true);
       expect(c.volumeMounts?.map((m) => m.mountPath)).toContain('/tmp');
     });
