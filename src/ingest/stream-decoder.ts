@@ -13,6 +13,11 @@ import { LineTail, StderrParser, type StreamInfo } from './ffmpeg-stderr.js';
 import { readFrames } from './frame-reader.js';
 import { trackGroup } from './runtime-dir.js';
 
+/** A decoded frame's 1/fps slot, computed as ffmpeg's select filter computes it (t = pts × time base). */
+export function slotOf(pts: number, timeBase: [number, number], fps: number): number {
+  return Math.floor(pts * (timeBase[0] / timeBase[1]) * fps);
+}
+
 export interface DecodedFrame {
   data: Buffer;
   /** Presentation time on the stream's timeline, seconds, rounded to the microsecond as ffprobe prints it. */
@@ -37,13 +42,14 @@ export class StreamDecoder {
   private readonly child: ChildProcessByStdio<Writable, Readable, Readable>;
   private readonly parser = new StderrParser();
   private timeBase: [number, number] | undefined;
-  private readonly pts = new Map<number, number>();
+  /** By showinfo's frame number: the frame's pts in seconds (microseconds), and its 1/fps slot. */
+  private readonly pts = new Map<number, { pts: number; slot: number }>();
   private ptsWaiter: { n: number; resolve: () => void } | undefined;
   private waitingForKeyframe = false;
   private done = false;
   private stopping: Promise<void> | undefined;
 
-  constructor(binary: FfmpegBinary, output: OutputSpec, major: number) {
+  constructor(binary: FfmpegBinary, private readonly output: OutputSpec, major: number) {
     // detached: a process group of its own, signalled as a whole.
     // LOOKOUT_PID names the lookout it belongs to, for whoever looks for strays (its argv names nothing of the camera's).
     this.child = spawn(binary.path, decoderArgv(output, major), { stdio: ['pipe', 'pipe', 'pipe'], detached: true, env: { ...process.env, LOOKOUT_PID: String(process.pid) } });
@@ -80,7 +86,8 @@ export class StreamDecoder {
     if (shown && this.timeBase) {
       const n = Number(shown[1]);
       const [num, den] = this.timeBase;
-      this.pts.set(n, Math.round((Number(shown[2]) * num * 1e6) / den) / 1e6);
+      const raw = Number(shown[2]);
+      this.pts.set(n, { pts: Math.round((raw * num * 1e6) / den) / 1e6, slot: slotOf(raw, this.timeBase, this.output.fps) });
       if (this.ptsWaiter && this.pts.has(this.ptsWaiter.n)) this.ptsWaiter.resolve();
       return;
     }
@@ -122,22 +129,31 @@ export class StreamDecoder {
     this.child.stdin.write(data);
   }
 
-  /** Frames in order, each with its pts; reading slowly slows the decoder (and then write() skips). */
+  /**
+   * Frames in order, each with its pts, one per 1/fps slot (the followers
+   * decimate() lets through are dropped here); reading slowly slows the
+   * decoder (and then write() skips).
+   */
   async *frames(): AsyncGenerator<DecodedFrame> {
     let n = 0;
+    let lastSlot = -Infinity;
     for await (const data of readFrames(this.child.stdout, async () => {
       const info = await this.info;
       return info.width * info.height * 3;
     })) {
-      const pts = await this.ptsOf(n);
+      const time = await this.ptsOf(n);
       this.pts.delete(n);
       n++;
-      if (pts === undefined) throw new Error(`the decoder gave frame ${n - 1} without its time`);
-      yield { data, pts };
+      if (time === undefined) throw new Error(`the decoder gave frame ${n - 1} without its time`);
+      if (this.output.fps > 0) {
+        if (time.slot <= lastSlot) continue;
+        lastSlot = time.slot;
+      }
+      yield { data, pts: time.pts };
     }
   }
 
-  private async ptsOf(n: number): Promise<number | undefined> {
+  private async ptsOf(n: number): Promise<{ pts: number; slot: number } | undefined> {
     if (!this.pts.has(n) && !this.done) {
       let timer: NodeJS.Timeout | undefined;
       await new Promise<void>((resolve) => {

@@ -44,7 +44,8 @@ describe('ffmpeg argv', () => {
   it('decodes the copied stream with its own timestamps, decimated without moving a frame, each frame\'s pts said', () => {
     expect(decoderArgv({ fps: 5, maxWidth: 640, maxHeight: 640 }, 5)).toEqual([
       ...G, '-analyzeduration', '0', '-probesize', '4096', '-thread_type', 'slice', '-copyts', '-f', 'mp4', '-i', 'pipe:0', '-map', '0:v:0',
-      '-vf', `select='isnan(prev_selected_t)+gt(floor(t*5),floor(prev_selected_t*5))',${FIT(640, 640)},showinfo=checksum=0`,
+      // The first frame of each fifth of a second, and the one right after it (StreamDecoder drops that one).
+      '-vf', `select='st(2,ld(1))*0+st(3,gt(floor(t*5)+1,ld(0)))*0+st(1,ld(3))*0+if(ld(3),st(0,floor(t*5)+1),0)*0+gt(ld(3)+ld(2),0)',${FIT(640, 640)},showinfo=checksum=0`,
       '-vsync', 'passthrough', ...RAW, '-flush_packets', '1', 'pipe:1',
     ]);
     // Every frame; ffmpeg 4's showinfo has no checksum option.
