@@ -80,8 +80,8 @@ export function pageIou(drawn: Drawn, camera: string, clip: ClipInfo, offline: M
     const shown = f.boxes.filter((b) => b.label === LABEL);
     for (const b of shown) {
       sources[b.source] = (sources[b.source] ?? 0) + 1;
-      // Held: the age of the detection held; interpolated: of the earlier of the two.
-      if (b.fromPts.length) ages.push((f.mediaTime - Math.min(...b.fromPts)) * 1000);
+      // Held and extrapolated: the age of the newest detection used; interpolated: of the earlier of the two.
+      if (b.fromPts.length) ages.push((f.mediaTime - (b.source === 'interpolated' ? Math.min(...b.fromPts) : Math.max(...b.fromPts))) * 1000);
     }
     return { reference: persons(offline.get(frameIndex(clip, f.mediaTime))), drawn: shown.map((b) => b.box) };
   });

@@ -9,14 +9,17 @@
 //     a track that is gone in the frame after stays until halfway, and an
 //     untracked box (no trackId) stays until the frame after replaces it;
 //   - else (nothing newer has arrived yet: the live edge) the boxes of the
-//     frame before are held, and fade out once they are older than `holdS`.
+//     frame before go on: a track seen in the two newest detection frames
+//     moves on at the speed it had between them (for at most `extrapolateS`:
+//     a person walking does not stop where the model last saw them), any
+//     other box is held; all fade out once they are older than `holdS`.
 // Boxes never come from a detection frame later than t except as the far end
 // of an interpolation, so nothing is drawn where the object is not yet.
 
 /** @typedef {import('./protocol.js').Box} Box */
 /** @typedef {import('./protocol.js').Detection} Detection */
 /** @typedef {{ pts: number, detections: Detection[] }} DetectionFrame */
-/** @typedef {'exact' | 'interpolated' | 'held'} BoxSource */
+/** @typedef {'exact' | 'interpolated' | 'extrapolated' | 'held'} BoxSource */
 
 /**
  * @typedef {object} PlacedBox
@@ -35,7 +38,11 @@
  * @property {number} halfFrameS half a video frame's duration: the tolerance of an exact match
  * @property {number} holdS how long past its frame a box is held at full strength with nothing newer
  * @property {number} fadeS how long it then takes to fade out
+ * @property {number} [extrapolateS] how far past its frame a track's box moves on at its speed (default 0.6 s)
  */
+
+/** Two detection frames further apart than this say nothing about a track's speed now. */
+const MAX_SPEED_GAP_S = 1.5;
 
 /** The detection frames of one timeline (one run of a camera), in pts order, bounded. */
 export class DetectionTimeline {
@@ -124,7 +131,18 @@ export function boxesAt(/** @type {DetectionFrame[]} */ frames, /** @type {numbe
   const age = t - before.pts;
   const alpha = age <= options.holdS ? 1 : 1 - (age - options.holdS) / options.fadeS;
   if (alpha <= 0) return [];
-  return before.detections.map((d) => place(d, 'held', [before.pts], alpha));
+  const prev = frames[i - 1];
+  /** @type {Map<number, Detection>} */
+  const earlier = new Map();
+  if (prev && before.pts - prev.pts <= MAX_SPEED_GAP_S) for (const d of prev.detections) if (d.trackId != null) earlier.set(d.trackId, d);
+  const ahead = Math.min(age, options.extrapolateS ?? 0.6);
+  return before.detections.map((d) => {
+    const was = d.trackId == null ? undefined : earlier.get(d.trackId);
+    if (!was || !prev) return place(d, 'held', [before.pts], alpha);
+    const f = ahead / (before.pts - prev.pts);
+    const box = /** @type {Box} */ (d.box.map((v, k) => Math.min(1, Math.max(0, v + (v - was.box[k]) * f))));
+    return place(d, 'extrapolated', [prev.pts, before.pts], alpha, box);
+  });
 }
 
 /** Boxes between two known detection frames, `before.pts` < t < `after.pts`. */

@@ -289,7 +289,7 @@ export class CameraPlayer extends HTMLElement {
     this.#lagText = `${mode} · ${formatLag(this.#lagS)} behind${note}`;
     this.lagBadge.title = this.#synced
       ? `Video held back ${formatLag(target.targetS)} so each box is drawn on the frame it was found in (model delay ${formatLag(m.detectionDelayS ?? 0)}, at most 3 s).`
-      : `Lowest latency: ${formatLag(target.targetS)} behind the live edge, for the stream's jitter; boxes between detections are interpolated, or held until the next one arrives.`;
+      : `Lowest latency: ${formatLag(target.targetS)} behind the live edge, for the stream's jitter; boxes between detections are interpolated, or moved on at their speed until the next one arrives.`;
     this.#showLag();
   }
 

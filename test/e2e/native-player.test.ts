@@ -25,7 +25,7 @@ const CLIP_FPS = 179 / 6;
 const HALF_FRAME = 0.5 / CLIP_FPS;
 
 /** window.lookoutDrawn, as web/drawn.js leaves it. */
-interface DrawnBox { label: string; trackId: number | null; box: number[]; score: number; source: 'exact' | 'interpolated' | 'held'; fromPts: number[] }
+interface DrawnBox { label: string; trackId: number | null; box: number[]; score: number; source: 'exact' | 'interpolated' | 'extrapolated' | 'held'; fromPts: number[] }
 interface DrawnFrame { mediaTime: number; presentedAt: number; lagMs: number; receivedAt: number | null; boxes: DrawnBox[] }
 interface DrawnLog { mode: 'default' | 'synced'; frames: Record<string, DrawnFrame[]>; received: Record<string, Record<string, number>> }
 
@@ -131,7 +131,7 @@ describe.skipIf(skip)('the native player in Chromium', () => {
     expect(frames.length).toBeGreaterThan(0.7 * CLIP_FPS * 4);
     const mode = await page.evaluate(() => (globalThis as unknown as { lookoutDrawn: DrawnLog }).lookoutDrawn.mode);
     expect(mode).toBe('synced');
-    const count = { exact: 0, interpolated: 0, held: 0 };
+    const count = { exact: 0, interpolated: 0, extrapolated: 0, held: 0 };
     const wrong: string[] = [];
     for (const f of frames) {
       expect(f.lagMs).toBeLessThanOrEqual(3_500);

@@ -39,9 +39,15 @@ describe('boxes for a presented frame', () => {
     expect(late[1].fromPts).toEqual([1]);
   });
 
-  it('hold the newest frame\'s boxes while nothing newer has come, then fade them out', () => {
+  it('move a track on at its speed while nothing newer has come (for a while), hold other boxes, then fade them out', () => {
     const frames = timeline().frames;
-    expect(boxesAt(frames, 2.4, OPTIONS).map((b) => [b.source, b.alpha])).toEqual([['held', 1], ['held', 1]]);
+    expect(boxesAt(frames, 2.4, OPTIONS).map((b) => [b.source, b.alpha])).toEqual([['extrapolated', 1], ['held', 1]]);
+    // Track 7 moved by (0.1, 0.2) in half a second; 0.3 s later it is 0.6 of that further on.
+    const [walking] = boxesAt(frames, 1.8, OPTIONS);
+    expect(walking.fromPts).toEqual([1, 1.5]);
+    expect(walking.box.map((v) => Number(v.toFixed(6)))).toEqual([0.26, 0.42, 0.46, 0.62]);
+    // At most 0.6 s ahead: then it stands.
+    expect(boxesAt(frames, 2.4, OPTIONS)[0].box.map((v) => Number(v.toFixed(6)))).toEqual([0.32, 0.54, 0.52, 0.74]);
     const fading = boxesAt(frames, 2.75, OPTIONS);
     expect(fading[0].alpha).toBeCloseTo(0.5, 5);
     expect(boxesAt(frames, 3.1, OPTIONS)).toEqual([]);
