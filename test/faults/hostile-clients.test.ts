@@ -115,7 +115,8 @@ describe('hostile input', () => {
     // `liveFps: 0`): the tests after this one need it streaming as configured.
     const restored = await fetch(`${base}/api/cameras/shelf`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify(SHELF) });
     expect(restored.status).toBe(200);
-    await until(() => (lookout.registry.view('shelf')?.status.frames.live ?? 0) > 5, 20_000);
+    // Streaming again: its copied video and detection frames flow (live JPEG frames are made only for a JPEG viewer).
+    await until(() => (lookout.registry.view('shelf')?.status.frames.detect ?? 0) > 5, 20_000);
   });
 
   it('answers every generated WebSocket message, in order, with its own answer; keeps the connection and the other viewers', async () => {
