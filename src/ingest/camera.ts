@@ -231,6 +231,11 @@ export class Camera {
         fail('the camera\'s stream has no video track');
         return undefined;
       }
+      if (detect) {
+        // ffmpeg's muxer writes one moov per run; a second one would mean a second decoder with no owner.
+        fail('the copied stream began again within one ffmpeg run');
+        return undefined;
+      }
       const from = proc.input?.codec ?? info.sampleEntry;
       if (this.transcodeFrom === undefined && !COPIED.has(info.sampleEntry)) {
         // Browsers cannot play it as it is: this run ends, and the next transcodes once to H.264.
