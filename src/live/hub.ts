@@ -24,6 +24,7 @@ export const MAX_CLIENT_BUFFER = 512 * 1024;
 /** Largest message a client may send (subscribe messages are tiny). */
 const MAX_CLIENT_MESSAGE = 64 * 1024;
 const HEARTBEAT_MS = 15_000;
+const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden' };
 const STATUS_MS = 1_000;
 
 export type VideoChoice = 'jpeg' | 'native' | 'none';
@@ -84,15 +85,16 @@ export class LiveHub {
         socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
         return;
       }
-      const refused = refuse(req);
-      if (refused) {
-        const body = JSON.stringify({ error: refused.reason });
-        socket.end(`HTTP/1.1 ${refused.status} ${refused.status === 401 ? 'Unauthorized' : 'Forbidden'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      const asked = url.searchParams.get('video') ?? 'jpeg';
+      const video = isChoice(asked) ? asked : undefined;
+      const refused = refuse(req) ?? (video ? undefined : { status: 400, reason: `video must be "jpeg", "native" or "none", got ${JSON.stringify(asked)}` });
+      if (refused || !video) {
+        const status = refused?.status ?? 400;
+        const body = JSON.stringify({ error: refused?.reason });
+        socket.end(`HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Forbidden'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
         return;
       }
-      const video = url.searchParams.get('video') ?? 'jpeg';
-      const choice: VideoChoice = video === 'native' || video === 'none' ? video : 'jpeg';
-      this.wss.handleUpgrade(req, socket, head, (ws) => this.connected(ws, url.searchParams.getAll('camera'), choice));
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.connected(ws, url.searchParams.getAll('camera'), video));
     });
   }
 

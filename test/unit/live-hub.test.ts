@@ -341,5 +341,6 @@ describe('live hub', () => {
     jpeg.ws.send(JSON.stringify({ type: 'subscribe', cameras: ['porch'], video: 'h265' }));
     await jpeg.until(() => jpeg.texts.length === 3);
     expect(jpeg.texts[2]).toEqual({ type: 'error', message: '"video" must be "jpeg", "native", "none", or an object of those per camera; got "h265"' });
+    await expect(connect('?camera=porch&video=h265')).rejects.toThrow(/400/);
   });
 });
