@@ -257,7 +257,7 @@ export class Camera {
         () => { if (proc.state === 'running') fail(`the detection decoder ended: ${detect?.stderrTail.reason() ?? 'no reason given'}`); },
         (err: unknown) => fail(`reading detection frames failed: ${(err as Error).message}`),
       );
-      this.live.newRun(init);
+      this.live.newRun();
       return { timescale: info.timescale, run };
     };
 

@@ -59,9 +59,8 @@ export class LiveDecoding {
     };
   }
 
-  /** A new run's stream began: a running decoder moves to it. */
-  newRun(init: StreamInit): void {
-    void init;
+  /** A new run's stream began (the cache holds its init segment): a running decoder moves to it. */
+  newRun(): void {
     if (this.decoder) void this.stopDecoder().then(() => this.ensure());
     else this.ensure();
   }
