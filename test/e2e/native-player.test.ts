@@ -6,19 +6,16 @@
 // without a reload. The synthetic model (fixed boxes, one of them a bottle)
 // keeps it fast; what is checked is where and when boxes are drawn.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { launchChromium, skipChromium } from '../helpers/chromium.js';
 import type { RunningLookout } from '../../src/app.js';
 import { packageRoot } from '../../src/util/paths.js';
-import { tempDir } from '../helpers/cleanup.js';
 import { startTestLookout } from '../helpers/lookout.js';
 import { BOTTLE_CLIP } from '../helpers/media.js';
-import { requireOrSkip } from '../helpers/skip.js';
 import { sleep, until } from '../helpers/wait.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const skip = requireOrSkip('the browser test', existsSync(CHROMIUM) ? undefined : `${CHROMIUM} is missing (apt-get install chromium)`);
 const SHOTS = path.join(packageRoot, 'test-output');
 /** bottle-detection.mp4's frame rate (179/6). */
 const CLIP_FPS = 179 / 6;
@@ -60,7 +57,7 @@ function currentTime(page: Page): Promise<number> {
   return page.$eval(`${TILE} video`, (v) => (v as unknown as { currentTime: number }).currentTime);
 }
 
-describe.skipIf(skip)('the native player in Chromium', () => {
+describe.skipIf(skipChromium)('the native player in Chromium', () => {
   let lookout: RunningLookout;
   let browser: BrowserContext;
 
@@ -71,15 +68,7 @@ describe.skipIf(skip)('the native player in Chromium', () => {
       modelServer: { embedded: { latencyMs: 120 } },
       cameras: [{ id: 'kitchen', url: BOTTLE_CLIP, loop: true }],
     });
-    browser = await chromium.launchPersistentContext(tempDir('lookout-chromium-'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1280, height: 760 },
-      args: [
-        '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required',
-      ],
-    });
+    browser = await launchChromium({ width: 1280, height: 760 });
   }, 120_000);
 
   afterAll(async () => {

@@ -4,19 +4,16 @@
 // (test/e2e/native-player.test.ts checks the player itself: frame rate, boxes
 // per presented frame, synced mode, fallback, restarts.)
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { launchChromium, skipChromium } from '../helpers/chromium.js';
 import type { RunningLookout } from '../../src/app.js';
 import { packageRoot } from '../../src/util/paths.js';
-import { tempDir } from '../helpers/cleanup.js';
 import { startTestLookout } from '../helpers/lookout.js';
 import { BOTTLE_CLIP, PERSON_CLIP } from '../helpers/media.js';
-import { requireOrSkip } from '../helpers/skip.js';
 import { until } from '../helpers/wait.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const skip = requireOrSkip('the browser test', existsSync(CHROMIUM) ? undefined : `${CHROMIUM} is missing (apt-get install chromium)`);
 const SHOTS = path.join(packageRoot, 'test-output');
 const tile = (camera: string) => `lookout-camera.tile[data-camera="${camera}"]`;
 
@@ -33,7 +30,7 @@ async function playing(page: Page, camera: string, timeoutMs = 60_000): Promise<
   await until(async () => (await played(page, camera)) > first + 0.5, 30_000, 200);
 }
 
-describe.skipIf(skip)('the page in Chromium', () => {
+describe.skipIf(skipChromium)('the page in Chromium', () => {
   let lookout: RunningLookout;
   let browser: BrowserContext;
 
@@ -51,16 +48,7 @@ describe.skipIf(skip)('the page in Chromium', () => {
         { id: 'hall', url: PERSON_CLIP, loop: true },
       ],
     });
-    // A fresh profile every run; the flags keep Chromium off the network it cannot reach here.
-    browser = await chromium.launchPersistentContext(tempDir('lookout-chromium-'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1400, height: 800 },
-      args: [
-        '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required',
-      ],
-    });
+    browser = await launchChromium({ width: 1400, height: 800 });
   }, 120_000);
 
   afterAll(async () => {
