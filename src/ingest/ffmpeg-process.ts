@@ -18,7 +18,7 @@ import type { FfmpegBinary } from './ffmpeg-binary.js';
 import { ffmpegArgv, type FfmpegPlan } from './ffmpeg-args.js';
 import { LineTail, StderrParser, type StreamInfo } from './ffmpeg-stderr.js';
 import { readFrames } from './frame-reader.js';
-import { runtimeDir, trackGroup } from './runtime-dir.js';
+import { runtimeDir, signalGroup, trackGroup } from './runtime-dir.js';
 import { redactSecrets } from './source-url.js';
 
 export interface ExitInfo {
@@ -180,16 +180,7 @@ export class FfmpegProcess {
 
   private signal(sig: NodeJS.Signals): void {
     if (this.current === 'exited' || this.pid === undefined) return;
-    try {
-      // The negative pid names ffmpeg's whole process group.
-      process.kill(-this.pid, sig);
-    } catch {
-      try {
-        process.kill(this.pid, sig);
-      } catch {
-        // Already gone.
-      }
-    }
+    signalGroup(this.pid, sig);
   }
 
   /** Ends ffmpeg: SIGTERM to its group, SIGKILL after graceMs. Safe to call twice. */

@@ -15,13 +15,7 @@ function hookExit(): void {
   hooked = true;
   // 'exit' runs on a normal end and after an uncaught exception; only synchronous work is possible here.
   process.on('exit', () => {
-    for (const pgid of groups) {
-      try {
-        process.kill(-pgid, 'SIGKILL');
-      } catch {
-        // Already gone.
-      }
-    }
+    for (const pgid of groups) signalGroup(pgid, 'SIGKILL');
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 }
@@ -40,4 +34,20 @@ export function trackGroup(pgid: number): () => void {
   hookExit();
   groups.add(pgid);
   return () => groups.delete(pgid);
+}
+
+/**
+ * Signals a child's whole process group (the negative pid names it), or the
+ * child alone when it leads none (no setsid here); nothing if it is gone.
+ */
+export function signalGroup(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, sig);
+  } catch {
+    try {
+      process.kill(pid, sig);
+    } catch {
+      // Already gone.
+    }
+  }
 }

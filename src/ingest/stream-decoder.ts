@@ -11,7 +11,7 @@ import { decoderArgv, type OutputSpec } from './ffmpeg-args.js';
 import type { FfmpegBinary } from './ffmpeg-binary.js';
 import { LineTail, StderrParser, type StreamInfo } from './ffmpeg-stderr.js';
 import { readFrames } from './frame-reader.js';
-import { trackGroup } from './runtime-dir.js';
+import { signalGroup, trackGroup } from './runtime-dir.js';
 
 /** A decoded frame's 1/fps slot, computed as ffmpeg's select filter computes it (t = pts × time base). */
 export function slotOf(pts: number, timeBase: [number, number], fps: number): number {
@@ -168,11 +168,7 @@ export class StreamDecoder {
 
   private signal(sig: NodeJS.Signals): void {
     if (this.done || this.child.pid === undefined) return;
-    try {
-      process.kill(-this.child.pid, sig);
-    } catch {
-      // Already gone.
-    }
+    signalGroup(this.child.pid, sig);
   }
 
   /** Lets the decoder finish what it was given (end of input), then stops it if it takes longer than waitMs. */
