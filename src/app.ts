@@ -20,7 +20,7 @@
 import { CameraAdmin } from './cameras/admin.js';
 import { CameraRegistry } from './cameras/registry.js';
 import { camerasForShard } from './cameras/shard.js';
-import { ConfigError, type LookoutConfig } from './config/schema.js';
+import { ConfigError, type LookoutConfig, type RecordSettings } from './config/schema.js';
 import { Auth, originAllowed } from './http/auth.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
 import { createApp, listen, type HttpServer } from './http/server.js';
@@ -29,6 +29,7 @@ import { LiveHub } from './live/hub.js';
 import type { ModelClient } from './model/client.js';
 import { connectModel, type ModelConnection } from './model/connection.js';
 import type { ModelServer } from './modelserver/server.js';
+import { Recordings } from './record/recordings.js';
 import { DetectionStore } from './store/detection-store.js';
 import { toEventJson } from './store/records.js';
 import { Tracking } from './track/tracking.js';
@@ -52,6 +53,7 @@ export async function startLookout(config: LookoutConfig, log: Logger): Promise<
   let tracking: Tracking | undefined;
   let live: LiveHub | undefined;
   let store: DetectionStore | undefined;
+  let recordings: Recordings | undefined;
   let metrics: Metrics | undefined;
   const subscriptions: (() => void)[] = [];
   let closing: Promise<void> | undefined;
@@ -63,6 +65,8 @@ export async function startLookout(config: LookoutConfig, log: Logger): Promise<
       await registry?.close();
       tracking?.close();
       for (const unsubscribe of subscriptions.splice(0).reverse()) unsubscribe();
+      // The last segments end (rows handed over) before the store commits what it holds.
+      await recordings?.close();
       await store?.close();
       await model?.close();
     })();
@@ -103,6 +107,20 @@ export async function startLookout(config: LookoutConfig, log: Logger): Promise<
         stage.onUpdate((update) => recorder.record(update)),
         recorder.onEvent((phase, event) => hub.broadcast(event.camera, { type: 'event', phase, event: toEventJson(event) })),
       );
+      const cams = registry;
+      const rec = new Recordings({
+        dir: config.store.recordingsDir,
+        store: store.writer,
+        settings: (id) => cams.view(id)?.config.record,
+        cameras: () => cams.cameraIds(),
+        defaults: config.record,
+        log,
+      });
+      recordings = rec;
+      subscriptions.push(
+        registry.onStream((piece) => rec.onStream(piece)),
+        registry.onCameraRemoved((id) => void rec.cameraRemoved(id)),
+      );
     }
     const auth = new Auth(config.auth.token);
     metrics = createMetrics({ cameras: registry, live, store });
@@ -115,6 +133,7 @@ export async function startLookout(config: LookoutConfig, log: Logger): Promise<
       live,
       modelServer: { address: address.join(','), embedded: embedded !== undefined, ...(embedded ? { description: embedded.description } : {}) },
       ...(store ? { store } : {}),
+      ...(store && recordings ? { recordings: recordingDeps(store, recordings, registry, config.record, config.store.recordingsDir) } : {}),
     });
     http = await listen(app, config.http.port, config.http.host);
     live.attach(http.server, (req) => {
@@ -129,4 +148,18 @@ export async function startLookout(config: LookoutConfig, log: Logger): Promise<
     await close();
     throw err;
   }
+}
+
+/** What the recordings' routes and status need, from the store, the recorder and the cameras. */
+function recordingDeps(store: DetectionStore, recordings: Recordings, registry: CameraRegistry, defaults: RecordSettings, dir: string) {
+  return {
+    dir,
+    reader: store.reader,
+    segments: store.segments,
+    live: (camera: string) => recordings.live(camera),
+    settings: (camera: string) => registry.view(camera)?.config.record,
+    defaults,
+    status: (camera: string) => recordings.status(camera),
+    stats: () => recordings.stats(),
+  };
 }

@@ -2,7 +2,7 @@
 // kept across restarts (overrides-file.ts). Changes run one at a time: each
 // reads the overrides the one before left, and an update waits for its
 // camera's ffmpeg to restart.
-import { cameraEntry, parseCameraEntry } from '../config/camera.js';
+import { cameraDefaults, cameraEntry, parseCameraEntry } from '../config/camera.js';
 import { ConfigError, type CameraConfig, type LookoutConfig } from '../config/schema.js';
 import { LookoutError } from '../util/errors.js';
 import { apiFileRoots, applyCameraOverrides, readOverrides, writeOverridesAround, type Overrides } from './overrides-file.js';
@@ -47,7 +47,7 @@ export class CameraAdmin {
   /** Adds a camera from an API body; throws ConfigError (400), CameraExistsError (409) or CameraStoreError (503). */
   add(body: unknown): Promise<CameraConfig> {
     return this.serially(async () => {
-      const camera = parseCameraEntry(body, this.config.detection, apiFileRoots(this.config), 'camera');
+      const camera = parseCameraEntry(body, cameraDefaults(this.config), apiFileRoots(this.config), 'camera');
       if (this.registry.has(camera.id)) throw new CameraExistsError(`camera ${JSON.stringify(camera.id)} already exists; PATCH it to change it`);
       await this.change(this.remembering(camera), () => this.registry.addCamera(camera));
       return camera;
@@ -61,7 +61,11 @@ export class CameraAdmin {
       if (!current) throw new CameraNotFoundError(`no camera ${JSON.stringify(id)}`);
       if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) throw new ConfigError('(body)', 'expected a JSON object of settings to change', 'camera');
       if ('id' in patch && (patch as { id: unknown }).id !== id) throw new ConfigError('id', 'cannot be changed; add a camera with the new id and delete this one', 'camera');
-      const camera = parseCameraEntry({ ...cameraEntry(current), ...patch, id }, this.config.detection, apiFileRoots(this.config), 'camera');
+      const entry: Record<string, unknown> = { ...cameraEntry(current), ...patch, id };
+      // `record` is merged key by key: PATCH {"record":{"mode":"continuous"}} keeps the rest.
+      const rec = (patch as { record?: unknown }).record;
+      if (typeof rec === 'object' && rec !== null && !Array.isArray(rec)) entry.record = { ...current.record, ...rec };
+      const camera = parseCameraEntry(entry, cameraDefaults(this.config), apiFileRoots(this.config), 'camera');
       await this.change(this.remembering(camera), () => this.registry.updateCamera(camera));
       return camera;
     });

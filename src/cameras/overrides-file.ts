@@ -9,7 +9,7 @@
 // API must not be able to make ffmpeg read any file on the machine.
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseCameraEntry } from '../config/camera.js';
+import { cameraDefaults, parseCameraEntry } from '../config/camera.js';
 import { ConfigError, type CameraConfig, type LookoutConfig } from '../config/schema.js';
 import { LookoutError } from '../util/errors.js';
 import { mediaDir } from '../util/paths.js';
@@ -48,7 +48,7 @@ export function applyCameraOverrides(config: LookoutConfig, file: string, o: Ove
   const byId = new Map(config.cameras.map((c) => [c.id, c]));
   for (const id of o.removed) byId.delete(id);
   for (const [id, entry] of Object.entries(o.cameras)) {
-    byId.set(id, parseCameraEntry(entry, config.detection, apiFileRoots(config), `${file} (camera ${JSON.stringify(id)})`));
+    byId.set(id, parseCameraEntry(entry, cameraDefaults(config), apiFileRoots(config), `${file} (camera ${JSON.stringify(id)})`));
   }
   return [...byId.values()];
 }

@@ -4,9 +4,10 @@
 // may read); the result travels with the camera as `source`.
 import { classifySource, SourceUrlError } from '../ingest/source-url.js';
 import { describe, Reader } from './reader.js';
-import { ConfigError, type CameraConfig, type DetectionSettings } from './schema.js';
+import { parseRecord } from './record.js';
+import { ConfigError, type CameraConfig, type CameraDefaults, type DetectionSettings, type LookoutConfig } from './schema.js';
 
-export const CAMERA_KEYS = ['id', 'url', 'rtspTransport', 'timeoutMs', 'realtime', 'loop', 'detectFps', 'liveFps', 'size', 'liveSize', 'minScore', 'labels', 'enabled'] as const;
+export const CAMERA_KEYS = ['id', 'url', 'rtspTransport', 'timeoutMs', 'realtime', 'loop', 'detectFps', 'liveFps', 'size', 'liveSize', 'minScore', 'labels', 'record', 'enabled'] as const;
 export const DETECTION_KEYS = ['detectFps', 'liveFps', 'size', 'liveSize', 'minScore', 'labels'] as const;
 
 const CAMERA_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
@@ -25,7 +26,7 @@ export function parseDetection(r: Reader, value: unknown): DetectionSettings {
 }
 
 /** One entry of `cameras`; errors name its index and id. Returns undefined for `enabled: false`. */
-export function parseCamera(r: Reader, entry: unknown, at: string, defaults: DetectionSettings, fileRoots: readonly string[], keys: readonly string[] = CAMERA_KEYS): CameraConfig | undefined {
+export function parseCamera(r: Reader, entry: unknown, at: string, defaults: CameraDefaults, fileRoots: readonly string[], keys: readonly string[] = CAMERA_KEYS): CameraConfig | undefined {
   const raw = r.object(entry, at, keys);
   const id = r.string(raw.id, at ? `${at}.id` : 'id', '');
   if (!CAMERA_ID.test(id)) r.fail(at ? `${at}.id` : 'id', `expected 1 to 64 letters, digits, "-" or "_", starting with a letter or digit; got ${describe(raw.id)}`);
@@ -55,14 +56,20 @@ export function parseCamera(r: Reader, entry: unknown, at: string, defaults: Det
     liveSize: r.size(raw.liveSize, key('liveSize'), defaults.liveSize),
     minScore: r.number(raw.minScore, key('minScore'), defaults.minScore, 0, 1),
     labels: r.labels(raw.labels, key('labels'), defaults.labels),
+    record: parseRecord(r, raw.record, key('record'), defaults.record),
   };
+}
+
+/** What a config's cameras start from. */
+export function cameraDefaults(config: Pick<LookoutConfig, 'detection' | 'record'>): CameraDefaults {
+  return { ...config.detection, record: config.record };
 }
 
 /**
  * One camera as an API request gives it (the keys of a config entry but
  * `enabled`); errors name the key alone. Throws ConfigError.
  */
-export function parseCameraEntry(entry: unknown, defaults: DetectionSettings, fileRoots: readonly string[], source = 'camera'): CameraConfig {
+export function parseCameraEntry(entry: unknown, defaults: CameraDefaults, fileRoots: readonly string[], source = 'camera'): CameraConfig {
   const camera = parseCamera(new Reader(source), entry, '', defaults, fileRoots, CAMERA_KEYS.filter((k) => k !== 'enabled'));
   if (!camera) throw new ConfigError('enabled', 'not accepted here', source);
   return camera;
@@ -73,5 +80,6 @@ export function cameraEntry(c: CameraConfig): Record<string, unknown> {
   return {
     id: c.id, url: c.url, rtspTransport: c.rtspTransport, timeoutMs: c.timeoutMs, realtime: c.realtime, loop: c.loop,
     detectFps: c.detectFps, liveFps: c.liveFps, size: { ...c.size }, liveSize: { ...c.liveSize }, minScore: c.minScore, labels: [...c.labels],
+    record: { ...c.record },
   };
 }

@@ -4,9 +4,10 @@
 import path from 'node:path';
 import { parseCamera, parseDetection } from './camera.js';
 import { describe, Reader } from './reader.js';
-import { EMBEDDED_MODELS, isEmbeddedModel, type AuthConfig, type CameraConfig, type EmbeddedModelConfig, type LookoutConfig, type ModelServerConfig, type SchedulerConfig, type StoreConfig } from './schema.js';
+import { parseRecord } from './record.js';
+import { EMBEDDED_MODELS, isEmbeddedModel, type AuthConfig, type CameraConfig, type CameraDefaults, type EmbeddedModelConfig, type LookoutConfig, type ModelServerConfig, type SchedulerConfig, type StoreConfig } from './schema.js';
 
-const TOP_KEYS = ['http', 'modelServer', 'minScore', 'detection', 'cameras', 'scheduler', 'fileRoots', 'store', 'auth', 'camerasFile'];
+const TOP_KEYS = ['http', 'modelServer', 'minScore', 'detection', 'record', 'cameras', 'scheduler', 'fileRoots', 'store', 'auth', 'camerasFile'];
 
 /** Checks and completes a parsed config document. */
 export function parseConfig(doc: unknown, source = 'config'): LookoutConfig {
@@ -14,6 +15,7 @@ export function parseConfig(doc: unknown, source = 'config'): LookoutConfig {
   const top = r.object(doc, '', TOP_KEYS);
   const http = r.object(top.http, 'http', ['host', 'port']);
   const detection = parseDetection(r, top.detection);
+  const record = parseRecord(r, top.record, 'record');
   let fileRoots: string[] = [];
   if (top.fileRoots !== undefined && top.fileRoots !== null) {
     if (!Array.isArray(top.fileRoots)) r.fail('fileRoots', `expected a list of folders, got ${describe(top.fileRoots)}`);
@@ -24,7 +26,8 @@ export function parseConfig(doc: unknown, source = 'config'): LookoutConfig {
     auth: parseAuth(r, top.auth),
     store,
     detection,
-    cameras: parseCameras(r, top.cameras, detection, fileRoots),
+    record,
+    cameras: parseCameras(r, top.cameras, { ...detection, record }, fileRoots),
     scheduler: parseScheduler(r, top.scheduler),
     fileRoots,
     http: {
@@ -105,7 +108,7 @@ function parseScheduler(r: Reader, value: unknown): SchedulerConfig {
   };
 }
 
-function parseCameras(r: Reader, value: unknown, detection: LookoutConfig['detection'], fileRoots: string[]): CameraConfig[] {
+function parseCameras(r: Reader, value: unknown, detection: CameraDefaults, fileRoots: string[]): CameraConfig[] {
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value)) r.fail('cameras', `expected a list of cameras, got ${describe(value)}`);
   const seen = new Set<string>();
@@ -126,12 +129,15 @@ function parseCameras(r: Reader, value: unknown, detection: LookoutConfig['detec
  * ./data/snapshots beside it, keeps a demo's events across restarts.
  */
 function parseStore(r: Reader, value: unknown): StoreConfig {
-  const st = r.object(value, 'store', ['enabled', 'path', 'snapshotDir', 'retention']);
-  const ret = r.object(st.retention, 'store.retention', ['maxAgeDays', 'maxSizeGB']);
+  const st = r.object(value, 'store', ['enabled', 'path', 'snapshotDir', 'recordingsDir', 'retention']);
+  const ret = r.object(st.retention, 'store.retention', ['maxAgeDays', 'maxSizeGB', 'intervalSeconds']);
   const file = path.resolve(r.string(st.path, 'store.path', path.join('data', 'lookout.db')));
   const snapshotDir = st.snapshotDir === undefined || st.snapshotDir === null
     ? path.join(path.dirname(file), 'snapshots')
     : path.resolve(r.string(st.snapshotDir, 'store.snapshotDir', ''));
+  const recordingsDir = st.recordingsDir === undefined || st.recordingsDir === null
+    ? path.join(path.dirname(file), 'recordings')
+    : path.resolve(r.string(st.recordingsDir, 'store.recordingsDir', ''));
   // null turns a limit off; absent takes the default.
   const days = ret.maxAgeDays === null ? null : r.number(ret.maxAgeDays, 'store.retention.maxAgeDays', 30, 0.001, 36_500);
   const gb = ret.maxSizeGB === null ? null : r.number(ret.maxSizeGB, 'store.retention.maxSizeGB', 10, 0.001, 1_000_000);
@@ -139,9 +145,11 @@ function parseStore(r: Reader, value: unknown): StoreConfig {
     enabled: r.boolean(st.enabled, 'store.enabled', true),
     path: file,
     snapshotDir,
+    recordingsDir,
     retention: {
       maxAgeMs: days === null ? null : Math.round(days * 86_400_000),
       maxBytes: gb === null ? null : Math.round(gb * 1024 ** 3),
+      ...(ret.intervalSeconds === undefined || ret.intervalSeconds === null ? {} : { intervalMs: r.number(ret.intervalSeconds, 'store.retention.intervalSeconds', 300, 1, 86_400) * 1000 }),
     },
   };
 }

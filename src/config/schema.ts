@@ -68,6 +68,30 @@ export interface DetectionSettings {
   labels: string[];
 }
 
+export const RECORD_MODES = ['off', 'events', 'continuous'] as const;
+export type RecordMode = (typeof RECORD_MODES)[number];
+
+/** What of a camera's own video is kept on disk, and for how long (docs/recordings.md). */
+export interface RecordSettings {
+  /** off; events: only what surrounds an event; continuous: everything. */
+  mode: RecordMode;
+  preSeconds: number;
+  postSeconds: number;
+  /** A new file at the first keyframe after this many seconds. */
+  segmentSeconds: number;
+  /** Segments with no event in them are deleted after this. */
+  retainDays: number;
+  /** Segments with an event in them are deleted after this. */
+  eventRetainDays: number;
+  /** events mode: a segment with no event is deleted this long after its end plus preSeconds (an event may still start). */
+  graceSeconds: number;
+}
+
+/** What every camera starts from: the config's `detection` and `record`. */
+export interface CameraDefaults extends DetectionSettings {
+  record: RecordSettings;
+}
+
 export interface CameraConfig extends DetectionSettings {
   id: string;
   url: string;
@@ -80,6 +104,7 @@ export interface CameraConfig extends DetectionSettings {
   realtime: boolean;
   /** Files: start again at the end. */
   loop: boolean;
+  record: RecordSettings;
 }
 
 export interface SchedulerConfig {
@@ -97,11 +122,15 @@ export interface StoreConfig {
   path: string;
   /** Where event snapshots are written, absolute. */
   snapshotDir: string;
+  /** Where the cameras' recordings are written, absolute. */
+  recordingsDir: string;
   retention: {
     /** Records older than this are deleted; null keeps them by age. */
     maxAgeMs: number | null;
-    /** The database plus snapshots are kept under this many bytes; null: no size limit. */
+    /** The database, snapshots and recordings are kept under this many bytes; null: no size limit. */
     maxBytes: number | null;
+    /** Between retention passes; undefined: every 5 minutes. */
+    intervalMs?: number;
   };
 }
 
@@ -128,6 +157,8 @@ export interface LookoutConfig {
   /** Detections below this score are dropped before any camera's own threshold. */
   minScore: number;
   detection: DetectionSettings;
+  /** Every camera's `record` defaults. */
+  record: RecordSettings;
   cameras: CameraConfig[];
   scheduler: SchedulerConfig;
   /** Folders file cameras may read from; empty allows any. */

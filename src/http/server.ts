@@ -7,7 +7,9 @@ import type { ModelClient } from '../model/client.js';
 import { webDir } from '../util/paths.js';
 import type { LiveHub } from '../live/hub.js';
 import { decodeImage, ImageDecodeError } from '../tfserving/image-codec.js';
+import { recordingRoutes, type RecordingRouteDeps } from './recording-routes.js';
 import { storeRoutes, type StoreRouteDeps } from './store-routes.js';
+import type { RecordingStatus } from '../record/segment-writer.js';
 import type { Auth } from './auth.js';
 import type { CameraAdmin } from '../cameras/admin.js';
 import type { CameraRegistry } from '../cameras/registry.js';
@@ -28,6 +30,8 @@ export interface HttpDeps {
   metrics: Metrics;
   /** The detection log; absent when the store is turned off. */
   store?: StoreRouteDeps & { stats(): object };
+  /** Recordings (with the store): the routes' needs, each camera's recording state, and the totals for /api/store. */
+  recordings?: RecordingRouteDeps & { status(camera: string): RecordingStatus; stats(): object };
 }
 
 const MAX_IMAGE_BYTES = 20 * 1024 * 1024;
@@ -128,6 +132,7 @@ export function createApp(deps: HttpDeps): express.Express {
       status,
       ...rest,
       live: deps.live.feedStats(id) ?? null,
+      recording: deps.recordings?.status(id) ?? null,
       settings: { detectFps: config.detectFps, liveFps: config.liveFps, size: config.size, liveSize: config.liveSize, minScore: config.minScore, labels: config.labels },
     };
   };
@@ -198,8 +203,11 @@ export function createApp(deps: HttpDeps): express.Express {
   if (deps.store) {
     const store = deps.store;
     app.use('/api', storeRoutes(store));
+    const recordings = deps.recordings;
+    if (recordings) app.use('/api', recordingRoutes(recordings));
     app.get('/api/store', (_req, res) => {
-      res.json(store.stats());
+      const stats = store.stats() as { recordings?: object };
+      res.json(recordings ? { ...stats, recordings: { ...stats.recordings, ...recordings.stats() } } : stats);
     });
   }
 

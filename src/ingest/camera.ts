@@ -18,6 +18,7 @@ import { StallWatch } from './stall-watch.js';
 import { StreamCache, type StreamFragment, type StreamInit, type StreamPiece } from './stream-cache.js';
 import { StreamDecoder } from './stream-decoder.js';
 import { COPIED, readCopiedStream } from './stream-reader.js';
+import { RunClock } from './run-clock.js';
 
 /** Restart delays: 1 s doubling to 30 s, ±20 %. */
 export const CAMERA_BACKOFF: BackoffOptions = { initialMs: 1_000, maxMs: 30_000, factor: 2, jitter: 0.2 };
@@ -226,7 +227,9 @@ export class Camera {
       void proc.stop();
     };
 
-    const onInit = (data: Buffer, info: InitInfo | undefined): { timescale: number; run: number } | undefined => {
+    // One clock per run: the copied stream's timeline starts again with each ffmpeg.
+    const clock = new RunClock(spec.kind !== 'file' || spec.realtime);
+    const onInit = (data: Buffer, info: InitInfo | undefined): { timescale: number; run: number; clock: RunClock } | undefined => {
       if (!info) {
         fail('the camera\'s stream has no video track');
         return undefined;
@@ -253,12 +256,12 @@ export class Camera {
       detect = new StreamDecoder(this.options.binary, spec.detect, this.major);
       this.detectDecoder = detect;
       detect.write(data, true);
-      detectLoop = this.readDetections(detect, run).then(
+      detectLoop = this.readDetections(detect, run, clock).then(
         () => { if (proc.state === 'running') fail(`the detection decoder ended: ${detect?.stderrTail.reason() ?? 'no reason given'}`); },
         (err: unknown) => fail(`reading detection frames failed: ${(err as Error).message}`),
       );
       this.live.newRun();
-      return { timescale: info.timescale, run };
+      return { timescale: info.timescale, run, clock };
     };
 
     const onFragment = (fragment: StreamFragment): void => {
@@ -301,14 +304,14 @@ export class Camera {
   }
 
   /** The detection decoder's frames, handed on with their time on the copied stream. */
-  private async readDetections(decoder: StreamDecoder, run: number): Promise<void> {
+  private async readDetections(decoder: StreamDecoder, run: number, clock: RunClock): Promise<void> {
     const info = await decoder.info.catch(() => undefined);
     if (!info) return;
     this.detectSize = { width: info.width, height: info.height };
     let seq = 0;
     for await (const { data, pts } of decoder.frames()) {
       this.frames.detect++;
-      this.options.onDetectFrame({ cameraId: this.id, seq: seq++, run, width: info.width, height: info.height, data, pts, ptsMs: pts * 1000, capturedAt: Date.now() });
+      this.options.onDetectFrame({ cameraId: this.id, seq: seq++, run, width: info.width, height: info.height, data, pts, ptsMs: pts * 1000, capturedAt: clock.at(pts, Date.now()) });
     }
   }
 

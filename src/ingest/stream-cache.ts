@@ -32,6 +32,10 @@ export interface StreamFragment {
   keyframe: boolean;
   /** When lookout read it from ffmpeg, ms since the epoch. */
   receivedAt: number;
+  /** Wall-clock time of its pts, ms, on the clock the detection log uses (run-clock.ts). */
+  time: number;
+  /** That clock's epoch (time − pts), constant between keyframes; null for a file read faster than real time. */
+  epoch: number | null;
 }
 
 export type StreamPiece = { kind: 'init'; init: StreamInit } | { kind: 'fragment'; fragment: StreamFragment };

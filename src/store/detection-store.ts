@@ -11,6 +11,7 @@ import { Recorder, type RecorderStats } from './recorder.js';
 import { Retention } from './retention.js';
 import { readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { SegmentReader } from './segments.js';
 import { isSnapshotFileName, SnapshotStore } from './snapshots.js';
 import { StoreWriter, type StoreWriterStats } from './writer.js';
 
@@ -36,10 +37,13 @@ export interface DetectionStoreStats {
   writer: StoreWriterStats;
   recorder: RecorderStats;
   retention: { maxAgeMs: number | null; maxBytes: number | null; last: object | null };
+  recordings: { dir: string; segments: number; bytes: number; reconciled: object | null };
 }
 
 export class DetectionStore {
   private closing: Promise<void> | undefined;
+  /** Recording segments, read on the reader's connection. */
+  readonly segments: SegmentReader;
 
   private constructor(
     readonly config: StoreConfig,
@@ -48,11 +52,18 @@ export class DetectionStore {
     readonly snapshots: SnapshotStore,
     readonly recorder: Recorder,
     private readonly retention: Retention,
-  ) {}
+  ) {
+    this.segments = new SegmentReader(reader.db);
+  }
 
   static async open(config: StoreConfig, log: Logger): Promise<DetectionStore> {
     const snapshots = new SnapshotStore(config.snapshotDir);
-    const writer = await StoreWriter.open({ file: config.path, snapshotDir: snapshots.dir, logger: log });
+    const writer = await StoreWriter.open({ file: config.path, snapshotDir: snapshots.dir, recordingsDir: config.recordingsDir, logger: log });
+    const fixed = writer.reconciled;
+    if (fixed && fixed.repaired + fixed.removedRows + fixed.removedFiles + fixed.indexed > 0) {
+      log.info(`recordings: ${fixed.repaired} segment(s) cut off by the last run repaired, ${fixed.removedRows} row(s) without a playable file removed, ` +
+        `${fixed.indexed} file(s) without a row indexed, ${fixed.removedFiles} unreadable file(s) removed (${fixed.ms} ms)`);
+    }
     let reader: StoreReader;
     try {
       reader = StoreReader.open(config.path);
@@ -63,7 +74,7 @@ export class DetectionStore {
     const removed = removeOrphanSnapshots(snapshots.dir, reader.snapshotNames());
     if (removed > 0) log.info(`detection log: removed ${removed} snapshot file(s) no event refers to (left by a crash)`);
     const recorder = new Recorder(writer, snapshots, { log });
-    const retention = new Retention(writer, { maxAgeMs: config.retention.maxAgeMs, maxBytes: config.retention.maxBytes, logger: log });
+    const retention = new Retention(writer, { maxAgeMs: config.retention.maxAgeMs, maxBytes: config.retention.maxBytes, logger: log, ...(config.retention.intervalMs ? { intervalMs: config.retention.intervalMs } : {}) });
     retention.start();
     const migrated = writer.migration.applied.length ? `, migrated to schema ${writer.migration.to}` : '';
     log.info(`detection log: ${config.path}${migrated}; snapshots in ${snapshots.dir}`);
@@ -81,7 +92,8 @@ export class DetectionStore {
       snapshotDir: this.snapshots.dir,
       writer: this.writer.stats(),
       recorder: this.recorder.stats(),
-      retention: { ...this.config.retention, last: this.retention.lastReport ?? null },
+      retention: { maxAgeMs: this.config.retention.maxAgeMs, maxBytes: this.config.retention.maxBytes, last: this.retention.lastReport ?? null },
+      recordings: { dir: this.config.recordingsDir, ...this.segments.totals(), reconciled: this.writer.reconciled },
     };
   }
 

@@ -75,6 +75,39 @@ export const migrations: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 2,
+    name: 'recording segments',
+    up(db) {
+      // One row per segment file (docs/recordings.md). start/end are wall-clock
+      // ms on the detection log's clock; start_pts (timescale units) is the
+      // first frame's pts in the file, so a frame's time is
+      // start_time + (pts - start_pts) / timescale. keyframes: JSON
+      // [[byte offset, pts, dts], …], where a clip may begin. event: NULL
+      // until the recordings pass has decided whether an event overlaps it.
+      db.exec(`
+        CREATE TABLE segments (
+          id          INTEGER PRIMARY KEY,
+          camera      TEXT    NOT NULL,
+          path        TEXT    NOT NULL UNIQUE,
+          start_time  INTEGER NOT NULL,
+          end_time    INTEGER NOT NULL,
+          start_pts   INTEGER NOT NULL,
+          timescale   INTEGER NOT NULL,
+          init_bytes  INTEGER NOT NULL,
+          init_hash   TEXT    NOT NULL,
+          bytes       INTEGER NOT NULL,
+          keyframes   TEXT    NOT NULL,
+          complete    INTEGER NOT NULL,
+          event       INTEGER
+        ) STRICT;
+        CREATE INDEX segments_camera_start ON segments (camera, start_time);
+        CREATE INDEX segments_start ON segments (start_time);
+        -- "which events overlap this segment": those ended after it began are few
+        CREATE INDEX events_camera_end ON events (camera, end_time);
+      `);
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = migrations[migrations.length - 1].version;

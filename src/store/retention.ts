@@ -9,6 +9,7 @@
 import { statSync } from 'node:fs';
 import type { Logger } from '../util/logger.js';
 import { usedDatabaseBytes, type Db } from './db.js';
+import { deleteSegmentFile } from './segment-files.js';
 import { deleteSnapshotSync } from './snapshots.js';
 
 /** Rows newer than this are never deleted, whatever the limits say: the tracker may still be updating them. */
@@ -30,6 +31,8 @@ export interface RetentionReport {
   events: number;
   /** Snapshot files removed (with their events). */
   snapshots: number;
+  /** Recording segments removed (rows and files), for the age or the size limit. */
+  segments: number;
   bytesBefore: number;
   bytesAfter: number;
   /** False when the size limit could not be met without touching protected (recent or ongoing) rows. */
@@ -48,11 +51,12 @@ interface EventGone {
  * deleted before their snapshot files go, so a crash between the two leaves a
  * stray file, never an event whose snapshot is missing.
  */
-export function* retentionPass(db: Db, policy: RetentionPolicy, snapshotDir: string | null, now: number): Generator<void, RetentionReport> {
+export function* retentionPass(db: Db, policy: RetentionPolicy, dirs: { snapshotDir: string | null; recordingsDir: string | null }, now: number): Generator<void, RetentionReport> {
+  const { snapshotDir, recordingsDir } = dirs;
   const started = Date.now();
   const protectFrom = now - Math.max(policy.protectMs, MIN_PROTECT_MS);
   const chunk = Math.max(1, Math.floor(policy.chunkRows));
-  const report: RetentionReport = { detections: 0, events: 0, snapshots: 0, bytesBefore: 0, bytesAfter: 0, sizeReached: true, ms: 0 };
+  const report: RetentionReport = { detections: 0, events: 0, snapshots: 0, segments: 0, bytesBefore: 0, bytesAfter: 0, sizeReached: true, ms: 0 };
 
   const oldestDetections = db.prepare<[number, number], { time: number }>(
     'DELETE FROM detections WHERE id IN (SELECT id FROM detections WHERE time < ? ORDER BY time, id LIMIT ?) RETURNING time',
@@ -67,6 +71,24 @@ export function* retentionPass(db: Db, policy: RetentionPolicy, snapshotDir: str
   const snapshotTotal = db.prepare<[], { bytes: number | null }>('SELECT sum(snapshot_bytes) AS bytes FROM events');
 
   let snapshotBytes = snapshotTotal.get()?.bytes ?? 0;
+  // Recordings: finished segments only (one being written is never deleted), oldest first.
+  const oldestSegments = db.prepare<[number, number], { path: string; bytes: number; start_time: number }>(
+    `DELETE FROM segments WHERE id IN (
+       SELECT id FROM segments WHERE complete = 1 AND end_time < ? ORDER BY start_time, id LIMIT ?
+     ) RETURNING path, bytes, start_time`,
+  );
+  const oldestSegmentStart = db.prepare<[number], { t: number | null }>('SELECT min(start_time) AS t FROM segments WHERE complete = 1 AND end_time < ?');
+  const oldestDetection = db.prepare<[], { t: number | null }>('SELECT min(time) AS t FROM detections');
+  let segmentBytes = (db.prepare('SELECT coalesce(sum(bytes), 0) AS b FROM segments').get() as { b: number }).b;
+  const removeSegments = (before: number, n: number): number => {
+    const gone = db.transaction(() => oldestSegments.all(before, n)).immediate();
+    for (const g of gone) {
+      segmentBytes -= g.bytes;
+      if (recordingsDir) deleteSegmentFile(recordingsDir, g.path);
+    }
+    report.segments += gone.length;
+    return gone.length;
+  };
   const removeEvents = (before: number): number => {
     const gone = db.transaction(() => endedEvents.all(before, before, chunk)).immediate();
     report.events += gone.length;
@@ -89,7 +111,7 @@ export function* retentionPass(db: Db, policy: RetentionPolicy, snapshotDir: str
   // chase its own tail.
   db.pragma('wal_checkpoint(TRUNCATE)');
   const walBytes = fileBytes(`${db.name}-wal`);
-  const size = () => usedDatabaseBytes(db) + walBytes + snapshotBytes;
+  const size = () => usedDatabaseBytes(db) + walBytes + snapshotBytes + segmentBytes;
   report.bytesBefore = size();
 
   if (policy.maxAgeMs !== null) {
@@ -98,6 +120,7 @@ export function* retentionPass(db: Db, policy: RetentionPolicy, snapshotDir: str
     yield;
     while (removeEvents(cutoff) === chunk) yield;
     yield;
+    while (removeSegments(cutoff, 50) === 50) yield;
   }
 
   if (policy.maxBytes !== null) {
@@ -105,6 +128,14 @@ export function* retentionPass(db: Db, policy: RetentionPolicy, snapshotDir: str
       // Oldest detections first, then the events that ended before the newest
       // of them, so the two tables stay aligned in time; once only protected
       // detections are left, the oldest finished events (and snapshots) go.
+      // Recordings are most of the bytes: the oldest segment goes first while it is older than every detection.
+      const segmentAt = oldestSegmentStart.get(protectFrom)?.t ?? null;
+      const detectionAt = oldestDetection.get()?.t ?? null;
+      if (segmentAt !== null && (detectionAt === null || segmentAt <= detectionAt)) {
+        removeSegments(protectFrom, 1);
+        yield;
+        continue;
+      }
       const { n, newest } = removeDetections(protectFrom);
       const events = n > 0 ? removeEvents(Math.min(newest + 1, protectFrom)) : removeEvents(protectFrom);
       if (n === 0 && events === 0) {
@@ -207,7 +238,7 @@ export class Retention {
   runOnce(now = Date.now()): Promise<RetentionReport> {
     if (this.running) return this.running;
     if (this.policy.maxAgeMs === null && this.policy.maxBytes === null) {
-      return Promise.resolve({ detections: 0, events: 0, snapshots: 0, bytesBefore: 0, bytesAfter: 0, sizeReached: true, ms: 0 });
+      return Promise.resolve({ detections: 0, events: 0, snapshots: 0, segments: 0, bytesBefore: 0, bytesAfter: 0, sizeReached: true, ms: 0 });
     }
     const run = this.runner.retain(this.policy, now);
     this.running = run;
@@ -217,9 +248,9 @@ export class Retention {
         // A pass still in the writer when close() came finishes there, but its
         // owner, having closed this, hears nothing more from it.
         if (!this.closed) this.options.onReport?.(report);
-        if (report.detections + report.events > 0) {
+        if (report.detections + report.events + report.segments > 0) {
           this.options.logger?.info(
-            `retention: deleted ${report.detections} detections, ${report.events} events, ${report.snapshots} snapshots in ${report.ms} ms` +
+            `retention: deleted ${report.detections} detections, ${report.events} events, ${report.snapshots} snapshots, ${report.segments} recording segments in ${report.ms} ms` +
               ` (${report.bytesBefore} → ${report.bytesAfter} bytes${report.sizeReached ? '' : ', size limit not reached: the rest is recent or ongoing'})`,
           );
         }

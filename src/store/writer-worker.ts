@@ -14,26 +14,32 @@ import type Database from 'better-sqlite3';
 import { openStore, StoreError, type Db } from './db.js';
 import type { MigrationResult } from './migrations.js';
 import { PACKED_NUMS, PACKED_REFS, type EventRecord, type PackedDetections } from './records.js';
-import { retentionPass, type RetentionPolicy, type RetentionReport } from './retention.js';
+import { reconcileRecordings, type ReconcileReport } from './reconcile-recordings.js';
+import { recordingsPass, type RecordingsPolicy } from './recordings-retention.js';
+import { retentionPass, type RetentionPolicy } from './retention.js';
+import { prepareSegmentUpsert, type SegmentRecord } from './segments.js';
 import { backoffDelay, type BackoffOptions } from '../util/backoff.js';
 
 export interface WriterWorkerData {
   file: string;
   snapshotDir: string | null;
+  /** The recordings folder: reconciled with the index at open, and where the recordings pass deletes. */
+  recordingsDir: string | null;
   busyTimeoutMs: number;
 }
 
 export type ToWorker =
-  | { type: 'batch'; seq: number; detections: PackedDetections; events: EventRecord[] }
+  | { type: 'batch'; seq: number; detections: PackedDetections; events: EventRecord[]; segments: SegmentRecord[] }
   | { type: 'retain'; id: number; policy: RetentionPolicy; now: number }
+  | { type: 'recordings'; id: number; policy: RecordingsPolicy; now: number }
   | { type: 'close' };
 
 export type FromWorker =
-  | { type: 'ready'; migration: MigrationResult }
+  | { type: 'ready'; migration: MigrationResult; reconciled: ReconcileReport | null }
   | { type: 'open-failed'; code: string; message: string }
-  | { type: 'committed'; seq: number; detections: number; events: number; rejected: number; rejectedReason: string | null }
+  | { type: 'committed'; seq: number; detections: number; events: number; segments: number; rejected: number; rejectedReason: string | null }
   | { type: 'failing'; seq: number; message: string; retryInMs: number }
-  | { type: 'retained'; id: number; report: RetentionReport }
+  | { type: 'retained'; id: number; report: unknown }
   | { type: 'retain-failed'; id: number; message: string }
   | { type: 'closed'; lostDetections: number; lostEvents: number };
 
@@ -71,16 +77,17 @@ function prepareWrites(db: Db) {
        snapshot_bytes = CASE WHEN excluded.snapshot IS NULL THEN events.snapshot_bytes ELSE excluded.snapshot_bytes END,
        snapshot = coalesce(excluded.snapshot, events.snapshot)`,
   );
-  return { detection, event };
+  return { detection, event, segment: prepareSegmentUpsert(db) };
 }
 
 type Batch = Extract<ToWorker, { type: 'batch' }>;
 interface BatchOutcome {
   rejectedDetections: number;
   rejectedEvents: number;
+  rejectedSegments: number;
   reason: string | null;
 }
-type RetainJob = { id: number; steps: Generator<void, RetentionReport> };
+type RetainJob = { id: number; steps: Generator<void, unknown> };
 
 class WriterThread {
   private readonly queue: Batch[] = [];
@@ -99,7 +106,7 @@ class WriterThread {
   ) {
     this.writes = prepareWrites(db);
     this.writeBatch = db.transaction((b: Batch) => {
-      const out: BatchOutcome = { rejectedDetections: 0, rejectedEvents: 0, reason: null };
+      const out: BatchOutcome = { rejectedDetections: 0, rejectedEvents: 0, rejectedSegments: 0, reason: null };
       const skip = (err: unknown) => {
         if (!isDataError(err)) throw err;
         out.reason ??= (err as Error).message;
@@ -128,13 +135,25 @@ class WriterThread {
           out.rejectedEvents++;
         }
       }
+      for (const seg of b.segments) {
+        try {
+          this.writes.segment(seg);
+        } catch (err) {
+          skip(err);
+          out.rejectedSegments++;
+        }
+      }
       return out;
     });
   }
 
   onMessage(m: ToWorker): void {
     if (m.type === 'batch') this.queue.push(m);
-    else if (m.type === 'retain') this.retainJobs.push({ id: m.id, steps: retentionPass(this.db, m.policy, this.data.snapshotDir, m.now) });
+    else if (m.type === 'retain') this.retainJobs.push({ id: m.id, steps: retentionPass(this.db, m.policy, this.data, m.now) });
+    else if (m.type === 'recordings') {
+      const dir = this.data.recordingsDir;
+      this.retainJobs.push({ id: m.id, steps: dir ? recordingsPass(this.db, m.policy, dir, m.now) : (function* () { return null; })() });
+    }
     else return this.close();
     this.schedule();
   }
@@ -182,7 +201,8 @@ class WriterThread {
         seq: b.seq,
         detections: b.detections.count - out.rejectedDetections,
         events: b.events.length - out.rejectedEvents,
-        rejected: out.rejectedDetections + out.rejectedEvents,
+        segments: b.segments.length - out.rejectedSegments,
+        rejected: out.rejectedDetections + out.rejectedEvents + out.rejectedSegments,
         rejectedReason: out.reason,
       });
       return true;
@@ -253,9 +273,17 @@ function main(): void {
     return;
   }
   endStaleEvents(opened.db);
+  let reconciled: ReconcileReport | null = null;
+  try {
+    reconciled = data.recordingsDir ? reconcileRecordings(opened.db, data.recordingsDir) : null;
+  } catch (err) {
+    // A disk that cannot be written now gets the same pass at the next start; the log opens either way.
+    reconciled = null;
+    port.postMessage({ type: 'failing', seq: 0, message: `reconciling recordings failed: ${(err as Error).message}`, retryInMs: 0 } satisfies FromWorker);
+  }
   const writer = new WriterThread(opened.db, data, post);
   port.on('message', (m: ToWorker) => writer.onMessage(m));
-  post({ type: 'ready', migration: opened.migration ?? { from: 0, to: 0, applied: [] } });
+  post({ type: 'ready', migration: opened.migration ?? { from: 0, to: 0, applied: [] }, reconciled });
 }
 
 main();

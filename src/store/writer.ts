@@ -18,7 +18,10 @@ import { StoreError, type StoreErrorCode } from './db.js';
 import type { MigrationResult } from './migrations.js';
 import { DetectionPacker, malformedDetection, type EventRecord } from './records.js';
 import type { DetectionRecord } from '../types.js';
+import type { ReconcileReport } from './reconcile-recordings.js';
+import type { RecordingsPolicy, RecordingsReport } from './recordings-retention.js';
 import type { RetentionPolicy, RetentionReport, RetentionRunner } from './retention.js';
+import type { SegmentRecord } from './segments.js';
 import type { FromWorker, ToWorker, WriterWorkerData } from './writer-worker.js';
 import { abortable } from '../util/abortable.js';
 
@@ -27,13 +30,15 @@ export interface StoreWriterOptions {
   file: string;
   /** Where event snapshots live, so retention can delete them with their events. */
   snapshotDir?: string | null;
+  /** Where recordings live: reconciled with their rows at open, deleted with them. */
+  recordingsDir?: string | null;
   /** Longest a record waits in this thread before it is handed over; default 200 ms. */
   flushIntervalMs?: number;
   /** Hand over early once this many records wait; default 5000. */
   batchSize?: number;
   /** Detections buffered + in flight before new ones are dropped; default 200 000. */
   maxPending?: number;
-  /** Event upserts buffered + in flight before new ones are dropped; default 10 000. */
+  /** Event (and segment) upserts buffered + in flight before new ones are dropped; default 10 000. */
   maxPendingEvents?: number;
   busyTimeoutMs?: number;
   /** How long close() waits for a failing disk before giving up what is pending; default 10 s. */
@@ -49,6 +54,9 @@ export interface StoreWriterStats {
   /** Detections dropped: over the bound, after close, or lost with a dead worker or at a failed close. */
   dropped: number;
   droppedEvents: number;
+  /** Segment rows committed, and dropped over the bound. */
+  segmentsWritten: number;
+  droppedSegments: number;
   /** Records the database refused as malformed (see lastError). */
   rejected: number;
   /** Records buffered or in flight, not yet committed. */
@@ -68,26 +76,30 @@ type Settle<T> = { resolve: (v: T) => void; reject: (err: Error) => void };
 
 export class StoreWriter implements RetentionRunner {
   readonly file: string;
-  private readonly opts: Required<Omit<StoreWriterOptions, 'logger' | 'snapshotDir'>> & Pick<StoreWriterOptions, 'logger'>;
+  private readonly opts: Required<Omit<StoreWriterOptions, 'logger' | 'snapshotDir' | 'recordingsDir'>> & Pick<StoreWriterOptions, 'logger'>;
   private readonly worker: Worker;
   private readonly buffer: DetectionPacker;
   private events = new Map<string, EventRecord>();
-  /** seq → records in that batch, for batches posted and not yet committed. */
+  /** Segment rows by path: the open and the close of one segment collapse like an event's upserts. */
+  private segments = new Map<string, SegmentRecord>();
+  /** seq → records in that batch, for batches posted and not yet committed (segments count with events). */
   private readonly inFlight = new Map<number, { detections: number; events: number }>();
   private inFlightDetections = 0;
   private inFlightEvents = 0;
   private postedSeq = 0;
   private committedSeq = 0;
   private waiters: Waiter[] = [];
-  private readonly retains = new Map<number, Settle<RetentionReport>>();
+  private readonly retains = new Map<number, Settle<unknown>>();
   private nextRetainId = 1;
   private timer: NodeJS.Timeout | undefined;
   private closing: Promise<void> | undefined;
   private exited = false;
-  private readonly counters = { written: 0, eventsWritten: 0, dropped: 0, droppedEvents: 0, rejected: 0 };
+  private readonly counters = { written: 0, eventsWritten: 0, dropped: 0, droppedEvents: 0, segmentsWritten: 0, droppedSegments: 0, rejected: 0 };
   private lastError: string | null = null;
   private failing = false;
   migration: MigrationResult = { from: 0, to: 0, applied: [] };
+  /** What the start-up pass fixed in the recordings (null without a recordings folder). */
+  reconciled: ReconcileReport | null = null;
 
   /** Starts the writer thread; resolves once the database is open and migrated. */
   static async open(options: StoreWriterOptions): Promise<StoreWriter> {
@@ -113,12 +125,15 @@ export class StoreWriter implements RetentionRunner {
     this.buffer = new DetectionPacker(Math.min(1024, this.opts.batchSize));
     const script = compiledModule('store/writer-worker.ts');
     if (!existsSync(script)) throw new StoreError('STORE_OPEN_FAILED', `the store's writer thread needs ${script}: build first (npm run build)`);
-    const data: WriterWorkerData = { file: options.file, snapshotDir: options.snapshotDir ?? null, busyTimeoutMs: this.opts.busyTimeoutMs };
+    const data: WriterWorkerData = {
+      file: options.file, snapshotDir: options.snapshotDir ?? null, recordingsDir: options.recordingsDir ?? null, busyTimeoutMs: this.opts.busyTimeoutMs,
+    };
     this.worker = new Worker(script, { workerData: data });
     this.ready = new Promise<void>((resolve, reject) => {
       this.worker.on('message', (m: FromWorker) => {
         if (m.type === 'ready') {
           this.migration = m.migration;
+          this.reconciled = m.reconciled;
           resolve();
         } else if (m.type === 'open-failed') {
           reject(new StoreError(m.code as StoreErrorCode, m.message));
@@ -179,9 +194,22 @@ export class StoreWriter implements RetentionRunner {
     return true;
   }
 
+  /** Queues a segment's row (recorder: at open and at close); false when over the bound (counted). */
+  upsertSegment(segment: SegmentRecord): boolean {
+    const replaces = this.segments.has(segment.path);
+    if (this.closing || this.exited || (!replaces && this.events.size + this.segments.size + this.inFlightEvents >= this.opts.maxPendingEvents)) {
+      this.counters.droppedSegments++;
+      return false;
+    }
+    this.segments.set(segment.path, { ...segment, keyframes: segment.keyframes.slice() });
+    this.afterAdd();
+    return true;
+  }
+
   private afterAdd(): void {
-    if (this.buffer.count + this.events.size >= this.opts.batchSize) this.post();
-    else if (!this.timer && (this.buffer.count > 0 || this.events.size > 0)) {
+    const waiting = this.events.size + this.segments.size;
+    if (this.buffer.count + waiting >= this.opts.batchSize) this.post();
+    else if (!this.timer && (this.buffer.count > 0 || waiting > 0)) {
       this.timer = setTimeout(() => {
         this.timer = undefined;
         this.post();
@@ -196,14 +224,16 @@ export class StoreWriter implements RetentionRunner {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
-    if (this.exited || (this.buffer.count === 0 && this.events.size === 0)) return;
+    if (this.exited || (this.buffer.count === 0 && this.events.size === 0 && this.segments.size === 0)) return;
     const seq = ++this.postedSeq;
     const detections = this.buffer.take();
-    const batch: ToWorker = { type: 'batch', seq, detections, events: [...this.events.values()] };
-    this.inFlight.set(seq, { detections: detections.count, events: batch.events.length });
+    const batch = { type: 'batch' as const, seq, detections, events: [...this.events.values()], segments: [...this.segments.values()] };
+    const upserts = batch.events.length + batch.segments.length;
+    this.inFlight.set(seq, { detections: detections.count, events: upserts });
     this.inFlightDetections += detections.count;
-    this.inFlightEvents += batch.events.length;
+    this.inFlightEvents += upserts;
     this.events = new Map();
+    this.segments = new Map();
     // The arrays move to the worker; this thread keeps no copy.
     this.worker.postMessage(batch, [detections.refs.buffer, detections.nums.buffer]);
   }
@@ -214,6 +244,7 @@ export class StoreWriter implements RetentionRunner {
         this.settleBatch(m.seq);
         this.counters.written += m.detections;
         this.counters.eventsWritten += m.events;
+        this.counters.segmentsWritten += m.segments;
         this.counters.rejected += m.rejected;
         if (m.rejected > 0) this.lastError = `${m.rejected} malformed record(s) skipped: ${m.rejectedReason ?? ''}`;
         if (this.failing) this.opts.logger?.info('store: writes succeed again');
@@ -261,10 +292,11 @@ export class StoreWriter implements RetentionRunner {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     const lost = this.buffer.take().count + this.inFlightDetections;
-    const lostEvents = this.events.size + this.inFlightEvents;
+    const lostEvents = this.events.size + this.segments.size + this.inFlightEvents;
     this.counters.dropped += lost;
     this.counters.droppedEvents += lostEvents;
     this.events.clear();
+    this.segments.clear();
     this.inFlight.clear();
     this.inFlightDetections = this.inFlightEvents = 0;
     if (!this.closing) {
@@ -300,18 +332,28 @@ export class StoreWriter implements RetentionRunner {
 
   /** Runs one retention pass in the writer thread, between batches. */
   retain(policy: RetentionPolicy, now: number = Date.now()): Promise<RetentionReport> {
+    return this.job<RetentionReport>((id) => ({ type: 'retain', id, policy, now }));
+  }
+
+  /** Runs one recordings pass (recordings-retention.ts) in the writer thread; null without a recordings folder. */
+  recordings(policy: RecordingsPolicy, now: number = Date.now()): Promise<RecordingsReport | null> {
+    return this.job<RecordingsReport | null>((id) => ({ type: 'recordings', id, policy, now }));
+  }
+
+  private job<T>(message: (id: number) => ToWorker): Promise<T> {
     if (this.closing || this.exited) return Promise.reject(new StoreError('STORE_CLOSED', 'the store writer is closed'));
     const id = this.nextRetainId++;
-    return new Promise<RetentionReport>((resolve, reject) => {
-      this.retains.set(id, { resolve, reject });
-      this.worker.postMessage({ type: 'retain', id, policy, now } satisfies ToWorker);
+    return new Promise<T>((resolve, reject) => {
+      // The worker answers this id with the report of the job's own kind.
+      this.retains.set(id, { resolve: (v) => resolve(v as T), reject });
+      this.worker.postMessage(message(id));
     });
   }
 
   stats(): StoreWriterStats {
     return {
       ...this.counters,
-      pending: this.buffer.count + this.events.size + this.inFlightDetections + this.inFlightEvents,
+      pending: this.buffer.count + this.events.size + this.segments.size + this.inFlightDetections + this.inFlightEvents,
       lastError: this.lastError,
       failing: this.failing,
     };

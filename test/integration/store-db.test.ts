@@ -39,7 +39,8 @@ describe('openStore', () => {
       const names = (db.prepare("SELECT name FROM sqlite_master WHERE type IN ('table', 'index') AND name NOT LIKE 'sqlite_%' ORDER BY name").pluck().all() as string[]);
       expect(names).toEqual([
         'detections', 'detections_camera_label_time', 'detections_camera_time', 'detections_label_time', 'detections_time',
-        'events', 'events_camera_start', 'events_label_start', 'events_start',
+        'events', 'events_camera_end', 'events_camera_start', 'events_label_start', 'events_start',
+        'segments', 'segments_camera_start', 'segments_start',
       ]);
     } finally {
       db.close();

@@ -64,7 +64,7 @@ describe('fragmented MP4', () => {
 });
 
 const init = (run: number): StreamInit => ({ camera: 'c', run, data: Buffer.from(`init${run}`), codec: 'avc1.64001e', sampleEntry: 'avc1', width: 640, height: 360, timescale: 90000, transcoded: false, from: 'h264', mime: '' });
-const fragment = (run: number, seq: number, keyframe: boolean, bytes = 10): StreamFragment => ({ camera: 'c', run, seq, data: Buffer.alloc(bytes), pts: seq / 30, duration: 1 / 30, keyframe, receivedAt: 0 });
+const fragment = (run: number, seq: number, keyframe: boolean, bytes = 10): StreamFragment => ({ camera: 'c', run, seq, data: Buffer.alloc(bytes), pts: seq / 30, duration: 1 / 30, keyframe, receivedAt: 0, time: 0, epoch: 0 });
 
 describe('the newest group of pictures', () => {
   it('keeps the init segment and the fragments since the newest keyframe, and nothing of a group too long to keep', () => {
