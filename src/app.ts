@@ -123,7 +123,8 @@ export async function startLookout(config: LookoutConfig, log: Logger): Promise<
       );
     }
     const auth = new Auth(config.auth.token);
-    metrics = createMetrics({ cameras: registry, live, store });
+    const rec = recordings;
+    metrics = createMetrics({ cameras: registry, live, store, ...(rec ? { recording: (id: string) => rec.status(id) } : {}) });
     const app = createApp({
       cameras,
       auth,

@@ -10,6 +10,7 @@
 import client from 'prom-client';
 import type { CameraRegistry } from '../cameras/registry.js';
 import type { LiveHub } from '../live/hub.js';
+import type { RecordingStatus } from '../record/segment-writer.js';
 import type { DetectionStore } from '../store/detection-store.js';
 import type { CameraState } from '../types.js';
 
@@ -41,9 +42,9 @@ class MirroredCounter {
   }
 }
 
-export function createMetrics(deps: { cameras: CameraRegistry; live: LiveHub; store: DetectionStore | undefined }): Metrics {
+export function createMetrics(deps: { cameras: CameraRegistry; live: LiveHub; store: DetectionStore | undefined; recording?: (camera: string) => RecordingStatus }): Metrics {
   const registry = new client.Registry();
-  const { cameras, live, store } = deps;
+  const { cameras, live, store, recording } = deps;
   // Registered first, so its collect hook refreshes every other metric before they are serialized.
   new client.Gauge({ name: 'lookout_cameras', help: 'Cameras configured', registers: [registry], collect() {
     refresh();
@@ -82,6 +83,9 @@ export function createMetrics(deps: { cameras: CameraRegistry; live: LiveHub; st
   const skipped = new MirroredCounter(registry, 'lookout_live_frames_skipped_total', 'Frames a slow viewer skipped, by camera', ['camera']);
   const bytes = new MirroredCounter(registry, 'lookout_live_bytes_sent_total', 'Bytes of frames handed to viewers, by camera', ['camera']);
   const encoded = new MirroredCounter(registry, 'lookout_live_frames_encoded_total', 'Live frames annotated and JPEG-encoded, by camera', ['camera']);
+  const recBytes = new MirroredCounter(registry, 'lookout_recording_bytes_written_total', 'Bytes of the camera\'s own video written to recording segments, by camera', ['camera']);
+  const recSegments = new MirroredCounter(registry, 'lookout_recording_segments_total', 'Recording segments finished, by camera', ['camera']);
+  const recDropped = new MirroredCounter(registry, 'lookout_recording_fragments_dropped_total', 'Fragments not recorded, by camera and reason (queue: the disk fell behind; paused: the disk was full or failing)', ['camera', 'reason']);
   const written = new MirroredCounter(registry, 'lookout_store_detections_written_total', 'Detections committed to the log', []);
   const storeDropped = new MirroredCounter(registry, 'lookout_store_detections_dropped_total', 'Detections the log dropped (over its bound, or lost)', []);
 
@@ -93,11 +97,13 @@ export function createMetrics(deps: { cameras: CameraRegistry; live: LiveHub; st
   const storeFailing = gauge('lookout_store_failing', '1 while the log cannot write (disk full, I/O error)', []);
   const storePending = gauge('lookout_store_pending_records', 'Records waiting to be committed', []);
   const openEvents = gauge('lookout_events_open', 'Tracked objects in view now', []);
+  const recPaused = gauge('lookout_recording_paused', '1 while a camera\'s recording is paused (disk full or failing)', ['camera']);
 
   const refresh = (): void => {
     fps.reset();
     state.reset();
     viewers.reset();
+    recPaused.reset();
     for (const id of cameras.cameraIds()) {
       const view = cameras.view(id);
       if (!view) continue;
@@ -114,6 +120,14 @@ export function createMetrics(deps: { cameras: CameraRegistry; live: LiveHub; st
       if (view.schedule) {
         detected.set({ camera: id }, view.schedule.detected);
         for (const [reason, n] of Object.entries(view.schedule.dropped)) dropped.set({ camera: id, reason }, n);
+      }
+      const rec = recording?.(id);
+      if (rec) {
+        recBytes.set({ camera: id }, rec.bytes);
+        recSegments.set({ camera: id }, rec.segments);
+        recDropped.set({ camera: id, reason: 'queue' }, rec.droppedFragments);
+        recDropped.set({ camera: id, reason: 'paused' }, rec.skippedFragments);
+        recPaused.set({ camera: id }, rec.state === 'paused' ? 1 : 0);
       }
       const feed = live.feedStats(id);
       viewers.set({ camera: id }, (feed?.viewers ?? 0) + (feed?.native.viewers ?? 0));

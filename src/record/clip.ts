@@ -64,7 +64,7 @@ export function planClip(segments: readonly SegmentRecord[], since: number, unti
 }
 
 /** Adds `shift` to a moof's tfdt (each traf) or a prft's media time, in place. */
-function patchBox(box: Buffer, type: string, shift: number): void {
+export function patchBox(box: Buffer, type: string, shift: number): void {
   if (type === 'prft') {
     if (box[8] === 1) box.writeBigUInt64BE(BigInt(Math.max(0, Number(box.readBigUInt64BE(24)) + shift)), 24);
     return;

@@ -17,6 +17,7 @@ import { parseFragment } from '../ingest/fmp4.js';
 import type { StreamFragment, StreamInit } from '../ingest/stream-cache.js';
 import type { SegmentRecord } from '../store/segments.js';
 import type { Logger } from '../util/logger.js';
+import { patchBox } from './clip.js';
 import { initHash, prftBox, type Keyframe } from './segment-file.js';
 
 /** Bytes waiting for the disk per camera before fragments are dropped: seconds of even a 4K stream. */
@@ -41,6 +42,8 @@ export interface RecordingStatus {
 
 interface Segment {
   record: SegmentRecord;
+  /** The run's decode time of the segment's first frame: taken off every decode time, so the file starts at 0. */
+  base: number;
   run: number;
   epoch: number;
   handle: FileHandle | undefined;
@@ -53,7 +56,7 @@ interface Segment {
 
 type Op =
   | { kind: 'open'; seg: Segment; init: Buffer }
-  | { kind: 'write'; seg: Segment; data: Buffer; end: number; keyframe: Keyframe | undefined }
+  | { kind: 'write'; seg: Segment; data: Buffer[]; bytes: number; end: number; keyframe: Keyframe | undefined }
   | { kind: 'close'; seg: Segment };
 
 const pad = (n: number) => String(n).padStart(2, '0');
@@ -63,6 +66,30 @@ export function segmentName(camera: string, start: number, suffix = 0): string {
   const d = new Date(start);
   const day = `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`;
   return `${camera}/${day}/${pad(d.getUTCHours())}/${pad(d.getUTCMinutes())}.${pad(d.getUTCSeconds())}${suffix ? `-${suffix}` : ''}.mp4`;
+}
+
+/**
+ * A fragment with its decode times moved by `shift`: each moof copied and
+ * changed (a few hundred bytes), the media data passed on as it is (the
+ * fragment's buffer is shared with live viewers and must not change).
+ */
+function rebased(fragment: Buffer, shift: number): Buffer[] {
+  const out: Buffer[] = [];
+  for (let at = 0; at + 8 <= fragment.length;) {
+    let size = fragment.readUInt32BE(at);
+    if (size === 1) size = Number(fragment.readBigUInt64BE(at + 8));
+    if (size < 8 || at + size > fragment.length) size = fragment.length - at;
+    const type = fragment.toString('latin1', at + 4, at + 8);
+    if (type === 'moof' && shift !== 0) {
+      const moof = Buffer.from(fragment.subarray(at, at + size));
+      patchBox(moof, 'moof', shift);
+      out.push(moof);
+    } else {
+      out.push(fragment.subarray(at, at + size));
+    }
+    at += size;
+  }
+  return out;
 }
 
 export class SegmentWriter {
@@ -118,31 +145,33 @@ export class SegmentWriter {
       seg = this.open(f);
     }
     const timescale = this.init.timescale;
-    let data = f.data;
+    const data = rebased(f.data, -seg.base);
     let keyframe: Keyframe | undefined;
     if (f.keyframe) {
-      const info = parseFragment(f.data);
-      const dts = info?.decodeTime ?? Math.round(f.pts * timescale);
+      const dts = (parseFragment(f.data)?.decodeTime ?? Math.round(f.pts * timescale)) - seg.base;
+      const pts = Math.round(f.pts * timescale) - seg.base;
       // The wall-clock time of this fragment's decode time, for anyone reading the file without its row.
-      const prft = prftBox(f.time - ((Math.round(f.pts * timescale) - dts) / timescale) * 1000, dts);
-      data = Buffer.concat([prft, f.data]);
-      keyframe = [seg.queued, Math.round(f.pts * timescale), dts];
+      data.unshift(prftBox(f.time - ((pts - dts) / timescale) * 1000, dts));
+      keyframe = [seg.queued, pts, dts];
     }
-    if (this.queuedBytes + data.length > MAX_QUEUED_BYTES) {
+    const bytes = data.reduce((n, b) => n + b.length, 0);
+    if (this.queuedBytes + bytes > MAX_QUEUED_BYTES) {
       // The disk is not keeping up: this segment ends at what is written, the next starts at a keyframe.
       this.counts.droppedFragments++;
       this.finishCurrent();
       return;
     }
-    seg.queued += data.length;
-    this.push({ kind: 'write', seg, data, end: f.time + f.duration * 1000, keyframe });
+    seg.queued += bytes;
+    this.push({ kind: 'write', seg, data, bytes, end: f.time + f.duration * 1000, keyframe });
   }
 
   private open(f: StreamFragment): Segment {
     const init = this.init as StreamInit;
+    const base = parseFragment(f.data)?.decodeTime ?? Math.round(f.pts * init.timescale);
     const seg: Segment = {
+      base,
       record: {
-        camera: this.camera, path: '', start: f.time, end: f.time, startPts: Math.round(f.pts * init.timescale), timescale: init.timescale,
+        camera: this.camera, path: '', start: f.time, end: f.time, startPts: Math.round(f.pts * init.timescale) - base, timescale: init.timescale,
         initBytes: init.data.length, initHash: this.initHashValue, bytes: 0, keyframes: [], complete: false,
       },
       run: f.run,
@@ -176,7 +205,7 @@ export class SegmentWriter {
   }
 
   private push(op: Op): void {
-    if (op.kind === 'write') this.queuedBytes += op.data.length;
+    if (op.kind === 'write') this.queuedBytes += op.bytes;
     this.ops.push(op);
     this.draining ??= this.drain().finally(() => {
       this.draining = undefined;
@@ -190,7 +219,7 @@ export class SegmentWriter {
         const batch = [op];
         while (this.ops[0]?.kind === 'write' && this.ops[0].seg === op.seg) batch.push(this.ops.shift() as typeof op);
         await this.write(op.seg, batch);
-        for (const w of batch) this.queuedBytes -= w.data.length;
+        for (const w of batch) this.queuedBytes -= w.bytes;
       } else if (op.kind === 'open') {
         await this.openFile(op.seg, op.init);
       } else {
@@ -223,16 +252,16 @@ export class SegmentWriter {
   private async write(seg: Segment, batch: Extract<Op, { kind: 'write' }>[]): Promise<void> {
     if (seg.failed || !seg.handle) return;
     try {
-      await this.writeAll(seg, batch.map((w) => w.data));
+      await this.writeAll(seg, batch.flatMap((w) => w.data));
     } catch (err) {
       this.fail(seg, err as NodeJS.ErrnoException);
       return;
     }
     for (const w of batch) {
       if (w.keyframe) seg.record.keyframes.push(w.keyframe);
-      seg.record.bytes += w.data.length;
+      seg.record.bytes += w.bytes;
       seg.record.end = w.end;
-      this.counts.bytes += w.data.length;
+      this.counts.bytes += w.bytes;
     }
     if (this.state === 'paused' && !this.closed) {
       this.log.info(`recording ${this.camera} resumed: ${seg.record.path}`);
