@@ -109,8 +109,13 @@ export class SegmentReader {
     return row && fromRow(row);
   }
 
+  private lastTotals = { segments: 0, bytes: 0 };
+
+  /** Segments indexed and their bytes; after the store closed, the last figures read. */
   totals(): { segments: number; bytes: number } {
+    if (!this.db.open) return this.lastTotals;
     const r = this.db.prepare('SELECT count(*) AS n, coalesce(sum(bytes), 0) AS bytes FROM segments').get() as { n: number; bytes: number };
-    return { segments: r.n, bytes: r.bytes };
+    this.lastTotals = { segments: r.n, bytes: r.bytes };
+    return this.lastTotals;
   }
 }
