@@ -2,6 +2,7 @@
 // the stages need not know each other. Data flows one way:
 //
 //   cameras (ffmpeg copies the video) ─┬ copied stream (fMP4) ────────────→ live view (native viewers, stream.mp4)
+//                                      │                      └───────────→ recordings (segment files, rows in the log)
 //                                      ├ detect frames (a decoder of the copy) → schedule → model → registry's newest
 //                                      │     detections → tracking (ids) → live view (detections JSON with pts and
 //                                      │     track ids) and the detection log (records, events, snapshots) → live view (events)
@@ -15,7 +16,8 @@
 //   2. the cameras and the scheduler (no ffmpeg left; the model's answers in
 //      flight still reach tracking, within a bound);
 //   3. tracking (open events end at their last sighting and reach the log);
-//   4. the detection log (last snapshots, then pending records commit);
+//   4. the recordings (open segments finish, their rows handed over), then the
+//      detection log (last snapshots, then pending records commit);
 //   5. the model-server client, then the embedded model server (its workers last).
 import { CameraAdmin } from './cameras/admin.js';
 import { CameraRegistry } from './cameras/registry.js';

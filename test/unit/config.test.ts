@@ -72,6 +72,17 @@ describe('cameras in the config', () => {
     expect(c.scheduler).toEqual({ maxInFlight: 4, perCameraInFlight: 1, maxFrameAgeMs: 2000, maxBatch: 8, batchTimeoutMs: 20 });
   });
 
+  it('records around events by default, with the top-level record as every camera\'s defaults, beside the log', () => {
+    const c = parseConfig({
+      store: { path: '/srv/lookout/lookout.db' },
+      record: { preSeconds: 8 },
+      cameras: [{ id: 'a', url: 'rtsp://x/s' }, { id: 'b', url: 'rtsp://y/s', record: { mode: 'continuous', retainDays: 2 } }],
+    });
+    expect(c.store.recordingsDir).toBe('/srv/lookout/recordings');
+    expect(c.cameras[0]?.record).toEqual({ mode: 'events', preSeconds: 8, postSeconds: 5, segmentSeconds: 10, retainDays: 7, eventRetainDays: 30, graceSeconds: 30 });
+    expect(c.cameras[1]?.record).toMatchObject({ mode: 'continuous', preSeconds: 8, retainDays: 2 });
+  });
+
   it('names the camera and the key of every mistake', () => {
     const cases: [unknown, RegExp][] = [
       [{ cameras: [{ id: 'a', url: 'rtsp://x/s' }, { id: 'b', url: 'rtsp://y/s', detectFps: 0 }] }, /cameras\[1\] \(id "b"\)\.detectFps: must be between 0\.05 and 60, got 0/],
@@ -86,6 +97,9 @@ describe('cameras in the config', () => {
       [{ cameras: [{ id: 'a', url: '/etc/passwd' }], fileRoots: ['/srv/media'] }, /outside the allowed folders/],
       [{ scheduler: { maxBatch: 0 } }, /scheduler\.maxBatch: must be between 1 and 64, got 0/],
       [{ cameras: { id: 'a' } }, /cameras: expected a list of cameras/],
+      [{ cameras: [{ id: 'a', url: 'rtsp://x/s', record: { mode: 'always' } }] }, /cameras\[0\] \(id "a"\)\.record\.mode: expected one of off, events, continuous; got "always"/],
+      [{ record: { segmentSeconds: 0.5 } }, /^lookout\.yaml: record\.segmentSeconds: must be between 1 and 600, got 0\.5/],
+      [{ record: { keep: 1 } }, /record\.keep: unknown key/],
     ];
     for (const [doc, message] of cases) expect(() => parseConfig(doc, 'lookout.yaml'), String(message)).toThrow(message);
   });
