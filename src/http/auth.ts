@@ -2,8 +2,9 @@
 // (/healthz, /readyz) and the login page wants it, as
 //   - `Authorization: Bearer TOKEN` (scripts, Prometheus, other services),
 //   - the `lookout_session` cookie the login page sets (browsers), or
-//   - `?access_token=TOKEN` on snapshot.jpg, stream.mjpeg and stream.mp4 only, for
-//     players that take nothing but a URL (VLC, an <img>, Home Assistant).
+//   - `?access_token=TOKEN` on snapshot.jpg, stream.mjpeg, stream.mp4 and the
+//     recordings' .mp4 files only (clip.mp4, segments), for players that take
+//     nothing but a URL (VLC, an <img>, Home Assistant).
 // Tokens are compared in constant time: both sides are hashed to 32 bytes
 // first, so neither the length nor the first wrong byte shows in the timing.
 // The cookie holds an HMAC of the token, never the token itself.
@@ -62,7 +63,7 @@ export class Auth {
     for (const session of cookieValues(req.headers.cookie, SESSION_COOKIE)) if (sameSecret(session, this.session)) return true;
     const url = requestUrl(req);
     const query = url?.searchParams.get('access_token');
-    if (url && query != null && /\/(snapshot\.jpg|stream\.mjpeg|stream\.mp4)$/.test(url.pathname) && sameSecret(query, this.token)) return true;
+    if (url && query != null && /\/(snapshot\.jpg|stream\.mjpeg|stream\.mp4|clip\.mp4)$|^\/api\/recordings\/[^/]+\/segments\/\d+\.mp4$/.test(url.pathname) && sameSecret(query, this.token)) return true;
     return false;
   }
 

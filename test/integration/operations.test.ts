@@ -112,13 +112,17 @@ describe('access token', () => {
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
   });
 
-  it('takes the token in the URL only for snapshots and MJPEG (players that take only a URL)', async () => {
+  it('takes the token in the URL only for snapshots, MJPEG and recorded clips (players that take only a URL)', async () => {
     expect((await fetch(`${base}/api/cameras/shelf/snapshot.jpg?access_token=${TOKEN}`)).status).toBe(200);
     expect((await fetch(`${base}/api/cameras?access_token=${TOKEN}`)).status).toBe(401);
     const controller = new AbortController();
     const mjpeg = await fetch(`${base}/api/cameras/shelf/stream.mjpeg?access_token=${TOKEN}`, { signal: controller.signal });
     expect(mjpeg.status).toBe(200);
     controller.abort();
+    // Recorded clips too (VLC, Home Assistant); nothing recorded this far back, so past auth it is a 404, not a 401.
+    expect((await fetch(`${base}/api/recordings/shelf/clip.mp4?since=1000&until=2000&access_token=${TOKEN}`)).status).toBe(404);
+    expect((await fetch(`${base}/api/recordings/shelf/clip.mp4?since=1000&until=2000`)).status).toBe(401);
+    expect((await fetch(`${base}/api/recordings?access_token=${TOKEN}`)).status).toBe(401);
   });
 
   it('compares secrets whatever their lengths', () => {
