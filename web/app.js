@@ -1,18 +1,28 @@
 // lookout's page: boots the views. The live view (live.js: camera tiles with
 // their own video and boxes, the detection list) and the history views
-// (history.js: events timeline, detection log). Plain ES modules, no build step.
+// (history.js: events timeline, detection log; recordings.js: what is recorded
+// per camera), and the clip viewer over them (viewer.js). Plain ES modules, no
+// build step.
 import { LoggedOut } from './api.js';
 import { byId } from './dom.js';
 import { initHistory, showView } from './history.js';
 import { startLive } from './live.js';
+import { initRecordings, showRecordings } from './recordings.js';
+import { initViewer } from './viewer.js';
+
+const VIEWS = ['live', 'events', 'recordings', 'detections'];
 
 function route() {
-  const name = location.hash.slice(1);
-  showView(name === 'events' || name === 'detections' ? name : 'live');
+  const hash = location.hash.slice(1);
+  const name = VIEWS.includes(hash) ? hash : 'live';
+  showView(name);
+  showRecordings(name === 'recordings');
 }
 
 async function start() {
   initHistory();
+  initViewer();
+  initRecordings();
   window.addEventListener('hashchange', route);
   route();
   await startLive();

@@ -8,6 +8,11 @@
 //             → receivedAt, the last MAX_RECEIVED: presentedAt minus the
 //             receivedAt of the frame's pts is lookout-to-glass latency
 //             (each drawn frame carries its receivedAt already).
+//   clips     the recorded clips played (clip.js), newest last, the last
+//             MAX_CLIPS: each with its camera, URL, the wall time of its
+//             media time 0, and per presented frame its wall time and the
+//             boxes drawn on it, each with the detection log times it came
+//             from (one when exact, two when interpolated between them).
 
 /** @typedef {import('./protocol.js').Box} Box */
 /** @typedef {import('./interpolate.js').BoxSource} BoxSource */
@@ -32,19 +37,49 @@
  */
 
 /**
+ * @typedef {object} DrawnClipBox
+ * @property {string} label
+ * @property {number | null} trackId
+ * @property {Box} box
+ * @property {number} score
+ * @property {BoxSource} source
+ * @property {number[]} fromTimes the detection log's times (ms since the epoch) it came from
+ */
+
+/**
+ * @typedef {object} DrawnClipFrame
+ * @property {number} mediaTime
+ * @property {number} wallTime clipStart + mediaTime, ms since the epoch: the frame's time on the detection log's clock
+ * @property {number} presentedAt performance.timeOrigin + the frame's presentationTime
+ * @property {boolean} loaded whether the detection log around this frame had been read when it was drawn
+ * @property {DrawnClipBox[]} boxes
+ */
+
+/**
+ * @typedef {object} DrawnClip
+ * @property {string} camera
+ * @property {string} url
+ * @property {number} clipStart
+ * @property {number} openedAt
+ * @property {DrawnClipFrame[]} frames
+ */
+
+/**
  * @typedef {object} DrawnLog
  * @property {'default' | 'synced'} mode
  * @property {Record<string, DrawnFrame[]>} frames
  * @property {Record<string, Record<string, number>>} received
+ * @property {DrawnClip[]} clips
  */
 
 const MAX_FRAMES = 3000;
 const MAX_RECEIVED = 3000;
 /** Trimmed in steps, so a push is not a copy of the whole ring every frame. */
 const SLACK = 300;
+const MAX_CLIPS = 5;
 
 /** @type {DrawnLog} */
-const log = { mode: 'default', frames: {}, received: {} };
+const log = { mode: 'default', frames: {}, received: {}, clips: [] };
 window.lookoutDrawn = log;
 /** Insertion order of each camera's received keys (a numeric-looking key would reorder an object's own). */
 /** @type {Map<string, string[]>} */
@@ -58,6 +93,19 @@ export function recordFrame(/** @type {string} */ camera, /** @type {DrawnFrame}
   const frames = (log.frames[camera] ??= []);
   frames.push(frame);
   if (frames.length > MAX_FRAMES + SLACK) frames.splice(0, frames.length - MAX_FRAMES);
+}
+
+/** A recorded clip starts playing: its frames are kept apart from the live ones. @returns {DrawnClip} */
+export function startClip(/** @type {string} */ camera, /** @type {string} */ url, /** @type {number} */ clipStart) {
+  const clip = { camera, url, clipStart, openedAt: Date.now(), frames: [] };
+  log.clips.push(clip);
+  if (log.clips.length > MAX_CLIPS) log.clips.splice(0, log.clips.length - MAX_CLIPS);
+  return clip;
+}
+
+export function recordClipFrame(/** @type {DrawnClip} */ clip, /** @type {DrawnClipFrame} */ frame) {
+  clip.frames.push(frame);
+  if (clip.frames.length > MAX_FRAMES + SLACK) clip.frames.splice(0, clip.frames.length - MAX_FRAMES);
 }
 
 export function recordReceived(/** @type {string} */ camera, /** @type {number} */ pts, /** @type {number} */ receivedAt) {

@@ -1,9 +1,11 @@
 // The page's history views: the events timeline (each tracked object once,
 // with the snapshot of its best frame) and the searchable detection log with
 // its exports. Both read the query API; new events also arrive live over the
-// WebSocket (see live.js), so the timeline never needs a reload.
+// WebSocket (see live.js), so the timeline never needs a reload. A card plays
+// its event's recorded clip (viewer.js).
 import { getJson } from './api.js';
 import { byId as $ } from './dom.js';
+import { showEventClip } from './viewer.js';
 
 /** @typedef {import('./protocol.js').EventRecord} EventRecord */
 /** @typedef {import('./protocol.js').EventMessage} EventMessage */
@@ -72,8 +74,8 @@ const errorText = (/** @type {unknown} */ err) => (err instanceof Error ? err.me
 
 // ---- events timeline ----------------------------------------------------
 
-/** @type {{ cursor: string | null, cards: Map<string, HTMLElement>, filter: URLSearchParams }} */
-const events = { cursor: null, cards: new Map(), filter: new URLSearchParams() };
+/** @type {{ cursor: string | null, cards: Map<string, HTMLElement>, records: WeakMap<HTMLElement, EventRecord>, filter: URLSearchParams }} */
+const events = { cursor: null, cards: new Map(), records: new WeakMap(), filter: new URLSearchParams() };
 
 function matches(/** @type {EventRecord} */ e) {
   const camera = events.filter.get('camera');
@@ -97,6 +99,7 @@ function renderEvent(/** @type {EventRecord} */ e, where = 'append') {
     events.cards.delete(oldest.dataset.id ?? '');
     oldest.remove();
   }
+  events.records.set(card, e);
   card.dataset.label = e.label;
   card.dataset.ongoing = String(e.end === null);
   find(card, '.swatch', HTMLElement).style.background = colour(e.classId);
@@ -113,6 +116,7 @@ function renderEvent(/** @type {EventRecord} */ e, where = 'append') {
     if (img.getAttribute('src') !== src) img.src = src;
     find(card, '.shot', HTMLAnchorElement).href = src;
   }
+  find(card, '.play', HTMLButtonElement).title = `Play the recording of this ${e.label}`;
   $('events-empty').hidden = events.cards.size > 0;
 }
 
@@ -218,6 +222,16 @@ export function initHistory() {
     e.preventDefault();
     events.filter = filters(eventsForm);
     loadEvents().catch((err) => { $('events-count').textContent = errorText(err); });
+  });
+  // The snapshot or the play button opens the event's clip; a middle or modified click still opens the JPEG.
+  $('events').addEventListener('click', (ev) => {
+    const target = ev.target instanceof Element ? ev.target : null;
+    const card = target?.closest('.event');
+    if (!(card instanceof HTMLElement) || !target?.closest('.shot, .play') || ev.ctrlKey || ev.metaKey || ev.shiftKey) return;
+    const e = events.records.get(card);
+    if (!e) return;
+    ev.preventDefault();
+    showEventClip(e);
   });
   $('events-more').addEventListener('click', () => loadEvents(true).catch((err) => { $('events-count').textContent = errorText(err); }));
   const detectionsForm = $('detections-filter', HTMLFormElement);

@@ -94,7 +94,7 @@ export function quantile(/** @type {number[]} */ values, /** @type {number} */ q
 }
 
 /** Index of the last frame with pts ≤ t, or -1. */
-function lastAtOrBefore(/** @type {DetectionFrame[]} */ frames, /** @type {number} */ t) {
+export function lastAtOrBefore(/** @type {DetectionFrame[]} */ frames, /** @type {number} */ t) {
   let lo = 0;
   let hi = frames.length - 1;
   let found = -1;

@@ -2,7 +2,10 @@
 // duration, how unevenly fragments arrive, and how far behind the live edge a
 // detection's pts is when the detection arrives (the model's latency as the
 // video sees it). Pure: times are passed in; every history is a small ring.
-import { median, quantile } from './interpolate.js';
+import { boxesAt, median, quantile } from './interpolate.js';
+
+/** @typedef {import('./interpolate.js').DetectionTimeline} DetectionTimeline */
+/** @typedef {import('./interpolate.js').PlacedBox} PlacedBox */
 
 const RING = 60;
 const DEFAULT_FRAME_S = 1 / 30;
@@ -13,6 +16,7 @@ const DEFAULT_FRAME_S = 1 / 30;
  */
 const JITTER_WINDOW_S = 4;
 const MAX_JITTER_S = 1;
+const FADE_S = 0.6;
 
 /** Pushes onto a bounded array (a ring of `max` newest values). */
 function push(/** @type {number[]} */ ring, /** @type {number} */ value, max = RING) {
@@ -85,5 +89,16 @@ export class StreamMeasure {
   /** How far past a detection frame the live edge typically is when its detection arrives (90th percentile). */
   get detectionDelayS() {
     return this.#delays.length ? quantile(this.#delays, 0.9) : undefined;
+  }
+
+  /**
+   * The boxes of a timeline for the frame presented at t, held by what is
+   * measured: at full strength as long as the newest detection is normally
+   * late (however late the model is: the tile says so), fading once a newer
+   * one should have come. @returns {PlacedBox[]}
+   */
+  boxesAt(/** @type {DetectionTimeline} */ timeline, /** @type {number} */ t) {
+    const holdS = Math.min(10, (this.detectionDelayS ?? 1) + 1.5 * (timeline.interval() ?? 0.5) + 0.25);
+    return boxesAt(timeline.frames, t, { halfFrameS: this.frameS / 2, holdS, fadeS: FADE_S });
   }
 }

@@ -73,3 +73,14 @@ export function steer(/** @type {number} */ lagS, /** @type {number} */ targetS,
 export function formatLag(/** @type {number} */ s) {
   return `${s < 1 ? s.toFixed(2) : s.toFixed(1)} s`;
 }
+
+/** What a tile's badge says of its lag, and its tooltip's why. */
+export function describeLag(/** @type {boolean} */ synced, /** @type {number} */ lagS, /** @type {LagTarget} */ target, /** @type {number | undefined} */ detectionDelayS) {
+  const late = detectionDelayS ?? 0;
+  // Say so when the boxes cannot keep up: synced is at its bound, or live boxes come well after their frame.
+  const note = target.waiting ? ' · measuring model…' : target.capped || (!synced && late > 1.5) ? ` · model ${formatLag(late)} late` : '';
+  const title = synced
+    ? `Video held back ${formatLag(target.targetS)} so each box is drawn on the frame it was found in (model delay ${formatLag(late)}, at most 3 s).`
+    : `Lowest latency: ${formatLag(target.targetS)} behind the live edge, for the stream's jitter; boxes between detections are interpolated, or moved on at their speed until the next one arrives.`;
+  return { text: `${synced ? 'synced' : 'live'} · ${formatLag(lagS)} behind${note}`, title };
+}

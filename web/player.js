@@ -6,13 +6,15 @@
 // by the model's latency when boxes are synced. A browser that cannot play
 // the stream, or a viewer who picks it in the tile's menu, gets the server's
 // annotated JPEG frames instead. live.js feeds it the messages of its camera.
+// Or it plays a recorded clip (clip.js) with the detection log's boxes on it.
+import { ClipView } from './clip.js';
 import { forgetReceived, receivedAt, recordFrame, recordReceived } from './drawn.js';
-import { DetectionTimeline, boxesAt } from './interpolate.js';
+import { DetectionTimeline } from './interpolate.js';
 import { StreamMeasure } from './measure.js';
 import { MsePipeline, canPlay, mediaSourceClass, safeRanges } from './mse.js';
 import { TileMenu } from './menu.js';
 import { Overlay } from './overlay.js';
-import { formatLag, lagTarget, steer } from './pacing.js';
+import { describeLag, lagTarget, steer } from './pacing.js';
 import { codecName } from './protocol.js';
 import { savedVideo, saveVideo } from './settings.js';
 
@@ -22,11 +24,10 @@ import { savedVideo, saveVideo } from './settings.js';
 /** @typedef {import('./protocol.js').DetectionsMessage} DetectionsMessage */
 /** @typedef {import('./protocol.js').StatusMessage} StatusMessage */
 /** @typedef {import('./settings.js').VideoPick} VideoPick */
-/** @typedef {import('./interpolate.js').PlacedBox} PlacedBox */
+/** @typedef {import('./clip.js').RecordedClip} RecordedClip */
 
 const TICK_MS = 250;
 const SEEK_COOLDOWN_MS = 1_000;
-const FADE_S = 0.6;
 
 /** The child of `root` matching `selector`, typed; missing means the tile template is broken. */
 function part(/** @type {ParentNode} */ root, /** @type {string} */ selector) {
@@ -53,6 +54,7 @@ export class CameraPlayer extends HTMLElement {
   #lagText = '';
   /** @type {DocumentFragment | undefined} the tile's parts, until it is first connected */ #content;
   /** @type {number[]} when the video last failed to decode */ #failures = [];
+  /** @type {ClipView | undefined} a recorded clip played instead of the live stream */ #clip;
 
   constructor() {
     super();
@@ -121,6 +123,7 @@ export class CameraPlayer extends HTMLElement {
     this.mse.close();
     this.overlay.close();
     this.video.removeAttribute('src');
+    this.video.load(); // a clip's download stops too
     if (this.#jpegUrl) URL.revokeObjectURL(this.#jpegUrl);
   }
 
@@ -215,12 +218,15 @@ export class CameraPlayer extends HTMLElement {
   /** @param {DOMHighResTimeStamp} _now @param {VideoFrameCallbackMetadata} meta */
   #onFrame(_now, meta) {
     this.#frameRequest = this.video.requestVideoFrameCallback((now, m) => this.#onFrame(now, m));
+    if (this.#clip) return this.#clip.frame(meta);
     if (this.videoChoice !== 'native' || this.mse.run === undefined) return;
     const t = meta.mediaTime;
     this.#measure.presented(t);
     this.#presented++;
     this.message.textContent = '';
-    const boxes = this.#boxesAt(t);
+    const run = this.mse.run;
+    const timeline = run === undefined ? undefined : this.#timelines.get(run);
+    const boxes = timeline ? this.#measure.boxesAt(timeline, t) : [];
     this.overlay.draw(boxes, this.video.videoWidth || meta.width, this.video.videoHeight || meta.height);
     const ranges = safeRanges(this.video);
     const edge = ranges.length ? ranges[ranges.length - 1].end : t;
@@ -234,20 +240,17 @@ export class CameraPlayer extends HTMLElement {
     });
   }
 
-  /** @returns {PlacedBox[]} */ #boxesAt(/** @type {number} */ t) {
-    const run = this.mse.run;
-    const timeline = run === undefined ? undefined : this.#timelines.get(run);
-    if (!timeline) return [];
-    const m = this.#measure;
-    // Held boxes stay at full strength as long as the newest detection is normally late (however
-    // late the model is: the tile says so), and fade once a newer one should have come.
-    const holdS = Math.min(10, (m.detectionDelayS ?? 1) + 1.5 * (timeline.interval() ?? 0.5) + 0.25);
-    return boxesAt(timeline.frames, t, { halfFrameS: m.frameS / 2, holdS, fadeS: FADE_S });
+  // ---- a recorded clip -----------------------------------------------------
+
+  /** Plays a recorded clip instead of the live stream (clip.js): no socket, no pacing, the log's boxes. */
+  playClip(/** @type {RecordedClip} */ clip) {
+    this.#clip = new ClipView(this, clip);
   }
 
   // ---- pacing --------------------------------------------------------------
 
   #pace() {
+    if (this.#clip) return;
     this.#ticks++;
     if (this.videoChoice !== 'native') return this.#showLag();
     const ranges = safeRanges(this.video);
@@ -282,14 +285,9 @@ export class CameraPlayer extends HTMLElement {
     if (this.#ticks % 8 === 0) this.mse.trim();
     // Before the first seek into the data (joining mid-stream), the playhead is nowhere near the edge.
     if (now < last.start - 0.01) return;
-    const mode = this.#synced ? 'synced' : 'live';
-    const late = m.detectionDelayS ?? 0;
-    // Say so when the boxes cannot keep up: synced is at its bound, or live boxes come well after their frame.
-    const note = target.waiting ? ' · measuring model…' : target.capped || (!this.#synced && late > 1.5) ? ` · model ${formatLag(late)} late` : '';
-    this.#lagText = `${mode} · ${formatLag(this.#lagS)} behind${note}`;
-    this.lagBadge.title = this.#synced
-      ? `Video held back ${formatLag(target.targetS)} so each box is drawn on the frame it was found in (model delay ${formatLag(m.detectionDelayS ?? 0)}, at most 3 s).`
-      : `Lowest latency: ${formatLag(target.targetS)} behind the live edge, for the stream's jitter; boxes between detections are interpolated, or moved on at their speed until the next one arrives.`;
+    const said = describeLag(this.#synced, this.#lagS, target, m.detectionDelayS);
+    this.#lagText = said.text;
+    this.lagBadge.title = said.title;
     this.#showLag();
   }
 
@@ -339,6 +337,7 @@ export class CameraPlayer extends HTMLElement {
 
   /** The video failed to decode: start the run again at its next keyframe; repeated failures mean it cannot play here. */
   #decodeFailed() {
+    if (this.#clip) return this.#clip.failed();
     if (this.videoChoice !== 'native' || !this.video.error) return;
     const now = performance.now();
     this.#failures = [...this.#failures.filter((t) => now - t < 30_000), now];
