@@ -83,13 +83,13 @@ export function recordingRoutes(deps: RecordingRouteDeps): express.Router {
   });
 
   /** Plans a camera's clip; answers 404 itself when nothing of it was recorded. */
-  const plan = (res: Response, camera: string, since: number, until: number): ClipPlan | undefined => {
+  const plan = async (res: Response, camera: string, since: number, until: number): Promise<ClipPlan | undefined> => {
     const segments: SegmentRecord[] = deps.segments.forClip(camera, since, until);
     const live = deps.live(camera);
     if (live && !segments.some((s) => s.path === live.path)) segments.push(live);
     // The row of the segment being written lags the file: the writer's own view replaces it.
     const merged = segments.map((s) => (live && s.path === live.path ? live : s));
-    const p = planClip(merged, since, until, deps.dir);
+    const p = await planClip(merged, since, until, deps.dir);
     if (!p) res.status(404).json({ error: `nothing of camera ${JSON.stringify(camera)} was recorded between ${new Date(since).toISOString()} and ${new Date(until).toISOString()}` });
     return p;
   };
@@ -142,7 +142,7 @@ export function recordingRoutes(deps: RecordingRouteDeps): express.Router {
       if (f.until === undefined) throw new QueryError('until', 'until: required (ISO 8601 or ms since the epoch)');
       if (f.until <= f.since) throw new QueryError('until', 'until: must be later than since');
       if (f.until - f.since > MAX_CLIP_MS) throw new QueryError('until', `until: a clip covers at most 24 h; asked for ${((f.until - f.since) / 3_600_000).toFixed(1)} h`);
-      const p = plan(res, camera, f.since, f.until);
+      const p = await plan(res, camera, f.since, f.until);
       if (p) await sendClip(req, res, p, `${camera}-${new Date(p.clipStart).toISOString().replace(/[:.]/g, '-')}.mp4`);
     } catch (err) {
       if (!sendError(res, err)) throw err;
@@ -160,7 +160,7 @@ export function recordingRoutes(deps: RecordingRouteDeps): express.Router {
     const s = deps.settings(event.camera) ?? deps.defaults;
     const since = event.start - s.preSeconds * 1000;
     const until = (event.end ?? Date.now()) + s.postSeconds * 1000;
-    const p = plan(res, event.camera, since, until);
+    const p = await plan(res, event.camera, since, until);
     if (p) await sendClip(req, res, p, `${event.camera}-${event.label}-${event.id}.mp4`);
   };
   router.get('/events/:id/clip.mp4', eventClip);

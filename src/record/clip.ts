@@ -11,6 +11,7 @@
 import { open } from 'node:fs/promises';
 import path from 'node:path';
 import type { SegmentRecord } from '../store/segments.js';
+import { parseFragment } from '../ingest/fmp4.js';
 import type { Keyframe } from './segment-file.js';
 
 export type ClipPart =
@@ -30,7 +31,7 @@ export interface ClipPlan {
 const wallOf = (s: SegmentRecord, pts: number) => s.start + ((pts - s.startPts) / s.timescale) * 1000;
 
 /** The plan for [since, until) from a camera's segments (oldest first); undefined when none of it was recorded. */
-export function planClip(segments: readonly SegmentRecord[], since: number, until: number, dir: string): ClipPlan | undefined {
+export async function planClip(segments: readonly SegmentRecord[], since: number, until: number, dir: string): Promise<ClipPlan | undefined> {
   const usable = segments.filter((s) => s.bytes > s.initBytes && s.keyframes.length > 0 && s.end > since && s.start < until);
   const first = usable[0];
   if (!first) return undefined;
@@ -42,6 +43,7 @@ export function planClip(segments: readonly SegmentRecord[], since: number, unti
   let length = first.initBytes;
   let clipEnd = clipStart;
   let truncated: string | null = null;
+  let previous: { part: Extract<ClipPart, { kind: 'file' }>; end: number } | undefined;
   for (const s of usable) {
     if (s.initHash !== first.initHash || s.timescale !== first.timescale) {
       truncated = 'stream changed';
@@ -50,17 +52,64 @@ export function planClip(segments: readonly SegmentRecord[], since: number, unti
     const from = s === first ? k0[0] : s.initBytes;
     const after = s.keyframes.find((k) => k[0] > from && wallOf(s, k[1]) > until);
     const to = after ? after[0] : s.bytes;
-    // Each segment keeps its own clock's mapping, so media time is wall time exactly. Where the run
-    // clock's epoch was lowered (run-clock.ts: the first seconds of a run), the next segment's first
-    // frames overlap the previous one's last by that much; players drop the late frames.
+    // Each segment keeps its own clock's mapping, so media time is wall time exactly.
     const shift = Math.round(((s.start - clipStart) * s.timescale) / 1000) - s.startPts;
+    const firstDts = (s.keyframes.find((k) => k[0] >= from) ?? k0)[2] + shift;
+    // Within a run a segment begins where the one before ended (its last frame shown, plus its duration).
+    if (previous && s.start < previous.end - 1) {
+      // Where the run clock's epoch was lowered (run-clock.ts: the first seconds of a run), this
+      // segment begins before the previous one ended: the previous one's last frames (droppable: the
+      // end of a group of pictures) go, so decode times never step back.
+      const cut = await firstFragmentFrom(previous.part, firstDts);
+      length -= previous.part.to - cut;
+      previous.part.to = cut;
+      previous.part.keyframes = previous.part.keyframes.filter((o) => o < cut);
+      if (cut <= previous.part.from) parts.splice(parts.indexOf(previous.part), 1);
+    }
     const keyframes = s.keyframes.map((k) => k[0]).filter((o) => o >= from && o < to);
-    parts.push({ kind: 'file', file: path.join(dir, s.path), from, to, shift, keyframes });
+    const part: Extract<ClipPart, { kind: 'file' }> = { kind: 'file', file: path.join(dir, s.path), from, to, shift, keyframes };
+    parts.push(part);
+    previous = { part, end: s.end };
     length += to - from;
     clipEnd = after ? wallOf(s, after[1]) : s.end;
     if (after) break;
   }
   return { clipStart, clipEnd: Math.round(clipEnd), length, parts, truncated };
+}
+
+/** The offset of the first fragment of `part` whose shifted decode time is at least `dts` (its end if none). */
+async function firstFragmentFrom(part: Extract<ClipPart, { kind: 'file' }>, dts: number): Promise<number> {
+  const fh = await open(part.file, 'r');
+  try {
+    // The overlap is short (the epoch's step): the last group of pictures holds it, else read the whole part.
+    for (const start of [part.keyframes[part.keyframes.length - 1] ?? part.from, part.from]) {
+      const buf = Buffer.alloc(part.to - start);
+      await fh.read(buf, 0, buf.length, start);
+      let pieceStart = -1;
+      let found: number | undefined;
+      let firstSeen: number | undefined;
+      for (let at = 0; at + 8 <= buf.length;) {
+        const size = buf.readUInt32BE(at);
+        if (size < 8) break;
+        const type = buf.toString('latin1', at + 4, at + 8);
+        if (pieceStart < 0) pieceStart = at;
+        if (type === 'moof') {
+          const info = parseFragment(buf.subarray(at, Math.min(buf.length, at + size)));
+          const shifted = (info?.decodeTime ?? 0) + part.shift;
+          firstSeen ??= shifted;
+          if (found === undefined && shifted >= dts) found = start + pieceStart;
+        }
+        if (type === 'mdat') pieceStart = -1;
+        at += size;
+      }
+      if (found !== undefined && (firstSeen ?? 0) < dts) return found;
+      if (found === undefined) return part.to;
+      if (start === part.from) return found;
+    }
+    return part.to;
+  } finally {
+    await fh.close();
+  }
 }
 
 /** Adds `shift` to a moof's tfdt (each traf) or a prft's media time, in place. */

@@ -260,7 +260,8 @@ export class SegmentWriter {
     for (const w of batch) {
       if (w.keyframe) seg.record.keyframes.push(w.keyframe);
       seg.record.bytes += w.bytes;
-      seg.record.end = w.end;
+      // The end of the last frame shown, which with B-frames need not be the last one written.
+      seg.record.end = Math.max(seg.record.end, w.end);
       this.counts.bytes += w.bytes;
     }
     if (this.state === 'paused' && !this.closed) {

@@ -48,8 +48,10 @@ const framesIn = (file: string): number => {
   return Number(r.stdout.trim());
 };
 
-async function record(dir: string): Promise<{ rows: SegmentRecord[]; fragments: StreamFragment[] }> {
-  const { init, fragments } = copiedStream();
+async function record(dir: string, lowerAt?: number): Promise<{ rows: SegmentRecord[]; fragments: StreamFragment[] }> {
+  const { init, fragments: copied } = copiedStream();
+  // The run clock lowering its epoch by 300 ms at the keyframe `lowerAt` (as when ffmpeg's probing burst drains).
+  const fragments = copied.map((f) => (lowerAt !== undefined && f.seq >= lowerAt ? { ...f, time: f.time - 300, epoch: T0 - 300 } : f));
   const rows = new Map<string, SegmentRecord>();
   const writer = new SegmentWriter('cam', dir, () => ({ ...RECORD_DEFAULTS, mode: 'continuous', segmentSeconds: 2 }), (r) => void rows.set(r.path, r), silentLogger);
   writer.newInit(init);
@@ -85,7 +87,7 @@ describe('recording segments', () => {
     const { rows, fragments } = await record(dir);
     const since = T0 + 1500;
     const until = T0 + 3500;
-    const plan = planClip(rows, since, until, dir);
+    const plan = await planClip(rows, since, until, dir);
     if (!plan) throw new Error('no plan');
     const chunks: Buffer[] = [];
     for await (const c of clipBytes(plan)) chunks.push(c);
@@ -107,7 +109,34 @@ describe('recording segments', () => {
       for await (const c of clipBytes(plan, a, b)) part.push(c);
       expect(Buffer.concat(part).equals(body.subarray(a, b + 1))).toBe(true);
     }
-    expect(planClip(rows, T0 + 60_000, T0 + 70_000, dir)).toBeUndefined();
+    expect(await planClip(rows, T0 + 60_000, T0 + 70_000, dir)).toBeUndefined();
+  });
+
+  it('trims where the clock stepped back, so a clip\'s decode times never go backwards and every frame kept has its own time', async () => {
+    const dir = tempDir('lookout-rec-');
+    const { rows, fragments } = await record(dir, 60);
+    // The segment cut at the step begins 300 ms before the one before it ended.
+    const [a, b] = rows as [SegmentRecord, SegmentRecord];
+    expect(b.start).toBeLessThan(a.end - 250);
+    const plan = await planClip(rows, T0, T0 + 5000, dir);
+    if (!plan) throw new Error('no plan');
+    const chunks: Buffer[] = [];
+    for await (const c of clipBytes(plan)) chunks.push(c);
+    expect(Buffer.concat(chunks).length).toBe(plan.length);
+    const file = path.join(tempDir('lookout-clip-'), 'clip.mp4');
+    writeFileSync(file, Buffer.concat(chunks));
+    const packets = (JSON.parse(probe(file, 'packet=pts_time,dts_time').stdout) as { packets: { pts_time: string; dts_time: string }[] }).packets;
+    const dts = packets.map((p) => Number(p.dts_time));
+    for (let i = 1; i < dts.length; i++) expect(dts[i], `packet ${i}`).toBeGreaterThan(dts[i - 1] as number);
+    // About 300 ms (9 frames) of the segment before the step are left out, nothing else.
+    expect(packets.length).toBeGreaterThanOrEqual(fragments.length - 12);
+    expect(packets.length).toBeLessThanOrEqual(fragments.length - 6);
+    const times = new Set(fragments.map((f) => f.time));
+    for (const p of packets) {
+      const t = plan.clipStart + Number(p.pts_time) * 1000;
+      expect([...times].some((x) => Math.abs(x - t) <= 1), `a frame at ${t}`).toBe(true);
+    }
+    expect(framesIn(file)).toBe(packets.length);
   });
 
   it('repairs at start-up a segment a crash cut short, indexes a file with no row, and drops rows without files', async () => {
