@@ -2,36 +2,31 @@
 // by the detection log and the recordings, so that "the detection at time T"
 // is on "the recorded frame at time T" to the millisecond.
 //
-// A frame's time is epoch + pts. The epoch is the earliest arrival of any
-// fragment minus its pts: arrivals only ever add delay (network, ffmpeg's
-// probing burst at the start), so the minimum is the best estimate of when
-// pts 0 was seen. The epoch changes only at a keyframe, and only by more
-// than half a frame, so a recording segment (which starts on a keyframe and
-// is cut when the epoch changes) has one epoch throughout:
-//   - lowered when fragments arrive earlier than it predicts (the first
-//     seconds after ffmpeg's probing burst; a camera clock running fast);
-//   - raised when a whole minute's fragments arrived later than predicted by
-//     more than RAISE_AFTER_MS (a camera clock running slow), so drift never
-//     accumulates beyond that.
+// A frame's time is epoch + pts. The epoch is set by the run's first
+// fragment (its arrival minus its pts) and then held: a step in it makes
+// times step, and a step back makes a recording segment begin before the
+// one before it ended. It moves only to follow a camera clock that runs
+// fast or slow against ours: at the end of each minute, if every fragment
+// of that minute arrived more than STEP_MS later (or, the earliest, earlier)
+// than the epoch predicts, it moves to that minute's earliest arrival, at
+// the next keyframe, where a new segment begins. So drift never exceeds
+// STEP_MS, and times are at most that much (plus the first fragment's
+// delay) off the arrivals; between log and recordings they agree exactly.
 // A file read faster than real time has no wall clock: its frames take the
 // time they arrived, and it is not recorded.
 
-/** Smaller improvements are jitter, not worth a new epoch (and a segment cut, and an overlap in clips). */
-const LOWER_BY_MS = 50;
-/** A slow camera clock is corrected once it is this far behind. */
-const RAISE_AFTER_MS = 500;
+/** Drift followed beyond this; smaller offsets are jitter, or the first fragment's delay. */
+const STEP_MS = 500;
 const WINDOW_MS = 60_000;
 /** Epoch changes remembered for frames still in the decoder (seconds behind the copied stream at most). */
 const MAX_CHANGES = 32;
 
 export class RunClock {
   private epoch: number | undefined;
-  /** Smallest arrival − pts since the epoch was last set. */
-  private lowest = Infinity;
   private windowStart = 0;
   private windowLowest = Infinity;
-  /** A raise decided at a window's end, applied at the next keyframe. */
-  private raiseTo: number | undefined;
+  /** A move decided at a window's end, applied at the next keyframe. */
+  private moveTo: number | undefined;
   private readonly changes: { fromPts: number; epoch: number }[] = [];
 
   constructor(readonly realtime: boolean) {}
@@ -44,28 +39,26 @@ export class RunClock {
     if (!this.realtime) return receivedAt;
     const ptsMs = pts * 1000;
     const offset = receivedAt - ptsMs;
-    this.lowest = Math.min(this.lowest, offset);
+    if (this.epoch === undefined) {
+      this.set(offset, pts);
+      this.windowStart = receivedAt;
+    }
     if (receivedAt - this.windowStart >= WINDOW_MS) {
-      if (this.epoch !== undefined && this.windowLowest !== Infinity && this.windowLowest > this.epoch + RAISE_AFTER_MS) this.raiseTo = this.windowLowest;
+      const epoch = this.epoch as number;
+      if (Math.abs(this.windowLowest - epoch) > STEP_MS) this.moveTo = this.windowLowest;
       this.windowStart = receivedAt;
       this.windowLowest = Infinity;
     }
     this.windowLowest = Math.min(this.windowLowest, offset);
-    if (this.epoch === undefined || keyframe) {
-      let next = this.epoch;
-      if (next === undefined || this.lowest < next - LOWER_BY_MS) next = this.lowest;
-      if (this.raiseTo !== undefined) {
-        next = Math.max(next, this.raiseTo);
-        this.raiseTo = undefined;
-      }
-      if (next !== this.epoch) this.set(next, pts);
+    if (keyframe && this.moveTo !== undefined) {
+      this.set(this.moveTo, pts);
+      this.moveTo = undefined;
     }
-    return Math.round((this.epoch ?? offset) + ptsMs);
+    return Math.round((this.epoch as number) + ptsMs);
   }
 
   private set(epoch: number, fromPts: number): void {
     this.epoch = epoch;
-    this.lowest = epoch;
     this.changes.push({ fromPts, epoch });
     if (this.changes.length > MAX_CHANGES) this.changes.shift();
   }

@@ -12,18 +12,25 @@ function feed(clock: RunClock, frames: number, late: (i: number) => number, t0 =
 }
 
 describe('the run clock', () => {
-  it('gives each frame the earliest arrival minus pts, changing its epoch only at keyframes', () => {
+  it('holds the first fragment\'s epoch through a probing burst, so times never step back early in a run', () => {
     const clock = new RunClock(true);
     // ffmpeg's probing burst: the first second arrives 400 ms late, then 20 ms.
-    const times = feed(clock, 120, (i) => (i < 30 ? 400 - i * 10 : 20));
+    const times = feed(clock, 30 * 50, (i) => (i < 30 ? 400 - i * 10 : 20));
     expect(times[0]).toBe(1_000_400);
-    // Frames 1–29 keep the first epoch (no change between keyframes), though they arrived earlier.
-    expect(times[29]).toBe(Math.round(1_000_400 + (29 / 30) * 1000));
-    // At the next keyframe the epoch drops to the best arrival seen (frame 29: 400 - 290 = 110 ms late).
-    expect(times[30]).toBe(1_000_000 + 1000 + 20);
+    for (let i = 1; i < times.length; i++) expect(times[i]).toBeGreaterThan(times[i - 1] as number);
+    expect(times[30 * 49]).toBe(Math.round(1_000_400 + 49_000));
     // A decoded frame later gets the time its fragment was stamped with.
     expect(clock.at(29 / 30, 9e12)).toBe(times[29]);
-    expect(clock.at(100 / 30, 9e12)).toBe(times[100]);
+    expect(clock.at(1000 / 30, 9e12)).toBe(times[1000]);
+  });
+
+  it('follows a start more than half a second late after a minute, in one step at a keyframe', () => {
+    const clock = new RunClock(true);
+    const times = feed(clock, 30 * 70, (i) => (i < 30 ? 1500 : 20));
+    expect(times[0]).toBe(1_001_500);
+    // After the first minute's window, the next keyframe takes the epoch to the earliest arrival.
+    expect(times[30 * 62]).toBe(1_000_000 + 62_000 + 20);
+    expect(clock.at(62, 0)).toBe(times[30 * 62]);
   });
 
   it('follows a camera clock that runs slow, a step at a keyframe once it is half a second behind', () => {
