@@ -29,6 +29,7 @@ export interface TestLookoutOptions {
    */
   modelServer?: Section;
   detection?: Section;
+  record?: Section;
   scheduler?: Section;
   auth?: Section;
   minScore?: number;

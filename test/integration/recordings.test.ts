@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { RunningLookout } from '../../src/app.js';
 import { tempDir } from '../helpers/cleanup.js';
-import { startTestLookout, type TestLookoutOptions } from '../helpers/lookout.js';
+import { startTestLookout } from '../helpers/lookout.js';
 import { PERSON_CLIP } from '../helpers/media.js';
 import {
   describeProbe, expectedStem, fetchBytes, fileSize, mediaDuration, packets, parseSegmentPath, prftTimes, probeFrames,
@@ -45,7 +45,7 @@ describe.skipIf(skip)('recordings of a camera', () => {
         { id: 'quiet', url: PERSON_CLIP, loop: true, detectFps: 1, minScore: 0.99, record: { mode: 'events' } },
       ],
       record: { mode: 'continuous', segmentSeconds: 2, preSeconds: 1, postSeconds: 1, graceSeconds: 1 },
-    } as TestLookoutOptions);
+    });
     base = lookout.url;
     // Five whole 2 s segments: about 12 s of a realtime clip.
     await until(async () => (await done()).length >= 5, 40_000, 250);
