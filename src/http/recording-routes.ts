@@ -8,7 +8,7 @@
 //
 // A bad parameter is a 400 that names it; nothing recorded is a 404.
 import express, { type Request, type Response } from 'express';
-import { createReadStream } from 'node:fs';
+import { access, open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { RecordSettings } from '../config/schema.js';
@@ -28,8 +28,8 @@ export interface RecordingRouteDeps {
   dir: string;
   reader: StoreReader;
   segments: SegmentReader;
-  /** The segment a camera is writing now, as far as it is on disk. */
-  live(camera: string): SegmentRecord | undefined;
+  /** The segment a camera is writing now and those it finished lately, as they are on disk (their rows lag). */
+  live(camera: string): SegmentRecord[];
   /** A camera's record settings (pre/post seconds of its events); undefined for a camera no longer configured. */
   settings(camera: string): RecordSettings | undefined;
   defaults: RecordSettings;
@@ -65,7 +65,11 @@ export function recordingRoutes(deps: RecordingRouteDeps): express.Router {
       const f = parseQueryFilter({ ...req.query, limit: req.query.limit ?? '1000' });
       const since = f.since ?? 0;
       const until = f.until ?? Date.now() + 60_000;
-      const found = deps.segments.overlapping({ cameras: f.camera ?? [], since, until, limit: f.limit });
+      // The rows of the segments being written (and just finished) lag the files: the writer's view replaces them.
+      const found = deps.segments.overlapping({ cameras: f.camera ?? [], since, until, limit: f.limit }).map((row) => {
+        const live = deps.live(row.camera).find((l) => l.path === row.path);
+        return live ? { ...row, end: live.end, bytes: live.bytes, complete: live.complete } : row;
+      });
       const segments = found.slice(0, f.limit);
       const spans = spansOf(segments);
       const gaps: Span[] = [];
@@ -84,17 +88,25 @@ export function recordingRoutes(deps: RecordingRouteDeps): express.Router {
 
   /** Plans a camera's clip; answers 404 itself when nothing of it was recorded. */
   const plan = async (res: Response, camera: string, since: number, until: number): Promise<ClipPlan | undefined> => {
-    const segments: SegmentRecord[] = deps.segments.forClip(camera, since, until);
+    // The rows of the segment being written (and of those just finished) lag the files: the writer's own view replaces them.
     const live = deps.live(camera);
-    if (live && !segments.some((s) => s.path === live.path)) segments.push(live);
-    // The row of the segment being written lags the file: the writer's own view replaces it.
-    const merged = segments.map((s) => (live && s.path === live.path ? live : s));
+    const rows: SegmentRecord[] = deps.segments.forClip(camera, since, until).filter((s) => !live.some((l) => l.path === s.path));
+    const merged = [...rows, ...live].sort((a, b) => a.start - b.start);
     const p = await planClip(merged, since, until, deps.dir);
     if (!p) res.status(404).json({ error: `nothing of camera ${JSON.stringify(camera)} was recorded between ${new Date(since).toISOString()} and ${new Date(until).toISOString()}` });
     return p;
   };
 
   const sendClip = async (req: Request, res: Response, p: ClipPlan, name: string): Promise<void> => {
+    // Retention may have deleted a file since the rows were read: a 404 now beats a broken stream later.
+    for (const file of new Set(p.parts.map((part) => part.file))) {
+      try {
+        await access(file);
+      } catch {
+        res.status(404).json({ error: 'part of this clip was deleted (retention) while it was being assembled; ask again' });
+        return;
+      }
+    }
     res.setHeader('accept-ranges', 'bytes');
     res.setHeader('content-type', 'video/mp4');
     res.setHeader('cache-control', 'no-store');
@@ -152,16 +164,21 @@ export function recordingRoutes(deps: RecordingRouteDeps): express.Router {
   router.head('/recordings/:camera/clip.mp4', clipRoute);
 
   const eventClip = async (req: Request, res: Response): Promise<void> => {
-    const event = deps.reader.getEvent(String(req.params.id));
-    if (!event) {
-      res.status(404).json({ error: `no event ${JSON.stringify(req.params.id)}` });
-      return;
+    try {
+      const event = deps.reader.getEvent(String(req.params.id));
+      if (!event) {
+        res.status(404).json({ error: `no event ${JSON.stringify(req.params.id)}` });
+        return;
+      }
+      const s = deps.settings(event.camera) ?? deps.defaults;
+      const since = event.start - s.preSeconds * 1000;
+      // An event open for days (a parked car) gets its first 24 h, like any clip.
+      const until = Math.min((event.end ?? Date.now()) + s.postSeconds * 1000, since + MAX_CLIP_MS);
+      const p = await plan(res, event.camera, since, until);
+      if (p) await sendClip(req, res, p, `${event.camera}-${event.label}-${event.id}.mp4`);
+    } catch (err) {
+      if (!sendError(res, err)) throw err;
     }
-    const s = deps.settings(event.camera) ?? deps.defaults;
-    const since = event.start - s.preSeconds * 1000;
-    const until = (event.end ?? Date.now()) + s.postSeconds * 1000;
-    const p = await plan(res, event.camera, since, until);
-    if (p) await sendClip(req, res, p, `${event.camera}-${event.label}-${event.id}.mp4`);
   };
   router.get('/events/:id/clip.mp4', eventClip);
   router.head('/events/:id/clip.mp4', eventClip);
@@ -173,9 +190,16 @@ export function recordingRoutes(deps: RecordingRouteDeps): express.Router {
       res.status(404).json({ error: `no segment ${JSON.stringify(req.params.id)} of camera ${JSON.stringify(req.params.camera)}` });
       return;
     }
+    let fh;
+    try {
+      fh = await open(segmentPath(deps.dir, s.path), 'r');
+    } catch {
+      res.status(404).json({ error: `segment ${s.id}'s file is gone (retention deleted it)` });
+      return;
+    }
     res.setHeader('content-type', 'video/mp4');
     res.setHeader('content-length', String(s.bytes));
-    await pipeline(createReadStream(segmentPath(deps.dir, s.path), { start: 0, end: s.bytes - 1 }), res).catch(() => res.destroy());
+    await pipeline(fh.createReadStream({ start: 0, end: s.bytes - 1 }), res).catch(() => res.destroy());
   });
 
   return router;

@@ -77,34 +77,42 @@ export async function planClip(segments: readonly SegmentRecord[], since: number
   return { clipStart, clipEnd: Math.round(clipEnd), length, parts, truncated };
 }
 
-/** The offset of the first fragment of `part` whose shifted decode time is at least `dts` (its end if none). */
+/**
+ * The offset of the first fragment of `part` whose shifted decode time is at
+ * least `dts` (its end if none). Reads box headers and moofs only, never the
+ * media data.
+ */
 async function firstFragmentFrom(part: Extract<ClipPart, { kind: 'file' }>, dts: number): Promise<number> {
   const fh = await open(part.file, 'r');
   try {
-    // The overlap is short (the epoch's step): the last group of pictures holds it, else read the whole part.
+    const header = Buffer.alloc(16);
+    // The overlap is short (the clock's step): the last group of pictures holds it, else the whole part is walked.
     for (const start of [part.keyframes[part.keyframes.length - 1] ?? part.from, part.from]) {
-      const buf = Buffer.alloc(part.to - start);
-      await fh.read(buf, 0, buf.length, start);
       let pieceStart = -1;
-      let found: number | undefined;
-      let firstSeen: number | undefined;
-      for (let at = 0; at + 8 <= buf.length;) {
-        const size = buf.readUInt32BE(at);
+      let earlier = false;
+      for (let at = start; at + 8 <= part.to;) {
+        const { bytesRead } = await fh.read(header, 0, 16, at);
+        if (bytesRead < 8) break;
+        let size = header.readUInt32BE(0);
+        if (size === 1 && bytesRead >= 16) size = Number(header.readBigUInt64BE(8));
         if (size < 8) break;
-        const type = buf.toString('latin1', at + 4, at + 8);
+        const type = header.toString('latin1', 4, 8);
         if (pieceStart < 0) pieceStart = at;
         if (type === 'moof') {
-          const info = parseFragment(buf.subarray(at, Math.min(buf.length, at + size)));
-          const shifted = (info?.decodeTime ?? 0) + part.shift;
-          firstSeen ??= shifted;
-          if (found === undefined && shifted >= dts) found = start + pieceStart;
+          const moof = Buffer.alloc(Math.min(size, 1 << 20));
+          await fh.read(moof, 0, moof.length, at);
+          const shifted = (parseFragment(moof)?.decodeTime ?? 0) + part.shift;
+          if (shifted >= dts) {
+            // Already the window's first fragment: the cut may lie before it.
+            if (pieceStart === start && start !== part.from) earlier = true;
+            else return pieceStart;
+            break;
+          }
         }
         if (type === 'mdat') pieceStart = -1;
         at += size;
       }
-      if (found !== undefined && (firstSeen ?? 0) < dts) return found;
-      if (found === undefined) return part.to;
-      if (start === part.from) return found;
+      if (!earlier) return part.to;
     }
     return part.to;
   } finally {

@@ -83,9 +83,9 @@ export class Recordings {
     return { mode: settings?.mode ?? 'off', state: settings?.mode === 'off' ? 'off' : 'waiting', reason: null, segment: null, segments: 0, bytes: 0, droppedFragments: 0, skippedFragments: 0 };
   }
 
-  /** The segment a camera is writing now, as far as it is on disk. */
-  live(camera: string): SegmentRecord | undefined {
-    return this.writers.get(camera)?.live();
+  /** The segment a camera is writing now and those it finished lately, as they are on disk. */
+  live(camera: string): SegmentRecord[] {
+    return this.writers.get(camera)?.live() ?? [];
   }
 
   stats(): { paused: Record<string, string>; recording: string[]; pruned: number; aged: number; bytesFreed: number; lastPass: RecordingsReport | null } {

@@ -24,6 +24,8 @@ import { initHash, prftBox, type Keyframe } from './segment-file.js';
 export const MAX_QUEUED_BYTES = 16 << 20;
 /** A paused recording tries again this often. */
 export const RETRY_MS = 5_000;
+/** Finished segments remembered until their rows are surely committed (the store may be failing for a while). */
+const RECENT_SEGMENTS = 16;
 
 export type RecordingState = 'off' | 'waiting' | 'recording' | 'paused';
 
@@ -99,6 +101,8 @@ export class SegmentWriter {
   private readonly ops: Op[] = [];
   private queuedBytes = 0;
   private draining: Promise<void> | undefined;
+  /** Segments finished lately, whose closing row may not be committed yet: clips and lists read these instead. */
+  private readonly recent: SegmentRecord[] = [];
   private state: RecordingState = 'waiting';
   private reason: string | null = null;
   private retryAt = 0;
@@ -207,12 +211,19 @@ export class SegmentWriter {
   private push(op: Op): void {
     if (op.kind === 'write') this.queuedBytes += op.bytes;
     this.ops.push(op);
-    this.draining ??= this.drain().finally(() => {
-      this.draining = undefined;
-    });
+    this.draining ??= this.drain();
   }
 
   private async drain(): Promise<void> {
+    try {
+      await this.drainOps();
+    } finally {
+      // In the same step that found no op left: a push after this starts a new drain.
+      this.draining = undefined;
+    }
+  }
+
+  private async drainOps(): Promise<void> {
     for (let op = this.ops.shift(); op; op = this.ops.shift()) {
       if (op.kind === 'write') {
         // Every write of the same segment waiting behind this one goes in the same writev.
@@ -296,7 +307,8 @@ export class SegmentWriter {
     if (this.state !== 'paused') this.log.warn(`recording ${this.camera} paused: ${this.reason}`);
     this.state = 'paused';
     this.retryAt = Date.now() + RETRY_MS;
-    if (this.current === seg) this.finishCurrent();
+    // Whichever segment failed, the one being written ends too: fragments skipped while paused would leave a hole in it.
+    this.finishCurrent();
   }
 
   private async closeFile(seg: Segment): Promise<void> {
@@ -315,13 +327,21 @@ export class SegmentWriter {
       return;
     }
     this.counts.segments++;
-    this.index({ ...seg.record, keyframes: seg.record.keyframes.slice(), complete: true });
+    const record = { ...seg.record, keyframes: seg.record.keyframes.slice(), complete: true };
+    this.recent.push(record);
+    if (this.recent.length > RECENT_SEGMENTS) this.recent.shift();
+    this.index(record);
   }
 
-  /** The segment being written, as far as it is on disk (for clips reaching the present). */
-  live(): SegmentRecord | undefined {
+  /**
+   * The segment being written, as far as it is on disk, and those finished
+   * lately (their rows may still be on the way to the store): what clips and
+   * lists reaching the present read instead of the rows.
+   */
+  live(): SegmentRecord[] {
     const seg = this.current;
-    return seg && seg.indexed && !seg.failed ? { ...seg.record, keyframes: seg.record.keyframes.slice() } : undefined;
+    const now = seg && seg.indexed && !seg.failed ? [{ ...seg.record, keyframes: seg.record.keyframes.slice() }] : [];
+    return [...this.recent, ...now];
   }
 
   status(): RecordingStatus {

@@ -13,7 +13,7 @@ import { readdirSync, statSync, truncateSync } from 'node:fs';
 import path from 'node:path';
 import { scanSegment } from '../record/segment-file.js';
 import type { Db } from './db.js';
-import { deleteSegmentFile, segmentPath } from './segment-files.js';
+import { deleteSegmentFile, SEGMENT_PATH, segmentPath } from './segment-files.js';
 import { prepareSegmentUpsert } from './segments.js';
 
 export interface ReconcileReport {
@@ -50,6 +50,8 @@ export function reconcileRecordings(db: Db, dir: string): ReconcileReport {
   const rows = db.prepare('SELECT id, camera, path, start_time, start_pts, complete FROM segments').all() as
     { id: number; camera: string; path: string; start_time: number; start_pts: number; complete: number }[];
   const known = new Set<string>();
+  // Files are removed only once the rows' changes are committed: a failed commit must not leave rows without files.
+  const doomed: string[] = [];
   db.transaction(() => {
     for (const row of rows) {
       known.add(row.path);
@@ -68,14 +70,13 @@ export function reconcileRecordings(db: Db, dir: string): ReconcileReport {
         }
         continue;
       }
-      const scan = exists(file) ? scanSegment(file) : undefined;
-      if (!scan) {
+      const scan = exists(file) ? safeScan(file) : undefined;
+      if (!scan || !truncated(file, scan.goodBytes)) {
         remove.run(row.id);
-        deleteSegmentFile(dir, row.path);
+        doomed.push(row.path);
         report.removedRows++;
         continue;
       }
-      truncateSync(file, scan.goodBytes);
       upsert({
         camera: row.camera, path: row.path, start: row.start_time, startPts: row.start_pts, timescale: scan.timescale,
         end: row.start_time + ((scan.endPts - row.start_pts) / scan.timescale) * 1000,
@@ -84,15 +85,15 @@ export function reconcileRecordings(db: Db, dir: string): ReconcileReport {
       report.repaired++;
     }
     for (const rel of mp4Files(dir)) {
-      if (known.has(rel)) continue;
+      // Only files in lookout's own layout: anything else in the folder is someone else's.
+      if (known.has(rel) || !SEGMENT_PATH.test(rel)) continue;
       const camera = rel.split('/')[0] ?? '';
       const scan = safeScan(path.join(dir, rel));
-      if (!scan || scan.startWall === undefined || !camera || !rel.includes('/')) {
-        deleteSegmentFile(dir, rel);
+      if (!scan || scan.startWall === undefined || !truncated(path.join(dir, rel), scan.goodBytes)) {
+        doomed.push(rel);
         report.removedFiles++;
         continue;
       }
-      truncateSync(path.join(dir, rel), scan.goodBytes);
       const start = Math.round(scan.startWall);
       upsert({
         camera, path: rel, start, startPts: scan.startPts, timescale: scan.timescale,
@@ -102,8 +103,19 @@ export function reconcileRecordings(db: Db, dir: string): ReconcileReport {
       report.indexed++;
     }
   }).immediate();
+  for (const rel of doomed) deleteSegmentFile(dir, rel);
   report.ms = Date.now() - started;
   return report;
+}
+
+/** Cuts a file back to its last whole fragment; false when that fails (it is then removed). */
+function truncated(file: string, bytes: number): boolean {
+  try {
+    truncateSync(file, bytes);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function exists(file: string): boolean {

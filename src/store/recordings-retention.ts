@@ -4,8 +4,10 @@
 // overlap it? In `events` mode a segment no event overlaps is deleted; in
 // every mode the judgement decides how long it is kept (retainDays, or
 // eventRetainDays), and segments past that go. Rows are committed deleted
-// before their files go, so a crash between the two leaves a stray file
-// (the next start's reconciliation removes it), never a row without a file.
+// before their files go, so a crash between the two (or a file that cannot
+// be removed) leaves a file without a row, never a row without a file; the
+// next start's reconciliation indexes it again, and this pass judges it
+// again.
 import type { RecordMode } from '../config/schema.js';
 import type { Db } from './db.js';
 import { deleteSegmentFile } from './segment-files.js';

@@ -11,16 +11,23 @@ export function segmentPath(dir: string, rel: string): string {
   return full;
 }
 
-/** Removes a segment file; then its folders, up to the camera's, while they are empty. */
+/** The layout lookout writes: <camera>/<YYYY-MM-DD>/<HH>/<MM.SS>[-n].mp4; nothing else in the folder is lookout's. */
+export const SEGMENT_PATH = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}\/\d{4}-\d{2}-\d{2}\/\d{2}\/\d{2}\.\d{2}(-\d{1,2})?\.mp4$/;
+
+/**
+ * Removes a segment file; then its hour and day folders while they are
+ * empty (never the camera's, never the recordings folder). False when it
+ * could not be removed (it stays for the next start's reconciliation).
+ */
 export function deleteSegmentFile(dir: string, rel: string): boolean {
   let file: string;
   try {
     file = segmentPath(dir, rel);
+    rmSync(file, { force: true });
   } catch {
     return false;
   }
-  rmSync(file, { force: true });
-  // <camera>/<day>/<hour>/<MM.SS>.mp4: the hour and day folders may now be empty.
+  if (!SEGMENT_PATH.test(rel)) return true;
   let folder = path.dirname(file);
   for (let i = 0; i < 2; i++) {
     try {

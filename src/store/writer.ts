@@ -197,7 +197,11 @@ export class StoreWriter implements RetentionRunner {
   /** Queues a segment's row (recorder: at open and at close); false when over the bound (counted). */
   upsertSegment(segment: SegmentRecord): boolean {
     const replaces = this.segments.has(segment.path);
-    if (this.closing || this.exited || (!replaces && this.events.size + this.segments.size + this.inFlightEvents >= this.opts.maxPendingEvents)) {
+    const waiting = this.events.size + this.segments.size + this.inFlightEvents;
+    // A closing row is never dropped at the bound (else the file stays "incomplete" and out of retention's
+    // reach until the next start); ten times the bound still caps what a long-failing disk can hold.
+    const over = segment.complete ? waiting >= 10 * this.opts.maxPendingEvents : waiting >= this.opts.maxPendingEvents;
+    if (this.closing || this.exited || (!replaces && over)) {
       this.counters.droppedSegments++;
       return false;
     }
