@@ -44,8 +44,19 @@ export interface Frame {
    * Absent for frames that do not come from a copied stream.
    */
   pts?: number;
-  /** Wall-clock time the frame was read, ms since the epoch. */
+  /**
+   * Wall-clock time of the frame, ms since the epoch: for a camera's frames,
+   * its time on the run clock (ingest/run-clock.ts), the time the detection
+   * log and the recordings share.
+   */
   capturedAt: number;
+  /**
+   * When the frame was decoded and handed on, ms since the epoch; the
+   * scheduler ages frames from here (a decoder that fell behind has already
+   * skipped to a keyframe, and its frames are still worth detecting).
+   * Absent: capturedAt.
+   */
+  readyAt?: number;
 }
 
 /**

@@ -311,7 +311,7 @@ export class Camera {
     let seq = 0;
     for await (const { data, pts } of decoder.frames()) {
       this.frames.detect++;
-      this.options.onDetectFrame({ cameraId: this.id, seq: seq++, run, width: info.width, height: info.height, data, pts, ptsMs: pts * 1000, capturedAt: clock.at(pts, Date.now()) });
+      this.options.onDetectFrame({ cameraId: this.id, seq: seq++, run, width: info.width, height: info.height, data, pts, ptsMs: pts * 1000, capturedAt: clock.at(pts, Date.now()), readyAt: Date.now() });
     }
   }
 

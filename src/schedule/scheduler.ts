@@ -178,7 +178,7 @@ export class Scheduler {
       const id = this.order[(start + i) % n];
       const lane = this.lanes.get(id);
       if (!lane?.pending || lane.inFlight >= this.options.perCameraInFlight) continue;
-      if (now - lane.pending.capturedAt > this.options.maxFrameAgeMs) {
+      if (now - (lane.pending.readyAt ?? lane.pending.capturedAt) > this.options.maxFrameAgeMs) {
         lane.dropped.stale++;
         lane.pending = undefined;
         continue;
@@ -259,10 +259,10 @@ export class Scheduler {
           lane.detected++;
           lane.detectRate.mark();
           lane.latency.add(latencyMs);
-          lane.queueWait.add(sentAt - frame.capturedAt);
+          lane.queueWait.add(sentAt - (frame.readyAt ?? frame.capturedAt));
           if (this.closed || this.lanes.get(frame.cameraId) !== lane) continue;
           try {
-            this.onResult({ frame, detections: detections[i] ?? [], latencyMs, queueWaitMs: sentAt - frame.capturedAt, batchSize: batch.length });
+            this.onResult({ frame, detections: detections[i] ?? [], latencyMs, queueWaitMs: sentAt - (frame.readyAt ?? frame.capturedAt), batchSize: batch.length });
           } catch {
             // A consumer's failure is its own; it is not the model's, and must not stop the others.
           }

@@ -98,6 +98,10 @@ describe.skipIf(ext4Skip)('ext4 turning itself read-only under the detection log
     expect(log.warnings.join('\n')).toMatch(/store: cannot write/);
     await expectServingWhileFailing(first.base, first.frames, first.store);
     expect((await first.store()).writer.lastError).not.toMatch(/writer thread/);
+    // The recordings on the same disk pause, saying why, while video goes on.
+    const recording = async () => ((await (await fetch(`${first.base}/api/cameras/a`)).json()) as { recording: { state: string; reason: string | null } }).recording;
+    await until(async () => (await recording()).state === 'paused', 15_000);
+    expect((await recording()).reason).toMatch(/read-only|EROFS/);
 
     // ext4 stays read-only until it is unmounted: the operator stops lookout,
     // which must not hang on the dead disk and must let go of every file.
