@@ -12,7 +12,7 @@ import { open } from 'node:fs/promises';
 import path from 'node:path';
 import type { SegmentRecord } from '../store/segments.js';
 import { parseFragment } from '../ingest/fmp4.js';
-import type { Keyframe } from './segment-file.js';
+import { patchBox, type Keyframe } from './segment-file.js';
 
 export type ClipPart =
   | { kind: 'init'; file: string; bytes: number }
@@ -117,30 +117,6 @@ async function firstFragmentFrom(part: Extract<ClipPart, { kind: 'file' }>, dts:
     return part.to;
   } finally {
     await fh.close();
-  }
-}
-
-/** Adds `shift` to a moof's tfdt (each traf) or a prft's media time, in place. */
-export function patchBox(box: Buffer, type: string, shift: number): void {
-  if (type === 'prft') {
-    if (box[8] === 1) box.writeBigUInt64BE(BigInt(Math.max(0, Number(box.readBigUInt64BE(24)) + shift)), 24);
-    return;
-  }
-  for (let at = 8; at + 8 <= box.length;) {
-    const size = box.readUInt32BE(at);
-    if (size < 8 || at + size > box.length) return;
-    if (box.toString('latin1', at + 4, at + 8) === 'traf') {
-      for (let t = at + 8; t + 8 <= at + size;) {
-        const tsize = box.readUInt32BE(t);
-        if (tsize < 8) return;
-        if (box.toString('latin1', t + 4, t + 8) === 'tfdt') {
-          if (box[t + 8] === 1) box.writeBigUInt64BE(BigInt(Math.max(0, Number(box.readBigUInt64BE(t + 12)) + shift)), t + 12);
-          else box.writeUInt32BE(Math.min(0xffffffff, Math.max(0, box.readUInt32BE(t + 12) + shift)), t + 12);
-        }
-        t += tsize;
-      }
-    }
-    at += size;
   }
 }
 

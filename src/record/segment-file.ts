@@ -1,5 +1,6 @@
 // The segment file format (docs/recordings.md), and nothing with state: the
-// `prft` box lookout writes before each keyframe's fragment, and a scan of a
+// files' names, the `prft` box lookout writes before each keyframe's
+// fragment, moving a fragment's decode times, and a scan of a
 // segment file (init segment, fragments, keyframes, where the last whole
 // fragment ends) for the start-up pass that repairs what a crash cut off.
 // The store's reconciliation and the recorder both use it.
@@ -122,4 +123,61 @@ export function scanSegment(file: string): SegmentScan | undefined {
   }
   if (initEnd === 0 || fragments === 0) return undefined;
   return { initBytes: initEnd, initHash: hash, timescale, goodBytes, fragments, keyframes, startPts, endPts, startWall: firstPrft?.wallMs };
+}
+
+/** Adds `shift` to a moof's tfdt (each traf) or a prft's media time, in place. */
+export function patchBox(box: Buffer, type: string, shift: number): void {
+  if (type === 'prft') {
+    if (box[8] === 1) box.writeBigUInt64BE(BigInt(Math.max(0, Number(box.readBigUInt64BE(24)) + shift)), 24);
+    return;
+  }
+  for (let at = 8; at + 8 <= box.length;) {
+    const size = box.readUInt32BE(at);
+    if (size < 8 || at + size > box.length) return;
+    if (box.toString('latin1', at + 4, at + 8) === 'traf') {
+      for (let t = at + 8; t + 8 <= at + size;) {
+        const tsize = box.readUInt32BE(t);
+        if (tsize < 8) return;
+        if (box.toString('latin1', t + 4, t + 8) === 'tfdt') {
+          if (box[t + 8] === 1) box.writeBigUInt64BE(BigInt(Math.max(0, Number(box.readBigUInt64BE(t + 12)) + shift)), t + 12);
+          else box.writeUInt32BE(Math.min(0xffffffff, Math.max(0, box.readUInt32BE(t + 12) + shift)), t + 12);
+        }
+        t += tsize;
+      }
+    }
+    at += size;
+  }
+}
+
+/**
+ * A fragment with its decode times moved by `shift`: each moof copied and
+ * changed (a few hundred bytes), the media data passed on as it is (the
+ * fragment's buffer is shared with live viewers and must not change).
+ */
+export function rebased(fragment: Buffer, shift: number): Buffer[] {
+  const out: Buffer[] = [];
+  for (let at = 0; at + 8 <= fragment.length;) {
+    let size = fragment.readUInt32BE(at);
+    if (size === 1) size = Number(fragment.readBigUInt64BE(at + 8));
+    if (size < 8 || at + size > fragment.length) size = fragment.length - at;
+    const type = fragment.toString('latin1', at + 4, at + 8);
+    if (type === 'moof' && shift !== 0) {
+      const moof = Buffer.from(fragment.subarray(at, at + size));
+      patchBox(moof, 'moof', shift);
+      out.push(moof);
+    } else {
+      out.push(fragment.subarray(at, at + size));
+    }
+    at += size;
+  }
+  return out;
+}
+
+const pad = (n: number) => String(n).padStart(2, '0');
+
+/** <camera>/<YYYY-MM-DD>/<HH>/<MM.SS>.mp4, UTC. */
+export function segmentName(camera: string, start: number, suffix = 0): string {
+  const d = new Date(start);
+  const day = `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`;
+  return `${camera}/${day}/${pad(d.getUTCHours())}/${pad(d.getUTCMinutes())}.${pad(d.getUTCSeconds())}${suffix ? `-${suffix}` : ''}.mp4`;
 }

@@ -17,8 +17,7 @@ import { parseFragment } from '../ingest/fmp4.js';
 import type { StreamFragment, StreamInit } from '../ingest/stream-cache.js';
 import type { SegmentRecord } from '../store/segments.js';
 import type { Logger } from '../util/logger.js';
-import { patchBox } from './clip.js';
-import { initHash, prftBox, type Keyframe } from './segment-file.js';
+import { initHash, prftBox, rebased, segmentName, type Keyframe } from './segment-file.js';
 
 /** Bytes waiting for the disk per camera before fragments are dropped: seconds of even a 4K stream. */
 export const MAX_QUEUED_BYTES = 16 << 20;
@@ -67,39 +66,6 @@ type Op =
   | { kind: 'open'; seg: Segment; init: Buffer }
   | { kind: 'write'; seg: Segment; data: Buffer[]; bytes: number; end: number; keyframe: Keyframe | undefined }
   | { kind: 'close'; seg: Segment };
-
-const pad = (n: number) => String(n).padStart(2, '0');
-
-/** <camera>/<YYYY-MM-DD>/<HH>/<MM.SS>.mp4, UTC. */
-export function segmentName(camera: string, start: number, suffix = 0): string {
-  const d = new Date(start);
-  const day = `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`;
-  return `${camera}/${day}/${pad(d.getUTCHours())}/${pad(d.getUTCMinutes())}.${pad(d.getUTCSeconds())}${suffix ? `-${suffix}` : ''}.mp4`;
-}
-
-/**
- * A fragment with its decode times moved by `shift`: each moof copied and
- * changed (a few hundred bytes), the media data passed on as it is (the
- * fragment's buffer is shared with live viewers and must not change).
- */
-function rebased(fragment: Buffer, shift: number): Buffer[] {
-  const out: Buffer[] = [];
-  for (let at = 0; at + 8 <= fragment.length;) {
-    let size = fragment.readUInt32BE(at);
-    if (size === 1) size = Number(fragment.readBigUInt64BE(at + 8));
-    if (size < 8 || at + size > fragment.length) size = fragment.length - at;
-    const type = fragment.toString('latin1', at + 4, at + 8);
-    if (type === 'moof' && shift !== 0) {
-      const moof = Buffer.from(fragment.subarray(at, at + size));
-      patchBox(moof, 'moof', shift);
-      out.push(moof);
-    } else {
-      out.push(fragment.subarray(at, at + size));
-    }
-    at += size;
-  }
-  return out;
-}
 
 export class SegmentWriter {
   private init: StreamInit | undefined;
