@@ -33,7 +33,7 @@ const REFRESH_MS = 15_000;
 const TICK_STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440].map((m) => m * 60_000);
 
 const view = {
-  from: Date.now() - 6 * HOUR,
+  from: Date.now() - HOUR,
   to: Date.now(),
   /** The window ends at now and moves with it. */
   follow: true,
