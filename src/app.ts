@@ -113,7 +113,7 @@ export async function startLookout(config: LookoutConfig, log: Logger): Promise<
       const rec = new Recordings({
         dir: config.store.recordingsDir,
         store: store.writer,
-        settings: (id) => cams.view(id)?.config.record,
+        settings: (id) => cams.config(id)?.record,
         cameras: () => cams.cameraIds(),
         defaults: config.record,
         log,
@@ -160,7 +160,7 @@ function recordingDeps(store: DetectionStore, recordings: Recordings, registry: 
     reader: store.reader,
     segments: store.segments,
     live: (camera: string) => recordings.live(camera),
-    settings: (camera: string) => registry.view(camera)?.config.record,
+    settings: (camera: string) => registry.config(camera)?.record,
     defaults,
     status: (camera: string) => recordings.status(camera),
     stats: () => recordings.stats(),

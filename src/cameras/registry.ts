@@ -167,6 +167,11 @@ export class CameraRegistry {
     return this.entries.has(id);
   }
 
+  /** A camera's settings, without building its whole view (the recorder asks per fragment). */
+  config(id: string): CameraConfig | undefined {
+    return this.entries.get(id)?.config;
+  }
+
   /** The camera's newest detections, without building its whole view (the live path asks per frame). */
   latestDetections(id: string): CameraDetections | undefined {
     return this.entries.get(id)?.latest;

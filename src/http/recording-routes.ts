@@ -66,8 +66,10 @@ export function recordingRoutes(deps: RecordingRouteDeps): express.Router {
       const since = f.since ?? 0;
       const until = f.until ?? Date.now() + 60_000;
       // The rows of the segments being written (and just finished) lag the files: the writer's view replaces them.
+      const lives = new Map<string, SegmentRecord[]>();
+      const liveOf = (camera: string): SegmentRecord[] => lives.get(camera) ?? lives.set(camera, deps.live(camera)).get(camera) ?? [];
       const found = deps.segments.overlapping({ cameras: f.camera ?? [], since, until, limit: f.limit }).map((row) => {
-        const live = deps.live(row.camera).find((l) => l.path === row.path);
+        const live = liveOf(row.camera).find((l) => l.path === row.path);
         return live ? { ...row, end: live.end, bytes: live.bytes, complete: live.complete } : row;
       });
       const segments = found.slice(0, f.limit);

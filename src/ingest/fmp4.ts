@@ -29,14 +29,17 @@ export interface FragmentInfo {
   keyframe: boolean;
 }
 
-interface Box {
+export interface Box {
   type: string;
+  /** Offset of the box itself (its header) within the buffer. */
+  at: number;
   /** Offsets of the box's payload (after its header) and end, within the buffer. */
   start: number;
   end: number;
 }
 
-function* boxes(buf: Buffer, from = 0, to = buf.length): Generator<Box> {
+/** The boxes of buf[from, to) one level deep; stops at one cut off or malformed. */
+export function* boxes(buf: Buffer, from = 0, to = buf.length): Generator<Box> {
   let at = from;
   while (at + 8 <= to) {
     let size = buf.readUInt32BE(at);
@@ -50,7 +53,7 @@ function* boxes(buf: Buffer, from = 0, to = buf.length): Generator<Box> {
       size = to - at;
     }
     if (size < header || at + size > to) return;
-    yield { type, start: at + header, end: at + size };
+    yield { type, at, start: at + header, end: at + size };
     at += size;
   }
 }
@@ -116,7 +119,7 @@ export function parseInit(buf: Buffer): InitInfo | undefined {
     const width = buf.readUInt16BE(entry.start + 24);
     const height = buf.readUInt16BE(entry.start + 26);
     // A visual sample entry's own fields take 78 bytes; its boxes (avcC, hvcC, …) follow.
-    const inner = { type: entry.type, start: entry.start + 78, end: entry.end };
+    const inner = { type: entry.type, at: entry.at, start: entry.start + 78, end: entry.end };
     const avcC = child(buf, inner, 'avcC');
     const hvcC = child(buf, inner, 'hvcC');
     const codec = avcC ? avcCodec(entry.type, buf, avcC) : hvcC ? hevcCodec(entry.type, buf, hvcC) : entry.type;

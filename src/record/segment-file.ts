@@ -6,7 +6,7 @@
 // The store's reconciliation and the recorder both use it.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { parseFragment, parseInit } from '../ingest/fmp4.js';
+import { boxes, parseFragment, parseInit } from '../ingest/fmp4.js';
 
 /** Seconds between 1900-01-01 (NTP's epoch) and 1970-01-01. */
 const NTP_UNIX_OFFSET = 2_208_988_800;
@@ -131,21 +131,14 @@ export function patchBox(box: Buffer, type: string, shift: number): void {
     if (box[8] === 1) box.writeBigUInt64BE(BigInt(Math.max(0, Number(box.readBigUInt64BE(24)) + shift)), 24);
     return;
   }
-  for (let at = 8; at + 8 <= box.length;) {
-    const size = box.readUInt32BE(at);
-    if (size < 8 || at + size > box.length) return;
-    if (box.toString('latin1', at + 4, at + 8) === 'traf') {
-      for (let t = at + 8; t + 8 <= at + size;) {
-        const tsize = box.readUInt32BE(t);
-        if (tsize < 8) return;
-        if (box.toString('latin1', t + 4, t + 8) === 'tfdt') {
-          if (box[t + 8] === 1) box.writeBigUInt64BE(BigInt(Math.max(0, Number(box.readBigUInt64BE(t + 12)) + shift)), t + 12);
-          else box.writeUInt32BE(Math.min(0xffffffff, Math.max(0, box.readUInt32BE(t + 12) + shift)), t + 12);
-        }
-        t += tsize;
-      }
+  for (const traf of boxes(box, 8)) {
+    if (traf.type !== 'traf') continue;
+    for (const tfdt of boxes(box, traf.start, traf.end)) {
+      if (tfdt.type !== 'tfdt') continue;
+      const at = tfdt.start + 4;
+      if (box[tfdt.start] === 1) box.writeBigUInt64BE(BigInt(Math.max(0, Number(box.readBigUInt64BE(at)) + shift)), at);
+      else box.writeUInt32BE(Math.min(0xffffffff, Math.max(0, box.readUInt32BE(at) + shift)), at);
     }
-    at += size;
   }
 }
 
@@ -155,22 +148,13 @@ export function patchBox(box: Buffer, type: string, shift: number): void {
  * fragment's buffer is shared with live viewers and must not change).
  */
 export function rebased(fragment: Buffer, shift: number): Buffer[] {
-  const out: Buffer[] = [];
-  for (let at = 0; at + 8 <= fragment.length;) {
-    let size = fragment.readUInt32BE(at);
-    if (size === 1) size = Number(fragment.readBigUInt64BE(at + 8));
-    if (size < 8 || at + size > fragment.length) size = fragment.length - at;
-    const type = fragment.toString('latin1', at + 4, at + 8);
-    if (type === 'moof' && shift !== 0) {
-      const moof = Buffer.from(fragment.subarray(at, at + size));
-      patchBox(moof, 'moof', shift);
-      out.push(moof);
-    } else {
-      out.push(fragment.subarray(at, at + size));
-    }
-    at += size;
-  }
-  return out;
+  return [...boxes(fragment)].map((b) => {
+    const whole = fragment.subarray(b.at, b.end);
+    if (b.type !== 'moof' || shift === 0) return whole;
+    const moof = Buffer.from(whole);
+    patchBox(moof, 'moof', shift);
+    return moof;
+  });
 }
 
 const pad = (n: number) => String(n).padStart(2, '0');
