@@ -12,7 +12,6 @@
 // retries the oldest batch with backoff and this side reports `failing`.
 import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import type { Logger } from '../util/logger.js';
 import { compiledModule } from '../util/paths.js';
 import { StoreError, type StoreErrorCode } from './db.js';
 import type { MigrationResult } from './migrations.js';
@@ -24,47 +23,9 @@ import type { RetentionPolicy, RetentionReport, RetentionRunner } from './retent
 import type { SegmentRecord } from './segments.js';
 import type { FromWorker, ToWorker, WriterWorkerData } from './writer-worker.js';
 import { abortable } from '../util/abortable.js';
+import type { StoreWriterOptions, StoreWriterStats } from './writer-options.js';
 
-export interface StoreWriterOptions {
-  /** The SQLite file; created (with its directory) and migrated if needed. */
-  file: string;
-  /** Where event snapshots live, so retention can delete them with their events. */
-  snapshotDir?: string | null;
-  /** Where recordings live: reconciled with their rows at open, deleted with them. */
-  recordingsDir?: string | null;
-  /** Longest a record waits in this thread before it is handed over; default 200 ms. */
-  flushIntervalMs?: number;
-  /** Hand over early once this many records wait; default 5000. */
-  batchSize?: number;
-  /** Detections buffered + in flight before new ones are dropped; default 200 000. */
-  maxPending?: number;
-  /** Event (and segment) upserts buffered + in flight before new ones are dropped; default 10 000. */
-  maxPendingEvents?: number;
-  busyTimeoutMs?: number;
-  /** How long close() waits for a failing disk before giving up what is pending; default 10 s. */
-  closeTimeoutMs?: number;
-  logger?: Logger;
-}
-
-export interface StoreWriterStats {
-  /** Detections committed. */
-  written: number;
-  /** Event upserts committed. */
-  eventsWritten: number;
-  /** Detections dropped: over the bound, after close, or lost with a dead worker or at a failed close. */
-  dropped: number;
-  droppedEvents: number;
-  /** Segment rows committed, and dropped over the bound. */
-  segmentsWritten: number;
-  droppedSegments: number;
-  /** Records the database refused as malformed (see lastError). */
-  rejected: number;
-  /** Records buffered or in flight, not yet committed. */
-  pending: number;
-  lastError: string | null;
-  /** True while the worker cannot commit (disk full, I/O error…); it retries and clears this when a write succeeds. */
-  failing: boolean;
-}
+export type { StoreWriterOptions, StoreWriterStats } from './writer-options.js';
 
 interface Waiter {
   seq: number;
