@@ -188,6 +188,7 @@ describe('detection log', () => {
     // The events the crash left open were ended at their last stored sighting.
     const { body } = await json<{ events: EventJson[] }>(`${again.url}/api/events?until=${killedAt}&limit=100`);
     expect(body.events.length).toBeGreaterThanOrEqual(12);
-    expect(body.events.every((e) => e.end !== null && e.end >= e.start && e.end <= killedAt)).toBe(true);
+    // (Frame times run on the run clock, which may be up to its first fragment's delay ahead of arrivals: docs/recordings.md.)
+    expect(body.events.every((e) => e.end !== null && e.end >= e.start && e.end <= killedAt + 1_000)).toBe(true);
   });
 });

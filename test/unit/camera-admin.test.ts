@@ -10,6 +10,7 @@ import { CameraAdmin, CameraBusyError, CameraExistsError, CameraNotFoundError, C
 import { applyCameraOverrides } from '../../src/cameras/overrides-file.js';
 import type { CameraRegistry } from '../../src/cameras/registry.js';
 import { parseConfig } from '../../src/config/parse.js';
+import { RECORD_DEFAULTS } from '../../src/config/record.js';
 import { ConfigError, type CameraConfig, type LookoutConfig } from '../../src/config/schema.js';
 
 /** The registry's camera changes, kept in a map; updateCamera can be held open or made to fail. */
@@ -75,7 +76,7 @@ describe('camera admin', () => {
     expect(registry.cameras.get('hall')).toEqual(added);
     expect(saved()).toEqual({
       version: 1,
-      cameras: { hall: { id: 'hall', url: URL_A, rtspTransport: 'tcp', timeoutMs: 10_000, realtime: true, loop: false, detectFps: 3, liveFps: 15, size: { width: 640, height: 640 }, liveSize: { width: 1280, height: 720 }, minScore: 0.4, labels: ['person'] } },
+      cameras: { hall: { id: 'hall', url: URL_A, rtspTransport: 'tcp', timeoutMs: 10_000, realtime: true, loop: false, detectFps: 3, liveFps: 15, size: { width: 640, height: 640 }, liveSize: { width: 1280, height: 720 }, minScore: 0.4, labels: ['person'], record: { ...RECORD_DEFAULTS } } },
       removed: [],
     });
     expect(applyCameraOverrides(config, file)).toEqual([config.cameras[0], added]);
