@@ -45,6 +45,11 @@ describe('camera REST API', () => {
     expect(changed.status).toBe(200);
     const body = (await changed.json()) as { settings: { detectFps: number; labels: string[] } };
     expect(body.settings).toMatchObject({ detectFps: 1, labels: ['person'] });
+    // record is merged key by key: the mode changes, the seconds stay.
+    expect((await send(`${base}/api/cameras/hall`, 'PATCH', { record: { preSeconds: 8 } })).status).toBe(200);
+    expect((await send(`${base}/api/cameras/hall`, 'PATCH', { record: { mode: 'continuous' } })).status).toBe(200);
+    const rec = ((await (await fetch(`${base}/api/cameras/hall`)).json()) as { recording: { mode: string } }).recording;
+    expect(rec.mode).toBe('continuous');
 
     expect((await send(`${base}/api/cameras/fromfile`, 'DELETE')).status).toBe(204);
     expect((await send(`${base}/api/cameras/fromfile`, 'DELETE')).status).toBe(404);
@@ -56,7 +61,7 @@ describe('camera REST API', () => {
 
     const second = await start(dir);
     expect(await ids(second.url)).toEqual(['hall']);
-    expect(second.registry.view('hall')?.config).toMatchObject({ detectFps: 1, labels: ['person'], loop: true });
+    expect(second.registry.view('hall')?.config).toMatchObject({ detectFps: 1, labels: ['person'], loop: true, record: { mode: 'continuous', preSeconds: 8, postSeconds: 5 } });
   });
 
   it('refuses bad cameras with a 4xx that names what is wrong, and starts none of them', async () => {
@@ -79,6 +84,8 @@ describe('camera REST API', () => {
     await refuse('PATCH', '/api/cameras/fromfile', { id: 'other' }, 400, /id: cannot be changed/);
     await refuse('PATCH', '/api/cameras/fromfile', { minScore: 'high' }, 400, /minScore: expected a number/);
     await refuse('PATCH', '/api/cameras/nope', { minScore: 0.5 }, 404, /no camera "nope"/);
+    await refuse('PATCH', '/api/cameras/fromfile', { record: { mode: 'always' } }, 400, /record\.mode: expected one of off, events, continuous/);
+    await refuse('POST', '/api/cameras', { id: 'x', url: BOTTLE_CLIP, record: { segmentSeconds: 0 } }, 400, /record\.segmentSeconds: must be between 1 and 600/);
     // A camera's password never comes back out of the API.
     const secret = await send(`${base}/api/cameras`, 'POST', { id: 'gate', url: 'rtsp://admin:hunter2secret@127.0.0.1:9/stream', timeoutMs: 1000 });
     expect(secret.status).toBe(201);
