@@ -117,6 +117,7 @@ export async function startLookout(config: LookoutConfig, log: Logger): Promise<
         cameras: () => cams.cameraIds(),
         defaults: config.record,
         log,
+        retainNow: () => store?.retainNow(),
       });
       recordings = rec;
       subscriptions.push(

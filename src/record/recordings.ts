@@ -32,6 +32,8 @@ export interface RecordingsOptions {
   defaults: RecordSettings;
   log: Logger;
   passIntervalMs?: number;
+  /** Asks for a retention pass now (a full disk paused a recording). */
+  retainNow?: () => void;
 }
 
 function policyOf(s: RecordSettings): CameraRecordPolicy {
@@ -62,7 +64,7 @@ export class Recordings {
       if (piece.kind !== 'init' || !this.options.settings(camera)) return;
       const fallback = this.options.defaults;
       writer = new SegmentWriter(camera, this.options.dir, () => this.options.settings(camera) ?? { ...fallback, mode: 'off' },
-        (record) => this.options.store.upsertSegment(record), this.options.log);
+        (record) => this.options.store.upsertSegment(record), this.options.log, () => this.options.retainNow?.());
       this.writers.set(camera, writer);
     }
     if (piece.kind === 'init') writer.newInit(piece.init);

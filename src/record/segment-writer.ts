@@ -90,6 +90,8 @@ export class SegmentWriter {
     /** Hands a segment's row to the store (an upsert by path). */
     private readonly index: (record: SegmentRecord) => void,
     private readonly log: Logger,
+    /** Called when the disk is full: the data folder's budget may free room now rather than at the next pass. */
+    private readonly onDiskFull: () => void = () => undefined,
   ) {}
 
   newInit(init: StreamInit): void {
@@ -289,7 +291,10 @@ export class SegmentWriter {
     seg.failed = true;
     const why = err.code === 'ENOSPC' || err.code === 'EDQUOT' ? 'the disk is full' : err.code === 'EROFS' ? 'the disk is read-only' : 'the disk failed';
     this.reason = `${why} (${err.code ?? 'error'}: ${err.message}) writing ${seg.record.path || this.camera}; retrying every ${RETRY_MS / 1000} s`;
-    if (this.state !== 'paused') this.log.warn(`recording ${this.camera} paused: ${this.reason}`);
+    if (this.state !== 'paused') {
+      this.log.warn(`recording ${this.camera} paused: ${this.reason}`);
+      if (err.code === 'ENOSPC' || err.code === 'EDQUOT') this.onDiskFull();
+    }
     this.state = 'paused';
     this.retryAt = Date.now() + RETRY_MS;
     // Whichever segment failed, the one being written ends too: fragments skipped while paused would leave a hole in it.

@@ -81,6 +81,11 @@ export class DetectionStore {
     return new DetectionStore(config, writer, reader, snapshots, recorder, retention);
   }
 
+  /** Runs a retention pass now (or joins the one running): a full disk paused a recording. Never throws. */
+  retainNow(): void {
+    this.retention.runOnce().catch(() => undefined);
+  }
+
   /** The first track id for a camera: one above the highest stored, so an id names one object across restarts. */
   firstTrackId(camera: string): number {
     return (this.reader.lastTrackId(camera) ?? 0) + 1;
