@@ -5,80 +5,10 @@
 // detection decoder, a JPEG-view decoder). And the floor: ffmpeg alone
 // decoding the same streams (`ffmpeg -re -stream_loop -1 -i clip -f null -`).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import { resolveFfmpeg } from '../src/ingest/ffmpeg-binary.js';
+import { cmdline, descendants, ffmpegRole, readStat, sleep, threadsMs, type FfmpegRole } from './procfs.js';
 
-const TICK_MS = 1000 / 100; // USER_HZ is 100 on Linux
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-interface ProcStat {
-  comm: string;
-  ppid: number;
-  cpuMs: number;
-}
-
-function readStat(file: string): ProcStat | undefined {
-  try {
-    const stat = readFileSync(file, 'utf8');
-    const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // After the comm: state(0) ppid(1) … utime(11) stime(12).
-    return { comm, ppid: Number(fields[1]), cpuMs: (Number(fields[11]) + Number(fields[12])) * TICK_MS };
-  } catch {
-    return undefined; // gone between the listing and the read
-  }
-}
-
-function cmdline(pid: number): string[] {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-  } catch {
-    return [];
-  }
-}
-
-/** What an ffmpeg of lookout's does, from its argv. */
-export type FfmpegRole = 'source' | 'detect decoder' | 'jpeg decoder';
-
-function roleOf(argv: string[], detectFps: number): FfmpegRole {
-  if (!argv.includes('pipe:0')) return 'source';
-  return argv.some((a) => a.includes(`floor(t*${detectFps})`)) ? 'detect decoder' : 'jpeg decoder';
-}
-
-/** Every descendant of `root`, by pid. */
-function descendants(root: number): Map<number, ProcStat> {
-  const all = new Map<number, ProcStat>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    const s = readStat(`/proc/${name}/stat`);
-    if (s) all.set(Number(name), s);
-  }
-  const out = new Map<number, ProcStat>();
-  const children = new Map<number, number[]>();
-  for (const [pid, s] of all) children.set(s.ppid, [...(children.get(s.ppid) ?? []), pid]);
-  const queue = [...(children.get(root) ?? [])];
-  while (queue.length) {
-    const pid = queue.pop() as number;
-    const s = all.get(pid);
-    if (!s) continue;
-    out.set(pid, s);
-    queue.push(...(children.get(pid) ?? []));
-  }
-  return out;
-}
-
-/** This process's threads' CPU by thread name (main thread as "main"). */
-function threadsMs(): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const tid of readdirSync('/proc/self/task')) {
-    const s = readStat(`/proc/self/task/${tid}/stat`);
-    if (!s) continue;
-    const name = Number(tid) === process.pid ? 'main' : s.comm;
-    out.set(name, (out.get(name) ?? 0) + s.cpuMs);
-  }
-  return out;
-}
+export { sleep, type FfmpegRole };
 
 interface Sample {
   at: number;
@@ -92,11 +22,11 @@ function sample(detectFps: number, known: Map<number, FfmpegRole>): Sample {
   for (const [pid, s] of descendants(process.pid)) {
     if (s.comm !== 'ffmpeg') continue;
     let role = known.get(pid);
-    if (!role) known.set(pid, (role = roleOf(cmdline(pid), detectFps)));
+    if (!role) known.set(pid, (role = ffmpegRole(cmdline(pid), detectFps)));
     ffmpeg.set(pid, { role, cpuMs: s.cpuMs });
   }
   const u = process.cpuUsage();
-  return { at: performance.now(), selfUs: u.user + u.system, threads: threadsMs(), ffmpeg };
+  return { at: performance.now(), selfUs: u.user + u.system, threads: threadsMs(process.pid), ffmpeg };
 }
 
 export interface CpuWindow {

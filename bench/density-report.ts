@@ -4,6 +4,7 @@ import type { Troubles } from './density-lookout.js';
 import type { ClipInfo } from './density-media.js';
 import { quantile, type Latency } from './density-page.js';
 import type { CpuWindow } from './density-procs.js';
+import { printTable, type Row } from './table.js';
 
 /** A CPU window with the detections per second per camera made in it (5 unless detection fell behind). */
 export type RowCpu = CpuWindow & { detectFps: number };
@@ -86,7 +87,7 @@ function cpuJson(cpu: RowCpu, floor: number) {
 }
 
 export function printReport(r: Results): void {
-  const rows: [string, string, string, string][] = [];
+  const rows: Row[] = [];
   const add = (measure: string, value: string, side: string, goal = '') => rows.push([measure, value, side, goal]);
   for (const d of r.rows) {
     const tag = `${d.n} × 1080p30`;
@@ -129,10 +130,7 @@ export function printReport(r: Results): void {
     add('  CenterNet in that run', `${f2(i.detectFps)} detect/s`, `inference p50 ${ms(i.inferenceMsP50)} ms; exact boxes' IoU at frame −1/0/+1: ${['-1', '0', '1'].map((k) => f3(i.alignment[k])).join(' / ')}`);
   }
   for (const d of r.rows) add(`cameras one core carries, native viewing, N = ${d.n}`, f2(d.n / d.native.cpu.cores), `${d.n} ÷ ${f2(d.native.cpu.cores)} cores (native row)`);
-  const w = [50, 16, 70, 6].map((n, k) => Math.max(n, ...rows.map((row) => row[k].length)));
-  console.log(['measure', 'value', 'side by side', 'goal'].map((h, k) => h.padEnd(w[k])).join(' | '));
-  console.log(w.map((n) => '-'.repeat(n)).join('-|-'));
-  for (const row of rows) console.log(row.map((c, k) => c.padEnd(w[k])).join(' | ').trimEnd());
+  printTable(rows, [50, 16, 70, 6]);
   console.log(JSON.stringify({
     bench: 'density',
     clip: { width: 1920, height: 1080, fps: r.clip.fps, mbitPerS: r3((r.clip.bytes * 8) / r.clip.durationS / 1e6) },

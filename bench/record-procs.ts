@@ -4,65 +4,12 @@
 // ffmpeg, sorted by what it does from its argv (the camera's one connection,
 // a detection decoder, a JPEG-view decoder). The bench's viewers and HTTP
 // clients are not descendants of lookout, so they are not counted.
-import { readdirSync, readFileSync } from 'node:fs';
+import { cmdline, descendants, ffmpegRole, sleep, threadsMs } from './procfs.js';
 
-const TICK_MS = 1000 / 100; // USER_HZ is 100 on Linux
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-interface ProcStat {
-  comm: string;
-  ppid: number;
-  cpuMs: number;
-}
-
-function readStat(pid: number, file = `/proc/${pid}/stat`): ProcStat | undefined {
-  try {
-    const stat = readFileSync(file, 'utf8');
-    const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // After the comm: state(0) ppid(1) … utime(11) stime(12).
-    return { comm, ppid: Number(fields[1]), cpuMs: (Number(fields[11]) + Number(fields[12])) * TICK_MS };
-  } catch {
-    return undefined; // gone between the listing and the read
-  }
-}
-
-function argv(pid: number): string[] {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-  } catch {
-    return [];
-  }
-}
+export { sleep };
 
 function roleOf(pid: number, comm: string, detectFps: number): string {
-  if (comm !== 'ffmpeg') return comm;
-  const a = argv(pid);
-  if (!a.includes('pipe:0')) return 'ffmpeg source';
-  return a.some((x) => x.includes(`floor(t*${detectFps})`)) ? 'ffmpeg detect decoder' : 'ffmpeg jpeg decoder';
-}
-
-/** `root` and every descendant, by pid. */
-function tree(root: number): Map<number, ProcStat> {
-  const all = new Map<number, ProcStat>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    const s = readStat(Number(name));
-    if (s) all.set(Number(name), s);
-  }
-  const children = new Map<number, number[]>();
-  for (const [pid, s] of all) children.set(s.ppid, [...(children.get(s.ppid) ?? []), pid]);
-  const out = new Map<number, ProcStat>();
-  const queue = [root];
-  while (queue.length) {
-    const pid = queue.pop() as number;
-    const s = all.get(pid);
-    if (!s) continue;
-    out.set(pid, s);
-    queue.push(...(children.get(pid) ?? []));
-  }
-  return out;
+  return comm === 'ffmpeg' ? `ffmpeg ${ffmpegRole(cmdline(pid), detectFps)}` : comm;
 }
 
 interface Sample {
@@ -72,26 +19,9 @@ interface Sample {
   threads: Map<string, number>;
 }
 
-function threadsMs(pid: number): Map<string, number> {
-  const out = new Map<string, number>();
-  let tids: string[] = [];
-  try {
-    tids = readdirSync(`/proc/${pid}/task`);
-  } catch {
-    return out;
-  }
-  for (const tid of tids) {
-    const s = readStat(Number(tid), `/proc/${pid}/task/${tid}/stat`);
-    if (!s) continue;
-    const name = Number(tid) === pid ? 'main' : s.comm;
-    out.set(name, (out.get(name) ?? 0) + s.cpuMs);
-  }
-  return out;
-}
-
 function sample(root: number, detectFps: number, roles: Map<number, string>): Sample {
   const procs = new Map<number, { role: string; cpuMs: number }>();
-  for (const [pid, s] of tree(root)) {
+  for (const [pid, s] of descendants(root, true)) {
     let role = pid === root ? 'lookout node' : roles.get(pid);
     if (!role) roles.set(pid, (role = roleOf(pid, s.comm, detectFps)));
     procs.set(pid, { role, cpuMs: s.cpuMs });

@@ -5,6 +5,7 @@ import { quantile, type Timed } from './record-clip.js';
 import type { Hour } from './record-hour.js';
 import type { RecordMode, Troubles } from './record-lookout.js';
 import type { TreeCpu } from './record-procs.js';
+import { printTable, type Row } from './table.js';
 
 /** A continuous window: what reached the disk, against what the viewers received of the same stream meanwhile. */
 export interface WindowBytes {
@@ -147,7 +148,7 @@ export function summary(r: Results) {
 
 export function printReport(r: Results): void {
   const s = summary(r);
-  const rows: [string, string, string, string][] = [];
+  const rows: Row[] = [];
   const add = (measure: string, value: string, side: string, goal = '') => rows.push([measure, value, side, goal]);
   const tag = `${r.cameras} × 1080p30, a native viewer each`;
   for (const run of r.runs) {
@@ -182,10 +183,7 @@ export function printReport(r: Results): void {
   add('how the hour was made', '', r.hour.how);
   const load = os.loadavg();
   add('load average at the end (1, 5, 15 min)', load.map((x) => x.toFixed(2)).join(' '), `${os.availableParallelism()} cores; run took ${Math.round(r.seconds)} s`);
-  const widths = [46, 12, 70, 6].map((n, i) => Math.max(n, ...rows.map((row) => Math.min(row[i].length, 140))));
-  console.log(['measure', 'value', 'side by side', 'goal'].map((x, i) => x.padEnd(widths[i])).join(' | '));
-  console.log(widths.map((n) => '-'.repeat(n)).join('-|-'));
-  for (const row of rows) console.log(row.map((c, i) => c.padEnd(widths[i])).join(' | ').trimEnd());
+  printTable(rows, [46, 12, 70, 6], 140);
   console.log(JSON.stringify({
     bench: 'record',
     clip: { width: 1920, height: 1080, fps: r.clip.fps, mbitPerS: r3((r.clip.bytes * 8) / r.clip.durationS / 1e6) },
