@@ -6,6 +6,7 @@ import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { sleep } from './record-procs.js';
 import { startServeChild, type ServeChild } from './serve-child.js';
+import type { RecordingsJson, SegmentJson } from '../src/http/recording-routes.js';
 
 export type RecordMode = 'continuous' | 'off';
 
@@ -149,24 +150,7 @@ export function filesOnDisk(dir: string): Map<string, number> {
 
 export const totalBytes = (files: Map<string, number>) => [...files.values()].reduce((s, n) => s + n, 0);
 
-export interface SegmentJson {
-  id: number;
-  camera: string;
-  start: number;
-  end: number;
-  path: string;
-  bytes: number;
-  complete: boolean;
-  event: boolean | null;
-  url: string;
-}
-
-export interface RecordingsJson {
-  segments: SegmentJson[];
-  spans: { camera: string; start: number; end: number }[];
-  gaps: { camera: string; start: number; end: number }[];
-  truncated: boolean;
-}
+export type { RecordingsJson, SegmentJson };
 
 export async function recordings(url: string, q: { camera?: string[]; since: number; until: number; limit?: number }): Promise<RecordingsJson> {
   const p = new URLSearchParams();

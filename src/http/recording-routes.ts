@@ -35,7 +35,23 @@ export interface RecordingRouteDeps {
   defaults: RecordSettings;
 }
 
-interface Span { camera: string; start: number; end: number }
+export interface Span { camera: string; start: number; end: number }
+
+/** A segment as GET /api/recordings lists it. */
+export interface SegmentJson {
+  id: number;
+  camera: string;
+  start: number;
+  end: number;
+  path: string;
+  bytes: number;
+  complete: boolean;
+  event: boolean | null;
+  url: string;
+}
+
+/** GET /api/recordings's answer. */
+export interface RecordingsJson { segments: SegmentJson[]; spans: Span[]; gaps: Span[]; truncated: boolean }
 
 function spansOf(segments: StoredSegment[]): Span[] {
   const spans: Span[] = [];
@@ -55,7 +71,7 @@ function spansOf(segments: StoredSegment[]): Span[] {
 export function recordingRoutes(deps: RecordingRouteDeps): express.Router {
   const router = express.Router();
 
-  const segmentJson = (s: StoredSegment) => ({
+  const segmentJson = (s: StoredSegment): SegmentJson => ({
     id: s.id, camera: s.camera, start: s.start, end: s.end, path: s.path, bytes: s.bytes, complete: s.complete, event: s.event,
     url: `/api/recordings/${encodeURIComponent(s.camera)}/segments/${s.id}.mp4`,
   });
@@ -82,7 +98,7 @@ export function recordingRoutes(deps: RecordingRouteDeps): express.Router {
           if (next) gaps.push({ camera, start: s.end, end: next.start });
         });
       }
-      res.json({ segments: segments.map(segmentJson), spans, gaps, truncated: found.length > f.limit });
+      res.json({ segments: segments.map(segmentJson), spans, gaps, truncated: found.length > f.limit } satisfies RecordingsJson);
     } catch (err) {
       if (!sendError(res, err)) throw err;
     }

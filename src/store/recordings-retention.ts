@@ -78,31 +78,38 @@ export function* recordingsPass(db: Db, policy: RecordingsPolicy, dir: string, n
     }
   };
 
-  // 1. Judge what is old enough: an event that would claim it has begun by now.
-  let after: [number, number] = [-Infinity, 0];
-  for (;;) {
-    const rows = unjudged.all(after[0], after[1], chunk);
-    db.transaction(() => {
-      for (const c of rows) {
-        const p = of(c.camera);
-        if (c.end_time + p.preMs + p.graceMs > now) continue;
-        const claimed = overlapping.get(c.camera, c.start_time - p.postMs, c.end_time + p.preMs, c.camera, c.end_time + p.preMs) !== undefined;
-        if (claimed) report.withEvents++;
-        else report.withoutEvents++;
-        if (!claimed && p.mode === 'events') {
-          drop(c);
-          report.pruned++;
-        } else {
-          judge.run(claimed ? 1 : 0, c.id);
-        }
-      }
-    }).immediate();
-    deleteFiles();
-    const last = rows[rows.length - 1];
-    if (!last || rows.length < chunk) break;
-    after = [last.start_time, last.id];
-    yield;
+  /**
+   * Walks the rows `page` returns in (start, id) order, a chunk per
+   * transaction, yielding between chunks; files of dropped rows go after
+   * each commit.
+   */
+  function* walk(page: (after: [number, number]) => Candidate[], visit: (c: Candidate) => void): Generator<void> {
+    let after: [number, number] = [-Infinity, 0];
+    for (;;) {
+      const rows = page(after);
+      db.transaction(() => rows.forEach(visit)).immediate();
+      deleteFiles();
+      const last = rows[rows.length - 1];
+      if (!last || rows.length < chunk) return;
+      after = [last.start_time, last.id];
+      yield;
+    }
   }
+
+  // 1. Judge what is old enough: an event that would claim it has begun by now.
+  yield* walk((after) => unjudged.all(after[0], after[1], chunk), (c) => {
+    const p = of(c.camera);
+    if (c.end_time + p.preMs + p.graceMs > now) return;
+    const claimed = overlapping.get(c.camera, c.start_time - p.postMs, c.end_time + p.preMs, c.camera, c.end_time + p.preMs) !== undefined;
+    if (claimed) report.withEvents++;
+    else report.withoutEvents++;
+    if (!claimed && p.mode === 'events') {
+      drop(c);
+      report.pruned++;
+    } else {
+      judge.run(claimed ? 1 : 0, c.id);
+    }
+  });
 
   // 2. Age: each judged segment by its camera's retainDays or eventRetainDays.
   const policies = [policy.fallback, ...Object.values(policy.cameras)];
@@ -111,24 +118,13 @@ export function* recordingsPass(db: Db, policy: RecordingsPolicy, dir: string, n
     `SELECT id, camera, path, start_time, end_time, bytes, event FROM segments
      WHERE event IS NOT NULL AND complete = 1 AND end_time < ? AND (start_time, id) > (?, ?) ORDER BY start_time, id LIMIT ?`,
   );
-  after = [-Infinity, 0];
-  for (;;) {
-    const rows = old.all(oldestCut, after[0], after[1], chunk);
-    db.transaction(() => {
-      for (const c of rows) {
-        const p = of(c.camera);
-        if (c.end_time < now - (c.event === 1 ? p.eventRetainMs : p.retainMs)) {
-          drop(c);
-          report.aged++;
-        }
-      }
-    }).immediate();
-    deleteFiles();
-    const last = rows[rows.length - 1];
-    if (!last || rows.length < chunk) break;
-    after = [last.start_time, last.id];
-    yield;
-  }
+  yield* walk((after) => old.all(oldestCut, after[0], after[1], chunk), (c) => {
+    const p = of(c.camera);
+    if (c.end_time < now - (c.event === 1 ? p.eventRetainMs : p.retainMs)) {
+      drop(c);
+      report.aged++;
+    }
+  });
   report.ms = Date.now() - started;
   return report;
 }

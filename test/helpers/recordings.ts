@@ -8,6 +8,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { resolveFfmpeg } from '../../src/ingest/ffmpeg-binary.js';
 import { requireOrSkip } from './skip.js';
+import type { RecordingsJson, SegmentJson, Span } from '../../src/http/recording-routes.js';
 
 // ---------------------------------------------------------------- ffprobe
 
@@ -170,19 +171,9 @@ export function prftTimes(file: string): number[] {
 
 // ---------------------------------------------------------------- API
 
-export interface Segment {
-  id: number;
-  camera: string;
-  start: number;
-  end: number;
-  path: string;
-  bytes: number;
-  complete: boolean;
-  event: boolean | null;
-  url: string;
-}
-export interface Span { camera: string; start: number; end: number }
-export interface Recordings { segments: Segment[]; spans: Span[]; gaps: Span[]; truncated: boolean }
+export type Segment = SegmentJson;
+export type Recordings = RecordingsJson;
+export type { Span };
 
 export interface RecordingState {
   mode: string;
