@@ -75,7 +75,10 @@ describe.skipIf(skipChromium)('recordings on the page in Chromium', () => {
         if (!first) return false;
         const rec = await getJson<{ segments: { end: number; complete: boolean }[] }>(`${lookout.url}/api/recordings?camera=${CAMERA}&since=${first.start - 60_000}&until=${Date.now() + 60_000}`);
         event = first;
-        return rec.segments.some((s) => s.complete && s.end > first.start + 4_000);
+        if (!rec.segments.some((s) => s.complete && s.end > first.start + 4_000)) return false;
+        // And the log has the detections of those seconds (a loaded model answers late): the page reads it once.
+        const log = await getJson<{ detections: unknown[] }>(`${lookout.url}/api/detections?camera=${CAMERA}&since=${first.start + 4_000}&limit=1`);
+        return log.detections.length > 0;
       }, 40_000, 250),
     ]);
     browser = context;
@@ -139,8 +142,19 @@ describe.skipIf(skipChromium)('recordings on the page in Chromium', () => {
     // there are depends on how many frames the loaded machine detected, and Chromium presented.)
     const presented = [...byTime.keys()].filter((t) => frames.some((f) => Math.abs(f.wallTime - t) < HALF_FRAME_MS));
     expect(matched.size, `detections on a frame of their time: ${matched.size} of the ${presented.length} whose frame was presented`).toBeGreaterThanOrEqual(Math.max(3, 0.9 * presented.length));
-    // Between detection frames the person's box is there too, moved along its track.
-    expect(frames.filter((f) => f.boxes.some((b) => b.source === 'interpolated')).length).toBeGreaterThan(5);
+    // Between two logged detection frames of the same track, the person's box is there too, moved along
+    // its track. (How many such frames there are depends on how densely the loaded machine detected.)
+    const logged = [...byTime.keys()].sort((x, y) => x - y);
+    const between = frames.filter((f) => {
+      const i = logged.findIndex((t) => t > f.wallTime + HALF_FRAME_MS);
+      const [a, b] = [logged[i - 1], logged[i]];
+      if (i <= 0 || a === undefined || b === undefined || f.wallTime - a <= HALF_FRAME_MS) return false;
+      const tracks = new Set((byTime.get(a) ?? []).map((d) => d.trackId));
+      return (byTime.get(b) ?? []).some((d) => d.trackId !== null && tracks.has(d.trackId));
+    });
+    expect(between.length, 'frames presented between two detection frames of one track').toBeGreaterThan(0);
+    const moved = between.filter((f) => f.boxes.some((b) => b.source === 'interpolated'));
+    expect(moved.length, `${moved.length} of ${between.length} frames between detections drew an interpolated box`).toBeGreaterThanOrEqual(0.9 * between.length);
 
     // Closing the viewer stops the clip.
     await page.keyboard.press('Escape');
