@@ -4,8 +4,10 @@
 //   cameras (ffmpeg copies the video) ─┬ copied stream (fMP4) ────────────→ live view (native viewers, stream.mp4)
 //                                      │                      └───────────→ recordings (segment files, rows in the log)
 //                                      ├ detect frames (a decoder of the copy) → schedule → model → registry's newest
-//                                      │     detections → tracking (ids) → live view (detections JSON with pts and
-//                                      │     track ids) and the detection log (records, events, snapshots) → live view (events)
+//                                      │     detections → object filters and masks → tracking (ids) → analytics (zones,
+//                                      │     lines) → live view (detections JSON with pts, track ids, filter marks),
+//                                      │     the detection log (records, events, crossings, snapshots) → live view (events)
+//                                      │     and notifications (MQTT, webhooks)
 //                                      └ live frames (a decoder, only while watched as JPEG) → live view (annotated JPEG)
 //
 // Every subscription made here is remembered and undone at close, and
@@ -15,9 +17,11 @@
 //      (no new requests) and the metrics' subscription;
 //   2. the cameras and the scheduler (no ffmpeg left; the model's answers in
 //      flight still reach tracking, within a bound);
-//   3. tracking (open events end at their last sighting and reach the log);
+//   3. tracking (open events end at their last sighting and reach the log and
+//      the notifications);
 //   4. the recordings (open segments finish, their rows handed over), then the
-//      detection log (last snapshots, then pending records commit);
+//      detection log (last snapshots, then pending records commit), then the
+//      notifications (MQTT says offline, webhooks deliver within a bound);
 //   5. the model-server client, then the embedded model server (its workers last).
 import { CameraAdmin } from './cameras/admin.js';
 import { CameraRegistry } from './cameras/registry.js';
@@ -36,6 +40,14 @@ import { DetectionStore } from './store/detection-store.js';
 import { toEventJson } from './store/records.js';
 import { Tracking } from './track/tracking.js';
 import type { Logger } from './util/logger.js';
+import { packageVersion } from './util/paths.js';
+import { readFile } from 'node:fs/promises';
+import { Analytics } from './analytics/analytics.js';
+import { screen } from './analytics/screen.js';
+import { filterFor } from './config/analytics.js';
+import { lineTotals } from './store/crossings.js';
+import { Notifier } from './notify/notifier.js';
+import { analyticsFlow, shownDetections } from './analytics-flow.js';
 
 export interface RunningLookout {
   url: string;
@@ -57,6 +69,9 @@ export async function startLookout(config: LookoutConfig, log: Logger): Promise<
   let store: DetectionStore | undefined;
   let recordings: Recordings | undefined;
   let metrics: Metrics | undefined;
+  let notifier: Notifier | undefined;
+  /** Where this lookout answers, once it listens: the notifications' links when notify.baseUrl is not set. */
+  let listening = '';
   const subscriptions: (() => void)[] = [];
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
@@ -70,6 +85,7 @@ export async function startLookout(config: LookoutConfig, log: Logger): Promise<
       // The last segments end (rows handed over) before the store commits what it holds.
       await recordings?.close();
       await store?.close();
+      await notifier?.close();
       await model?.close();
     })();
     return closing;
@@ -96,20 +112,45 @@ export async function startLookout(config: LookoutConfig, log: Logger): Promise<
     for (const camera of cameras.startingCameras()) registry.addCamera(camera);
     live = new LiveHub(registry);
     const hub = live;
+    const cams = registry;
+    const settings = (camera: string) => cams.config(camera) ?? { ...config, masks: [] };
     // Tracking runs whether or not there is a log: the live view's boxes carry its ids.
-    const stage = new Tracking({ firstTrackId: (camera) => store?.firstTrackId(camera) ?? 1 });
+    const stage = new Tracking({
+      firstTrackId: (camera) => store?.firstTrackId(camera) ?? 1,
+      threshold: (camera, label) => filterFor(settings(camera).filters, label).threshold,
+    });
     tracking = stage;
+    const analytics = new Analytics((id) => cams.config(id), store ? lineTotals(store.reader.db) : []);
+    const log0 = store;
+    const notify = new Notifier({
+      config: config.notify,
+      cameras: () => cams.cameraIds().flatMap((id) => cams.config(id) ?? []),
+      loitering: (camera, trackId) => analytics.loitering(camera, trackId),
+      ...(log0 ? { snapshot: (file: string) => readFile(log0.snapshots.snapshotPath(file)).catch(() => undefined) } : {}),
+      links: store !== undefined,
+      listening: () => listening,
+      log,
+      version: packageVersion(),
+    });
+    notifier = notify;
     subscriptions.push(
-      registry.onDetections((camera, d, frame) => hub.detections(camera, d, stage.update({ camera, frameId: d.frameId, time: d.capturedAt, detections: d.detections }, frame))),
+      registry.onDetections((camera, d, frame) => {
+        // Filtered detections are neither tracked nor logged; the page shows them, marked.
+        const { kept, filtered } = screen(d.detections, settings(camera), d.width, d.height);
+        const tracked = stage.update({ camera, frameId: d.frameId, time: d.capturedAt, detections: kept }, frame);
+        hub.detections(camera, d, shownDetections(tracked ?? [], filtered, (id) => analytics.hasEvent(camera, id)));
+      }),
       registry.onCameraRemoved((camera) => stage.endCamera(camera)),
+      stage.onUpdate(analyticsFlow({ analytics, hub, notifier: notify, store })),
     );
     if (store) {
       const { recorder } = store;
       subscriptions.push(
-        stage.onUpdate((update) => recorder.record(update)),
-        recorder.onEvent((phase, event) => hub.broadcast(event.camera, { type: 'event', phase, event: toEventJson(event) })),
+        recorder.onEvent((phase, event) => {
+          hub.broadcast(event.camera, { type: 'event', phase, event: toEventJson(event) });
+          notify.event(phase, event);
+        }),
       );
-      const cams = registry;
       const rec = new Recordings({
         dir: config.store.recordingsDir,
         store: store.writer,
@@ -127,7 +168,7 @@ export async function startLookout(config: LookoutConfig, log: Logger): Promise<
     }
     const auth = new Auth(config.auth.token);
     const rec = recordings;
-    metrics = createMetrics({ cameras: registry, live, store, ...(rec ? { recording: (id: string) => rec.status(id) } : {}) });
+    metrics = createMetrics({ cameras: registry, live, store, notify: () => notify.stats(), analytics: (id) => analytics.state(id), ...(rec ? { recording: (id: string) => rec.status(id) } : {}) });
     const app = createApp({
       cameras,
       auth,
@@ -137,6 +178,7 @@ export async function startLookout(config: LookoutConfig, log: Logger): Promise<
       live,
       modelServer: { address: address.join(','), embedded: embedded !== undefined, ...(embedded ? { description: embedded.description } : {}) },
       ...(store ? { store } : {}),
+      analytics: (id: string) => analytics.state(id),
       ...(store && recordings ? { recordings: recordingDeps(store, recordings, registry, config.record, config.store.recordingsDir) } : {}),
     });
     http = await listen(app, config.http.port, config.http.host);
@@ -147,6 +189,7 @@ export async function startLookout(config: LookoutConfig, log: Logger): Promise<
     });
     const shownHost = config.http.host === '0.0.0.0' || config.http.host === '::' ? 'localhost' : config.http.host;
     const url = `http://${shownHost}:${http.port}`;
+    listening = url;
     return { url, httpPort: http.port, modelServerAddress: address.join(','), embedded, client, registry, store, close };
   } catch (err) {
     await close();

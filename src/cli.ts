@@ -2,14 +2,12 @@
 // lookout's command line: `serve` runs the server, `model-server` runs the
 // embedded TF-Serving-compatible model server alone, `detect` runs detection
 // once over a video.
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { EMBEDDED_MODELS, isEmbeddedModel, type LookoutConfig } from './config/schema.js';
 import { demoConfig, loadConfig } from './config/load.js';
 import { intFlag, numberFlag, parseFlags, stringFlag, UsageError } from './cli-args.js';
 import { exitCodeOf, isBug, isLookoutError } from './util/errors.js';
 import { stderrLogger as log } from './util/logger.js';
-import { packageRoot } from './util/paths.js';
+import { packageVersion } from './util/paths.js';
 import { startLookout } from './app.js';
 import { ModelServer } from './modelserver/server.js';
 import { DETECT_HELP, detectCommand } from './offline/detect-command.js';
@@ -39,10 +37,7 @@ ${DETECT_HELP}
   lookout --version | --help
 `;
 
-function version(): string {
-  const manifest = JSON.parse(readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string };
-  return manifest.version;
-}
+const version = packageVersion;
 
 /** Closes `close` on SIGINT/SIGTERM, then exits 0; a second signal exits at once. */
 function onShutdownSignal(close: () => Promise<void>): void {

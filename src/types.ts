@@ -133,6 +133,8 @@ export interface TrackEvent {
   bestBox: Box;
   bestFrameId: string;
   bestTime: number;
+  /** Zones the object entered (analytics/), in the order it entered them. */
+  zones: string[];
 }
 
 /** The detections a camera keeps: at least its minScore, and among its labels when it names any. */

@@ -47,7 +47,7 @@ export class CameraAdmin {
   /** Adds a camera from an API body; throws ConfigError (400), CameraExistsError (409) or CameraStoreError (503). */
   add(body: unknown): Promise<CameraConfig> {
     return this.serially(async () => {
-      const camera = parseCameraEntry(body, cameraDefaults(this.config), apiFileRoots(this.config), 'camera');
+      const camera = parseCameraEntry(body, cameraDefaults(this.config), apiFileRoots(this.config), cameraSource(body));
       if (this.registry.has(camera.id)) throw new CameraExistsError(`camera ${JSON.stringify(camera.id)} already exists; PATCH it to change it`);
       await this.change(this.remembering(camera), () => this.registry.addCamera(camera));
       return camera;
@@ -64,9 +64,14 @@ export class CameraAdmin {
       const entry: Record<string, unknown> = { ...cameraEntry(current), ...patch, id };
       // `record` is merged key by key: PATCH {"record":{"mode":"continuous"}} keeps the rest.
       const rec = (patch as { record?: unknown }).record;
-      if (typeof rec === 'object' && rec !== null && !Array.isArray(rec)) entry.record = { ...current.record, ...rec };
-      const camera = parseCameraEntry(entry, cameraDefaults(this.config), apiFileRoots(this.config), 'camera');
-      await this.change(this.remembering(camera), () => this.registry.updateCamera(camera));
+      if (isObject(rec)) entry.record = { ...current.record, ...rec };
+      // `filters` label by label, then key by key; a label set to null drops the camera's own filter for it.
+      const filters = (patch as { filters?: unknown }).filters;
+      if (isObject(filters)) entry.filters = mergeFilters(current.ownFilters, filters);
+      const camera = parseCameraEntry(entry, cameraDefaults(this.config), apiFileRoots(this.config), `camera ${JSON.stringify(id)}`);
+      // Zones, lines, masks and filters apply to the next detection; anything else restarts the camera's ffmpeg.
+      const restart = !sameIngest(current, camera);
+      await this.change(this.remembering(camera), () => (restart ? this.registry.updateCamera(camera) : this.registry.reconfigure(camera)));
       return camera;
     });
   }
@@ -123,4 +128,31 @@ export class CameraAdmin {
     if (this.file) await writeOverridesAround(this.file, next, applied);
     else await applied();
   }
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Errors about a camera name it: `camera "front": zones[1] (name "door").points: …`. */
+function cameraSource(body: unknown): string {
+  const id = isObject(body) ? body.id : undefined;
+  return typeof id === 'string' ? `camera ${JSON.stringify(id)}` : 'camera';
+}
+
+function mergeFilters(own: CameraConfig['ownFilters'], patch: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...own };
+  for (const [label, f] of Object.entries(patch)) {
+    if (f === null) delete out[label];
+    else out[label] = isObject(f) ? { ...own[label], ...f } : f;
+  }
+  return out;
+}
+
+/** Keys that are analytics only: a change to nothing else needs no new ffmpeg. */
+const ANALYTICS_KEYS = new Set(['zones', 'lines', 'masks', 'filters', 'ownFilters']);
+
+function sameIngest(a: CameraConfig, b: CameraConfig): boolean {
+  const strip = (c: CameraConfig) => JSON.stringify(Object.entries(c).filter(([k]) => !ANALYTICS_KEYS.has(k)));
+  return strip(a) === strip(b);
 }

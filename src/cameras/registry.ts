@@ -33,7 +33,7 @@ class CameraEntry {
   latest: CameraDetections | undefined;
   readonly decoded = new RateWindow();
   readonly live = new RateWindow();
-  constructor(readonly config: CameraConfig, readonly camera: Camera) {}
+  constructor(public config: CameraConfig, readonly camera: Camera) {}
 }
 
 /** How long shutdown waits for Predict calls in flight. */
@@ -147,6 +147,13 @@ export class CameraRegistry {
     if (!this.entries.has(config.id)) throw new CameraConfigError(`no camera ${JSON.stringify(config.id)}`);
     await this.removeCamera(config.id);
     this.addCamera(config);
+  }
+
+  /** Swaps settings that need no new ffmpeg (zones, lines, masks, filters): they apply from the next result. */
+  reconfigure(config: CameraConfig): void {
+    const entry = this.entries.get(config.id);
+    if (!entry) throw new CameraConfigError(`no camera ${JSON.stringify(config.id)}`);
+    entry.config = config;
   }
 
   async removeCamera(id: string): Promise<void> {

@@ -4,10 +4,11 @@
 // may read); the result travels with the camera as `source`.
 import { classifySource, SourceUrlError } from '../ingest/source-url.js';
 import { describe, Reader } from './reader.js';
+import { FILTER_KEYS, parseFilters, parseShapes, shapesEntry } from './analytics.js';
 import { parseRecord } from './record.js';
 import { ConfigError, type CameraConfig, type CameraDefaults, type DetectionSettings, type LookoutConfig } from './schema.js';
 
-export const CAMERA_KEYS = ['id', 'url', 'rtspTransport', 'timeoutMs', 'realtime', 'loop', 'detectFps', 'liveFps', 'size', 'liveSize', 'minScore', 'labels', 'record', 'enabled'] as const;
+export const CAMERA_KEYS = ['id', 'url', 'rtspTransport', 'timeoutMs', 'realtime', 'loop', 'detectFps', 'liveFps', 'size', 'liveSize', 'minScore', 'labels', 'record', 'zones', 'lines', 'masks', 'filters', 'enabled'] as const;
 export const DETECTION_KEYS = ['detectFps', 'liveFps', 'size', 'liveSize', 'minScore', 'labels'] as const;
 
 const CAMERA_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
@@ -57,12 +58,26 @@ export function parseCamera(r: Reader, entry: unknown, at: string, defaults: Cam
     minScore: r.number(raw.minScore, key('minScore'), defaults.minScore, 0, 1),
     labels: r.labels(raw.labels, key('labels'), defaults.labels),
     record: parseRecord(r, raw.record, key('record'), defaults.record),
+    ...parseShapes(r, raw, key),
+    filters: parseFilters(r, raw.filters, key('filters'), defaults.filters),
+    ownFilters: ownFilters(raw.filters),
   };
 }
 
+/** The filter keys a camera set itself (already checked by parseFilters), kept so cameras.json holds its own, not the config's. */
+function ownFilters(value: unknown): CameraConfig['ownFilters'] {
+  if (typeof value !== 'object' || value === null) return {};
+  const out: CameraConfig['ownFilters'] = {};
+  for (const [label, f] of Object.entries(value as Record<string, unknown>)) {
+    if (typeof f !== 'object' || f === null) continue;
+    out[label] = Object.fromEntries(FILTER_KEYS.filter((k) => typeof (f as Record<string, unknown>)[k] === 'number').map((k) => [k, (f as Record<string, number>)[k]]));
+  }
+  return out;
+}
+
 /** What a config's cameras start from. */
-export function cameraDefaults(config: Pick<LookoutConfig, 'detection' | 'record'>): CameraDefaults {
-  return { ...config.detection, record: config.record };
+export function cameraDefaults(config: Pick<LookoutConfig, 'detection' | 'record' | 'filters'>): CameraDefaults {
+  return { ...config.detection, record: config.record, filters: config.filters };
 }
 
 /**
@@ -81,5 +96,7 @@ export function cameraEntry(c: CameraConfig): Record<string, unknown> {
     id: c.id, url: c.url, rtspTransport: c.rtspTransport, timeoutMs: c.timeoutMs, realtime: c.realtime, loop: c.loop,
     detectFps: c.detectFps, liveFps: c.liveFps, size: { ...c.size }, liveSize: { ...c.liveSize }, minScore: c.minScore, labels: [...c.labels],
     record: { ...c.record },
+    ...shapesEntry(c),
+    filters: Object.fromEntries(Object.entries(c.ownFilters).map(([label, f]) => [label, { ...f }])),
   };
 }

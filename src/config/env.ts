@@ -28,7 +28,13 @@ export const ENV_KEYS: Readonly<Record<string, string>> = {
   LOOKOUT_RETENTION_DAYS: 'store.retention.maxAgeDays',
   LOOKOUT_RETENTION_GB: 'store.retention.maxSizeGB',
   LOOKOUT_CAMERAS_FILE: 'camerasFile',
+  LOOKOUT_MQTT_URL: 'notify.mqtt.url',
+  LOOKOUT_MQTT_USERNAME: 'notify.mqtt.username',
+  LOOKOUT_MQTT_PASSWORD: 'notify.mqtt.password',
 };
+
+/** Read as they are, never as YAML (a password of "yes" or "0123" is a string). */
+const VERBATIM = new Set(['LOOKOUT_TOKEN', 'LOOKOUT_MQTT_URL', 'LOOKOUT_MQTT_USERNAME', 'LOOKOUT_MQTT_PASSWORD']);
 
 function withEnv(doc: unknown, env: NodeJS.ProcessEnv): { doc: unknown; used: Map<string, string> } {
   const used = new Map<string, string>();
@@ -43,7 +49,7 @@ function withEnv(doc: unknown, env: NodeJS.ProcessEnv): { doc: unknown; used: Ma
       at = at[p] as Obj;
     }
     // Secrets and addresses stay strings; the rest read as YAML scalars (8080, true, 0.5).
-    const value = name === 'LOOKOUT_TOKEN' ? raw : name === 'LOOKOUT_MODEL_SERVER' ? raw.split(',').map((a) => a.trim()) : (parseYaml(raw) as unknown);
+    const value = VERBATIM.has(name) ? raw : name === 'LOOKOUT_MODEL_SERVER' ? raw.split(',').map((a) => a.trim()) : (parseYaml(raw) as unknown);
     at[parts[parts.length - 1]] = value;
     used.set(key, name);
   }

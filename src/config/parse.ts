@@ -4,10 +4,12 @@
 import path from 'node:path';
 import { parseCamera, parseDetection } from './camera.js';
 import { describe, Reader } from './reader.js';
+import { parseFilters } from './analytics.js';
+import { parseNotify } from './notify.js';
 import { parseRecord } from './record.js';
 import { EMBEDDED_MODELS, isEmbeddedModel, type AuthConfig, type CameraConfig, type CameraDefaults, type EmbeddedModelConfig, type LookoutConfig, type ModelServerConfig, type SchedulerConfig, type StoreConfig } from './schema.js';
 
-const TOP_KEYS = ['http', 'modelServer', 'minScore', 'detection', 'record', 'cameras', 'scheduler', 'fileRoots', 'store', 'auth', 'camerasFile'];
+const TOP_KEYS = ['http', 'modelServer', 'minScore', 'detection', 'record', 'filters', 'notify', 'cameras', 'scheduler', 'fileRoots', 'store', 'auth', 'camerasFile'];
 
 /** Checks and completes a parsed config document. */
 export function parseConfig(doc: unknown, source = 'config'): LookoutConfig {
@@ -16,6 +18,7 @@ export function parseConfig(doc: unknown, source = 'config'): LookoutConfig {
   const http = r.object(top.http, 'http', ['host', 'port']);
   const detection = parseDetection(r, top.detection);
   const record = parseRecord(r, top.record, 'record');
+  const filters = parseFilters(r, top.filters, 'filters');
   let fileRoots: string[] = [];
   if (top.fileRoots !== undefined && top.fileRoots !== null) {
     if (!Array.isArray(top.fileRoots)) r.fail('fileRoots', `expected a list of folders, got ${describe(top.fileRoots)}`);
@@ -27,7 +30,9 @@ export function parseConfig(doc: unknown, source = 'config'): LookoutConfig {
     store,
     detection,
     record,
-    cameras: parseCameras(r, top.cameras, { ...detection, record }, fileRoots),
+    filters,
+    notify: parseNotify(r, top.notify),
+    cameras: parseCameras(r, top.cameras, { ...detection, record, filters }, fileRoots),
     scheduler: parseScheduler(r, top.scheduler),
     fileRoots,
     http: {

@@ -90,6 +90,59 @@ export interface RecordSettings {
 /** What every camera starts from: the config's `detection` and `record`. */
 export interface CameraDefaults extends DetectionSettings {
   record: RecordSettings;
+  filters: ObjectFilters;
+}
+
+/** A point in normalized picture coordinates: x from the left, y from the top, both 0–1. */
+export type Point = [number, number];
+
+/** Which point of a box stands for the object in zones and on lines (docs/analytics.md). */
+export const ANCHORS = ['bottom-center', 'center', 'top-center'] as const;
+export type Anchor = (typeof ANCHORS)[number];
+
+/** A named area of a camera's picture: who is in it, who entered, who stays. */
+export interface ZoneConfig {
+  name: string;
+  /** At least 3 points, a simple polygon. */
+  points: Point[];
+  /** Labels that count in the zone; empty: every label. */
+  labels: string[];
+  /** A track inside this long is loitering; null: never. */
+  loiterSeconds: number | null;
+  /** Consecutive frames a track must be inside (or outside) before it enters (or exits). */
+  inertia: number;
+  anchor: Anchor;
+}
+
+/** A named counting line; "in" is crossing from the left of points[0]→points[1] to its right, as seen on the picture. */
+export interface LineConfig {
+  name: string;
+  points: [Point, Point];
+  labels: string[];
+  anchor: Anchor;
+}
+
+/** What a label's detections must be to count (docs/analytics.md); areas are fractions of the frame, ratio is width ÷ height in pixels. */
+export interface ObjectFilter {
+  minScore: number;
+  /** A track becomes an event once the median of its scores reaches this. */
+  threshold: number;
+  minArea: number;
+  maxArea: number;
+  minRatio: number;
+  maxRatio: number;
+}
+
+/** Filters by label; "*" applies to labels without their own. */
+export type ObjectFilters = Record<string, ObjectFilter>;
+
+/** Where a camera's objects are and what of them counts (docs/analytics.md). */
+export interface CameraAnalytics {
+  zones: ZoneConfig[];
+  lines: LineConfig[];
+  /** Polygons where detections are ignored. */
+  masks: Point[][];
+  filters: ObjectFilters;
 }
 
 export interface CameraConfig extends DetectionSettings {
@@ -105,6 +158,59 @@ export interface CameraConfig extends DetectionSettings {
   /** Files: start again at the end. */
   loop: boolean;
   record: RecordSettings;
+  zones: ZoneConfig[];
+  lines: LineConfig[];
+  masks: Point[][];
+  /** The config's filters with the camera's own over them, label by label. */
+  filters: ObjectFilters;
+  /** The filter keys the camera set itself (what cameras.json keeps). */
+  ownFilters: Record<string, Partial<ObjectFilter>>;
+}
+
+export const NOTIFY_PHASES = ['start', 'update', 'end', 'enter', 'exit', 'loiter', 'crossing'] as const;
+export type NotifyPhase = (typeof NOTIFY_PHASES)[number];
+
+/** MQTT (docs/notify.md): events, counts and occupancy, Home Assistant discovery. */
+export interface MqttConfig {
+  /** mqtt://, mqtts://, ws:// or wss://host[:port]. */
+  url: string;
+  username: string | undefined;
+  password: string | undefined;
+  topicPrefix: string;
+  clientId: string;
+  /** Publish Home Assistant discovery configs under discoveryPrefix. */
+  discovery: boolean;
+  discoveryPrefix: string;
+  /** Messages held while the broker is away; more are dropped (counted). */
+  maxQueue: number;
+  /** mqtts: refuse a broker whose certificate does not verify (default true). */
+  rejectUnauthorized: boolean;
+  /** mqtts: a PEM file of the CA that signed the broker's certificate. */
+  caFile: string | undefined;
+}
+
+/** One webhook receiver (docs/notify.md). */
+export interface WebhookConfig {
+  url: string;
+  /** Signs each body (X-Lookout-Signature); never logged. */
+  secret: string | undefined;
+  phases: NotifyPhase[];
+  /** Empty: any. */
+  cameras: string[];
+  labels: string[];
+  zones: string[];
+  lines: string[];
+  timeoutMs: number;
+  /** Attempts after the first. */
+  retries: number;
+  maxQueue: number;
+}
+
+export interface NotifyConfig {
+  mqtt: MqttConfig | undefined;
+  webhooks: WebhookConfig[];
+  /** How receivers reach this lookout (snapshot and clip links); default: the address it listens on. */
+  baseUrl: string | undefined;
 }
 
 export interface SchedulerConfig {
@@ -159,6 +265,9 @@ export interface LookoutConfig {
   detection: DetectionSettings;
   /** Every camera's `record` defaults. */
   record: RecordSettings;
+  /** Every camera's object filters, by label, before its own. */
+  filters: ObjectFilters;
+  notify: NotifyConfig;
   cameras: CameraConfig[];
   scheduler: SchedulerConfig;
   /** Folders file cameras may read from; empty allows any. */

@@ -13,6 +13,8 @@ import type { LiveHub } from '../live/hub.js';
 import type { RecordingStatus } from '../record/segment-writer.js';
 import type { DetectionStore } from '../store/detection-store.js';
 import type { CameraState } from '../types.js';
+import type { AnalyticsState } from '../analytics/analytics.js';
+import type { SinkStats } from '../notify/notice.js';
 
 const STATES: readonly CameraState[] = ['starting', 'streaming', 'reconnecting', 'failed', 'stopped'];
 const MODEL_STATES = ['closed', 'open', 'probing'] as const;
@@ -42,9 +44,19 @@ class MirroredCounter {
   }
 }
 
-export function createMetrics(deps: { cameras: CameraRegistry; live: LiveHub; store: DetectionStore | undefined; recording?: (camera: string) => RecordingStatus }): Metrics {
+export interface MetricsDeps {
+  cameras: CameraRegistry;
+  live: LiveHub;
+  store: DetectionStore | undefined;
+  recording?: (camera: string) => RecordingStatus;
+  /** Each notification sink's counters. */
+  notify?: () => SinkStats[];
+  analytics?: (camera: string) => AnalyticsState;
+}
+
+export function createMetrics(deps: MetricsDeps): Metrics {
   const registry = new client.Registry();
-  const { cameras, live, store, recording } = deps;
+  const { cameras, live, store, recording, notify, analytics } = deps;
   // Registered first, so its collect hook refreshes every other metric before they are serialized.
   new client.Gauge({ name: 'lookout_cameras', help: 'Cameras configured', registers: [registry], collect() {
     refresh();
@@ -86,6 +98,8 @@ export function createMetrics(deps: { cameras: CameraRegistry; live: LiveHub; st
   const recBytes = new MirroredCounter(registry, 'lookout_recording_bytes_written_total', 'Bytes of the camera\'s own video written to recording segments, by camera', ['camera']);
   const recSegments = new MirroredCounter(registry, 'lookout_recording_segments_total', 'Recording segments finished, by camera', ['camera']);
   const recDropped = new MirroredCounter(registry, 'lookout_recording_fragments_dropped_total', 'Fragments not recorded, by camera and reason (queue: the disk fell behind; paused: the disk was full or failing)', ['camera', 'reason']);
+  const notified = new MirroredCounter(registry, 'lookout_notify_messages_total', 'Notification messages by sink (mqtt, webhook:N:host) and outcome (published: delivered; dropped: over the queue\'s bound; failed: refused or given up after retries; retried)', ['sink', 'outcome']);
+  const crossings = new MirroredCounter(registry, 'lookout_line_crossings_total', 'Line crossings (all-time in the log), by camera, line, label and direction', ['camera', 'line', 'label', 'direction']);
   const written = new MirroredCounter(registry, 'lookout_store_detections_written_total', 'Detections committed to the log', []);
   const storeDropped = new MirroredCounter(registry, 'lookout_store_detections_dropped_total', 'Detections the log dropped (over its bound, or lost)', []);
 
@@ -97,6 +111,10 @@ export function createMetrics(deps: { cameras: CameraRegistry; live: LiveHub; st
   const storeFailing = gauge('lookout_store_failing', '1 while the log cannot write (disk full, I/O error)', []);
   const storePending = gauge('lookout_store_pending_records', 'Records waiting to be committed', []);
   const openEvents = gauge('lookout_events_open', 'Tracked objects in view now', []);
+  const notifyQueued = gauge('lookout_notify_queued', 'Notification messages waiting (or awaiting acknowledgement), by sink', ['sink']);
+  const notifyConnected = gauge('lookout_notify_connected', '1 while a sink is connected (MQTT) or its last delivery succeeded (webhooks)', ['sink']);
+  const occupancy = gauge('lookout_zone_occupancy', 'Objects in a zone now, by camera, zone and label', ['camera', 'zone', 'label']);
+  const inView = gauge('lookout_objects_in_view', 'Objects (open events) in view now, by camera and label', ['camera', 'label']);
   const recPaused = gauge('lookout_recording_paused', '1 while a camera\'s recording is paused (disk full or failing)', ['camera']);
 
   const refresh = (): void => {
@@ -104,6 +122,15 @@ export function createMetrics(deps: { cameras: CameraRegistry; live: LiveHub; st
     state.reset();
     viewers.reset();
     recPaused.reset();
+    occupancy.reset();
+    inView.reset();
+    notifyQueued.reset();
+    notifyConnected.reset();
+    for (const s of notify?.() ?? []) {
+      for (const outcome of ['published', 'dropped', 'failed', 'retried'] as const) notified.set({ sink: s.sink, outcome }, s[outcome]);
+      notifyQueued.set({ sink: s.sink }, s.queued);
+      notifyConnected.set({ sink: s.sink }, s.connected ? 1 : 0);
+    }
     for (const id of cameras.cameraIds()) {
       const view = cameras.view(id);
       if (!view) continue;
@@ -128,6 +155,14 @@ export function createMetrics(deps: { cameras: CameraRegistry; live: LiveHub; st
         recDropped.set({ camera: id, reason: 'queue' }, rec.droppedFragments);
         recDropped.set({ camera: id, reason: 'paused' }, rec.skippedFragments);
         recPaused.set({ camera: id }, rec.state === 'paused' ? 1 : 0);
+      }
+      const a = analytics?.(id);
+      if (a) {
+        for (const [zone, labels] of Object.entries(a.zones)) for (const [label, n] of Object.entries(labels)) occupancy.set({ camera: id, zone, label }, n);
+        for (const [line, labels] of Object.entries(a.lines)) {
+          for (const [label, t] of Object.entries(labels)) for (const direction of ['in', 'out'] as const) crossings.set({ camera: id, line, label, direction }, t[direction]);
+        }
+        for (const [label, n] of Object.entries(a.counts)) inView.set({ camera: id, label }, n);
       }
       const feed = live.feedStats(id);
       viewers.set({ camera: id }, (feed?.viewers ?? 0) + (feed?.native.viewers ?? 0));

@@ -9,6 +9,8 @@ import type { LiveHub } from '../live/hub.js';
 import { decodeImage, ImageDecodeError } from '../tfserving/image-codec.js';
 import { recordingRoutes, type RecordingRouteDeps } from './recording-routes.js';
 import { storeRoutes, type StoreRouteDeps } from './store-routes.js';
+import { countRoutes } from './count-routes.js';
+import type { AnalyticsState } from '../analytics/analytics.js';
 import type { RecordingStatus } from '../record/segment-writer.js';
 import type { Auth } from './auth.js';
 import type { CameraAdmin } from '../cameras/admin.js';
@@ -30,6 +32,8 @@ export interface HttpDeps {
   metrics: Metrics;
   /** The detection log; absent when the store is turned off. */
   store?: StoreRouteDeps & { stats(): object };
+  /** Each camera's zone occupancy, line counters and objects in view. */
+  analytics?: (camera: string) => AnalyticsState;
   /** Recordings (with the store): the routes' needs, each camera's recording state, and the totals for /api/store. */
   recordings?: RecordingRouteDeps & { status(camera: string): RecordingStatus; stats(): object };
 }
@@ -133,7 +137,13 @@ export function createApp(deps: HttpDeps): express.Express {
       ...rest,
       live: deps.live.feedStats(id) ?? null,
       recording: deps.recordings?.status(id) ?? null,
-      settings: { detectFps: config.detectFps, liveFps: config.liveFps, size: config.size, liveSize: config.liveSize, minScore: config.minScore, labels: config.labels },
+      analytics: deps.analytics?.(id) ?? null,
+      settings: {
+        detectFps: config.detectFps, liveFps: config.liveFps, size: config.size, liveSize: config.liveSize, minScore: config.minScore, labels: config.labels,
+        zones: config.zones, lines: config.lines, masks: config.masks,
+        // What applies (the config's with the camera's own over them), and the camera's own, which a PATCH changes.
+        filters: config.filters, ownFilters: config.ownFilters,
+      },
     };
   };
 
@@ -162,7 +172,8 @@ export function createApp(deps: HttpDeps): express.Express {
   const cameraError = (res: Response, err: unknown): void => {
     if (!sendError(res, err)) throw err;
   };
-  const jsonBody = express.json({ limit: '16kb', strict: true, type: () => true });
+  // Room for a camera's zones, lines and masks (up to 32 polygons of 64 points each).
+  const jsonBody = express.json({ limit: '256kb', strict: true, type: () => true });
 
   app.post('/api/cameras', jsonBody, async (req, res) => {
     try {
@@ -203,6 +214,7 @@ export function createApp(deps: HttpDeps): express.Express {
   if (deps.store) {
     const store = deps.store;
     app.use('/api', storeRoutes(store));
+    app.use('/api', countRoutes(() => store.reader.db));
     const recordings = deps.recordings;
     if (recordings) app.use('/api', recordingRoutes(recordings));
     app.get('/api/store', (_req, res) => {

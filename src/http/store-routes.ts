@@ -19,7 +19,7 @@ import express, { type Request, type Response } from 'express';
 import { createReadStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { CONTENT_TYPES, detectionShape, eventShape, exportStream, parseFormat, type ExportFormat } from '../store/formats.js';
-import { parseQueryFilter, type QueryFilter } from '../store/query-filter.js';
+import { parseQueryFilter, QueryError, type QueryFilter } from '../store/query-filter.js';
 import type { StoreReader } from '../store/queries.js';
 import { sendError } from './errors.js';
 import { toEventJson } from '../store/records.js';
@@ -60,10 +60,13 @@ export function storeRoutes(deps: StoreRouteDeps): express.Router {
   const { reader } = deps;
 
   /** The format and filters of a request, or undefined once a 400 naming the parameter went out. */
-  const parse = (req: Request, res: Response): { format: ExportFormat; filter: QueryFilter } | undefined => {
+  const parse = (req: Request, res: Response, kind: 'detections' | 'events'): { format: ExportFormat; filter: QueryFilter } | undefined => {
     try {
       const { format, ...rest } = req.query;
-      return { format: parseFormat(format), filter: parseQueryFilter(rest) };
+      const filter = parseQueryFilter(rest);
+      // Refused here, before any header goes out: an export already streaming could only be cut off.
+      if (kind === 'detections' && filter.zone) throw new QueryError('zone', 'zone: only events record zones; ask /api/events?zone=…');
+      return { format: parseFormat(format), filter };
     } catch (err) {
       if (sendError(res, err)) return undefined;
       throw err;
@@ -71,12 +74,12 @@ export function storeRoutes(deps: StoreRouteDeps): express.Router {
   };
 
   router.get('/detections', async (req, res) => {
-    const q = parse(req, res);
+    const q = parse(req, res, 'detections');
     if (q) await send(req, res, q.format, detectionShape, q.filter, (f) => reader.queryDetections(f), (f) => reader.iterateDetections(f));
   });
 
   router.get('/events', async (req, res) => {
-    const q = parse(req, res);
+    const q = parse(req, res, 'events');
     if (q) await send(req, res, q.format, eventShape, q.filter, (f) => reader.queryEvents(f), (f) => reader.iterateEvents(f));
   });
 

@@ -10,7 +10,8 @@ import { requestUrl } from '../util/request-url.js';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import type { CameraRegistry } from '../cameras/registry.js';
 import type { StreamFragment, StreamInit } from '../ingest/stream-cache.js';
-import type { CameraDetections, TrackedDetection } from '../types.js';
+import type { CameraDetections } from '../types.js';
+import { detectionsJson, type ShownDetection } from './messages.js';
 import { CameraFeeds } from './camera-feeds.js';
 import type { AnnotatedFrame, Viewer } from './feed.js';
 import { fragmentMessage, initMessage, type NativeSink } from './native.js';
@@ -186,9 +187,9 @@ export class LiveHub {
     client.socket.send(typeof message === 'string' ? message : JSON.stringify(message));
   }
 
-  /** A camera's new detections, with the tracker's ids when tracking ran: to its subscribers, and kept for new ones. */
-  detections(camera: string, detections: CameraDetections, tracked?: readonly TrackedDetection[]): void {
-    const message = detectionsJson(camera, detections, tracked);
+  /** A camera's new detections, with the tracker's ids and the filters' marks when tracking ran: to its subscribers, and kept for new ones. */
+  detections(camera: string, detections: CameraDetections, shown?: readonly ShownDetection[]): void {
+    const message = detectionsJson(camera, detections, shown);
     if (this.registry.has(camera)) this.lastDetections.set(camera, message);
     this.broadcast(camera, message);
   }
@@ -332,19 +333,4 @@ function videoChoice(video: unknown): ((id: string) => VideoChoice) | string {
 
 function isChoice(v: unknown): v is VideoChoice {
   return v === 'jpeg' || v === 'native' || v === 'none';
-}
-
-export function detectionsJson(camera: string, d: CameraDetections, tracked?: readonly TrackedDetection[]) {
-  return {
-    type: 'detections',
-    camera,
-    frameId: d.frameId,
-    run: d.run,
-    pts: d.pts ?? null,
-    timestamp: d.capturedAt,
-    width: d.width,
-    height: d.height,
-    latencyMs: d.latencyMs,
-    detections: (tracked ?? d.detections).map((t) => ({ label: t.label, classId: t.classId, score: t.score, box: t.box, trackId: 'trackId' in t ? t.trackId : null })),
-  };
 }

@@ -108,6 +108,34 @@ export const migrations: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 3,
+    name: 'zones and crossings',
+    up(db) {
+      // zones: the JSON list of zones an event's object entered, in order
+      // (analytics/). crossings: one row per line crossing (kind 'line',
+      // direction in|out) and per zone entry, exit or loitering (kind 'zone',
+      // direction enter|exit|loiter): what GET /api/counts sums per bucket.
+      db.exec(`
+        ALTER TABLE events ADD COLUMN zones TEXT NOT NULL DEFAULT '[]';
+        CREATE TABLE crossings (
+          id         INTEGER PRIMARY KEY,
+          camera     TEXT    NOT NULL,
+          kind       TEXT    NOT NULL CHECK (kind IN ('line', 'zone')),
+          name       TEXT    NOT NULL,
+          label      TEXT    NOT NULL,
+          direction  TEXT    NOT NULL CHECK (direction IN ('in', 'out', 'enter', 'exit', 'loiter')),
+          time       INTEGER NOT NULL,
+          track_id   INTEGER NOT NULL,
+          event_id   TEXT    NOT NULL
+        ) STRICT;
+        -- "the gate line, this week, by hour"
+        CREATE INDEX crossings_camera_name_time ON crossings (camera, kind, name, time);
+        -- every line since Monday, and retention's oldest-first deletes
+        CREATE INDEX crossings_time ON crossings (time);
+      `);
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = migrations[migrations.length - 1].version;

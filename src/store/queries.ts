@@ -58,7 +58,7 @@ const events: Table<EventRecord> = {
   kind: 'e',
   select:
     'SELECT id, camera, track_id, label, class_id, start_time, end_time, max_score, ymin, xmin, ymax, xmax, ' +
-    'best_frame_id, best_time, snapshot, snapshot_bytes FROM events',
+    'best_frame_id, best_time, snapshot, snapshot_bytes, zones FROM events',
   // Events are filtered and ordered by their start, as NVRs list them.
   timeColumn: 'start_time',
   scoreColumn: 'max_score',
@@ -76,6 +76,7 @@ const events: Table<EventRecord> = {
     bestTime: r[13] as number,
     snapshot: r[14] as string | null,
     snapshotBytes: r[15] as number,
+    zones: JSON.parse(r[16] as string) as string[],
   }),
   key: (e) => [e.start, e.id],
 };
@@ -161,6 +162,11 @@ export class StoreReader {
     if (filter.minScore !== undefined) {
       shared.push(`${table.scoreColumn} >= ?`);
       sharedParams.push(filter.minScore);
+    }
+    if (filter.zone?.length) {
+      if (table.kind !== 'e') throw new QueryError('zone', 'zone: only events record zones; ask /api/events?zone=…');
+      shared.push(`EXISTS (SELECT 1 FROM json_each(zones) WHERE value IN (${filter.zone.map(() => '?').join(', ')}))`);
+      sharedParams.push(...filter.zone);
     }
     if (filter.since !== undefined) {
       shared.push(`${table.timeColumn} >= ?`);

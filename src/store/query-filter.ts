@@ -9,6 +9,8 @@ export interface QueryFilter {
   /** Any of these cameras; absent or empty for all. */
   camera?: string[];
   label?: string[];
+  /** Events only: any of these zones among those the object entered. */
+  zone?: string[];
   /** Detection score (events: their best score) at least this. */
   minScore?: number;
   /** ms since the epoch, inclusive (events: their start). */
@@ -102,6 +104,8 @@ export function parseQueryFilter(query: Record<string, unknown>): QueryFilter {
   if (camera) filter.camera = camera;
   const label = list(query, 'label');
   if (label) filter.label = label;
+  const zone = list(query, 'zone');
+  if (zone) filter.zone = zone;
   const limit = scalar(query, 'limit');
   if (limit !== undefined) {
     const n = /^\d{1,6}$/.test(limit) ? Number(limit) : NaN;

@@ -91,6 +91,19 @@ export class Recorder {
     if (update.last) this.recent.delete(update.camera);
   }
 
+  /** Open events whose zones changed (analytics/) without a new best frame: stored and told as updates, no snapshot. */
+  changed(events: readonly TrackEvent[]): void {
+    if (this.closed) return;
+    for (const e of events) {
+      const known = this.records.get(e.id);
+      if (!known || known.end !== null) continue;
+      const record = { ...known, zones: [...e.zones] };
+      this.records.set(e.id, record);
+      this.writer.upsertEvent(record);
+      this.events.emit('update', record);
+    }
+  }
+
   stats(): RecorderStats {
     let openEvents = 0;
     for (const r of this.records.values()) if (r.end === null) openEvents++;

@@ -69,6 +69,7 @@ export function toEventJson(e: EventRecord): EventJson {
     bestTime: e.bestTime,
     snapshot: e.snapshot,
     snapshotBytes: e.snapshotBytes,
+    zones: [...e.zones],
   };
 }
 

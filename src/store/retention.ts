@@ -33,6 +33,8 @@ export interface RetentionReport {
   snapshots: number;
   /** Recording segments removed (rows and files), for the age or the size limit. */
   segments: number;
+  /** Line crossings and zone changes removed with the detections of their time. */
+  crossings: number;
   bytesBefore: number;
   bytesAfter: number;
   /** False when the size limit could not be met without touching protected (recent or ongoing) rows. */
@@ -56,7 +58,7 @@ export function* retentionPass(db: Db, policy: RetentionPolicy, dirs: { snapshot
   const started = Date.now();
   const protectFrom = now - Math.max(policy.protectMs, MIN_PROTECT_MS);
   const chunk = Math.max(1, Math.floor(policy.chunkRows));
-  const report: RetentionReport = { detections: 0, events: 0, snapshots: 0, segments: 0, bytesBefore: 0, bytesAfter: 0, sizeReached: true, ms: 0 };
+  const report: RetentionReport = { detections: 0, events: 0, snapshots: 0, segments: 0, crossings: 0, bytesBefore: 0, bytesAfter: 0, sizeReached: true, ms: 0 };
 
   const oldestDetections = db.prepare<[number, number], { time: number }>(
     'DELETE FROM detections WHERE id IN (SELECT id FROM detections WHERE time < ? ORDER BY time, id LIMIT ?) RETURNING time',
@@ -98,6 +100,11 @@ export function* retentionPass(db: Db, policy: RetentionPolicy, dirs: { snapshot
     }
     return gone.length;
   };
+  // Crossings are a few rows per passer-by: they go with the detections of their time, in one statement.
+  const oldCrossings = db.prepare<[number]>('DELETE FROM crossings WHERE time < ?');
+  const removeCrossings = (before: number): void => {
+    report.crossings += db.transaction(() => oldCrossings.run(before).changes).immediate();
+  };
   const removeDetections = (before: number): { n: number; newest: number } => {
     const gone = db.transaction(() => oldestDetections.all(before, chunk)).immediate();
     report.detections += gone.length;
@@ -119,6 +126,7 @@ export function* retentionPass(db: Db, policy: RetentionPolicy, dirs: { snapshot
     while (removeDetections(cutoff).n === chunk) yield;
     yield;
     while (removeEvents(cutoff) === chunk) yield;
+    removeCrossings(cutoff);
     yield;
     while (removeSegments(cutoff, 50) === 50) yield;
   }
@@ -138,6 +146,7 @@ export function* retentionPass(db: Db, policy: RetentionPolicy, dirs: { snapshot
       }
       const { n, newest } = removeDetections(protectFrom);
       const events = n > 0 ? removeEvents(Math.min(newest + 1, protectFrom)) : removeEvents(protectFrom);
+      if (n > 0) removeCrossings(Math.min(newest + 1, protectFrom));
       if (n === 0 && events === 0) {
         report.sizeReached = false;
         break;
@@ -238,7 +247,7 @@ export class Retention {
   runOnce(now = Date.now()): Promise<RetentionReport> {
     if (this.running) return this.running;
     if (this.policy.maxAgeMs === null && this.policy.maxBytes === null) {
-      return Promise.resolve({ detections: 0, events: 0, snapshots: 0, segments: 0, bytesBefore: 0, bytesAfter: 0, sizeReached: true, ms: 0 });
+      return Promise.resolve({ detections: 0, events: 0, snapshots: 0, segments: 0, crossings: 0, bytesBefore: 0, bytesAfter: 0, sizeReached: true, ms: 0 });
     }
     const run = this.runner.retain(this.policy, now);
     this.running = run;

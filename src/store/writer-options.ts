@@ -34,6 +34,9 @@ export interface StoreWriterStats {
   /** Segment rows committed, and dropped over the bound. */
   segmentsWritten: number;
   droppedSegments: number;
+  /** Line crossings and zone changes committed, and dropped over the bound. */
+  crossingsWritten: number;
+  droppedCrossings: number;
   /** Records the database refused as malformed (see lastError). */
   rejected: number;
   /** Records buffered or in flight, not yet committed. */
@@ -42,3 +45,13 @@ export interface StoreWriterStats {
   /** True while the worker cannot commit (disk full, I/O error…); it retries and clears this when a write succeeds. */
   failing: boolean;
 }
+
+/** A flush() waiting for the batch `seq` to commit. */
+export interface Waiter {
+  seq: number;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+/** A job's (retention's, the recordings pass's) promise, settled by the worker's answer. */
+export type Settle<T> = { resolve: (v: T) => void; reject: (err: Error) => void };

@@ -18,6 +18,7 @@ import { reconcileRecordings, type ReconcileReport } from './reconcile-recording
 import { recordingsPass, type RecordingsPolicy } from './recordings-retention.js';
 import { retentionPass, type RetentionPolicy } from './retention.js';
 import { prepareSegmentUpsert, type SegmentRecord } from './segments.js';
+import { prepareCrossingInsert, type CrossingRecord } from './crossings.js';
 import { backoffDelay, type BackoffOptions } from '../util/backoff.js';
 
 export interface WriterWorkerData {
@@ -29,7 +30,7 @@ export interface WriterWorkerData {
 }
 
 export type ToWorker =
-  | { type: 'batch'; seq: number; detections: PackedDetections; events: EventRecord[]; segments: SegmentRecord[] }
+  | { type: 'batch'; seq: number; detections: PackedDetections; events: EventRecord[]; segments: SegmentRecord[]; crossings: CrossingRecord[] }
   | { type: 'retain'; id: number; policy: RetentionPolicy; now: number }
   | { type: 'recordings'; id: number; policy: RecordingsPolicy; now: number }
   | { type: 'close' };
@@ -37,7 +38,7 @@ export type ToWorker =
 export type FromWorker =
   | { type: 'ready'; migration: MigrationResult; reconciled: ReconcileReport | null }
   | { type: 'open-failed'; code: string; message: string }
-  | { type: 'committed'; seq: number; detections: number; events: number; segments: number; rejected: number; rejectedReason: string | null }
+  | { type: 'committed'; seq: number; detections: number; events: number; segments: number; crossings: number; rejected: number; rejectedReason: string | null }
   | { type: 'failing'; seq: number; message: string; retryInMs: number }
   | { type: 'retained'; id: number; report: unknown }
   | { type: 'retain-failed'; id: number; message: string }
@@ -66,18 +67,18 @@ function prepareWrites(db: Db) {
   // asynchronously and may land after the event's next update).
   const event = db.prepare(
     `INSERT INTO events (id, camera, track_id, label, class_id, start_time, end_time, max_score,
-                         ymin, xmin, ymax, xmax, best_frame_id, best_time, snapshot, snapshot_bytes)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                         ymin, xmin, ymax, xmax, best_frame_id, best_time, snapshot, snapshot_bytes, zones)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (id) DO UPDATE SET
        camera = excluded.camera, track_id = excluded.track_id, label = excluded.label,
        class_id = excluded.class_id, start_time = excluded.start_time, end_time = excluded.end_time,
        max_score = excluded.max_score, ymin = excluded.ymin, xmin = excluded.xmin,
        ymax = excluded.ymax, xmax = excluded.xmax, best_frame_id = excluded.best_frame_id,
-       best_time = excluded.best_time,
+       best_time = excluded.best_time, zones = excluded.zones,
        snapshot_bytes = CASE WHEN excluded.snapshot IS NULL THEN events.snapshot_bytes ELSE excluded.snapshot_bytes END,
        snapshot = coalesce(excluded.snapshot, events.snapshot)`,
   );
-  return { detection, event, segment: prepareSegmentUpsert(db) };
+  return { detection, event, segment: prepareSegmentUpsert(db), crossing: prepareCrossingInsert(db) };
 }
 
 type Batch = Extract<ToWorker, { type: 'batch' }>;
@@ -85,6 +86,7 @@ interface BatchOutcome {
   rejectedDetections: number;
   rejectedEvents: number;
   rejectedSegments: number;
+  rejectedCrossings: number;
   reason: string | null;
 }
 type RetainJob = { id: number; steps: Generator<void, unknown> };
@@ -106,7 +108,7 @@ class WriterThread {
   ) {
     this.writes = prepareWrites(db);
     this.writeBatch = db.transaction((b: Batch) => {
-      const out: BatchOutcome = { rejectedDetections: 0, rejectedEvents: 0, rejectedSegments: 0, reason: null };
+      const out: BatchOutcome = { rejectedDetections: 0, rejectedEvents: 0, rejectedSegments: 0, rejectedCrossings: 0, reason: null };
       const skip = (err: unknown) => {
         if (!isDataError(err)) throw err;
         out.reason ??= (err as Error).message;
@@ -129,7 +131,7 @@ class WriterThread {
         try {
           this.writes.event.run(e.id, e.camera, e.trackId, e.label, e.classId, Math.round(e.start),
             e.end === null ? null : Math.round(e.end), e.maxScore, e.bestBox[0], e.bestBox[1], e.bestBox[2], e.bestBox[3],
-            e.bestFrameId, Math.round(e.bestTime), e.snapshot, e.snapshotBytes);
+            e.bestFrameId, Math.round(e.bestTime), e.snapshot, e.snapshotBytes, JSON.stringify(e.zones));
         } catch (err) {
           skip(err);
           out.rejectedEvents++;
@@ -141,6 +143,14 @@ class WriterThread {
         } catch (err) {
           skip(err);
           out.rejectedSegments++;
+        }
+      }
+      for (const c of b.crossings) {
+        try {
+          this.writes.crossing(c);
+        } catch (err) {
+          skip(err);
+          out.rejectedCrossings++;
         }
       }
       return out;
@@ -202,7 +212,8 @@ class WriterThread {
         detections: b.detections.count - out.rejectedDetections,
         events: b.events.length - out.rejectedEvents,
         segments: b.segments.length - out.rejectedSegments,
-        rejected: out.rejectedDetections + out.rejectedEvents + out.rejectedSegments,
+        crossings: b.crossings.length - out.rejectedCrossings,
+        rejected: out.rejectedDetections + out.rejectedEvents + out.rejectedSegments + out.rejectedCrossings,
         rejectedReason: out.reason,
       });
       return true;
@@ -233,7 +244,7 @@ class WriterThread {
     let lostEvents = 0;
     for (const b of this.queue) {
       lostDetections += b.detections.count;
-      lostEvents += b.events.length;
+      lostEvents += b.events.length + b.segments.length + b.crossings.length;
     }
     for (const job of this.retainJobs) {
       job.steps.return(undefined as never);

@@ -21,28 +21,21 @@ import type { ReconcileReport } from './reconcile-recordings.js';
 import type { RecordingsPolicy, RecordingsReport } from './recordings-retention.js';
 import type { RetentionPolicy, RetentionReport, RetentionRunner } from './retention.js';
 import type { SegmentRecord } from './segments.js';
+import type { CrossingRecord } from './crossings.js';
+import { PendingUpserts } from './writer-upserts.js';
 import type { FromWorker, ToWorker, WriterWorkerData } from './writer-worker.js';
 import { abortable } from '../util/abortable.js';
-import type { StoreWriterOptions, StoreWriterStats } from './writer-options.js';
+import type { Settle, StoreWriterOptions, StoreWriterStats, Waiter } from './writer-options.js';
 
 export type { StoreWriterOptions, StoreWriterStats } from './writer-options.js';
-
-interface Waiter {
-  seq: number;
-  resolve: () => void;
-  reject: (err: Error) => void;
-}
-
-type Settle<T> = { resolve: (v: T) => void; reject: (err: Error) => void };
 
 export class StoreWriter implements RetentionRunner {
   readonly file: string;
   private readonly opts: Required<Omit<StoreWriterOptions, 'logger' | 'snapshotDir' | 'recordingsDir'>> & Pick<StoreWriterOptions, 'logger'>;
   private readonly worker: Worker;
   private readonly buffer: DetectionPacker;
-  private events = new Map<string, EventRecord>();
-  /** Segment rows by path: the open and the close of one segment collapse like an event's upserts. */
-  private segments = new Map<string, SegmentRecord>();
+  /** Events, segments and crossings waiting for the next hand-over; bounded with maxPendingEvents. */
+  private readonly upserts = new PendingUpserts();
   /** seq → records in that batch, for batches posted and not yet committed (segments count with events). */
   private readonly inFlight = new Map<number, { detections: number; events: number }>();
   private inFlightDetections = 0;
@@ -55,7 +48,7 @@ export class StoreWriter implements RetentionRunner {
   private timer: NodeJS.Timeout | undefined;
   private closing: Promise<void> | undefined;
   private exited = false;
-  private readonly counters = { written: 0, eventsWritten: 0, dropped: 0, droppedEvents: 0, segmentsWritten: 0, droppedSegments: 0, rejected: 0 };
+  private readonly counters = { written: 0, eventsWritten: 0, dropped: 0, droppedEvents: 0, segmentsWritten: 0, droppedSegments: 0, crossingsWritten: 0, droppedCrossings: 0, rejected: 0 };
   private lastError: string | null = null;
   private failing = false;
   migration: MigrationResult = { from: 0, to: 0, applied: [] };
@@ -144,21 +137,20 @@ export class StoreWriter implements RetentionRunner {
 
   /** Queues an event's current state; upserts of the same id before the next hand-over collapse into the last. */
   upsertEvent(event: EventRecord): boolean {
-    const replaces = this.events.has(event.id);
-    if (this.closing || this.exited || (!replaces && this.events.size + this.inFlightEvents >= this.opts.maxPendingEvents)) {
+    const replaces = this.upserts.hasEvent(event.id);
+    if (this.closing || this.exited || (!replaces && this.upsertsWaiting() >= this.opts.maxPendingEvents)) {
       this.counters.droppedEvents++;
       return false;
     }
-    // A copy: trackers update their event objects in place.
-    this.events.set(event.id, { ...event, bestBox: [event.bestBox[0], event.bestBox[1], event.bestBox[2], event.bestBox[3]] });
+    this.upserts.setEvent(event);
     this.afterAdd();
     return true;
   }
 
   /** Queues a segment's row (recorder: at open and at close); false when over the bound (counted). */
   upsertSegment(segment: SegmentRecord): boolean {
-    const replaces = this.segments.has(segment.path);
-    const waiting = this.events.size + this.segments.size + this.inFlightEvents;
+    const replaces = this.upserts.hasSegment(segment.path);
+    const waiting = this.upsertsWaiting();
     // A closing row is never dropped at the bound (else the file stays "incomplete" and out of retention's
     // reach until the next start); ten times the bound still caps what a long-failing disk can hold.
     const over = segment.complete ? waiting >= 10 * this.opts.maxPendingEvents : waiting >= this.opts.maxPendingEvents;
@@ -166,15 +158,29 @@ export class StoreWriter implements RetentionRunner {
       this.counters.droppedSegments++;
       return false;
     }
-    this.segments.set(segment.path, { ...segment, keyframes: segment.keyframes.slice() });
+    this.upserts.setSegment(segment);
     this.afterAdd();
     return true;
   }
 
+  /** Queues line crossings and zone changes (analytics/); false when over the bound (counted). */
+  addCrossings(rows: readonly CrossingRecord[]): boolean {
+    if (this.closing || this.exited || this.upsertsWaiting() + rows.length > this.opts.maxPendingEvents) {
+      this.counters.droppedCrossings += rows.length;
+      return false;
+    }
+    this.upserts.addCrossings(rows);
+    this.afterAdd();
+    return true;
+  }
+
+  private upsertsWaiting(): number {
+    return this.upserts.size + this.inFlightEvents;
+  }
+
   private afterAdd(): void {
-    const waiting = this.events.size + this.segments.size;
-    if (this.buffer.count + waiting >= this.opts.batchSize) this.post();
-    else if (!this.timer && (this.buffer.count > 0 || waiting > 0)) {
+    if (this.buffer.count + this.upserts.size >= this.opts.batchSize) this.post();
+    else if (!this.timer && this.buffer.count + this.upserts.size > 0) {
       this.timer = setTimeout(() => {
         this.timer = undefined;
         this.post();
@@ -189,16 +195,14 @@ export class StoreWriter implements RetentionRunner {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
-    if (this.exited || (this.buffer.count === 0 && this.events.size === 0 && this.segments.size === 0)) return;
+    if (this.exited || this.buffer.count + this.upserts.size === 0) return;
     const seq = ++this.postedSeq;
     const detections = this.buffer.take();
-    const batch = { type: 'batch' as const, seq, detections, events: [...this.events.values()], segments: [...this.segments.values()] };
-    const upserts = batch.events.length + batch.segments.length;
+    const batch = { type: 'batch' as const, seq, detections, ...this.upserts.take() };
+    const upserts = batch.events.length + batch.segments.length + batch.crossings.length;
     this.inFlight.set(seq, { detections: detections.count, events: upserts });
     this.inFlightDetections += detections.count;
     this.inFlightEvents += upserts;
-    this.events = new Map();
-    this.segments = new Map();
     // The arrays move to the worker; this thread keeps no copy.
     this.worker.postMessage(batch, [detections.refs.buffer, detections.nums.buffer]);
   }
@@ -210,6 +214,7 @@ export class StoreWriter implements RetentionRunner {
         this.counters.written += m.detections;
         this.counters.eventsWritten += m.events;
         this.counters.segmentsWritten += m.segments;
+        this.counters.crossingsWritten += m.crossings;
         this.counters.rejected += m.rejected;
         if (m.rejected > 0) this.lastError = `${m.rejected} malformed record(s) skipped: ${m.rejectedReason ?? ''}`;
         if (this.failing) this.opts.logger?.info('store: writes succeed again');
@@ -257,11 +262,10 @@ export class StoreWriter implements RetentionRunner {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     const lost = this.buffer.take().count + this.inFlightDetections;
-    const lostEvents = this.events.size + this.segments.size + this.inFlightEvents;
+    const lostEvents = this.upsertsWaiting();
     this.counters.dropped += lost;
     this.counters.droppedEvents += lostEvents;
-    this.events.clear();
-    this.segments.clear();
+    this.upserts.clear();
     this.inFlight.clear();
     this.inFlightDetections = this.inFlightEvents = 0;
     if (!this.closing) {
@@ -318,7 +322,7 @@ export class StoreWriter implements RetentionRunner {
   stats(): StoreWriterStats {
     return {
       ...this.counters,
-      pending: this.buffer.count + this.events.size + this.segments.size + this.inFlightDetections + this.inFlightEvents,
+      pending: this.buffer.count + this.upsertsWaiting() + this.inFlightDetections,
       lastError: this.lastError,
       failing: this.failing,
     };

@@ -36,6 +36,21 @@ export interface EventBuilderOptions {
   minScoreGain?: number;
   /** See minScoreGain. Default 1000 ms. */
   bestIntervalMs?: number;
+  /**
+   * A confirmed track becomes an event only once the median of its last
+   * scores reaches its label's threshold (the object filters' `threshold`),
+   * so one lucky frame does not make an event. Default: 0 (confirmation alone).
+   */
+  threshold?: (label: string) => number;
+}
+
+/** Scores kept per track for the median: enough to outvote a few lucky frames, recent enough to follow a change. */
+const SCORE_HISTORY = 15;
+
+function median(values: readonly number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
 export interface EventFrame {
@@ -54,6 +69,8 @@ export interface EventUpdate {
   improved: TrackEvent[];
   /** Events whose track ended in this frame (it had not been seen for maxAgeMs). */
   ended: TrackEvent[];
+  /** Every track that ended here, with or without an event (whoever keeps state per track lets go). */
+  gone: number[];
 }
 
 export interface EventBuilderStats extends TrackerStats {
@@ -65,6 +82,8 @@ interface TrackState {
   start: number;
   best: { score: number; box: Box; frameId: string; time: number };
   event: TrackEvent | null;
+  /** The last SCORE_HISTORY scores, while the track has no event yet. */
+  scores: number[];
 }
 
 export class EventBuilderOptionsError extends LookoutError {
@@ -78,6 +97,7 @@ export class EventBuilder {
   private readonly tracker: Tracker;
   private readonly minScoreGain: number;
   private readonly bestIntervalMs: number;
+  private readonly threshold: ((label: string) => number) | undefined;
   /** Bounded by the tracker's maxTracks: an entry leaves when its track ends. */
   private readonly states = new Map<number, TrackState>();
 
@@ -89,6 +109,7 @@ export class EventBuilder {
     if (!(interval >= 0)) throw new EventBuilderOptionsError('bestIntervalMs', 'a number of ms ≥ 0', options.bestIntervalMs);
     this.minScoreGain = gain;
     this.bestIntervalMs = interval;
+    this.threshold = options.threshold;
   }
 
   /** The next track id; persist it and pass it as tracker.firstId after a restart. */
@@ -107,16 +128,21 @@ export class EventBuilder {
       const best = { score: d.score, box: [...d.box] as Box, frameId: frame.frameId, time: frame.time };
       let state = this.states.get(d.trackId);
       if (!state) {
-        state = { start: frame.time, best, event: null };
+        state = { start: frame.time, best, event: null, scores: [] };
         this.states.set(d.trackId, state);
       } else if (state.event === null) {
         // Still tentative: keep the true best, nobody has been told yet.
         if (d.score > state.best.score) state.best = best;
       } else if (this.improves(state.event, d.score, frame.time)) {
         setBest(state.event, best);
-        improved.push({ ...state.event, bestBox: [...state.event.bestBox] });
+        improved.push(copy(state.event));
       }
-      if (d.confirmed && state.event === null) {
+      if (state.event === null) {
+        state.scores.push(d.score);
+        if (state.scores.length > SCORE_HISTORY) state.scores.shift();
+      }
+      if (d.confirmed && state.event === null && median(state.scores) >= (this.threshold?.(d.label) ?? 0)) {
+        state.scores = [];
         state.event = {
           id: eventId(this.camera, state.start, d.trackId),
           camera: this.camera,
@@ -129,12 +155,13 @@ export class EventBuilder {
           bestBox: [0, 0, 0, 0],
           bestFrameId: '',
           bestTime: 0,
+          zones: [],
         };
         setBest(state.event, state.best);
-        started.push({ ...state.event, bestBox: [...state.event.bestBox] });
+        started.push(copy(state.event));
       }
     }
-    return { tracked, started, improved, ended };
+    return { tracked, started, improved, ended, gone: endedTracks.map((t) => t.trackId) };
   }
 
   /** Ends every open event at its last seen time (at shutdown, or when the stream restarts). */
@@ -145,8 +172,13 @@ export class EventBuilder {
   /** The open events, e.g. for an API listing what is in view now. */
   open(): TrackEvent[] {
     const out: TrackEvent[] = [];
-    for (const s of this.states.values()) if (s.event) out.push({ ...s.event, bestBox: [...s.event.bestBox] });
+    for (const s of this.states.values()) if (s.event) out.push(copy(s.event));
     return out;
+  }
+
+  /** Whether the track has become an event (confirmed, and its scores reached the threshold). */
+  hasEvent(trackId: number): boolean {
+    return this.states.get(trackId)?.event != null;
   }
 
   stats(): EventBuilderStats {
@@ -168,8 +200,13 @@ export class EventBuilder {
     if (!state?.event) return [];
     // A clock that stepped back must not give an event that ends before it starts.
     state.event.end = Math.max(state.event.start, t.lastTime);
-    return [{ ...state.event, bestBox: [...state.event.bestBox] }];
+    return [copy(state.event)];
   }
+}
+
+/** A copy the caller may keep: the builder goes on changing its own. */
+function copy(e: TrackEvent): TrackEvent {
+  return { ...e, bestBox: [...e.bestBox], zones: [...e.zones] };
 }
 
 function setBest(event: TrackEvent, best: TrackState['best']): void {

@@ -33,6 +33,8 @@ export interface TrackUpdate {
   started: TrackEvent[];
   improved: TrackEvent[];
   ended: TrackEvent[];
+  /** Every track that ended (events or not): state kept per track can go. */
+  gone: number[];
   /**
    * The picture the detections came from, carried along read-only for
    * whoever snapshots an event's best frame; absent when the clock or a
@@ -45,6 +47,8 @@ export interface TrackUpdate {
 
 export interface TrackingOptions {
   events?: EventBuilderOptions;
+  /** A label's event threshold on a camera (its object filters'); see EventBuilderOptions.threshold. */
+  threshold?: (camera: string, label: string) => number;
   /** A camera's first track id, so ids keep rising across restarts (e.g. the log's highest + 1). */
   firstTrackId?: (camera: string) => number;
 }
@@ -73,8 +77,8 @@ export class Tracking {
   update(input: TrackInput, frame?: Frame): TrackedDetection[] | undefined {
     if (this.closed) return undefined;
     this.lastUpdate.set(input.camera, input.time);
-    const { tracked, started, improved, ended } = this.builder(input.camera).update({ time: input.time, frameId: input.frameId }, input.detections);
-    this.updates.emit({ camera: input.camera, frameId: input.frameId, time: input.time, tracked, records: detectionRecords(input.camera, input, tracked), started, improved, ended, frame, last: false });
+    const { tracked, started, improved, ended, gone } = this.builder(input.camera).update({ time: input.time, frameId: input.frameId }, input.detections);
+    this.updates.emit({ camera: input.camera, frameId: input.frameId, time: input.time, tracked, records: detectionRecords(input.camera, input, tracked), started, improved, ended, gone, frame, last: false });
     return tracked;
   }
 
@@ -84,7 +88,7 @@ export class Tracking {
     if (!builder) return;
     this.builders.delete(camera);
     this.lastUpdate.delete(camera);
-    this.emitEnded(camera, Date.now(), builder.endAll(), true);
+    this.emitEnded(camera, Date.now(), builder.endAll(), [], true);
   }
 
   /** Per camera: live and confirmed tracks, open events. */
@@ -96,7 +100,12 @@ export class Tracking {
     let b = this.builders.get(camera);
     if (!b) {
       const firstId = this.options.firstTrackId?.(camera);
-      b = new EventBuilder(camera, { ...this.options.events, tracker: { ...this.options.events?.tracker, ...(firstId !== undefined ? { firstId } : {}) } });
+      const threshold = this.options.threshold;
+      b = new EventBuilder(camera, {
+        ...this.options.events,
+        ...(threshold ? { threshold: (label: string) => threshold(camera, label) } : {}),
+        tracker: { ...this.options.events?.tracker, ...(firstId !== undefined ? { firstId } : {}) },
+      });
       this.builders.set(camera, b);
     }
     return b;
@@ -107,13 +116,14 @@ export class Tracking {
     for (const [camera, builder] of this.builders) {
       const last = this.lastUpdate.get(camera) ?? 0;
       if (builder.stats().open === 0 || now - last < SWEEP_MS * 2) continue;
-      this.emitEnded(camera, now, builder.update({ time: now, frameId: '' }, []).ended, false);
+      const { ended, gone } = builder.update({ time: now, frameId: '' }, []);
+      this.emitEnded(camera, now, ended, gone, false);
     }
   }
 
   /** Tracks that ended without a result (on the clock, or with their camera); a camera's last update goes out even with none. */
-  private emitEnded(camera: string, time: number, ended: TrackEvent[], last: boolean): void {
-    if (ended.length > 0 || last) this.updates.emit({ camera, frameId: '', time, tracked: [], records: [], started: [], improved: [], ended, frame: undefined, last });
+  private emitEnded(camera: string, time: number, ended: TrackEvent[], gone: number[], last: boolean): void {
+    if (ended.length > 0 || gone.length > 0 || last) this.updates.emit({ camera, frameId: '', time, tracked: [], records: [], started: [], improved: [], ended, gone, frame: undefined, last });
   }
 
   /** Ends every open event (end = its last sighting) and stops the clock. Idempotent. */

@@ -23,6 +23,12 @@ function findPackageRoot(start: string): string {
 
 export const packageRoot = findPackageRoot(path.dirname(fileURLToPath(import.meta.url)));
 
+/** lookout's version, from its package.json (`lookout --version`, the webhooks' User-Agent). */
+export function packageVersion(): string {
+  const manifest = JSON.parse(readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string };
+  return manifest.version;
+}
+
 export const protosDir = path.join(packageRoot, 'protos');
 export const assetsDir = path.join(packageRoot, 'assets');
 export const mediaDir = path.join(packageRoot, 'media');

@@ -30,6 +30,10 @@ export interface TestLookoutOptions {
   modelServer?: Section;
   detection?: Section;
   record?: Section;
+  /** The config's object filters (by label, "*" for all). */
+  filters?: Section;
+  /** The config's notify section (MQTT, webhooks). */
+  notify?: Section;
   scheduler?: Section;
   auth?: Section;
   minScore?: number;

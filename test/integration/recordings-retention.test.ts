@@ -67,7 +67,7 @@ describe('recordings and retention', () => {
 
   it('deletes in events mode what no event claims, keeps what one does, and ages each by its own days', async () => {
     // An event on camera a from NOW-2h to NOW-2h+20s; segments before, during, long after.
-    writer.upsertEvent({ id: 'a-1', camera: 'a', trackId: 1, label: 'person', classId: 1, start: NOW - 2 * HOUR, end: NOW - 2 * HOUR + 20_000, maxScore: 0.9, bestBox: [0, 0, 1, 1], bestFrameId: '1:0', bestTime: NOW - 2 * HOUR, snapshot: null, snapshotBytes: 0 });
+    writer.upsertEvent({ id: 'a-1', camera: 'a', trackId: 1, label: 'person', classId: 1, start: NOW - 2 * HOUR, end: NOW - 2 * HOUR + 20_000, maxScore: 0.9, bestBox: [0, 0, 1, 1], bestFrameId: '1:0', bestTime: NOW - 2 * HOUR, snapshot: null, snapshotBytes: 0, zones: [] });
     const claimedBefore = segment('a', NOW - 2 * HOUR - 12_000, 1000); // ends 2 s before it: within preSeconds
     const during = segment('a', NOW - 2 * HOUR + 5_000, 1000);
     const unclaimed = segment('a', NOW - HOUR, 1000);

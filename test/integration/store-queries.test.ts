@@ -40,7 +40,7 @@ beforeAll(() => {
       const e: EventRecord = {
         id: `cam${i % 2}-${T0 + Math.floor(i / 2) * 1000}-${i}`, camera: `cam${i % 2}`, trackId: i, label: LABELS[i % 2], classId: 1,
         start: T0 + Math.floor(i / 2) * 1000, end: i % 3 ? T0 + i * 1000 + 500 : null, maxScore: i / 50,
-        bestBox: [0, 0, 1, 1], bestFrameId: `1:${i}`, bestTime: T0, snapshot: null, snapshotBytes: 0,
+        bestBox: [0, 0, 1, 1], bestFrameId: `1:${i}`, bestTime: T0, snapshot: null, snapshotBytes: 0, zones: [],
       };
       insEvent.run(e.id, e.camera, e.trackId, e.label, e.classId, e.start, e.end, e.maxScore, ...e.bestBox, e.bestFrameId, e.bestTime, e.snapshot, e.snapshotBytes);
       events.push(e);

@@ -49,7 +49,7 @@ async function addEvent(start: number, end: number | null, bytes: number): Promi
   const snap = await snapshots.saveSnapshot(id, Buffer.alloc(bytes, 0xff));
   const e: EventRecord = {
     id, camera: 'cam0', trackId: 1, label: 'person', classId: 1, start, end, maxScore: 0.9, bestBox: [0, 0, 1, 1],
-    bestFrameId: '1:0', bestTime: start, snapshot: snap.file, snapshotBytes: snap.bytes,
+    bestFrameId: '1:0', bestTime: start, snapshot: snap.file, snapshotBytes: snap.bytes, zones: [],
   };
   writer.upsertEvent(e);
   await writer.flush();

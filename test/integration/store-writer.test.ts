@@ -41,7 +41,7 @@ const det = (i: number, over: Partial<DetectionRecord> = {}): DetectionRecord =>
 });
 const event = (over: Partial<EventRecord> = {}): EventRecord => ({
   id: 'cam0-1-1', camera: 'cam0', trackId: 1, label: 'person', classId: 1, start: T0, end: null, maxScore: 0.6,
-  bestBox: [0, 0, 0.5, 0.5], bestFrameId: '1:0', bestTime: T0, snapshot: null, snapshotBytes: 0, ...over,
+  bestBox: [0, 0, 0.5, 0.5], bestFrameId: '1:0', bestTime: T0, snapshot: null, snapshotBytes: 0, zones: [], ...over,
 });
 const count = (r: StoreReader, table = 'detections') => r.db.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number;
 

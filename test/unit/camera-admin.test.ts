@@ -76,7 +76,7 @@ describe('camera admin', () => {
     expect(registry.cameras.get('hall')).toEqual(added);
     expect(saved()).toEqual({
       version: 1,
-      cameras: { hall: { id: 'hall', url: URL_A, rtspTransport: 'tcp', timeoutMs: 10_000, realtime: true, loop: false, detectFps: 3, liveFps: 15, size: { width: 640, height: 640 }, liveSize: { width: 1280, height: 720 }, minScore: 0.4, labels: ['person'], record: { ...RECORD_DEFAULTS } } },
+      cameras: { hall: { id: 'hall', url: URL_A, rtspTransport: 'tcp', timeoutMs: 10_000, realtime: true, loop: false, detectFps: 3, liveFps: 15, size: { width: 640, height: 640 }, liveSize: { width: 1280, height: 720 }, minScore: 0.4, labels: ['person'], record: { ...RECORD_DEFAULTS }, zones: [], lines: [], masks: [], filters: {} } },
       removed: [],
     });
     expect(applyCameraOverrides(config, file)).toEqual([config.cameras[0], added]);

@@ -28,15 +28,19 @@ describe('docker compose', () => {
   const compose = load('docker-compose.yml');
   const { lookout, tfserving } = compose.services;
 
-  it('runs lookout and TF Serving (CPU), the model mounted in its versioned layout', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(['lookout', 'tfserving']);
+  it('runs lookout, TF Serving (CPU), the model mounted in its versioned layout, and an MQTT broker', () => {
+    expect(Object.keys(compose.services).sort()).toEqual(['lookout', 'mosquitto', 'tfserving']);
+    const { mosquitto } = compose.services;
+    expect(mosquitto.ports).toEqual(['1883:1883']);
+    const conf = mosquitto.volumes?.find((v) => v.endsWith(':/mosquitto/config/mosquitto.conf:ro'))?.split(':')[0];
+    expect(readFileSync(path.join(root, conf ?? 'missing'), 'utf8')).toMatch(/^listener 1883 0\.0\.0\.0$/m);
     expect(tfserving.image).toBe('tensorflow/serving:latest');
     expect(tfserving.environment?.MODEL_NAME).toBe('detector');
     expect(tfserving.volumes).toContain('./models/detector:/models/detector:ro');
     expect(tfserving.ports).toEqual(['8500:8500', '8501:8501']);
     expect(lookout.build).toBe('.');
     expect(lookout.ports).toEqual(['8080:8080']);
-    expect(lookout.depends_on).toEqual(['tfserving']);
+    expect(lookout.depends_on).toEqual(['tfserving', 'mosquitto']);
   });
 
   it("gives lookout a config its parseConfig accepts, pointing at the tfserving service, with the log in a volume", () => {
@@ -50,6 +54,7 @@ describe('docker compose', () => {
     expect(config.modelServer.modelName).toBe(tfserving.environment?.MODEL_NAME);
     expect(config.cameras.map((cam) => cam.url)).toContain('rtsp://user:password@192.0.2.10:554/stream1');
     expect(config.store.path).toBe('/data/lookout.db');
+    expect(config.notify.mqtt?.url).toBe('mqtt://mosquitto:1883');
     const dataVolume = lookout.volumes?.find((v) => v.split(':')[1] === '/data')?.split(':')[0];
     expect(Object.keys(compose.volumes ?? {})).toContain(dataVolume);
   });

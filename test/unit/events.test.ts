@@ -39,6 +39,7 @@ describe('EventBuilder', () => {
         bestBox: box(0.5, 0.5),
         bestFrameId: '1:0',
         bestTime: T0,
+        zones: [],
       },
     ]);
     expect(second.improved).toEqual([]);

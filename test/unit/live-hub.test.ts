@@ -181,7 +181,7 @@ describe('live hub', () => {
     const c = await connect('?camera=porch&camera=nope');
     await c.until(() => c.texts.length === 3);
     expect(c.texts).toEqual([
-      { type: 'detections', camera: 'porch', frameId: '1:600', run: 1, pts: 0.6, timestamp: 1_700_000_000_600, width: 640, height: 360, latencyMs: 21, detections: [{ label: 'person', classId: 1, score: 0.91, box: [0.1, 0.2, 0.5, 0.6], trackId: null }] },
+      { type: 'detections', camera: 'porch', frameId: '1:600', run: 1, pts: 0.6, timestamp: 1_700_000_000_600, width: 640, height: 360, latencyMs: 21, detections: [{ label: 'person', classId: 1, score: 0.91, box: [0.1, 0.2, 0.5, 0.6], trackId: null, filtered: null }] },
       { type: 'subscribed', cameras: ['porch'], unknown: ['nope'] },
       { type: 'error', message: 'unknown camera(s): nope' },
     ]);

@@ -91,7 +91,7 @@ describe('json and jsonl', () => {
   it('events use their own array key and columns', async () => {
     const e: EventRecord = {
       id: 'front-1-2', camera: 'front', trackId: 2, label: 'car', classId: 3, start: 1, end: null, maxScore: 0.9,
-      bestBox: [0, 0, 1, 1], bestFrameId: '1:0', bestTime: 1, snapshot: null, snapshotBytes: 0,
+      bestBox: [0, 0, 1, 1], bestFrameId: '1:0', bestTime: 1, snapshot: null, snapshotBytes: 0, zones: [],
     };
     const sink = new Sink();
     await streamRows('json', eventShape, [[e]], sink);

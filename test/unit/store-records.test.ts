@@ -33,7 +33,7 @@ describe('records', () => {
   it('event JSON copies the box rather than sharing it', () => {
     const e: EventRecord = {
       id: 'front-1-7', camera: 'front', trackId: 7, label: 'car', classId: 3, start: 1, end: null, maxScore: 0.9,
-      bestBox: [0, 0, 1, 1], bestFrameId: '1:0', bestTime: 1, snapshot: null, snapshotBytes: 0,
+      bestBox: [0, 0, 1, 1], bestFrameId: '1:0', bestTime: 1, snapshot: null, snapshotBytes: 0, zones: [],
     };
     const j = toEventJson(e);
     expect(j).toEqual(e);
