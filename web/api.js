@@ -31,11 +31,42 @@ export async function getJson(path) {
   return body;
 }
 
-/** @typedef {{ id: string }} CameraSummary */
+/**
+ * A camera as /api/cameras gives it, the parts the page reads.
+ * @typedef {object} CameraSummary
+ * @property {string} id
+ * @property {import('./protocol.js').Shapes & { filters?: Record<string, Record<string, number>> }} [settings]
+ * @property {import('./protocol.js').Analytics} [analytics]
+ */
+
+/** The cameras lookout runs now. */
+export async function cameraList() {
+  /** @type {{ cameras: CameraSummary[] }} */
+  const body = await getJson('api/cameras');
+  return body.cameras;
+}
 
 /** The ids of the cameras lookout runs now. */
 export async function cameraIds() {
-  /** @type {{ cameras: CameraSummary[] }} */
-  const body = await getJson('api/cameras');
-  return body.cameras.map((c) => c.id);
+  return (await cameraList()).map((c) => c.id);
+}
+
+/** A camera's settings refused (400): the server's reason, naming the camera, the shape and what is wrong. */
+export class Refused extends Error {}
+
+/**
+ * Changes some of a camera's settings (a list given replaces the camera's
+ * whole list); answers the camera as it is now.
+ * @returns {Promise<CameraSummary>}
+ */
+export async function patchCamera(/** @type {string} */ id, /** @type {Record<string, unknown>} */ change) {
+  const res = await api(`api/cameras/${encodeURIComponent(id)}`, {
+    method: 'PATCH',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(change),
+  });
+  const body = await res.json().catch(() => undefined);
+  if (res.status === 400) throw new Refused(body?.error ?? 'refused');
+  if (!res.ok) throw new Error(body?.error ?? `HTTP ${res.status}`);
+  return body;
 }

@@ -5,6 +5,7 @@
 // build step.
 import { LoggedOut } from './api.js';
 import { byId } from './dom.js';
+import { closeEditor } from './editor.js';
 import { initHistory, showView } from './history.js';
 import { startLive } from './live.js';
 import { initRecordings, showRecordings } from './recordings.js';
@@ -15,6 +16,8 @@ const VIEWS = ['live', 'events', 'recordings', 'detections'];
 function route() {
   const hash = location.hash.slice(1);
   const name = VIEWS.includes(hash) ? hash : 'live';
+  // The zone editor belongs to the live view: leaving it closes the editor (unsaved shapes go).
+  if (name !== 'live') closeEditor();
   showView(name);
   showRecordings(name === 'recordings');
 }

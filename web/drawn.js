@@ -25,6 +25,7 @@
  * @property {number} score
  * @property {BoxSource} source
  * @property {number[]} fromPts
+ * @property {string | null} filtered why it does not count, or null
  */
 
 /**

@@ -2,6 +2,7 @@
 // the hooks the page leaves on window for the tests and the benchmark.
 // Type declarations only: the browser never loads this file.
 import type { DrawnLog } from './drawn.js';
+import type { ZonesLog } from './zones.js';
 
 declare global {
   interface Window {
@@ -9,5 +10,7 @@ declare global {
     ManagedMediaSource?: typeof MediaSource;
     /** What the overlay drew per presented frame, per camera (see drawn.js). */
     lookoutDrawn: DrawnLog;
+    /** What the zones layers drew per camera, the live messages counted, and the editor's state (see zones.js). */
+    lookoutZones: ZonesLog;
   }
 }

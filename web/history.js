@@ -109,7 +109,8 @@ function renderEvent(/** @type {EventRecord} */ e, where = 'append') {
   const start = find(card, '.start', HTMLTimeElement);
   start.textContent = new Date(e.start).toLocaleString();
   start.dateTime = new Date(e.start).toISOString();
-  find(card, '.duration', HTMLElement).textContent = e.end === null ? 'in view now' : `in view ${duration(e.end - e.start)}`;
+  const zones = e.zones?.length ? ` · in ${e.zones.join(', ')}` : '';
+  find(card, '.duration', HTMLElement).textContent = `${e.end === null ? 'in view now' : `in view ${duration(e.end - e.start)}`}${zones}`;
   const img = find(card, 'img', HTMLImageElement);
   if (e.snapshot) {
     const src = `api/events/${encodeURIComponent(e.id)}/snapshot.jpg?v=${encodeURIComponent(e.snapshot)}-${e.snapshotBytes}`;

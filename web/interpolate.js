@@ -31,6 +31,7 @@
  * @property {BoxSource} source
  * @property {number[]} fromPts the detection frames' pts it came from (two when interpolated)
  * @property {number} alpha 1, or less for a held box fading out
+ * @property {string | null} filtered why it does not count (protocol.js), or null
  */
 
 /**
@@ -110,7 +111,7 @@ export function lastAtOrBefore(/** @type {DetectionFrame[]} */ frames, /** @type
 
 /** @returns {PlacedBox} */
 function place(/** @type {Detection} */ d, /** @type {BoxSource} */ source, /** @type {number[]} */ fromPts, alpha = 1, box = d.box, score = d.score) {
-  return { label: d.label, classId: d.classId, trackId: d.trackId ?? null, box, score, source, fromPts, alpha };
+  return { label: d.label, classId: d.classId, trackId: d.trackId ?? null, box, score, source, fromPts, alpha, filtered: d.filtered ?? null };
 }
 
 const lerp = (/** @type {number} */ a, /** @type {number} */ b, /** @type {number} */ f) => a + (b - a) * f;

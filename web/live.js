@@ -1,16 +1,20 @@
 // The live view: a grid of <lookout-camera> tiles that fills the window, one
 // WebSocket carrying every camera's video, detections and state, and the
 // running list of detections beside it. Cameras added or removed over the
-// API appear and go without a reload (the list is re-read every 3 s).
-import { LoggedOut, cameraIds } from './api.js';
+// API appear and go without a reload (the list is re-read every 3 s), as do
+// their zones, lines and masks (zones.js; the editor, editor.js, opens on a
+// tile shown large, beside it).
+import { LoggedOut, cameraList } from './api.js';
 import { byId } from './dom.js';
 import { forgetCamera, setDrawnMode } from './drawn.js';
+import { closeEditor, editingCamera, openEditor } from './editor.js';
 import { addLabel, colour, onEvent, setCameras } from './history.js';
 import { median } from './interpolate.js';
 import { CameraPlayer } from './player.js';
 import { subscribeMessage } from './protocol.js';
 import { saveSyncedMode, syncedMode } from './settings.js';
 import { LiveSocket, liveUrl } from './socket.js';
+import { attachTile, detachTile, initZones, onZonesMessage, showCameras as showShapes } from './zones.js';
 
 /** @typedef {import('./protocol.js').BinaryMessage} BinaryMessage */
 /** @typedef {import('./protocol.js').TextMessage} TextMessage */
@@ -53,14 +57,19 @@ export async function startLive() {
     setDrawnMode(synced ? 'synced' : 'default');
     for (const p of players.values()) p.setSynced(synced);
   });
+  initZones();
   wireGrid();
   const link = byId('link');
-  showCameras(await firstCameras(link));
+  const first = await firstCameras(link);
+  showCameras(first.map((c) => c.id));
+  showShapes(first, true);
   socket = new LiveSocket(liveUrl(), {
     onOpen: () => {
       link.dataset.state = 'open-link';
       link.textContent = 'live';
       subscribe();
+      // What is in the zones now: the live messages only tell changes, and some may have been missed.
+      cameraList().then((list) => showShapes(list, true), () => {});
     },
     onDown: (delayMs) => {
       link.dataset.state = 'down';
@@ -76,7 +85,7 @@ export async function startLive() {
 async function firstCameras(/** @type {HTMLElement} */ link) {
   for (let delay = 1_000; ; delay = Math.min(delay * 2, 15_000)) {
     try {
-      return await cameraIds();
+      return await cameraList();
     } catch (err) {
       if (err instanceof LoggedOut) throw err;
       link.dataset.state = 'down';
@@ -119,6 +128,7 @@ function onText(/** @type {TextMessage} */ m) {
     players.get(m.camera)?.onStatus(m);
     showModel(m);
   } else if (m.type === 'event') onEvent(m);
+  else if (m.type === 'analytics' || m.type === 'zone' || m.type === 'crossing') onZonesMessage(m);
   else if (m.type === 'error') console.warn(`lookout: ${m.message}`);
 }
 
@@ -168,6 +178,11 @@ function showCameras(/** @type {string[]} */ list) {
     player.addEventListener('videochange', subscribe);
     players.set(id, player);
     grid.append(player);
+    attachTile(player);
+    player.querySelector('.edit-zones')?.addEventListener('click', () => {
+      showLarge(id);
+      openEditor(player, () => showLarge(undefined));
+    });
   }
   for (const [id, player] of players) {
     if (list.includes(id)) continue;
@@ -175,6 +190,8 @@ function showCameras(/** @type {string[]} */ list) {
     player.dispose();
     players.delete(id);
     forgetCamera(id);
+    if (editingCamera() === id) closeEditor();
+    detachTile(id);
     lastLogged.delete(id);
     if (large === id) showLarge(undefined);
   }
@@ -184,10 +201,14 @@ function showCameras(/** @type {string[]} */ list) {
 
 /** Every few seconds: a camera added or removed elsewhere appears or goes without a reload. */
 async function followCameras() {
-  const list = await cameraIds().catch(() => undefined);
-  if (!list || list.join('\n') === ids.join('\n')) return;
-  showCameras(list);
-  subscribe();
+  const cameras = await cameraList().catch(() => undefined);
+  if (!cameras) return;
+  const list = cameras.map((c) => c.id);
+  if (list.join('\n') !== ids.join('\n')) {
+    showCameras(list);
+    subscribe();
+  }
+  showShapes(cameras, false);
 }
 
 // ---- layout ----------------------------------------------------------------
@@ -199,18 +220,18 @@ function wireGrid() {
   grid.addEventListener('aspectchange', fit);
   grid.addEventListener('click', (e) => {
     const target = e.target instanceof Element ? e.target : null;
-    // The tile's footer holds its menu; a click there is not a click on the picture.
-    if (!target || target.closest('footer')) return;
+    // The tile's footer holds its menu; a click there is not a click on the picture, nor one the editor takes.
+    if (!target || target.closest('footer') || editingCamera()) return;
     const tile = target.closest('lookout-camera');
     if (tile instanceof CameraPlayer && tile.camera) showLarge(large === tile.camera ? undefined : tile.camera);
   });
   document.addEventListener('keydown', (e) => {
-    if (e.key === 'Escape' && large) showLarge(undefined);
+    if (e.key === 'Escape' && large && !editingCamera()) showLarge(undefined);
   });
   // The pictures take the keyboard too: Enter or Space on one shows it large, or the grid again.
   grid.addEventListener('keydown', (e) => {
     const frame = e.target instanceof Element && e.target.classList.contains('frame') ? e.target.closest('lookout-camera') : null;
-    if (!(frame instanceof CameraPlayer) || !frame.camera || (e.key !== 'Enter' && e.key !== ' ')) return;
+    if (!(frame instanceof CameraPlayer) || !frame.camera || (e.key !== 'Enter' && e.key !== ' ') || editingCamera()) return;
     e.preventDefault();
     showLarge(large === frame.camera ? undefined : frame.camera);
   });

@@ -3,6 +3,9 @@
 // size and aspect its picture is letterboxed inside the element; boxes are
 // normalized to the picture, not the element. Drawn in device pixels, so
 // lines and labels stay sharp; labels keep a readable size whatever the tile.
+// Boxes the object filters, masks or thresholds leave out are drawn too, thin,
+// dashed and grey with the reason, so a user tuning filters sees what they
+// remove (unless the viewer hides them).
 import { colour } from './history.js';
 
 /** @typedef {import('./interpolate.js').PlacedBox} PlacedBox */
@@ -17,10 +20,14 @@ export function containRect(/** @type {number} */ width, /** @type {number} */ h
   return { x: (width - w) / 2, y: (height - h) / 2, width: w, height: h };
 }
 
+/** Boxes that do not count: grey, whatever their class. */
+const FILTERED = '#aab4c0';
+
 export class Overlay {
   /** @type {PlacedBox[]} */ #last = [];
   #pictureW = 0;
   #pictureH = 0;
+  #showFiltered = true;
 
   /** @param {HTMLCanvasElement} canvas */
   constructor(canvas) {
@@ -37,6 +44,13 @@ export class Overlay {
     this.#last = boxes;
     this.#pictureW = pictureW;
     this.#pictureH = pictureH;
+    this.#paint();
+  }
+
+  /** Whether boxes that do not count (filtered) are drawn. */
+  set showFiltered(/** @type {boolean} */ on) {
+    if (on === this.#showFiltered) return;
+    this.#showFiltered = on;
     this.#paint();
   }
 
@@ -61,34 +75,41 @@ export class Overlay {
   #paint() {
     const { ctx, canvas } = this;
     ctx.clearRect(0, 0, canvas.width, canvas.height);
-    if (!this.#last.length) return;
+    const boxes = this.#showFiltered ? this.#last : this.#last.filter((b) => !b.filtered);
+    if (!boxes.length) return;
     const dpr = window.devicePixelRatio || 1;
     const pic = containRect(canvas.width, canvas.height, this.#pictureW, this.#pictureH);
     // Labels: 11–15 CSS px by the picture's size, always legible.
     const fontPx = Math.round(Math.max(11, Math.min(15, pic.height / dpr / 28)) * dpr);
-    ctx.font = `600 ${fontPx}px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif`;
     ctx.textBaseline = 'middle';
     const line = Math.max(1.5, Math.min(3, pic.height / dpr / 200)) * dpr;
-    const placed = this.#last.map((b) => {
+    // The ones that do not count first: what counts is drawn over them.
+    const placed = boxes.map((b) => {
       const [ymin, xmin, ymax, xmax] = b.box;
       const rect = { x: pic.x + xmin * pic.width, y: pic.y + ymin * pic.height, width: (xmax - xmin) * pic.width, height: (ymax - ymin) * pic.height };
-      return { b, rect, hue: colour(b.classId), alpha: Math.max(0, Math.min(1, b.alpha)) };
-    });
+      return { b, rect, hue: b.filtered ? FILTERED : colour(b.classId), alpha: Math.max(0, Math.min(1, b.alpha)) };
+    }).sort((p, q) => Number(!p.b.filtered) - Number(!q.b.filtered));
     // Boxes first, then the labels over every line.
-    for (const { rect, hue, alpha } of placed) {
+    for (const { b, rect, hue, alpha } of placed) {
       ctx.globalAlpha = alpha;
-      ctx.lineWidth = line;
+      const thin = b.filtered ? 0.5 : 1;
+      ctx.setLineDash(b.filtered ? [5 * dpr, 4 * dpr] : []);
+      ctx.lineWidth = line * thin;
       ctx.strokeStyle = 'rgba(0, 0, 0, 0.55)';
       ctx.strokeRect(rect.x, rect.y, rect.width, rect.height);
-      ctx.lineWidth = line * 0.66;
+      ctx.lineWidth = line * 0.66 * thin;
       ctx.strokeStyle = hue;
       ctx.strokeRect(rect.x, rect.y, rect.width, rect.height);
     }
+    ctx.setLineDash([]);
     /** @type {Rect[]} */
     const labels = [];
-    for (const { b, rect, hue, alpha } of placed) {
-      ctx.globalAlpha = alpha;
-      labels.push(this.#label(b, rect, fontPx, hue, pic, labels));
+    // Counted boxes' labels are placed first: they get the best spots.
+    for (const { b, rect, hue, alpha } of [...placed].reverse()) {
+      ctx.globalAlpha = alpha * (b.filtered ? 0.85 : 1);
+      const px = b.filtered ? Math.round(fontPx * 0.85) : fontPx;
+      ctx.font = `${b.filtered ? 500 : 600} ${px}px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif`;
+      labels.push(this.#label(b, rect, px, hue, pic, labels));
     }
     ctx.globalAlpha = 1;
   }
@@ -101,7 +122,7 @@ export class Overlay {
    */
   #label(b, box, fontPx, hue, pic, taken) {
     const { ctx } = this;
-    const text = `${b.label} ${Math.round(b.score * 100)}%`;
+    const text = `${b.label} ${Math.round(b.score * 100)}%${b.filtered ? ` · ${b.filtered}` : ''}`;
     const padX = Math.round(fontPx * 0.4);
     const height = Math.round(fontPx * 1.45);
     const width = Math.ceil(ctx.measureText(text).width) + padX * 2;

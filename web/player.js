@@ -65,7 +65,7 @@ export class CameraPlayer extends HTMLElement {
     this.#content = content;
     this.video = /** @type {HTMLVideoElement} */ (part(content, 'video'));
     this.img = /** @type {HTMLImageElement} */ (part(content, 'img'));
-    this.overlay = new Overlay(/** @type {HTMLCanvasElement} */ (part(content, 'canvas')));
+    this.overlay = new Overlay(/** @type {HTMLCanvasElement} */ (part(content, 'canvas.boxes')));
     this.lagBadge = /** @type {HTMLElement} */ (part(content, '.lag'));
     this.message = /** @type {HTMLElement} */ (part(content, '.overlay-state'));
     this.menu = new TileMenu(
@@ -236,7 +236,7 @@ export class CameraPlayer extends HTMLElement {
       presentedAt: performance.timeOrigin + meta.presentationTime,
       lagMs: Math.round((edge - t) * 1000),
       receivedAt: receivedAt(camera, t),
-      boxes: boxes.map((b) => ({ label: b.label, trackId: b.trackId, box: b.box, score: b.score, source: b.source, fromPts: b.fromPts })),
+      boxes: boxes.map((b) => ({ label: b.label, trackId: b.trackId, box: b.box, score: b.score, source: b.source, fromPts: b.fromPts, filtered: b.filtered })),
     });
   }
 

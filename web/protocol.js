@@ -12,6 +12,7 @@
  * @property {number} score
  * @property {Box} box
  * @property {number | null} [trackId] the tracker's id, the same across frames (null when untracked)
+ * @property {string | null} [filtered] null when it counts; else why not: "minScore", "area", "ratio", "mask", or "threshold" (its track's median score is not there yet)
  */
 
 /**
@@ -54,12 +55,71 @@
  * @property {number | null} end
  * @property {string | null} [snapshot]
  * @property {number} [snapshotBytes]
+ * @property {string[]} [zones] the zones it entered
+ */
+
+/** @typedef {[number, number]} Point [x, y], normalized 0–1 of the picture: x right, y down */
+/** @typedef {'bottom-center' | 'center' | 'top-center'} Anchor the point of a box that stands for the object */
+
+/**
+ * @typedef {object} Zone
+ * @property {string} name
+ * @property {Point[]} points a polygon, 3–64 points
+ * @property {string[]} labels the labels it watches ([]: all)
+ * @property {number | null} loiterSeconds
+ * @property {number} inertia
+ * @property {Anchor} anchor
+ */
+
+/**
+ * @typedef {object} CountLine
+ * @property {string} name
+ * @property {Point[]} points A then B: crossing from the left of A→B to its right (on the picture) is "in"
+ * @property {string[]} labels
+ * @property {Anchor} anchor
+ */
+
+/** @typedef {{ zones: Zone[], lines: CountLine[], masks: Point[][] }} Shapes a camera's zones, lines and masks */
+
+/**
+ * @typedef {object} Analytics
+ * @property {Record<string, Record<string, number>>} zones zone → label → objects in it now
+ * @property {Record<string, Record<string, { in: number, out: number }>>} lines line → label → all-time counters
+ * @property {Record<string, number>} counts label → objects in view
+ */
+
+/** @typedef {{ type: 'analytics', camera: string } & Analytics} AnalyticsMessage */
+
+/**
+ * @typedef {object} ZoneMessage
+ * @property {'zone'} type
+ * @property {'enter' | 'exit' | 'loiter'} phase
+ * @property {string} camera
+ * @property {string} zone
+ * @property {string} label
+ * @property {number} trackId
+ * @property {string} eventId
+ * @property {number} time
+ * @property {number} occupancy
+ */
+
+/**
+ * @typedef {object} CrossingMessage
+ * @property {'crossing'} type
+ * @property {string} camera
+ * @property {string} line
+ * @property {string} label
+ * @property {'in' | 'out'} direction
+ * @property {number} trackId
+ * @property {string} eventId
+ * @property {number} time
+ * @property {{ in: number, out: number }} totals
  */
 
 /** @typedef {{ type: 'event', phase: 'start' | 'update' | 'end', event: EventRecord }} EventMessage */
 /** @typedef {{ type: 'subscribed', cameras: string[] }} SubscribedMessage */
 /** @typedef {{ type: 'error', message: string }} ErrorMessage */
-/** @typedef {DetectionsMessage | StatusMessage | EventMessage | SubscribedMessage | ErrorMessage} TextMessage */
+/** @typedef {DetectionsMessage | StatusMessage | EventMessage | SubscribedMessage | ErrorMessage | AnalyticsMessage | ZoneMessage | CrossingMessage} TextMessage */
 
 /**
  * @typedef {object} JpegHeader

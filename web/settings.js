@@ -1,5 +1,6 @@
 // The viewer's settings, kept in this browser (localStorage): synced boxes
-// on or off, and per camera the video the viewer picked. A URL parameter
+// on or off, zones and filtered boxes shown or not, and per camera the video
+// the viewer picked. A URL parameter
 // (?sync=1 or ?sync=0) overrides the stored mode for that page load.
 
 const SYNC_KEY = 'lookout.sync';
@@ -31,6 +32,17 @@ export function syncedMode() {
 
 export function saveSyncedMode(/** @type {boolean} */ on) {
   write(SYNC_KEY, on ? '1' : '0');
+}
+
+/** Switches that are on until the viewer turns them off: zones and lines, boxes that do not count. */
+/** @typedef {'zones' | 'filtered'} Layer */
+
+export function layerShown(/** @type {Layer} */ layer) {
+  return read(`lookout.${layer}`) !== '0';
+}
+
+export function saveLayerShown(/** @type {Layer} */ layer, /** @type {boolean} */ on) {
+  write(`lookout.${layer}`, on ? '1' : '0');
 }
 
 /** @typedef {'native' | 'jpeg'} VideoPick */
