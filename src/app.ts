@@ -73,6 +73,8 @@ export async function startLookout(config: LookoutConfig, log: Logger): Promise<
   /** Where this lookout answers, once it listens: the notifications' links when notify.baseUrl is not set. */
   let listening = '';
   const subscriptions: (() => void)[] = [];
+  /** Undone only once the log has closed: its last events still go out. */
+  const afterStore: (() => void)[] = [];
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
@@ -85,6 +87,8 @@ export async function startLookout(config: LookoutConfig, log: Logger): Promise<
       // The last segments end (rows handed over) before the store commits what it holds.
       await recordings?.close();
       await store?.close();
+      // The last snapshots' updates went out with the store's close; now the notifications deliver what waits.
+      for (const unsubscribe of afterStore.splice(0)) unsubscribe();
       await notifier?.close();
       await model?.close();
     })();
@@ -123,7 +127,8 @@ export async function startLookout(config: LookoutConfig, log: Logger): Promise<
     const analytics = new Analytics((id) => cams.config(id), store ? lineTotals(store.reader.db) : []);
     const log0 = store;
     const notify = new Notifier({
-      config: config.notify,
+      // Replicas of a StatefulSet each have their own MQTT connection: a broker drops a client whose id another takes.
+      config: config.shard && config.notify.mqtt ? { ...config.notify, mqtt: { ...config.notify.mqtt, clientId: `${config.notify.mqtt.clientId}-${config.shard.index}` } } : config.notify,
       cameras: () => cams.cameraIds().flatMap((id) => cams.config(id) ?? []),
       loitering: (camera, trackId) => analytics.loitering(camera, trackId),
       ...(log0 ? { snapshot: (file: string) => readFile(log0.snapshots.snapshotPath(file)).catch(() => undefined) } : {}),
@@ -145,7 +150,7 @@ export async function startLookout(config: LookoutConfig, log: Logger): Promise<
     );
     if (store) {
       const { recorder } = store;
-      subscriptions.push(
+      afterStore.push(
         recorder.onEvent((phase, event) => {
           hub.broadcast(event.camera, { type: 'event', phase, event: toEventJson(event) });
           notify.event(phase, event);

@@ -77,13 +77,30 @@ class CameraAnalytics {
   counts = new Map<string, number>();
   occupancy = new Map<string, number>();
 
-  configure(config: CameraConfig | undefined): void {
-    if (config === this.config) return;
+  /**
+   * Applies changed settings. A zone keeps its tracks across a change of its
+   * own settings (matched by name), so an edit neither enters anyone again
+   * nor loses who is in; returns who left: the tracks of zones removed, and
+   * of a zone that stopped counting their label. Lines that changed start
+   * over (a side on the old line means nothing on the new one).
+   */
+  configure(config: CameraConfig | undefined): { zone: ZoneWatch; trackIds: number[] }[] {
+    if (config === this.config) return [];
     this.config = config;
-    // Zones and lines that kept their settings keep their tracks; new or changed ones start empty.
     const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-    this.zones = (config?.zones ?? []).map((z) => this.zones.find((w) => same(w.zone, z)) ?? new ZoneWatch(z));
+    const left: { zone: ZoneWatch; trackIds: number[] }[] = [];
+    const zones = (config?.zones ?? []).map((z) => {
+      const kept = this.zones.find((w) => same(w.zone, z));
+      if (kept) return kept;
+      const next = new ZoneWatch(z);
+      const before = this.zones.find((w) => w.zone.name === z.name);
+      if (before) left.push({ zone: next, trackIds: next.adopt(before) });
+      return next;
+    });
+    for (const w of this.zones) if (!zones.some((z) => z.zone.name === w.zone.name)) left.push({ zone: w, trackIds: w.evacuate() });
+    this.zones = zones;
     this.lines = (config?.lines ?? []).map((l) => this.lines.find((w) => same(w.line, l)) ?? new LineWatch(l));
+    return left;
   }
 }
 
@@ -102,9 +119,14 @@ export class Analytics {
    */
   apply(update: TrackUpdate): AnalyticsNews {
     const cam = this.camera(update.camera);
-    if (!update.last) cam.configure(this.config(update.camera));
     const news: AnalyticsNews = { camera: update.camera, zones: [], crossings: [], counts: [], occupancy: [], changed: [] };
     const touched = new Set<number>();
+    for (const { zone, trackIds } of update.last ? [] : cam.configure(this.config(update.camera))) {
+      for (const id of trackIds) {
+        const open = cam.events.get(id);
+        if (open && this.zoneNews(news, zone, open, 'exit', update.time)) touched.add(id);
+      }
+    }
     for (const e of update.started) cam.events.set(e.trackId, { event: { ...e, zones: [...e.zones] }, loitering: new Set() });
     for (const d of update.tracked) {
       if (d.trackId === null || !d.confirmed) continue;
@@ -142,7 +164,10 @@ export class Analytics {
     }
     for (const e of [...update.started, ...update.improved]) {
       const open = cam.events.get(e.trackId);
-      if (open) e.zones = [...open.event.zones];
+      if (!open) continue;
+      e.zones = [...open.event.zones];
+      // Its best detection moved on: the copy told with zone changes must not go back to the old one.
+      Object.assign(open.event, { maxScore: e.maxScore, bestBox: [...e.bestBox], bestFrameId: e.bestFrameId, bestTime: e.bestTime });
     }
     const told = new Set([...update.started, ...update.improved, ...update.ended].map((e) => e.trackId));
     for (const id of touched) {
@@ -171,7 +196,8 @@ export class Analytics {
 
   state(camera: string): AnalyticsState {
     const cam = this.cameras.get(camera);
-    const cfg = cam?.config ?? this.config(camera);
+    // The settings as they are now (a PATCH shows at once, even on a camera that is down); occupancy by zone name.
+    const cfg = this.config(camera) ?? cam?.config;
     const zones: AnalyticsState['zones'] = {};
     for (const z of cfg?.zones ?? []) zones[z.name] = Object.fromEntries(cam?.zones.find((w) => w.zone.name === z.name)?.occupancy() ?? []);
     const lines: AnalyticsState['lines'] = {};

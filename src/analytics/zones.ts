@@ -71,6 +71,28 @@ export class ZoneWatch {
     return out;
   }
 
+  /**
+   * Takes over the tracks of the zone's previous settings (a PATCH changed its
+   * points, labels or timing): who was in stays in, and leaves by the usual
+   * rule if the new shape leaves it outside. Returns the tracks that were in
+   * and whose label the zone no longer counts: they left.
+   */
+  adopt(previous: ZoneWatch): number[] {
+    const left: number[] = [];
+    for (const [id, t] of previous.tracks) {
+      if (this.counts(t.label)) this.tracks.set(id, { ...t });
+      else if (t.entered) left.push(id);
+    }
+    return left;
+  }
+
+  /** The zone is going away: forgets every track, returning those that were in it. */
+  evacuate(): number[] {
+    const inside = [...this.tracks].filter(([, t]) => t.entered).map(([id]) => id);
+    this.tracks.clear();
+    return inside;
+  }
+
   /** The track ended: it leaves the zone if it was in it. */
   forget(trackId: number): ZoneChange[] {
     const t = this.tracks.get(trackId);

@@ -63,6 +63,8 @@ export function filterFor(filters: ObjectFilters, label: string): ObjectFilter {
 function point(r: Reader, value: unknown, key: string): Point {
   if (!Array.isArray(value) || value.length !== 2) r.fail(key, `expected a point [x, y], got ${describe(value)}`);
   const [x, y] = value as unknown[];
+  // null would read as "absent" and fall back to 0: a point has no default.
+  if (typeof x !== 'number' || typeof y !== 'number') r.fail(key, `expected a point [x, y] of two numbers, got [${describe(x)}, ${describe(y)}]`);
   return [r.number(x, `${key}[0]`, 0, 0, 1), r.number(y, `${key}[1]`, 0, 0, 1)];
 }
 

@@ -1,6 +1,7 @@
 // `notify`: who hears about events (docs/notify.md). Secrets may come from
 // the environment (LOOKOUT_MQTT_PASSWORD, a webhook's secretEnv) so a config
 // file in a repository need not hold them; either way they are never logged.
+import { existsSync } from 'node:fs';
 import { describe, type Reader } from './reader.js';
 import { NOTIFY_PHASES, type MqttConfig, type NotifyConfig, type NotifyPhase, type WebhookConfig } from './schema.js';
 
@@ -23,7 +24,8 @@ function parseMqtt(r: Reader, value: unknown): MqttConfig | undefined {
   if (value === undefined || value === null) return undefined;
   const m = r.object(value, 'notify.mqtt', MQTT_KEYS);
   const url = r.string(m.url, 'notify.mqtt.url', '');
-  if (!/^(mqtts?|wss?):\/\/[^/\s]+\/?$/.test(url)) r.fail('notify.mqtt.url', `expected mqtt://host[:port] (or mqtts://, ws://, wss://), got ${JSON.stringify(url.replace(/\/\/[^@/]*@/, '//…@'))}`);
+  // Over WebSockets a broker may want a path (EMQX, HiveMQ: /mqtt); plain MQTT has none.
+  if (!/^(mqtts?:\/\/[^/\s]+\/?|wss?:\/\/[^/\s]+(\/\S*)?)$/.test(url)) r.fail('notify.mqtt.url', `expected mqtt://host[:port] (or mqtts://, ws://host/path, wss://), got ${JSON.stringify(url.replace(/\/\/[^@/]*@/, '//…@'))}`);
   const prefix = r.string(m.topicPrefix, 'notify.mqtt.topicPrefix', 'lookout');
   if (!TOPIC_LEVELS.test(prefix)) r.fail('notify.mqtt.topicPrefix', `expected topic levels without "#", "+" or an empty level, got ${JSON.stringify(prefix)}`);
   const discoveryPrefix = r.string(m.discoveryPrefix, 'notify.mqtt.discoveryPrefix', 'homeassistant');
@@ -32,15 +34,31 @@ function parseMqtt(r: Reader, value: unknown): MqttConfig | undefined {
   return {
     url,
     username: m.username === undefined || m.username === null ? undefined : r.string(m.username, 'notify.mqtt.username', ''),
-    password: m.password === undefined || m.password === null ? undefined : r.string(m.password, 'notify.mqtt.password', ''),
+    password: secret(r, m.password, 'notify.mqtt.password'),
     topicPrefix: prefix,
     clientId,
     discovery: r.boolean(m.discovery, 'notify.mqtt.discovery', true),
     discoveryPrefix,
     maxQueue: r.number(m.maxQueue, 'notify.mqtt.maxQueue', 1_000, 1, 1_000_000, true),
     rejectUnauthorized: r.boolean(m.rejectUnauthorized, 'notify.mqtt.rejectUnauthorized', true),
-    caFile: m.caFile === undefined || m.caFile === null ? undefined : r.string(m.caFile, 'notify.mqtt.caFile', ''),
+    caFile: caFile(r, m.caFile, url),
   };
+}
+
+/** A secret: text, never quoted back in an error (a number given by mistake is still someone's password). */
+function secret(r: Reader, value: unknown, key: string): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string' || value.length === 0) r.fail(key, `expected a non-empty string (quote it in YAML), got a ${Array.isArray(value) ? 'list' : typeof value}`);
+  return value;
+}
+
+/** The broker's CA: only for TLS, and it must be there now rather than fail every reconnect later. */
+function caFile(r: Reader, value: unknown, url: string): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  const file = r.string(value, 'notify.mqtt.caFile', '');
+  if (!/^(mqtts|wss):/.test(url)) r.fail('notify.mqtt.caFile', 'is for TLS: use an mqtts:// or wss:// url');
+  if (!existsSync(file)) r.fail('notify.mqtt.caFile', `no such file: ${file}`);
+  return file;
 }
 
 function strings(r: Reader, value: unknown, key: string): string[] {
@@ -64,11 +82,11 @@ function parseWebhooks(r: Reader, value: unknown, env: NodeJS.ProcessEnv): Webho
     }
     if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) r.fail(`${at}.url`, 'expected an http:// or https:// address');
     if (w.secret !== undefined && w.secretEnv !== undefined) r.fail(`${at}.secretEnv`, 'give secret or secretEnv, not both');
-    let secret = w.secret === undefined || w.secret === null ? undefined : r.string(w.secret, `${at}.secret`, '');
+    let key = secret(r, w.secret, `${at}.secret`);
     if (w.secretEnv !== undefined && w.secretEnv !== null) {
       const name = r.string(w.secretEnv, `${at}.secretEnv`, '');
-      secret = env[name];
-      if (!secret) r.fail(`${at}.secretEnv`, `the environment variable ${name} is not set (or empty)`);
+      key = env[name];
+      if (!key) r.fail(`${at}.secretEnv`, `the environment variable ${name} is not set (or empty)`);
     }
     const phases = w.phases === undefined || w.phases === null ? (['start', 'end', 'enter', 'exit', 'loiter', 'crossing'] as NotifyPhase[]) : strings(r, w.phases, `${at}.phases`);
     phases.forEach((p, j) => {
@@ -76,7 +94,7 @@ function parseWebhooks(r: Reader, value: unknown, env: NodeJS.ProcessEnv): Webho
     });
     return {
       url,
-      secret,
+      secret: key,
       phases: phases as NotifyPhase[],
       cameras: strings(r, w.cameras, `${at}.cameras`),
       labels: r.labels(w.labels, `${at}.labels`, []),

@@ -44,7 +44,7 @@ export function countRoutes(db: () => Db): express.Router {
       const { line, zone, bucket, format, ...rest } = query;
       const filter = parseQueryFilter(rest);
       const b = bucket === undefined ? '1h' : bucket;
-      if (typeof b !== 'string' || !(b in BUCKETS)) throw new QueryError('bucket', `bucket: expected ${Object.keys(BUCKETS).join(', ')}; got ${JSON.stringify(b)}`);
+      if (typeof b !== 'string' || !Object.hasOwn(BUCKETS, b)) throw new QueryError('bucket', `bucket: expected ${Object.keys(BUCKETS).join(', ')}; got ${JSON.stringify(b)}`);
       if (format !== undefined && format !== 'json' && format !== 'csv') throw new QueryError('format', `format: expected json or csv; got ${JSON.stringify(format)}`);
       const until = filter.until ?? Date.now();
       const since = filter.since ?? until - DAY_MS;

@@ -105,6 +105,8 @@ export class WebhookSink implements NotifySink {
   private attemptDone: Promise<void> | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
   private closed = false;
+  /** close() is delivering what waited when it was called. */
+  private draining = false;
   private closing: Promise<void> | null = null;
   /** close() is aborting the attempt on the wire: its end is no failure of the receiver's. */
   private aborting = false;
@@ -162,25 +164,34 @@ export class WebhookSink implements NotifySink {
     return this.closing;
   }
 
+  /**
+   * Takes no more notices; delivers what waits, one attempt each (the last
+   * events' ends come at shutdown), until CLOSE_GRACE_MS is up; then cuts
+   * off the attempt on the wire and counts what is left as dropped.
+   */
   private async shutdown(): Promise<void> {
     this.closed = true;
+    if (this.retryTimer) {
+      // Between attempts: a retry is not worth the grace the others wait for.
+      clearTimeout(this.retryTimer);
+      this.retryTimer = null;
+      this.counters.dropped += 1;
+      this.current = null;
+    }
+    let timedOut = false;
+    let grace: NodeJS.Timeout | undefined;
+    const graceOver = new Promise<void>((resolve) => { grace = setTimeout(() => { timedOut = true; resolve(); }, CLOSE_GRACE_MS); });
+    this.draining = true;
+    this.pump();
+    while (!timedOut && this.current && this.attemptDone) await Promise.race([this.attemptDone, graceOver]);
+    this.draining = false;
+    clearTimeout(grace);
     this.counters.dropped += this.waiting.length;
     this.waiting.length = 0;
-    if (this.retryTimer) {
-      // Between attempts: it waits like the rest, and goes like the rest.
-      clearTimeout(this.retryTimer);
-      [this.retryTimer, this.current] = [null, null];
-      this.counters.dropped += 1;
-    }
     if (this.request && this.attemptDone) {
-      let grace: NodeJS.Timeout | undefined;
-      await Promise.race([this.attemptDone, new Promise<void>((resolve) => { grace = setTimeout(resolve, CLOSE_GRACE_MS); })]);
-      clearTimeout(grace);
-      if (this.request) {
-        this.aborting = true;
-        this.request.destroy(new Error('aborted: the sink closed'));
-        await this.attemptDone;
-      }
+      this.aborting = true;
+      this.request.destroy(new Error('aborted: the sink closed'));
+      await this.attemptDone;
     }
     // The pooled keep-alive socket, if any: nothing of ours stays open.
     this.agent.destroy();
@@ -188,7 +199,7 @@ export class WebhookSink implements NotifySink {
 
   /** Starts the next message when none is being delivered. */
   private pump(): void {
-    if (this.closed || this.current) return;
+    if ((this.closed && !this.draining) || this.current) return;
     this.current = this.waiting.shift() ?? null;
     if (this.current) this.attempt(this.current);
   }

@@ -21,11 +21,19 @@ export interface CrossingRecord {
   eventId: string;
 }
 
+/** The row, and for a line crossing its counter, in the batch's transaction. */
 export function prepareCrossingInsert(db: Db): (c: CrossingRecord) => void {
   const st = db.prepare(
     'INSERT INTO crossings (camera, kind, name, label, direction, time, track_id, event_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
   );
-  return (c) => void st.run(c.camera, c.kind, c.name, c.label, c.direction, Math.round(c.time), c.trackId, c.eventId);
+  const total = db.prepare(
+    `INSERT INTO line_totals (camera, line, label, in_n, out_n) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT (camera, line, label) DO UPDATE SET in_n = in_n + excluded.in_n, out_n = out_n + excluded.out_n`,
+  );
+  return (c) => {
+    st.run(c.camera, c.kind, c.name, c.label, c.direction, Math.round(c.time), c.trackId, c.eventId);
+    if (c.kind === 'line') total.run(c.camera, c.name, c.label, c.direction === 'in' ? 1 : 0, c.direction === 'out' ? 1 : 0);
+  };
 }
 
 export const BUCKETS = { '1m': 60_000, '1h': 3_600_000, '1d': 86_400_000 } as const;
@@ -143,18 +151,7 @@ export function queryCounts(db: Db, q: CountsQuery): CountsJson {
   return { since: q.since, until: q.until, bucket: q.bucket, bucketMs: ms, lines: [...lines.values()], zones: [...zones.values()] };
 }
 
-/** Every line's all-time counters in the log, per camera, line and label: where the live counters resume. */
+/** Every line's all-time counters (table line_totals, which retention leaves alone): where the live counters resume. */
 export function lineTotals(db: Db): { camera: string; line: string; label: string; in: number; out: number }[] {
-  const rows = db
-    .prepare(`SELECT camera, name, label, direction, COUNT(*) AS n FROM crossings WHERE kind = 'line' GROUP BY camera, name, label, direction`)
-    .all() as { camera: string; name: string; label: string; direction: string; n: number }[];
-  const out = new Map<string, { camera: string; line: string; label: string; in: number; out: number }>();
-  for (const r of rows) {
-    const key = JSON.stringify([r.camera, r.name, r.label]);
-    const t = out.get(key) ?? { camera: r.camera, line: r.name, label: r.label, in: 0, out: 0 };
-    if (r.direction === 'in') t.in += r.n;
-    else if (r.direction === 'out') t.out += r.n;
-    out.set(key, t);
-  }
-  return [...out.values()];
+  return db.prepare('SELECT camera, line, label, in_n AS "in", out_n AS "out" FROM line_totals').all() as { camera: string; line: string; label: string; in: number; out: number }[];
 }

@@ -113,7 +113,7 @@ export const migrations: readonly Migration[] = [
     name: 'zones and crossings',
     up(db) {
       // zones: the JSON list of zones an event's object entered, in order
-      // (analytics/). crossings: one row per line crossing (kind 'line',
+      // (analytics/). line_totals: each line's counters. crossings: one row per line crossing (kind 'line',
       // direction in|out) and per zone entry, exit or loitering (kind 'zone',
       // direction enter|exit|loiter): what GET /api/counts sums per bucket.
       db.exec(`
@@ -133,6 +133,16 @@ export const migrations: readonly Migration[] = [
         CREATE INDEX crossings_camera_name_time ON crossings (camera, kind, name, time);
         -- every line since Monday, and retention's oldest-first deletes
         CREATE INDEX crossings_time ON crossings (time);
+        -- The all-time counters (MQTT's total_increasing sensors, /metrics): kept
+        -- apart from the rows, which retention deletes, so they never go down.
+        CREATE TABLE line_totals (
+          camera  TEXT    NOT NULL,
+          line    TEXT    NOT NULL,
+          label   TEXT    NOT NULL,
+          in_n    INTEGER NOT NULL DEFAULT 0,
+          out_n   INTEGER NOT NULL DEFAULT 0,
+          PRIMARY KEY (camera, line, label)
+        ) STRICT;
       `);
     },
   },

@@ -84,7 +84,17 @@ interface TrackState {
   event: TrackEvent | null;
   /** The last SCORE_HISTORY scores, while the track has no event yet. */
   scores: number[];
+  /** The last RECENT_SIGHTINGS detections, while the track has no event yet. */
+  recent: TrackState['best'][];
 }
+
+/**
+ * What a snapshot can still be taken of when an event starts: the log's
+ * recorder keeps a camera's last 4 results. An event held back by the
+ * threshold starts later than its best frame may be; its best then becomes
+ * the best of these, or it would never get a snapshot.
+ */
+const RECENT_SIGHTINGS = 4;
 
 export class EventBuilderOptionsError extends LookoutError {
   readonly code = 'EVENT_OPTIONS_INVALID';
@@ -128,7 +138,7 @@ export class EventBuilder {
       const best = { score: d.score, box: [...d.box] as Box, frameId: frame.frameId, time: frame.time };
       let state = this.states.get(d.trackId);
       if (!state) {
-        state = { start: frame.time, best, event: null, scores: [] };
+        state = { start: frame.time, best, event: null, scores: [], recent: [] };
         this.states.set(d.trackId, state);
       } else if (state.event === null) {
         // Still tentative: keep the true best, nobody has been told yet.
@@ -140,9 +150,13 @@ export class EventBuilder {
       if (state.event === null) {
         state.scores.push(d.score);
         if (state.scores.length > SCORE_HISTORY) state.scores.shift();
+        state.recent.push(best);
+        if (state.recent.length > RECENT_SIGHTINGS) state.recent.shift();
       }
       if (d.confirmed && state.event === null && median(state.scores) >= (this.threshold?.(d.label) ?? 0)) {
+        if (!state.recent.includes(state.best)) state.best = state.recent.reduce((a, b) => (b.score > a.score ? b : a));
         state.scores = [];
+        state.recent = [];
         state.event = {
           id: eventId(this.camera, state.start, d.trackId),
           camera: this.camera,

@@ -17,6 +17,7 @@ import { packageRoot } from '../../src/util/paths.js';
 import { launchChromium, skipChromium } from '../helpers/chromium.js';
 import { startTestLookout } from '../helpers/lookout.js';
 import { PERSON_CLIP } from '../helpers/media.js';
+import { skipMosquitto, startMosquitto, subscribe, type Subscriber } from '../helpers/mosquitto.js';
 import { until } from '../helpers/wait.js';
 
 const SHOTS = path.join(packageRoot, 'test-output');
@@ -111,12 +112,17 @@ async function openEditor(browser: BrowserContext, lookout: RunningLookout): Pro
   return page;
 }
 
-describe.skipIf(skipChromium)('zones on the page in Chromium', () => {
+describe.skipIf(skipChromium || skipMosquitto())('zones on the page in Chromium', () => {
   let lookout: RunningLookout;
   let browser: BrowserContext;
+  let mqtt: Subscriber;
 
   beforeAll(async () => {
+    // A Home Assistant-style subscriber on Debian's mosquitto, which lookout tells about the zone drawn.
+    const broker = await startMosquitto();
+    mqtt = await subscribe(broker.url, ['lookout/#']);
     lookout = await startTestLookout({
+      notify: { mqtt: { url: broker.url } },
       detection: { detectFps: 5, liveFps: 0 },
       cameras: [{ id: CAMERA, url: PERSON_CLIP, loop: true }],
     });
@@ -186,6 +192,16 @@ describe.skipIf(skipChromium)('zones on the page in Chromium', () => {
     await until(async () => (await zonesLog(page)).cameras[CAMERA].visible === true, 2_000, 50);
     await page.close();
   }, 90_000);
+
+  it('tells MQTT about the bottle in the zone drawn: its occupancy, and its event with the zone\'s name', async () => {
+    // The first test drew and saved "shelf" (bottle only) around the synthetic bottle.
+    await mqtt.waitFor(`lookout/${CAMERA}/shelf/bottle`, (m) => m.payload.toString() === '1' && m.retain, 20_000);
+    const event = await mqtt.waitFor('lookout/events', (m) => {
+      const body = JSON.parse(m.payload.toString()) as { event: { label: string; zones: string[] } };
+      return body.event.label === 'bottle' && body.event.zones.includes('shelf');
+    }, 20_000);
+    expect((JSON.parse(event.payload.toString()) as { event: { camera: string } }).event.camera).toBe(CAMERA);
+  }, 60_000);
 
   it('draws a counting line with two clicks', async () => {
     const page = await openEditor(browser, lookout);

@@ -254,4 +254,23 @@ describe('webhook receivers that fail', () => {
     await sleep(1_500);
     expect(r.hits).toHaveLength(1);
   });
+
+  it('delivers what was waiting when it closes (the last events\' ends), one attempt each, within the grace', async () => {
+    // A receiver that takes 200 ms per answer: three messages take 0.6 s, inside the 2 s grace.
+    const got: string[] = [];
+    const server = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => setTimeout(() => {
+        got.push(String(req.headers['x-lookout-delivery']));
+        res.writeHead(204).end();
+      }, 200));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    onCleanup(() => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }));
+    const s = sink(webhook(`http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`));
+    for (let i = 0; i < 3; i++) s.send(notice());
+    await s.close();
+    expect(got).toHaveLength(3);
+    expect(s.stats()).toMatchObject({ published: 3, dropped: 0, failed: 0, queued: 0 });
+  });
 });

@@ -22,6 +22,8 @@ function start(storePath: string, cameras: Record<string, unknown>[]): Promise<R
     store: storePath,
     modelServer: { embedded: { latencyMs: 10 } },
     detection: { liveFps: 5, detectFps: 5, minScore: 0.3 },
+    // The synthetic chair (0.35) is one of the three objects this log is checked with: no object filter may drop it.
+    filters: { '*': { minScore: 0.3, threshold: 0.3 } },
     cameras,
   });
 }
@@ -155,6 +157,7 @@ describe('detection log', () => {
       modelServer: { embedded: { model: 'synthetic', latencyMs: 5, capacity: 4 } },
       scheduler: { maxInFlight: 4 },
       detection: { liveFps: 0, detectFps: 15, minScore: 0.3 },
+      filters: { '*': { minScore: 0.3, threshold: 0.3 } },
       cameras: [1, 2, 3, 4].map((i) => ({ id: `cam${i}`, url: i % 2 ? BOTTLE_CLIP : PERSON_CLIP, loop: true })),
     }));
     const child: RunningChild = startCli(['serve', '--config', file]);

@@ -38,8 +38,10 @@ describe('openStore', () => {
       expect(db.pragma('auto_vacuum', { simple: true })).toBe(2); // INCREMENTAL
       const names = (db.prepare("SELECT name FROM sqlite_master WHERE type IN ('table', 'index') AND name NOT LIKE 'sqlite_%' ORDER BY name").pluck().all() as string[]);
       expect(names).toEqual([
+        'crossings', 'crossings_camera_name_time', 'crossings_time',
         'detections', 'detections_camera_label_time', 'detections_camera_time', 'detections_label_time', 'detections_time',
         'events', 'events_camera_end', 'events_camera_start', 'events_label_start', 'events_start',
+        'line_totals',
         'segments', 'segments_camera_start', 'segments_start',
       ]);
     } finally {

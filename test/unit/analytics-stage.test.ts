@@ -177,7 +177,7 @@ describe('Analytics', () => {
     expect(analytics.state(CAM).counts).toEqual({ dog: 1 });
   });
 
-  it('keeps the tracks of zones that did not change when the camera\'s config is replaced; a changed zone starts empty, a removed one reports 0', () => {
+  it('keeps who is in a zone across a change of its settings (no second enter), and lets them out of a zone removed', () => {
     let config = cameraConfig({ zones: [DOOR, { name: 'hall', points: square(0.3, 0.3, 0.7, 0.7), inertia: 1 }, { name: 'porch', points: square(0.45, 0.45, 0.55, 0.55), inertia: 1 }] });
     const analytics = new Analytics(() => config);
     const e = event(1);
@@ -187,14 +187,16 @@ describe('Analytics', () => {
     // PATCH: door unchanged (a new but equal object), hall's inertia changed, porch removed.
     config = cameraConfig({ zones: [DOOR, { name: 'hall', points: square(0.3, 0.3, 0.7, 0.7), inertia: 2 }] });
     const news = analytics.apply(update(4, { tracked: [seen(1, 0.5, 0.5)] }));
-    expect(phases(news)).toEqual([]);
-    expect(news.occupancy).toEqual([{ zone: 'hall', label: 'person', count: 0 }, { zone: 'porch', label: 'person', count: 0 }]);
-    expect(analytics.state(CAM).zones).toEqual({ door: { person: 1 }, hall: {} });
-    // hall is entered anew (its 2nd frame); door is not entered again.
-    const next = analytics.apply(update(5, { tracked: [seen(1, 0.5, 0.5)] }));
-    expect(phases(next)).toEqual([['enter', 'hall', 1]]);
-    expect(next.changed).toEqual([]); // hall was already among the event's zones
-    const end = ended(e, 5);
+    expect(phases(news)).toEqual([['exit', 'porch', 1]]);
+    expect(news.occupancy).toEqual([{ zone: 'porch', label: 'person', count: 0 }]);
+    expect(analytics.state(CAM).zones).toEqual({ door: { person: 1 }, hall: { person: 1 } });
+    // Nobody enters hall or door again.
+    expect(phases(analytics.apply(update(5, { tracked: [seen(1, 0.5, 0.5)] })))).toEqual([]);
+    // hall's new shape leaves the track outside: it exits by hall's new inertia (2 frames).
+    config = cameraConfig({ zones: [DOOR, { name: 'hall', points: square(0.8, 0.8, 0.9, 0.9), inertia: 2 }] });
+    expect(phases(analytics.apply(update(6, { tracked: [seen(1, 0.5, 0.5)] })))).toEqual([]);
+    expect(phases(analytics.apply(update(7, { tracked: [seen(1, 0.5, 0.5)] })))).toEqual([['exit', 'hall', 1]]);
+    const end = ended(e, 7);
     analytics.apply(update(20, { ended: [end], gone: [1] }));
     // In the order entered (hall and porch at frame 0, door at frame 2), each once.
     expect(end.zones).toEqual(['hall', 'porch', 'door']);

@@ -140,4 +140,20 @@ describe('EventBuilder', () => {
     expect(() => new EventBuilder('x', { bestIntervalMs: Number.NaN })).toThrow(/bestIntervalMs/);
     expect(() => new EventBuilder('x', { tracker: { maxAgeMs: -1 } })).toThrow(expect.objectContaining({ code: 'TRACKER_OPTIONS_INVALID' }));
   });
+
+  it('starts an event held back by its threshold with a best frame still at hand for its snapshot (one of the last 4)', () => {
+    const builder = new EventBuilder('porch', { threshold: () => 0.5 });
+    // A lucky 0.62 at frame 2; the median reaches 0.5 only at frame 9, when frame 2 is long gone from the recorder.
+    const scores = [0.46, 0.47, 0.62, 0.46, 0.46, 0.47, 0.55, 0.56, 0.57, 0.58, 0.59, 0.6];
+    let started: EventUpdate['started'] = [];
+    let at = -1;
+    scores.forEach((score, i) => {
+      const u = feed(builder, i, [det(box(0.5, 0.5), score)]);
+      if (u.started.length > 0) [started, at] = [u.started, i];
+    });
+    expect(at).toBeGreaterThan(5);
+    const recent = [at - 3, at - 2, at - 1, at].map((i) => `1:${i * DT}`);
+    expect(recent).toContain(started[0].bestFrameId);
+    expect(started[0].maxScore).toBe(Math.max(...scores.slice(at - 3, at + 1)));
+  });
 });
