@@ -11,6 +11,22 @@ import { colour } from './history.js';
 /** @typedef {import('./interpolate.js').PlacedBox} PlacedBox */
 /** @typedef {{ x: number, y: number, width: number, height: number }} Rect */
 
+/**
+ * Gives a canvas as many pixels as it shows on this screen (CSS size ×
+ * devicePixelRatio), so lines stay sharp; returns whether that changed (and
+ * so whether it was cleared and must be painted again).
+ * @param {HTMLCanvasElement} canvas
+ */
+export function fitToDisplay(canvas) {
+  const dpr = window.devicePixelRatio || 1;
+  const w = Math.round(canvas.clientWidth * dpr);
+  const h = Math.round(canvas.clientHeight * dpr);
+  if (w === canvas.width && h === canvas.height) return false;
+  canvas.width = w;
+  canvas.height = h;
+  return true;
+}
+
 /** Where a picture of pictureW × pictureH lands inside an element of width × height with object-fit: contain. */
 export function containRect(/** @type {number} */ width, /** @type {number} */ height, /** @type {number} */ pictureW, /** @type {number} */ pictureH) {
   if (!(pictureW > 0 && pictureH > 0 && width > 0 && height > 0)) return { x: 0, y: 0, width, height };
@@ -63,13 +79,7 @@ export class Overlay {
   }
 
   #resize() {
-    const dpr = window.devicePixelRatio || 1;
-    const w = Math.round(this.canvas.clientWidth * dpr);
-    const h = Math.round(this.canvas.clientHeight * dpr);
-    if (w === this.canvas.width && h === this.canvas.height) return;
-    this.canvas.width = w;
-    this.canvas.height = h;
-    this.#paint();
+    if (fitToDisplay(this.canvas)) this.#paint();
   }
 
   #paint() {

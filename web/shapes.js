@@ -5,7 +5,7 @@
 // A zone shows who is in it now and lights up when something enters; a line
 // shows its all-time counts and lights up on a crossing. The editor
 // (editor.js) draws the shape being made or changed here too.
-import { containRect } from './overlay.js';
+import { containRect, fitToDisplay } from './overlay.js';
 import { paintDraft } from './editor-paint.js';
 import { hatchPattern, paintLine, paintMask, paintZone, shapeColour } from './shapes-paint.js';
 
@@ -139,13 +139,7 @@ export class ShapeLayer {
   }
 
   #resize() {
-    const dpr = window.devicePixelRatio || 1;
-    const w = Math.round(this.canvas.clientWidth * dpr);
-    const h = Math.round(this.canvas.clientHeight * dpr);
-    if (w === this.canvas.width && h === this.canvas.height) return;
-    this.canvas.width = w;
-    this.canvas.height = h;
-    this.paint();
+    if (fitToDisplay(this.canvas)) this.paint();
   }
 
   /** How lit a flash is now, 1 fading to 0. */

@@ -4,6 +4,7 @@
 // follow from them (objects in view, zone occupancy). The notifier
 // (notifier.ts) makes these from tracking and analytics; sinks turn them
 // into topics or requests. Nothing here does I/O.
+import type { CrossingNews, ZoneNews } from '../analytics/analytics.js';
 import type { Box } from '../types.js';
 
 /** An event as notifications carry it (the log's event, with its zones and links). */
@@ -32,36 +33,15 @@ export interface NoticeEvent {
 }
 
 export type EventPhase = 'start' | 'update' | 'end';
-export type ZonePhase = 'enter' | 'exit' | 'loiter';
-export type Direction = 'in' | 'out';
+export type ZonePhase = ZoneNews['phase'];
+export type Direction = CrossingNews['direction'];
 
 export type Notice =
   | { kind: 'event'; phase: EventPhase; time: number; event: NoticeEvent }
-  | {
-      kind: 'zone';
-      phase: ZonePhase;
-      time: number;
-      camera: string;
-      zone: string;
-      label: string;
-      trackId: number;
-      eventId: string;
-      /** The zone's occupancy of this label after the change. */
-      occupancy: number;
-    }
-  | {
-      kind: 'crossing';
-      phase: 'crossing';
-      time: number;
-      camera: string;
-      line: string;
-      label: string;
-      direction: Direction;
-      trackId: number;
-      eventId: string;
-      /** The line's counters for this label after the crossing (totals in the log). */
-      totals: { in: number; out: number };
-    }
+  /** A track entering, leaving or loitering in a zone (the analytics' news as it is). */
+  | ({ kind: 'zone' } & ZoneNews)
+  /** A line crossed; `totals` are the line's counters for the label after it (totals in the log). */
+  | ({ kind: 'crossing'; phase: 'crossing' } & CrossingNews)
   /** Objects of a label in view on a camera (open events), on every change; retained state. */
   | { kind: 'count'; camera: string; label: string; count: number }
   /** Objects of a label in a zone, on every change; retained state. */

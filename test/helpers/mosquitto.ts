@@ -12,6 +12,7 @@ import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import type { MqttConfig } from '../../src/config/schema.js';
 import type { Logger } from '../../src/util/logger.js';
 import { onCleanup, tempDir } from './cleanup.js';
+import { relaunch } from './wait.js';
 import { requireOrSkip } from './skip.js';
 
 export const MOSQUITTO = '/usr/sbin/mosquitto';
@@ -182,16 +183,7 @@ export async function startMosquitto(options: { tls?: boolean; users?: Record<st
     kill: () => halt(false),
     async restart() {
       await halt(true);
-      const deadline = Date.now() + REBIND_TIMEOUT_MS;
-      for (;;) {
-        try {
-          current = await launch(config);
-          return;
-        } catch (e) {
-          if (!(e instanceof Error && /Address already in use/i.test(e.message)) || Date.now() > deadline) throw e;
-          await new Promise((r) => setTimeout(r, 200));
-        }
-      }
+      current = await relaunch(() => launch(config), /Address already in use/i, REBIND_TIMEOUT_MS);
     },
   };
   onCleanup(() => broker.stop());

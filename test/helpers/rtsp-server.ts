@@ -10,6 +10,7 @@ import path from 'node:path';
 import { packageRoot } from '../../src/util/paths.js';
 import { resolveFfmpeg } from '../../src/ingest/ffmpeg-binary.js';
 import { requireOrSkip } from './skip.js';
+import { relaunch } from './wait.js';
 
 export const RTSP_SERVER_SCRIPT = path.join(packageRoot, 'test/fixtures/rtsp-server.py');
 // Debian's python has the gi bindings; the python3 first on PATH may not.
@@ -180,17 +181,7 @@ export async function startRtspServer(
     kill: () => halt(false),
     async restart() {
       await halt(true);
-      const deadline = Date.now() + REBIND_TIMEOUT_MS;
-      for (;;) {
-        try {
-          current = await launch(port, mountArgs);
-          return;
-        } catch (e) {
-          // Only a failed bind is worth retrying; anything else is a real failure.
-          if (!(e instanceof Error && /cannot listen/.test(e.message)) || Date.now() > deadline) throw e;
-          await new Promise((r) => setTimeout(r, 200));
-        }
-      }
+      current = await relaunch(() => launch(port, mountArgs), /cannot listen/, REBIND_TIMEOUT_MS);
     },
   };
 }

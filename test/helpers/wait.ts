@@ -21,3 +21,21 @@ export function alive(pid: number | undefined): boolean {
     return false;
   }
 }
+
+/**
+ * Starts a server again on the port it just had (a broker or camera
+ * restarted mid-test): the port may refuse a bind for a moment, so a bind
+ * failure (`bindFailed` matches its message) is retried for `timeoutMs`;
+ * any other failure is real and thrown.
+ */
+export async function relaunch<T>(launch: () => Promise<T>, bindFailed: RegExp, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await launch();
+    } catch (e) {
+      if (!(e instanceof Error && bindFailed.test(e.message)) || Date.now() > deadline) throw e;
+      await sleep(200);
+    }
+  }
+}
