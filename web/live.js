@@ -146,6 +146,8 @@ function logDetections(/** @type {DetectionsMessage} */ m) {
   const now = Date.now();
   for (const d of m.detections) {
     addLabel(d.label);
+    // What the filters removed is drawn on the picture (marked), not listed as seen.
+    if (d.filtered) continue;
     if (now - (seen.get(d.label) ?? 0) < 5_000) continue;
     seen.set(d.label, now);
     const li = document.createElement('li');

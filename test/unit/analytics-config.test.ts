@@ -127,11 +127,11 @@ const person = (score: number, box: Box = feet(0.5, 0.8)): Detection => ({ class
 const bottle = (score: number, box: Box = feet(0.6, 0.8)): Detection => ({ classId: 44, label: 'bottle', score, box });
 
 describe('screen', () => {
-  it('with the defaults, drops a 0.41 "person" (a hand) and keeps a 0.6 bottle', () => {
-    const out = screen([person(0.41), bottle(0.6)], front({}), 640, 360);
-    expect(out.kept.map((d) => d.label)).toEqual(['bottle']);
-    expect(out.filtered).toEqual([{ detection: person(0.41), reason: 'minScore' }]);
-    expect(FILTER_DEFAULTS).toMatchObject({ minScore: 0.45, threshold: 0.5 });
+  it('with the defaults, drops a 0.38 "vase" and keeps a 0.41 "person" (a hand) to track, whose event its threshold then refuses', () => {
+    const out = screen([person(0.41), bottle(0.6), { ...bottle(0.38), label: 'vase', classId: 86 }], front({}), 640, 360);
+    expect(out.kept.map((d) => d.label)).toEqual(['person', 'bottle']);
+    expect(out.filtered.map((f) => [f.detection.label, f.reason])).toEqual([['vase', 'minScore']]);
+    expect(FILTER_DEFAULTS).toMatchObject({ minScore: 0.4, threshold: 0.5 });
   });
 
   it('says why each detection does not count: minScore, area, ratio (in pixels) or mask (where its feet are)', () => {
