@@ -125,13 +125,13 @@ export async function startLookout(config: LookoutConfig, log: Logger): Promise<
     });
     tracking = stage;
     const analytics = new Analytics((id) => cams.config(id), store ? lineTotals(store.reader.db) : []);
-    const log0 = store;
+    const opened = store;
     const notify = new Notifier({
       // Replicas of a StatefulSet each have their own MQTT connection: a broker drops a client whose id another takes.
       config: config.shard && config.notify.mqtt ? { ...config.notify, mqtt: { ...config.notify.mqtt, clientId: `${config.notify.mqtt.clientId}-${config.shard.index}` } } : config.notify,
       cameras: () => cams.cameraIds().flatMap((id) => cams.config(id) ?? []),
       loitering: (camera, trackId) => analytics.loitering(camera, trackId),
-      ...(log0 ? { snapshot: (file: string) => readFile(log0.snapshots.snapshotPath(file)).catch(() => undefined) } : {}),
+      ...(opened ? { snapshot: (file: string) => readFile(opened.snapshots.snapshotPath(file)).catch(() => undefined) } : {}),
       links: store !== undefined,
       listening: () => listening,
       log,
