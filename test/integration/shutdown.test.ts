@@ -29,6 +29,8 @@ describe('graceful shutdown', () => {
       modelServer: { embedded: { model: 'synthetic', latencyMs: 1000, capacity: 8 } },
       scheduler: { maxInFlight: 8, perCameraInFlight: 4, maxFrameAgeMs: 5000 },
       detection: { detectFps: 4, liveFps: 5, minScore: 0.3 },
+      // All three synthetic objects (the chair scores 0.35) make events: six open when the signal comes.
+      filters: { '*': { minScore: 0.3, threshold: 0.3 } },
       cameras: [{ id: 'a', url: BOTTLE_CLIP, loop: true }, { id: 'b', url: PERSON_CLIP, loop: true }],
     }));
     const child = startCli(['serve', '--config', config]);
