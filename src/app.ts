@@ -145,7 +145,13 @@ export async function startLookout(config: LookoutConfig, log: Logger): Promise<
         const tracked = stage.update({ camera, frameId: d.frameId, time: d.capturedAt, detections: kept }, frame);
         hub.detections(camera, d, shownDetections(tracked ?? [], filtered, (id) => analytics.hasEvent(camera, id)));
       }),
-      registry.onCameraRemoved((camera) => stage.endCamera(camera)),
+      registry.onCameraRemoved((camera) => {
+        stage.endCamera(camera);
+        // Deleted, or changed (re-added as soon as its old ffmpeg stopped, before this runs): only a deleted one is forgotten.
+        setImmediate(() => {
+          if (!cams.has(camera)) notify.forget(camera);
+        });
+      }),
       stage.onUpdate(analyticsFlow({ analytics, hub, notifier: notify, store })),
     );
     if (store) {

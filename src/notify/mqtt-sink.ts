@@ -90,6 +90,25 @@ export class MqttSink implements NotifySink {
     }
   }
 
+  /**
+   * A camera deleted: its retained topics and discovery configs are cleared
+   * (an empty retained message deletes one; Home Assistant removes an entity
+   * whose config is empty), so no ghost entity or stale count stays behind.
+   */
+  forget(camera: string): void {
+    const ours = (topic: string): boolean =>
+      topic.startsWith(`${this.names.prefix}/${camera}/`) || (topic.startsWith(`${this.names.discoveryPrefix}/`) && topic.includes(`/lookout_${camera}/`));
+    for (const map of [this.discovery, this.state]) {
+      for (const topic of [...map.keys()]) {
+        if (!ours(topic)) continue;
+        map.delete(topic);
+        this.pending.add(topic);
+      }
+    }
+    for (const k of [...this.announced]) if (k === camera || k.startsWith(`${camera}\0`)) this.announced.delete(k);
+    this.flushRetained();
+  }
+
   stats(): SinkStats {
     const queued = this.queue.length + this.flights.size;
     return { sink: this.name, connected: this.connected, ...this.counts, queued, retried: 0, lastError: this.lastError };
@@ -178,7 +197,7 @@ export class MqttSink implements NotifySink {
     for (const topic of this.pending) {
       if (this.retainedInFlight.has(topic)) continue;
       this.pending.delete(topic);
-      // Every pending topic has a value: the maps only grow.
+      // A pending topic without a value is one forget() cleared: the empty payload deletes it.
       const payload = this.discovery.get(topic) ?? this.state.get(topic) ?? '';
       this.retainedInFlight.add(topic);
       this.publish(c, topic, payload, true, (e) => {

@@ -70,6 +70,8 @@ export interface SinkStats {
 export interface NotifySink {
   readonly name: string;
   send(notice: Notice): void;
+  /** A camera was deleted: whatever the sink keeps for it (retained state, discovery) goes. */
+  forget?(camera: string): void;
   stats(): SinkStats;
   /** Stops, delivering what it can within a short bound; idempotent. */
   close(): Promise<void>;

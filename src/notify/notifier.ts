@@ -95,6 +95,12 @@ export class Notifier {
     }
   }
 
+  /** A camera was deleted (not changed): the sinks let go of what they keep for it. */
+  forget(camera: string): void {
+    if (this.closed) return;
+    for (const sink of this.sinks) sink.forget?.(camera);
+  }
+
   stats(): SinkStats[] {
     return this.sinks.map((s) => s.stats());
   }

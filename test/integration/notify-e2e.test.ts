@@ -96,6 +96,9 @@ describe.skipIf(skipMosquitto())('notifications end to end', () => {
     expect((await fetch(`${base}/api/cameras/shop`, { method: 'DELETE' })).status).toBe(204);
     await sub.waitFor('lookout/shop/shelf/bottle', (m) => m.payload.toString() === '0', 20_000);
     await until(() => hook.got.some((d) => d.body.type === 'zone' && d.body.phase === 'exit'), 20_000, 100);
+    // Deleted, not changed: Home Assistant's entities for it go (their configs emptied), and so does its retained state.
+    await sub.waitFor('homeassistant/binary_sensor/lookout_shop/shop_zone_shelf_bottle_occupancy/config', (m) => m.payload.length === 0, 20_000);
+    await sub.waitFor('lookout/shop/shelf/bottle', (m) => m.payload.length === 0, 20_000);
 
     // Killed without a goodbye: the broker publishes the last will.
     lookout.child.kill('SIGKILL');

@@ -188,6 +188,19 @@ describe.skipIf(skip)('the MQTT sink on mosquitto', () => {
       expect(new Set([...configs.values()].map((c) => c.unique_id)).size).toBe(entities.length);
     });
 
+    it('forgets a deleted camera: its retained state and discovery configs are cleared from the broker', async () => {
+      const side = (t: string) => t.startsWith('lookout/side/') || t.includes('/lookout_side/');
+      expect(sub.messages.some((m) => side(m.topic) && m.topic.startsWith('homeassistant/'))).toBe(true);
+      sink.forget('side');
+      // An empty retained message deletes what the broker kept; Home Assistant removes an entity whose config is empty.
+      await sub.waitFor('lookout/side/dog', (m) => m.payload.length === 0);
+      const fresh = await subscribe(broker.url);
+      await fresh.waitFor('lookout/front/person');
+      await sleep(300);
+      expect(fresh.messages.filter((m) => side(m.topic)).map((m) => m.topic)).toEqual([]);
+      expect(fresh.messages.some((m) => m.topic.includes('/lookout_front/'))).toBe(true);
+    });
+
     it('says offline (retained) when closed, within the bound, and drops what comes after', async () => {
       const t0 = Date.now();
       await sink.close();
