@@ -34,6 +34,13 @@ const MAX_PAGES = 5;
 const RETRY_MS = 5_000;
 const DEFAULT_INTERVAL_S = 0.5;
 const DEFAULT_FRAME_S = 1 / 30;
+/**
+ * A detection lands in the log after its frame's time by the model's delay
+ * (seconds when it is behind): a window read while it was that recent is read
+ * again, every REREAD_MS while the clip plays there, until it has settled.
+ */
+const SETTLE_MS = 15_000;
+const REREAD_MS = 2_000;
 
 /** The server has no video for the span (a 404): said as such, not as a failure. */
 export class NothingRecorded extends Error {}
@@ -119,6 +126,8 @@ export class RecordedClip {
   onLoaded = () => {};
   /** @type {Map<number, 'loading' | 'loaded'>} windows of the log by index (wall ms / WINDOW_MS) */
   #windows = new Map();
+  /** @type {Map<number, number>} when each window was last read (Date.now()) */
+  #readAt = new Map();
   /** @type {number[]} */ #frameGaps = [];
   /** @type {number | undefined} */ #lastT;
 
@@ -154,7 +163,16 @@ export class RecordedClip {
   prefetch(/** @type {number} */ fromT, /** @type {number} */ toT = fromT) {
     const first = Math.floor((this.wallTime(fromT) - BEHIND_MS) / WINDOW_MS);
     const last = Math.floor((this.wallTime(toT) + AHEAD_MS) / WINDOW_MS);
-    for (let k = first; k <= last && k < first + 30; k++) if (!this.#windows.has(k)) this.#load(k);
+    const now = Date.now();
+    for (let k = first; k <= last && k < first + 30; k++) {
+      if (!this.#windows.has(k)) this.#load(k);
+      else if (this.#windows.get(k) === 'loaded' && this.#unsettled(k) && now - (this.#readAt.get(k) ?? now) >= REREAD_MS) this.#load(k, true);
+    }
+  }
+
+  /** Whether detections of window k could still have been arriving when it was last read. */
+  #unsettled(/** @type {number} */ k) {
+    return (k + 1) * WINDOW_MS > (this.#readAt.get(k) ?? 0) - SETTLE_MS;
   }
 
   /** Whether the log around media time t has been read (the boxes drawn there are all there are). */
@@ -163,11 +181,13 @@ export class RecordedClip {
     return [wall - 2_000, wall, wall + 2_000].every((w) => this.#windows.get(Math.floor(w / WINDOW_MS)) === 'loaded');
   }
 
-  async #load(/** @type {number} */ k) {
-    this.#windows.set(k, 'loading');
+  async #load(/** @type {number} */ k, again = false) {
+    // A window read again stays "loaded" meanwhile: what it had is still drawn.
+    if (!again) this.#windows.set(k, 'loading');
+    this.#readAt.set(k, Date.now());
     try {
       const rows = await detectionsBetween(this.camera, k * WINDOW_MS, (k + 1) * WINDOW_MS);
-      this.#add(rows);
+      this.#add(rows, k);
       this.#windows.set(k, 'loaded');
       this.onLoaded();
     } catch (err) {
@@ -176,8 +196,8 @@ export class RecordedClip {
     }
   }
 
-  /** Rows of the log into detection frames (the rows of one frame share its time), in order. */
-  #add(/** @type {DetectionRow[]} */ rows) {
+  /** Rows of the log's window k into detection frames (the rows of one frame share its time), in order, in place of what it had. */
+  #add(/** @type {DetectionRow[]} */ rows, /** @type {number} */ k) {
     /** @type {Map<number, DetectionFrame>} */
     const byTime = new Map();
     for (const r of rows) {
@@ -185,7 +205,8 @@ export class RecordedClip {
       if (!frame) byTime.set(r.time, (frame = { pts: this.mediaTime(r.time), detections: [] }));
       frame.detections.push({ label: r.label, classId: r.classId, score: r.score, box: r.box, trackId: r.trackId });
     }
-    this.frames = [...this.frames, ...byTime.values()].sort((a, b) => a.pts - b.pts);
+    const inWindow = (/** @type {DetectionFrame} */ f) => Math.floor(Math.round(this.wallTime(f.pts)) / WINDOW_MS) === k;
+    this.frames = [...this.frames.filter((f) => !inWindow(f)), ...byTime.values()].sort((a, b) => a.pts - b.pts);
     const gaps = [];
     for (let i = 1; i < this.frames.length && gaps.length < 400; i++) gaps.push(this.frames[i].pts - this.frames[i - 1].pts);
     const interval = median(gaps.filter((g) => g > 0));
