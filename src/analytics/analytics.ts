@@ -106,11 +106,11 @@ class CameraAnalytics {
 
 export class Analytics {
   private readonly cameras = new Map<string, CameraAnalytics>();
-  /** JSON [camera, line, label] → counters; kept across a camera's changes and restarts (seeded from the log). */
-  private readonly totals = new Map<string, { in: number; out: number }>();
+  /** camera → line → label → counters; kept across a camera's changes and restarts (seeded from the log). */
+  private readonly totals = new Map<string, Map<string, Map<string, { in: number; out: number }>>>();
 
   constructor(private readonly config: (camera: string) => CameraConfig | undefined, totals: readonly LineTotal[] = []) {
-    for (const t of totals) this.totals.set(JSON.stringify([t.camera, t.line, t.label]), { in: t.in, out: t.out });
+    for (const t of totals) Object.assign(this.counter(t.camera, t.line, t.label), { in: t.in, out: t.out });
   }
 
   /**
@@ -201,12 +201,20 @@ export class Analytics {
     const zones: AnalyticsState['zones'] = {};
     for (const z of cfg?.zones ?? []) zones[z.name] = Object.fromEntries(cam?.zones.find((w) => w.zone.name === z.name)?.occupancy() ?? []);
     const lines: AnalyticsState['lines'] = {};
-    for (const l of cfg?.lines ?? []) lines[l.name] = {};
-    for (const [key, t] of this.totals) {
-      const [c, line, label] = JSON.parse(key) as [string, string, string];
-      if (c === camera && lines[line]) lines[line][label] = { ...t };
-    }
+    const counters = this.totals.get(camera);
+    for (const l of cfg?.lines ?? []) lines[l.name] = Object.fromEntries([...(counters?.get(l.name) ?? [])].map(([label, t]) => [label, { ...t }]));
     return { zones, lines, counts: Object.fromEntries(cam?.counts ?? []) };
+  }
+
+  /** A line's counters for a label, made at 0 the first time. */
+  private counter(camera: string, line: string, label: string): { in: number; out: number } {
+    const lines = this.totals.get(camera) ?? new Map<string, Map<string, { in: number; out: number }>>();
+    this.totals.set(camera, lines);
+    const labels = lines.get(line) ?? new Map<string, { in: number; out: number }>();
+    lines.set(line, labels);
+    const t = labels.get(label) ?? { in: 0, out: 0 };
+    labels.set(label, t);
+    return t;
   }
 
   private camera(id: string): CameraAnalytics {
@@ -237,10 +245,8 @@ export class Analytics {
   }
 
   private crossing(news: AnalyticsNews, line: string, label: string, direction: Direction, event: TrackEvent, time: number): void {
-    const key = JSON.stringify([event.camera, line, label]);
-    const t = this.totals.get(key) ?? { in: 0, out: 0 };
+    const t = this.counter(event.camera, line, label);
     t[direction]++;
-    this.totals.set(key, t);
     news.crossings.push({ camera: event.camera, line, label, direction, trackId: event.trackId, eventId: event.id, time, totals: { ...t } });
   }
 
