@@ -3,10 +3,8 @@
 // CA-signed TLS certificate), which tests can kill (a broker crash) and
 // restart on the same port; and a subscriber that records what the broker
 // delivers, retained flag included.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import type { MqttConfig } from '../../src/config/schema.js';
@@ -14,9 +12,9 @@ import type { Logger } from '../../src/util/logger.js';
 import { onCleanup, tempDir } from './cleanup.js';
 import { relaunch } from './wait.js';
 import { requireOrSkip } from './skip.js';
+import { freePort, launchMosquitto, MOSQUITTO, mosquittoConfig, running, type Launched } from '../../bench/mosquitto.js';
 
-export const MOSQUITTO = '/usr/sbin/mosquitto';
-const READY_TIMEOUT_MS = 10_000;
+export { freePort, MOSQUITTO };
 const STOP_GRACE_MS = 3_000;
 // A port just freed by a killed broker binds again at once (SO_REUSEADDR); this is the safety net.
 const REBIND_TIMEOUT_MS = 10_000;
@@ -25,18 +23,6 @@ const REBIND_TIMEOUT_MS = 10_000;
 export function skipMosquitto(): boolean {
   const missing = ['mosquitto', 'mosquitto_passwd', 'openssl'].filter((tool) => spawnSync(tool === 'mosquitto' ? MOSQUITTO : tool, ['-h'], { timeout: 5_000 }).error);
   return requireOrSkip('the MQTT tests', missing.length === 0 ? undefined : `${missing.join(', ')} not found; install the mosquitto package (broker and mosquitto_passwd) and openssl`);
-}
-
-/** A port nobody listens on now (mosquitto cannot be given port 0). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export interface Mosquitto {
@@ -61,8 +47,6 @@ export interface Mosquitto {
 const live = new Set<ChildProcess>();
 let exitHookInstalled = false;
 
-const running = (child: ChildProcess): boolean => child.exitCode === null && child.signalCode === null;
-
 function run(command: string, args: string[], cwd: string): void {
   const result = spawnSync(command, args, { cwd, encoding: 'utf8', timeout: 30_000 });
   if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed: ${result.stderr || result.error?.message}`);
@@ -80,51 +64,16 @@ function makeCertificates(dir: string): { ca: string; cert: string; key: string 
   return { ca: path.join(dir, 'ca.crt'), cert: path.join(dir, 'server.crt'), key: path.join(dir, 'server.key') };
 }
 
-interface Launched {
-  child: ChildProcess;
-  exited: Promise<void>;
-}
-
-function launch(config: string): Promise<Launched> {
+/** Starts a broker on `config`, remembered until it exits (killed if the test process exits first). */
+async function launch(config: string): Promise<Launched> {
   if (!exitHookInstalled) {
     exitHookInstalled = true;
     process.once('exit', () => { for (const c of live) c.kill('SIGKILL'); });
   }
-  const child = spawn(MOSQUITTO, ['-c', config], { stdio: ['ignore', 'pipe', 'pipe'] });
-  live.add(child);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => { live.delete(child); resolve(); }));
-  let out = '';
-  return new Promise<Launched>((resolve, reject) => {
-    const fail = (why: string): void => {
-      cleanup();
-      if (running(child)) child.kill('SIGKILL');
-      reject(new Error(`mosquitto ${why}; output:\n${out.trim()}`));
-    };
-    const onData = (d: Buffer): void => {
-      out += d.toString();
-      // Logged once every listener is open.
-      if (!/mosquitto version \S+ running/.test(out)) return;
-      cleanup();
-      // Keep reading so a chatty broker never blocks on a full pipe.
-      child.stdout?.resume();
-      child.stderr?.resume();
-      resolve({ child, exited });
-    };
-    const onExit = (code: number | null, signal: NodeJS.Signals | null): void => fail(`exited (${code ?? signal}) before it was running`);
-    const onError = (e: Error): void => fail(`could not start: ${e.message}`);
-    const timer = setTimeout(() => fail(`not running within ${READY_TIMEOUT_MS} ms`), READY_TIMEOUT_MS);
-    const cleanup = (): void => {
-      clearTimeout(timer);
-      child.stdout?.off('data', onData);
-      child.stderr?.off('data', onData);
-      child.off('exit', onExit);
-      child.off('error', onError);
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('exit', onExit);
-    child.once('error', onError);
-  });
+  const launched = await launchMosquitto(config);
+  live.add(launched.child);
+  void launched.exited.then(() => live.delete(launched.child));
+  return launched;
 }
 
 /**
@@ -136,18 +85,7 @@ export async function startMosquitto(options: { tls?: boolean; users?: Record<st
   const dir = tempDir('lookout-mosquitto-');
   const port = await freePort();
   const users = Object.entries(options.users ?? {});
-  const lines = [
-    `listener ${port} 127.0.0.1`,
-    `allow_anonymous ${users.length === 0}`,
-    'persistence false',
-    'log_dest stderr',
-    'log_type error',
-    'log_type warning',
-    'log_type notice',
-    'log_type information',
-    // Started as root, mosquitto would switch to its own user, who cannot read this test's folder.
-    `user ${os.userInfo().username}`,
-  ];
+  const lines = mosquittoConfig(port, users.length === 0);
   if (users.length > 0) {
     const file = path.join(dir, 'passwd');
     for (const [name, password] of users) run('mosquitto_passwd', ['-b', ...(existsSync(file) ? [] : ['-c']), file, name, password], dir);
