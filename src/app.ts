@@ -48,6 +48,7 @@ import { filterFor } from './config/analytics.js';
 import { lineTotals } from './store/crossings.js';
 import { Notifier } from './notify/notifier.js';
 import { analyticsFlow, shownDetections } from './analytics-flow.js';
+import { motionJson } from './live/messages.js';
 
 export interface RunningLookout {
   url: string;
@@ -124,6 +125,7 @@ export async function startLookout(config: LookoutConfig, log: Logger): Promise<
       threshold: (camera, label) => filterFor(settings(camera).filters, label).threshold,
     });
     tracking = stage;
+    registry.setObjects((camera, time) => stage.objects(camera, time));
     const analytics = new Analytics((id) => cams.config(id), store ? lineTotals(store.reader.db) : []);
     const opened = store;
     const notify = new Notifier({
@@ -142,8 +144,13 @@ export async function startLookout(config: LookoutConfig, log: Logger): Promise<
       registry.onDetections((camera, d, frame) => {
         // Filtered detections are neither tracked nor logged; the page shows them, marked.
         const { kept, filtered } = screen(d.detections, settings(camera), d.width, d.height);
-        const tracked = stage.update({ camera, frameId: d.frameId, time: d.capturedAt, detections: kept }, frame);
+        const tracked = stage.update({ camera, frameId: d.frameId, time: d.capturedAt, detections: kept, regions: d.regions }, frame);
         hub.detections(camera, d, shownDetections(tracked ?? [], filtered, (id) => analytics.hasEvent(camera, id)));
+      }),
+      registry.onGate((camera, frame, decision) => {
+        // Nothing moved: the model was not asked, so the steady tracks were not missed.
+        if (!decision.plan) stage.hold(camera, frame.capturedAt);
+        hub.broadcast(camera, motionJson(camera, frame, decision));
       }),
       registry.onCameraRemoved((camera) => {
         stage.endCamera(camera);

@@ -1,4 +1,7 @@
 // The small shared types every stage meets in. Stages import these, not each other.
+import type { Rect, Size } from './util/rect.js';
+
+export type { Rect, Size };
 
 /** [ymin, xmin, ymax, xmax], normalized to 0–1 of the image, as TF Serving returns them. */
 export type Box = [number, number, number, number];
@@ -68,6 +71,17 @@ export function frameId(frame: Pick<Frame, 'run' | 'ptsMs'>): string {
   return `${frame.run}:${Math.round(frame.ptsMs)}`;
 }
 
+/**
+ * What of a frame the model looks at (motion/gate.ts decides): the whole
+ * frame, or regions of it. Each rectangle is scaled down to fit `fit` (never
+ * up) before it goes to the model.
+ */
+export interface DetectPlan {
+  kind: 'full' | 'regions';
+  rects: Rect[];
+  fit: Size;
+}
+
 /** A camera's detections for one frame, as the registry keeps the newest and hands them on. */
 export interface CameraDetections {
   /** The detection frame's id (see frameId()): pairs it with the live frame of the same picture. */
@@ -83,6 +97,12 @@ export interface CameraDetections {
   latencyMs: number;
   /** How old the frame was when it was sent to the model, ms. */
   queueWaitMs: number;
+  /**
+   * The parts of the frame the model looked at, normalized like boxes; null
+   * when it looked at the whole frame. Objects outside them were not looked
+   * for, so they were not missed either.
+   */
+  regions: Box[] | null;
 }
 
 export type CameraState = 'starting' | 'streaming' | 'reconnecting' | 'failed' | 'stopped';
@@ -93,6 +113,18 @@ export interface TrackedDetection extends Detection {
   trackId: number | null;
   /** Whether the track has been seen often enough to count as a real object. */
   confirmed: boolean;
+}
+
+/** A live track as the motion gate sees it: where it should be now, and whether it needs looking at. */
+export interface TrackedObject {
+  trackId: number;
+  label: string;
+  /** Its box predicted for the time asked. */
+  box: Box;
+  /** Its centre moves by more than a tenth of its size per second. */
+  moving: boolean;
+  /** Tentative, or missed the last time it was looked for: the model must look again soon, or it ends. */
+  uncertain: boolean;
 }
 
 /** One detected object in one frame, as tracking hands it on (to the log, to `lookout detect`'s output). */

@@ -3,6 +3,7 @@
 // reads the overrides the one before left, and an update waits for its
 // camera's ffmpeg to restart.
 import { cameraDefaults, cameraEntry, parseCameraEntry } from '../config/camera.js';
+import { motionEntry } from '../config/motion.js';
 import { ConfigError, type CameraConfig, type LookoutConfig } from '../config/schema.js';
 import { LookoutError } from '../util/errors.js';
 import { apiFileRoots, applyCameraOverrides, readOverrides, writeOverridesAround, type Overrides } from './overrides-file.js';
@@ -65,6 +66,11 @@ export class CameraAdmin {
       // `record` is merged key by key: PATCH {"record":{"mode":"continuous"}} keeps the rest.
       const rec = (patch as { record?: unknown }).record;
       if (isObject(rec)) entry.record = { ...current.record, ...rec };
+      // `motion` and `regions` likewise.
+      const motion = (patch as { motion?: unknown }).motion;
+      if (isObject(motion)) entry.motion = { ...motionEntry(current.motion), ...motion };
+      const regions = (patch as { regions?: unknown }).regions;
+      if (isObject(regions)) entry.regions = { ...current.regions, ...regions };
       // `filters` label by label, then key by key; a label set to null drops the camera's own filter for it.
       const filters = (patch as { filters?: unknown }).filters;
       if (isObject(filters)) entry.filters = mergeFilters(current.ownFilters, filters);
@@ -149,10 +155,11 @@ function mergeFilters(own: CameraConfig['ownFilters'], patch: Record<string, unk
   return out;
 }
 
-/** Keys that are analytics only: a change to nothing else needs no new ffmpeg. */
-const ANALYTICS_KEYS = new Set(['zones', 'lines', 'masks', 'filters', 'ownFilters']);
+/** Keys that are analytics and gating only: a change to nothing else needs no new ffmpeg. */
+const ANALYTICS_KEYS = new Set(['zones', 'lines', 'masks', 'filters', 'ownFilters', 'motion', 'regions']);
 
+/** Whether the camera's ffmpeg can stay: only analytics or gating changed (regions on or off changes what the decoder makes). */
 function sameIngest(a: CameraConfig, b: CameraConfig): boolean {
-  const strip = (c: CameraConfig) => JSON.stringify(Object.entries(c).filter(([k]) => !ANALYTICS_KEYS.has(k)));
+  const strip = (c: CameraConfig) => JSON.stringify([Object.entries(c).filter(([k]) => !ANALYTICS_KEYS.has(k)), c.regions.enabled]);
   return strip(a) === strip(b);
 }

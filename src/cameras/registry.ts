@@ -12,7 +12,9 @@ import type { Logger } from '../util/logger.js';
 import type { BreakerStatus } from '../schedule/breaker.js';
 import { Scheduler, type CameraScheduleStats, type SchedulerModel, type DetectionResult } from '../schedule/scheduler.js';
 import { RateWindow } from '../schedule/stats-window.js';
-import { frameId, keptDetections, type CameraDetections, type Frame } from '../types.js';
+import { frameId, keptDetections, type CameraDetections, type Frame, type TrackedObject } from '../types.js';
+import { MotionGate, type GateDecision, type GateSettings, type GateStats } from '../motion/gate.js';
+import { rectBox } from '../util/rect.js';
 import { LookoutError } from '../util/errors.js';
 import { Listeners } from '../util/listeners.js';
 
@@ -23,6 +25,27 @@ export interface CameraView {
   liveFps: number;
   schedule: CameraScheduleStats | undefined;
   latest: CameraDetections | undefined;
+  /** Motion and gating: what moved, and how many frames went to the model or were skipped. */
+  motion: GateStats;
+}
+
+/** Each detection frame with what the motion gate decided for it (skipped frames too). */
+export type GateListener = (cameraId: string, frame: Frame, decision: GateDecision) => void;
+
+/** The camera's live tracks, predicted for a time (tracking's; app.ts wires it): the gate looks where they are. */
+export type ObjectsSource = (cameraId: string, time: number) => TrackedObject[];
+
+/** Regions need the camera's own pixels: detection frames are decoded at up to this size, not scaled to the model's. */
+export const REGIONS_DECODE = { width: 3840, height: 2160 };
+
+function gateSettings(config: CameraConfig): GateSettings {
+  return { motion: config.motion, regions: config.regions, size: config.size };
+}
+
+/** Regions are cut from detection frames at the camera's own resolution; without them, frames are scaled to the model's size in ffmpeg. */
+function detectSize(config: CameraConfig): { maxWidth: number; maxHeight: number } {
+  if (!config.motion.enabled || !config.regions.enabled) return { maxWidth: config.size.width, maxHeight: config.size.height };
+  return { maxWidth: Math.max(REGIONS_DECODE.width, config.size.width), maxHeight: Math.max(REGIONS_DECODE.height, config.size.height) };
 }
 
 /** `frame` is the picture the model saw (for snapshots); listeners must not change it. */
@@ -33,7 +56,10 @@ class CameraEntry {
   latest: CameraDetections | undefined;
   readonly decoded = new RateWindow();
   readonly live = new RateWindow();
-  constructor(public config: CameraConfig, readonly camera: Camera) {}
+  readonly gate: MotionGate;
+  constructor(public config: CameraConfig, readonly camera: Camera) {
+    this.gate = new MotionGate(gateSettings(config));
+  }
 }
 
 /** How long shutdown waits for Predict calls in flight. */
@@ -50,6 +76,8 @@ export class CameraRegistry {
   private readonly liveFrames = new Listeners<[frame: Frame]>();
   private readonly streams = new Listeners<[piece: StreamPiece]>();
   private readonly removed = new Listeners<[cameraId: string]>();
+  private readonly gated = new Listeners<Parameters<GateListener>>();
+  private objects: ObjectsSource = () => [];
   /** The last run number of each camera id this registry has run (a handful of numbers, kept for the process's life). */
   private readonly runs = new Map<string, number>();
   private closed = false;
@@ -66,6 +94,16 @@ export class CameraRegistry {
   /** Called with each camera's new detections (for the live view and the detection log). */
   onDetections(listener: DetectionsListener): () => void {
     return this.detections.add(listener);
+  }
+
+  /** Called with every detection frame and the gate's decision for it (tracking holds its steady tracks over skipped ones; the page shows motion). */
+  onGate(listener: GateListener): () => void {
+    return this.gated.add(listener);
+  }
+
+  /** Where the gate learns each camera's tracked objects. */
+  setObjects(source: ObjectsSource): void {
+    this.objects = source;
   }
 
   /** Called with every live frame of every camera (for the live view). */
@@ -115,12 +153,15 @@ export class CameraRegistry {
         timeoutMs: config.timeoutMs,
         realtime: config.realtime,
         loop: config.loop,
-        detect: { fps: config.detectFps, maxWidth: config.size.width, maxHeight: config.size.height },
+        detect: { fps: config.detectFps, ...detectSize(config) },
         ...(config.liveFps > 0 ? { live: { fps: config.liveFps, maxWidth: config.liveSize.width, maxHeight: config.liveSize.height } } : {}),
       },
       onDetectFrame: (frame) => {
-        entry?.decoded.mark();
-        this.scheduler.submit(frame);
+        if (!entry) return;
+        entry.decoded.mark();
+        const decision = entry.gate.decide(frame, this.objects(config.id, frame.capturedAt));
+        if (decision.plan) this.scheduler.submit(frame, decision.plan);
+        this.gated.emit(config.id, frame, decision);
       },
       onLiveFrame: (frame) => {
         if (!entry) return;
@@ -149,11 +190,12 @@ export class CameraRegistry {
     this.addCamera(config);
   }
 
-  /** Swaps settings that need no new ffmpeg (zones, lines, masks, filters): they apply from the next result. */
+  /** Swaps settings that need no new ffmpeg (zones, lines, masks, filters, motion): they apply from the next frame or result. */
   reconfigure(config: CameraConfig): void {
     const entry = this.entries.get(config.id);
     if (!entry) throw new CameraConfigError(`no camera ${JSON.stringify(config.id)}`);
     entry.config = config;
+    entry.gate.reconfigure(gateSettings(config));
   }
 
   async removeCamera(id: string): Promise<void> {
@@ -194,6 +236,7 @@ export class CameraRegistry {
       liveFps: e.live.perSecond(),
       schedule: this.scheduler.stats(id),
       latest: e.latest,
+      motion: e.gate.stats(),
     };
   }
 
@@ -208,6 +251,7 @@ export class CameraRegistry {
   private onResult(result: DetectionResult): void {
     const entry = this.entries.get(result.frame.cameraId);
     if (!entry) return;
+    entry.gate.answered(result.plan, result.frame);
     const detections = keptDetections(result.detections, entry.config);
     const latest: CameraDetections = {
       frameId: frameId(result.frame),
@@ -220,6 +264,7 @@ export class CameraRegistry {
       detections,
       latencyMs: result.latencyMs,
       queueWaitMs: result.queueWaitMs,
+      regions: result.plan.kind === 'regions' ? result.plan.rects.map((r) => rectBox(r, result.frame)) : null,
     };
     entry.latest = latest;
     this.detections.emit(result.frame.cameraId, latest, result.frame);

@@ -6,9 +6,10 @@ import { classifySource, SourceUrlError } from '../ingest/source-url.js';
 import { describe, Reader } from './reader.js';
 import { FILTER_KEYS, parseFilters, parseShapes, shapesEntry } from './analytics.js';
 import { parseRecord } from './record.js';
+import { motionEntry, parseMotion, parseRegions } from './motion.js';
 import { ConfigError, type CameraConfig, type CameraDefaults, type DetectionSettings, type LookoutConfig } from './schema.js';
 
-export const CAMERA_KEYS = ['id', 'url', 'rtspTransport', 'timeoutMs', 'realtime', 'loop', 'detectFps', 'liveFps', 'size', 'liveSize', 'minScore', 'labels', 'record', 'zones', 'lines', 'masks', 'filters', 'enabled'] as const;
+export const CAMERA_KEYS = ['id', 'url', 'rtspTransport', 'timeoutMs', 'realtime', 'loop', 'detectFps', 'liveFps', 'size', 'liveSize', 'minScore', 'labels', 'record', 'zones', 'lines', 'masks', 'filters', 'motion', 'regions', 'enabled'] as const;
 export const DETECTION_KEYS = ['detectFps', 'liveFps', 'size', 'liveSize', 'minScore', 'labels'] as const;
 
 const CAMERA_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
@@ -61,6 +62,8 @@ export function parseCamera(r: Reader, entry: unknown, at: string, defaults: Cam
     ...parseShapes(r, raw, key),
     filters: parseFilters(r, raw.filters, key('filters'), defaults.filters),
     ownFilters: ownFilters(raw.filters),
+    motion: parseMotion(r, raw.motion, key('motion'), defaults.motion),
+    regions: parseRegions(r, raw.regions, key('regions'), defaults.regions),
   };
 }
 
@@ -76,8 +79,8 @@ function ownFilters(value: unknown): CameraConfig['ownFilters'] {
 }
 
 /** What a config's cameras start from. */
-export function cameraDefaults(config: Pick<LookoutConfig, 'detection' | 'record' | 'filters'>): CameraDefaults {
-  return { ...config.detection, record: config.record, filters: config.filters };
+export function cameraDefaults(config: Pick<LookoutConfig, 'detection' | 'record' | 'filters' | 'motion' | 'regions'>): CameraDefaults {
+  return { ...config.detection, record: config.record, filters: config.filters, motion: config.motion, regions: config.regions };
 }
 
 /**
@@ -98,5 +101,7 @@ export function cameraEntry(c: CameraConfig): Record<string, unknown> {
     record: { ...c.record },
     ...shapesEntry(c),
     filters: Object.fromEntries(Object.entries(c.ownFilters).map(([label, f]) => [label, { ...f }])),
+    motion: motionEntry(c.motion),
+    regions: { ...c.regions },
   };
 }

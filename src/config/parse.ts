@@ -7,9 +7,10 @@ import { describe, Reader } from './reader.js';
 import { parseFilters } from './analytics.js';
 import { parseNotify } from './notify.js';
 import { parseRecord } from './record.js';
+import { parseMotion, parseRegions } from './motion.js';
 import { EMBEDDED_MODELS, isEmbeddedModel, type AuthConfig, type CameraConfig, type CameraDefaults, type EmbeddedModelConfig, type LookoutConfig, type ModelServerConfig, type SchedulerConfig, type StoreConfig } from './schema.js';
 
-const TOP_KEYS = ['http', 'modelServer', 'minScore', 'detection', 'record', 'filters', 'notify', 'cameras', 'scheduler', 'fileRoots', 'store', 'auth', 'camerasFile'];
+const TOP_KEYS = ['http', 'modelServer', 'minScore', 'detection', 'record', 'filters', 'motion', 'regions', 'notify', 'cameras', 'scheduler', 'fileRoots', 'store', 'auth', 'camerasFile'];
 
 /** Checks and completes a parsed config document. */
 export function parseConfig(doc: unknown, source = 'config'): LookoutConfig {
@@ -19,6 +20,8 @@ export function parseConfig(doc: unknown, source = 'config'): LookoutConfig {
   const detection = parseDetection(r, top.detection);
   const record = parseRecord(r, top.record, 'record');
   const filters = parseFilters(r, top.filters, 'filters');
+  const motion = parseMotion(r, top.motion, 'motion');
+  const regions = parseRegions(r, top.regions, 'regions');
   let fileRoots: string[] = [];
   if (top.fileRoots !== undefined && top.fileRoots !== null) {
     if (!Array.isArray(top.fileRoots)) r.fail('fileRoots', `expected a list of folders, got ${describe(top.fileRoots)}`);
@@ -31,8 +34,10 @@ export function parseConfig(doc: unknown, source = 'config'): LookoutConfig {
     detection,
     record,
     filters,
+    motion,
+    regions,
     notify: parseNotify(r, top.notify),
-    cameras: parseCameras(r, top.cameras, { ...detection, record, filters }, fileRoots),
+    cameras: parseCameras(r, top.cameras, { ...detection, record, filters, motion, regions }, fileRoots),
     scheduler: parseScheduler(r, top.scheduler),
     fileRoots,
     http: {

@@ -87,10 +87,40 @@ export interface RecordSettings {
   graceSeconds: number;
 }
 
+/** Motion detection and gating (docs/motion.md): which frames, and which parts of them, the model is given. */
+export interface MotionConfig {
+  /** false: every detection frame goes to the model whole, as without motion detection. */
+  enabled: boolean;
+  /** Grey-level difference (0–255) from the background that counts as change. */
+  threshold: number;
+  /** Least changed area of a motion box, as a fraction of the frame. */
+  minArea: number;
+  /** Polygons (normalized points) where change is ignored: a clock, waving trees. */
+  masks: Point[][];
+  /** Learning the background after a (re)start or a global change, before motion counts. */
+  warmupSeconds: number;
+  /** A frame with more than this fraction changed is a global change (lights, IR switch): re-calibrate. */
+  recalibrate: number;
+  /** Tracked objects that do not move are looked at again this often. */
+  refreshSeconds: number;
+}
+
+/** Regions (docs/motion.md): the model is given squares around motion and tracked objects, at full resolution. */
+export interface RegionsConfig {
+  /** false: whenever something moves, the whole frame goes to the model, scaled to fit `size`. */
+  enabled: boolean;
+  /** The whole frame still goes to the model this often, so an object that never moves is found. */
+  fullFrameSeconds: number;
+  /** Regions per frame at most; more are merged. */
+  maxRegions: number;
+}
+
 /** What every camera starts from: the config's `detection` and `record`. */
 export interface CameraDefaults extends DetectionSettings {
   record: RecordSettings;
   filters: ObjectFilters;
+  motion: MotionConfig;
+  regions: RegionsConfig;
 }
 
 /** A point in normalized picture coordinates: x from the left, y from the top, both 0–1. */
@@ -165,6 +195,8 @@ export interface CameraConfig extends DetectionSettings {
   filters: ObjectFilters;
   /** The filter keys the camera set itself (what cameras.json keeps). */
   ownFilters: Record<string, Partial<ObjectFilter>>;
+  motion: MotionConfig;
+  regions: RegionsConfig;
 }
 
 export const NOTIFY_PHASES = ['start', 'update', 'end', 'enter', 'exit', 'loiter', 'crossing'] as const;
@@ -267,6 +299,9 @@ export interface LookoutConfig {
   record: RecordSettings;
   /** Every camera's object filters, by label, before its own. */
   filters: ObjectFilters;
+  /** Every camera's `motion` and `regions` defaults. */
+  motion: MotionConfig;
+  regions: RegionsConfig;
   notify: NotifyConfig;
   cameras: CameraConfig[];
   scheduler: SchedulerConfig;

@@ -90,6 +90,9 @@ export function createMetrics(deps: MetricsDeps): Metrics {
   const streamBytes = new MirroredCounter(registry, 'lookout_live_stream_bytes_sent_total', 'Bytes of the camera\'s own video handed to native viewers, by camera', ['camera']);
   const detected = new MirroredCounter(registry, 'lookout_camera_inferences_total', 'Frames the model answered, by camera', ['camera']);
   const dropped = new MirroredCounter(registry, 'lookout_camera_frames_dropped_total', 'Detection frames not sent to the model, by camera and reason', ['camera', 'reason']);
+  const gated = new MirroredCounter(registry, 'lookout_camera_motion_frames_total', 'Detection frames by what the motion gate gave the model: full (the whole frame), regions, skipped (nothing moved)', ['camera', 'decision']);
+  const images = new MirroredCounter(registry, 'lookout_camera_model_images_total', 'Images the model was given, by camera: one per whole frame, one per region', ['camera']);
+  const calibrations = new MirroredCounter(registry, 'lookout_camera_motion_calibrations_total', 'Times motion detection learnt the picture anew (a start, a global change of light), by camera', ['camera']);
   const restarts = new MirroredCounter(registry, 'lookout_camera_restarts_total', 'ffmpeg restarts (reconnects), by camera', ['camera']);
   const sent = new MirroredCounter(registry, 'lookout_live_frames_sent_total', 'Annotated frames handed to viewers, by camera', ['camera']);
   const skipped = new MirroredCounter(registry, 'lookout_live_frames_skipped_total', 'Frames a slow viewer skipped, by camera', ['camera']);
@@ -115,12 +118,16 @@ export function createMetrics(deps: MetricsDeps): Metrics {
   const notifyConnected = gauge('lookout_notify_connected', '1 while a sink is connected (MQTT) or its last delivery succeeded (webhooks)', ['sink']);
   const occupancy = gauge('lookout_zone_occupancy', 'Objects in a zone now, by camera, zone and label', ['camera', 'zone', 'label']);
   const inView = gauge('lookout_objects_in_view', 'Objects (open events) in view now, by camera and label', ['camera', 'label']);
+  const moving = gauge('lookout_camera_motion', '1 while the newest detection frame of the camera has motion', ['camera']);
+  const motionBoxes = gauge('lookout_camera_motion_boxes', 'Motion boxes in the newest detection frame, by camera', ['camera']);
   const recPaused = gauge('lookout_recording_paused', '1 while a camera\'s recording is paused (disk full or failing)', ['camera']);
 
   const refresh = (): void => {
     fps.reset();
     state.reset();
     viewers.reset();
+    moving.reset();
+    motionBoxes.reset();
     recPaused.reset();
     occupancy.reset();
     inView.reset();
@@ -146,8 +153,16 @@ export function createMetrics(deps: MetricsDeps): Metrics {
       restarts.set({ camera: id }, view.status.restarts);
       if (view.schedule) {
         detected.set({ camera: id }, view.schedule.detected);
+        images.set({ camera: id }, view.schedule.images);
         for (const [reason, n] of Object.entries(view.schedule.dropped)) dropped.set({ camera: id, reason }, n);
       }
+      const m = view.motion;
+      gated.set({ camera: id, decision: 'full' }, m.sentFull);
+      gated.set({ camera: id, decision: 'regions' }, m.sentRegions);
+      gated.set({ camera: id, decision: 'skipped' }, m.skipped);
+      calibrations.set({ camera: id }, m.motion?.calibrations ?? 0);
+      moving.set({ camera: id }, m.state === 'motion' ? 1 : 0);
+      motionBoxes.set({ camera: id }, m.boxes.length);
       const rec = recording?.(id);
       if (rec) {
         recBytes.set({ camera: id }, rec.bytes);

@@ -143,6 +143,7 @@ export function createApp(deps: HttpDeps): express.Express {
         zones: config.zones, lines: config.lines, masks: config.masks,
         // What applies (the config's with the camera's own over them), and the camera's own, which a PATCH changes.
         filters: config.filters, ownFilters: config.ownFilters,
+        motion: config.motion, regions: config.regions,
       },
     };
   };

@@ -16,7 +16,7 @@ import { GreyScaler } from './grey.js';
 import { rasterizeMasks, type MaskBitmap } from './mask.js';
 
 export interface MotionSettings {
-  /** Grey-level difference (0–255) from the background that counts as changed. Default 25. */
+  /** Grey-level difference (0–255) from the background that counts as changed. Defaults: config/motion.ts. */
   threshold: number;
   /** Least area of a motion box's changed pixels, as a fraction of the frame. */
   minArea: number;
@@ -27,24 +27,6 @@ export interface MotionSettings {
   /** A frame whose changed fraction of the (unmasked) picture is above this is a global change (lights on, IR switch): re-calibrate, not motion. */
   recalibrate: number;
 }
-
-/**
- * Measured on the bundled clips (src/motion/README.md has the numbers).
- * After the blur, a still picture re-encoded with H.264 strays at most 2
- * grey levels from its background and the person clip's empty room at most
- * 11, while a person against its wall differs by 100–200: 25 is twice the
- * worst noise seen and far below anything worth detecting. 0.0005 of the
- * frame is 29 cells of 320×180 (about 13×10 pixels of a 640×360 frame): the
- * head of a person just stepping into view passes it, a speck of noise that
- * got past the threshold does not.
- */
-export const MOTION_DEFAULTS: MotionSettings = {
-  threshold: 25,
-  minArea: 0.0005,
-  masks: [],
-  warmupSeconds: 1,
-  recalibrate: 0.5,
-};
 
 export type MotionState = 'calibrating' | 'still' | 'motion';
 

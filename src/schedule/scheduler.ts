@@ -5,13 +5,17 @@
 //   and a per-camera bound;
 // - round-robin among cameras with a pending frame;
 // - frames older than maxFrameAge when their turn comes are dropped;
-// - frames of several cameras batched into one call (maxBatch, batchTimeoutMs);
+// - frames of several cameras batched into one call (maxBatch, batchTimeoutMs),
+//   each with its plan: the whole frame, or regions of it (motion/gate.ts),
+//   all of them images of the same call (detect-plans.ts);
 // - a circuit breaker while the model server is down.
 import type { ModelClient } from '../model/client.js';
-import type { Detection, Frame } from '../types.js';
+import { wholeRect } from '../util/rect.js';
+import type { Detection, DetectPlan, Frame } from '../types.js';
 import { CircuitBreaker, type BreakerStatus } from './breaker.js';
+import { detectPlans } from './detect-plans.js';
 import { classifyFailure, type DropReason } from './failures.js';
-import { toOneSize } from './one-size.js';
+import type { Job } from './model-input.js';
 import { RateWindow, SampleRing } from './stats-window.js';
 
 /** What the scheduler needs of the model: detections for a batch, and whether it is AVAILABLE (the breaker's probe). */
@@ -24,7 +28,7 @@ export interface SchedulerOptions {
   perCameraInFlight: number;
   /** A frame older than this when its turn comes is dropped as stale, ms. */
   maxFrameAgeMs: number;
-  /** Frames per Predict call; 1 disables batching. */
+  /** Frames per Predict call (each with all its regions); 1 disables batching across cameras. */
   maxBatch: number;
   /** How long a batch may wait for more cameras' frames, ms. */
   batchTimeoutMs: number;
@@ -45,7 +49,11 @@ export type { DropReason };
 
 export interface DetectionResult {
   frame: Frame;
+  /** What of the frame the model looked at. */
+  plan: DetectPlan;
   detections: Detection[];
+  /** Images of the frame the model was given (regions, and regions re-centred on cut objects). */
+  images: number;
   /** Predict round trip, ms. */
   latencyMs: number;
   /** Frame age when sent, ms. */
@@ -59,16 +67,19 @@ export interface CameraScheduleStats {
   inFlight: number;
   dropped: Record<DropReason, number>;
   detected: number;
+  /** Images the model was given for this camera's frames (one per whole frame, one per region). */
+  images: number;
   latencyMs: { p50: number | undefined; p95: number | undefined };
   queueWaitMs: { p50: number | undefined; p95: number | undefined };
 }
 
 class Lane {
-  pending: Frame | undefined;
+  pending: Job | undefined;
   /** When the camera last offered a frame: a camera that has gone quiet is not waited for in a batch. */
   lastSubmitAt = 0;
   inFlight = 0;
   detected = 0;
+  images = 0;
   readonly dropped: Record<DropReason, number> = { superseded: 0, stale: 0, error: 0, busy: 0, modelDown: 0 };
   readonly detectRate = new RateWindow();
   readonly submitRate = new RateWindow();
@@ -123,14 +134,17 @@ export class Scheduler {
     return lane;
   }
 
-  /** Offers a camera's newest frame; it replaces the one waiting, if any. */
-  submit(frame: Frame): void {
+  /**
+   * Offers a camera's newest frame, with what of it the model should look at
+   * (by default the whole frame as it is); it replaces the one waiting, if any.
+   */
+  submit(frame: Frame, plan: DetectPlan = { kind: 'full', rects: [wholeRect(frame)], fit: frame }): void {
     if (this.closed) return;
     const lane = this.lane(frame.cameraId);
     lane.submitRate.mark();
     lane.lastSubmitAt = Date.now();
     if (lane.pending) lane.dropped[this.breaker.allows ? 'superseded' : 'modelDown']++;
-    lane.pending = frame;
+    lane.pending = { frame, plan };
     this.pump();
   }
 
@@ -163,6 +177,7 @@ export class Scheduler {
       inFlight: lane.inFlight,
       dropped: { ...lane.dropped },
       detected: lane.detected,
+      images: lane.images,
       latencyMs: { p50: lane.latency.percentile(0.5), p95: lane.latency.percentile(0.95) },
       queueWaitMs: { p50: lane.queueWait.percentile(0.5), p95: lane.queueWait.percentile(0.95) },
     };
@@ -178,7 +193,7 @@ export class Scheduler {
       const id = this.order[(start + i) % n];
       const lane = this.lanes.get(id);
       if (!lane?.pending || lane.inFlight >= this.options.perCameraInFlight) continue;
-      if (now - (lane.pending.readyAt ?? lane.pending.capturedAt) > this.options.maxFrameAgeMs) {
+      if (now - (lane.pending.frame.readyAt ?? lane.pending.frame.capturedAt) > this.options.maxFrameAgeMs) {
         lane.dropped.stale++;
         lane.pending = undefined;
         continue;
@@ -214,14 +229,14 @@ export class Scheduler {
       if (this.batchTimer) clearTimeout(this.batchTimer);
       this.batchTimer = undefined;
       this.batchWaitSince = undefined;
-      const batch: { frame: Frame; lane: Lane }[] = [];
+      const batch: { job: Job; lane: Lane }[] = [];
       for (const id of ready.slice(0, this.options.maxBatch)) {
         const lane = this.lanes.get(id) as Lane;
-        batch.push({ frame: lane.pending as Frame, lane });
+        batch.push({ job: lane.pending as Job, lane });
         lane.pending = undefined;
         lane.inFlight++;
       }
-      this.lastServed = batch[batch.length - 1].frame.cameraId;
+      this.lastServed = batch[batch.length - 1].job.frame.cameraId;
       this.send(batch, now);
     }
     // Every call slot is taken: a batch wait that began earlier starts over when one frees.
@@ -231,18 +246,18 @@ export class Scheduler {
   }
 
   /** One Predict call. Counters settle on the lanes the frames came from, even if a camera is removed meanwhile. */
-  private send(batch: { frame: Frame; lane: Lane }[], sentAt: number): void {
+  private send(batch: { job: Job; lane: Lane }[], sentAt: number): void {
     this.inFlight++;
     this.peakInFlight = Math.max(this.peakInFlight, this.inFlight);
     const controller = new AbortController();
     this.calls.add(controller);
     void (async () => {
       let detections: Detection[][] | undefined;
+      let images: number[] = [];
       let latencyMs = 0;
       try {
-        const images = await toOneSize(batch.map((b) => b.frame));
         const started = Date.now();
-        ({ detections } = await this.model.detect(images, { signal: controller.signal }));
+        ({ detections, images } = await detectPlans(this.model, batch.map((b) => b.job), { signal: controller.signal }));
         latencyMs = Date.now() - started;
         this.breaker.succeeded();
       } catch (err) {
@@ -255,14 +270,15 @@ export class Scheduler {
         for (const { lane } of batch) lane.inFlight--;
       }
       if (detections) {
-        for (const [i, { frame, lane }] of batch.entries()) {
+        for (const [i, { job: { frame, plan }, lane }] of batch.entries()) {
           lane.detected++;
+          lane.images += images[i] ?? 0;
           lane.detectRate.mark();
           lane.latency.add(latencyMs);
           lane.queueWait.add(sentAt - (frame.readyAt ?? frame.capturedAt));
           if (this.closed || this.lanes.get(frame.cameraId) !== lane) continue;
           try {
-            this.onResult({ frame, detections: detections[i] ?? [], latencyMs, queueWaitMs: sentAt - (frame.readyAt ?? frame.capturedAt), batchSize: batch.length });
+            this.onResult({ frame, plan, detections: detections[i] ?? [], images: images[i] ?? 0, latencyMs, queueWaitMs: sentAt - (frame.readyAt ?? frame.capturedAt), batchSize: batch.length });
           } catch {
             // A consumer's failure is its own; it is not the model's, and must not stop the others.
           }

@@ -6,7 +6,7 @@
 //
 // and writes `started`/`ended` to the log and takes a snapshot of
 // `bestFrameId` on `started` and `improved`. Nothing here does I/O.
-import type { Box, Detection, TrackedDetection, TrackEvent } from '../types.js';
+import type { Box, Detection, TrackedDetection, TrackedObject, TrackEvent } from '../types.js';
 import { Tracker, type EndedTrack, type TrackerOptions, type TrackerStats } from './tracker.js';
 import { LookoutError } from '../util/errors.js';
 
@@ -127,9 +127,9 @@ export class EventBuilder {
     return this.tracker.nextId;
   }
 
-  /** Feeds one inference result of the camera. Call it for empty results too. */
-  update(frame: EventFrame, detections: readonly Detection[]): EventUpdate {
-    const { detections: tracked, ended: endedTracks } = this.tracker.update(frame.time, detections);
+  /** Feeds one inference result of the camera. Call it for empty results too; `looked` as Tracker.update's. */
+  update(frame: EventFrame, detections: readonly Detection[], looked?: readonly Box[] | null): EventUpdate {
+    const { detections: tracked, ended: endedTracks } = this.tracker.update(frame.time, detections, looked);
     const ended = endedTracks.flatMap((t) => this.close(t));
     const started: TrackEvent[] = [];
     const improved: TrackEvent[] = [];
@@ -176,6 +176,16 @@ export class EventBuilder {
       }
     }
     return { tracked, started, improved, ended, gone: endedTracks.map((t) => t.trackId) };
+  }
+
+  /** A frame the model did not look at: see Tracker.hold(). */
+  hold(time: number): void {
+    this.tracker.hold(time);
+  }
+
+  /** The live tracks, predicted for `time` (the motion gate's regions follow them). */
+  objects(time: number): TrackedObject[] {
+    return this.tracker.objects(time);
   }
 
   /** Ends every open event at its last seen time (at shutdown, or when the stream restarts). */

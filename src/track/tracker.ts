@@ -8,7 +8,7 @@
 // a replay or a test gives the same ids every time. Detect fps varies (the
 // scheduler drops frames under load), so ageing and prediction use elapsed
 // time, not frame counts.
-import type { Box, Detection, TrackedDetection } from '../types.js';
+import type { Box, Detection, TrackedDetection, TrackedObject } from '../types.js';
 import { LookoutError } from '../util/errors.js';
 
 export interface TrackerOptions {
@@ -18,7 +18,10 @@ export interface TrackerOptions {
   minHits?: number;
   /** A detection scoring at least this confirms its track at once (for very low detect fps). Default off. */
   confirmScore?: number;
-  /** A track not matched for longer than this (ms of frame time) ends. Default 2000. */
+  /**
+   * A track looked for and not matched for longer than this (ms of frame
+   * time) ends; time it was not looked for (held: see hold()) does not count. Default 2000.
+   */
   maxAgeMs?: number;
   /** Live tracks (tentative and confirmed) at most; further new detections are not tracked. Default 256. */
   maxTracks?: number;
@@ -78,6 +81,11 @@ export function iou(a: Box, b: Box): number {
 // state, and a box is easy to rebuild from it.
 type State = [number, number, number, number];
 const MIN_SIZE = 1e-4;
+/**
+ * A track whose centre moves more than this many box diagonals per second is
+ * moving: a walker does several, a parked car's jitter far less than one tenth.
+ */
+const MOVING_DIAGONALS_PER_SECOND = 0.1;
 
 function toState(b: Box): State {
   return [(b[1] + b[3]) / 2, (b[0] + b[2]) / 2, b[3] - b[1], b[2] - b[0]];
@@ -105,11 +113,21 @@ class Track {
   hits = 1;
   confirmed = false;
   lastTime: number;
+  /** The last time it was matched, or held (not looked for, so not missed): it ends maxAgeMs after this. */
+  aliveAt: number;
+  /** Looked for and not found since its last match. */
+  missed = false;
   readonly firstTime: number;
 
   constructor(readonly id: number, readonly classId: number, readonly label: string, time: number, box: Box) {
     this.state = toState(box);
-    this.stateTime = this.lastTime = this.firstTime = time;
+    this.stateTime = this.lastTime = this.aliveAt = this.firstTime = time;
+  }
+
+  /** Centre speed in box diagonals per second. */
+  relativeSpeed(): number {
+    const diagonal = Math.hypot(Math.max(MIN_SIZE, this.state[2]), Math.max(MIN_SIZE, this.state[3]));
+    return (Math.hypot(this.velocity[0], this.velocity[1]) * 1000) / diagonal;
   }
 
   /** The state extrapolated to `time`. A clock that stepped back counts as no time passing. */
@@ -137,6 +155,8 @@ class Track {
     }
     this.state = pred;
     this.stateTime = this.lastTime = time;
+    this.aliveAt = Math.max(this.aliveAt, time);
+    this.missed = false;
     this.hits = n;
   }
 
@@ -187,15 +207,25 @@ export class Tracker {
   /**
    * Feeds one frame's detections, taken at `time` (ms). Call it for every
    * inference result of the camera, also the empty ones: a frame without a
-   * match is what drops a tentative track.
+   * match is what drops a tentative track. `looked`: the parts of the frame
+   * the model saw (normalized boxes), when it did not see all of it; a track
+   * whose predicted centre lies outside them was not looked for, so it is
+   * held, not missed.
    */
-  update(time: number, detections: readonly Detection[]): TrackerUpdate {
+  update(time: number, detections: readonly Detection[], looked?: readonly Box[] | null): TrackerUpdate {
     if (!Number.isFinite(time)) throw new TypeError(`tracker time must be a finite number of ms, got ${time}`);
     const ended: EndedTrack[] = [];
     // Expire first, so an object back after maxAgeMs gets a new id and event.
     for (const t of this.tracks.values()) {
-      if (time - t.lastTime > this.maxAgeMs) this.end(t, ended);
+      if (time - t.aliveAt > this.maxAgeMs) this.end(t, ended);
     }
+    const lookedFor = (t: Track): boolean => {
+      if (!looked) return true;
+      const b = t.predict(time);
+      const cy = (b[0] + b[2]) / 2;
+      const cx = (b[1] + b[3]) / 2;
+      return looked.some((r) => cy >= r[0] && cy <= r[2] && cx >= r[1] && cx <= r[3]);
+    };
 
     const assigned = this.match(time, detections);
     const out: TrackedDetection[] = detections.map((d) => ({ ...d, trackId: null, confirmed: false }));
@@ -209,9 +239,15 @@ export class Tracker {
       out[i].confirmed = t.confirmed;
     });
 
-    // SORT's rule: a tentative track must be matched in every frame until confirmed.
     for (const t of this.tracks.values()) {
-      if (!t.confirmed && !matched.has(t)) this.end(t, ended);
+      if (matched.has(t)) continue;
+      if (!lookedFor(t)) {
+        this.holdTrack(t, time);
+        continue;
+      }
+      // SORT's rule: a tentative track must be matched in every frame (it was looked for in) until confirmed.
+      if (!t.confirmed) this.end(t, ended);
+      else t.missed = true;
     }
 
     // New tracks for the rest, best score first, so the bound drops the weakest.
@@ -231,6 +267,30 @@ export class Tracker {
       out[i].confirmed = t.confirmed;
     }
     return { detections: out, ended };
+  }
+
+  /**
+   * A frame the model did not look at (nothing moved: motion/gate.ts): the
+   * tracks it would have looked for are held, so a parked car is not ended
+   * for want of looking. Tracks that need a look (uncertain) are not held.
+   */
+  hold(time: number): void {
+    for (const t of this.tracks.values()) if (t.confirmed && !t.missed) this.holdTrack(t, time);
+  }
+
+  private holdTrack(t: Track, time: number): void {
+    t.aliveAt = Math.max(t.aliveAt, time);
+  }
+
+  /** The live tracks, their boxes predicted for `time`. */
+  objects(time: number): TrackedObject[] {
+    return [...this.tracks.values()].map((t) => ({
+      trackId: t.id,
+      label: t.label,
+      box: t.predict(time),
+      moving: t.relativeSpeed() > MOVING_DIAGONALS_PER_SECOND,
+      uncertain: !t.confirmed || t.missed,
+    }));
   }
 
   /** Ends every live track (at shutdown, or when the camera's stream restarts). */

@@ -7,7 +7,7 @@
 //
 // Tracks also end on the clock: a camera that stops sending results (down,
 // or the model away) would otherwise keep its objects "in view" for ever.
-import type { Detection, DetectionRecord, Frame, TrackedDetection, TrackEvent } from '../types.js';
+import type { Box, Detection, DetectionRecord, Frame, TrackedDetection, TrackedObject, TrackEvent } from '../types.js';
 import { EventBuilder, type EventBuilderOptions, type EventBuilderStats } from './events.js';
 import { detectionRecords } from './records.js';
 import { Listeners } from '../util/listeners.js';
@@ -20,6 +20,8 @@ export interface TrackInput {
   time: number;
   /** Already filtered by the camera's threshold and labels. */
   detections: readonly Detection[];
+  /** The parts of the frame the model looked at (normalized); null or absent: all of it. */
+  regions?: readonly Box[] | null;
 }
 
 /** What tracking decided for one result (or for the clock, when tracks aged out). */
@@ -77,9 +79,24 @@ export class Tracking {
   update(input: TrackInput, frame?: Frame): TrackedDetection[] | undefined {
     if (this.closed) return undefined;
     this.lastUpdate.set(input.camera, input.time);
-    const { tracked, started, improved, ended, gone } = this.builder(input.camera).update({ time: input.time, frameId: input.frameId }, input.detections);
+    const { tracked, started, improved, ended, gone } = this.builder(input.camera).update({ time: input.time, frameId: input.frameId }, input.detections, input.regions);
     this.updates.emit({ camera: input.camera, frameId: input.frameId, time: input.time, tracked, records: detectionRecords(input.camera, input, tracked), started, improved, ended, gone, frame, last: false });
     return tracked;
+  }
+
+  /**
+   * A frame of the camera the model was not given (motion gating: nothing
+   * moved): its steady tracks are held, and the camera is not quiet.
+   */
+  hold(camera: string, time: number): void {
+    if (this.closed) return;
+    this.lastUpdate.set(camera, Math.max(this.lastUpdate.get(camera) ?? 0, time));
+    this.builders.get(camera)?.hold(time);
+  }
+
+  /** A camera's live tracks, predicted for `time`. */
+  objects(camera: string, time: number): TrackedObject[] {
+    return this.builders.get(camera)?.objects(time) ?? [];
   }
 
   /** Ends the open events of a camera that is going away. */

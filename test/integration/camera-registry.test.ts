@@ -59,7 +59,8 @@ describe('registry', () => {
 
     // Change: a new ffmpeg with the new settings.
     const oldPid = registry.view('bottles')?.status.pid;
-    await registry.updateCamera({ ...bottles, detectFps: 2, size: { width: 320, height: 320 } });
+    // Without regions, detection frames are scaled to `size` in ffmpeg: the new ffmpeg's frames show it.
+    await registry.updateCamera({ ...bottles, detectFps: 2, size: { width: 320, height: 320 }, regions: { ...bottles.regions, enabled: false } });
     await until(() => registry.view('bottles')?.status.state === 'streaming' && (registry.view('bottles')?.latest?.width ?? 0) === 320);
     expect(alive(oldPid)).toBe(false);
     expect(registry.view('bottles')?.config.detectFps).toBe(2);

@@ -10,6 +10,7 @@ import { CameraAdmin, CameraBusyError, CameraExistsError, CameraNotFoundError, C
 import { applyCameraOverrides } from '../../src/cameras/overrides-file.js';
 import type { CameraRegistry } from '../../src/cameras/registry.js';
 import { parseConfig } from '../../src/config/parse.js';
+import { MOTION_DEFAULTS, REGIONS_DEFAULTS } from '../../src/config/motion.js';
 import { RECORD_DEFAULTS } from '../../src/config/record.js';
 import { ConfigError, type CameraConfig, type LookoutConfig } from '../../src/config/schema.js';
 
@@ -76,7 +77,7 @@ describe('camera admin', () => {
     expect(registry.cameras.get('hall')).toEqual(added);
     expect(saved()).toEqual({
       version: 1,
-      cameras: { hall: { id: 'hall', url: URL_A, rtspTransport: 'tcp', timeoutMs: 10_000, realtime: true, loop: false, detectFps: 3, liveFps: 15, size: { width: 640, height: 640 }, liveSize: { width: 1280, height: 720 }, minScore: 0.4, labels: ['person'], record: { ...RECORD_DEFAULTS }, zones: [], lines: [], masks: [], filters: {} } },
+      cameras: { hall: { id: 'hall', url: URL_A, rtspTransport: 'tcp', timeoutMs: 10_000, realtime: true, loop: false, detectFps: 3, liveFps: 15, size: { width: 640, height: 640 }, liveSize: { width: 1280, height: 720 }, minScore: 0.4, labels: ['person'], record: { ...RECORD_DEFAULTS }, zones: [], lines: [], masks: [], filters: {}, motion: { ...MOTION_DEFAULTS }, regions: { ...REGIONS_DEFAULTS } } },
       removed: [],
     });
     expect(applyCameraOverrides(config, file)).toEqual([config.cameras[0], added]);

@@ -96,7 +96,7 @@ describe('camera feed', () => {
 
   it('draws the newest detections once they are rasterized, says which and how old, and never changes the frame', async () => {
     const detections: CameraDetections = {
-      frameId: '1:0', frameSeq: 0, run: 1, pts: undefined, capturedAt: t0, width: 64, height: 48, latencyMs: 12, queueWaitMs: 3,
+      frameId: '1:0', frameSeq: 0, run: 1, pts: undefined, capturedAt: t0, width: 64, height: 48, latencyMs: 12, queueWaitMs: 3, regions: null,
       detections: [{ classId: 1, label: 'person', score: 0.9, box: [0.25, 0.25, 0.75, 0.75] }],
     };
     const feed = new CameraFeed('door', () => detections);
@@ -123,7 +123,7 @@ describe('camera feed', () => {
 
   it('latestOr() encodes a fallback when nothing recent was encoded, with the newest detections drawn', async () => {
     const detections: CameraDetections = {
-      frameId: '1:0', frameSeq: 0, run: 1, pts: undefined, capturedAt: t0, width: 64, height: 48, latencyMs: 12, queueWaitMs: 3,
+      frameId: '1:0', frameSeq: 0, run: 1, pts: undefined, capturedAt: t0, width: 64, height: 48, latencyMs: 12, queueWaitMs: 3, regions: null,
       detections: [{ classId: 1, label: 'person', score: 0.9, box: [0.25, 0.25, 0.75, 0.75] }],
     };
     const feed = new CameraFeed('door', () => detections);

@@ -89,11 +89,11 @@ const streaming = (restarts = 0): StatusView => ({
   status: { state: 'streaming', lastError: undefined, restarts },
   decodedFps: 5.04,
   liveFps: 14.96,
-  schedule: { detectFps: 4.95, submittedFps: 5, inFlight: 1, detected: 40, dropped: { superseded: 3, stale: 1, error: 0, busy: 0, modelDown: 0 }, latencyMs: { p50: 20, p95: 31 }, queueWaitMs: { p50: 2, p95: 5 } },
+  schedule: { detectFps: 4.95, submittedFps: 5, inFlight: 1, detected: 40, images: 40, dropped: { superseded: 3, stale: 1, error: 0, busy: 0, modelDown: 0 }, latencyMs: { p50: 20, p95: 31 }, queueWaitMs: { p50: 2, p95: 5 } },
 });
 
 const detections = (seq: number): CameraDetections => ({
-  frameId: `1:${seq * 200}`, frameSeq: seq, run: 1, pts: seq / 5, capturedAt: 1_700_000_000_000 + seq * 200, width: 640, height: 360, latencyMs: 21, queueWaitMs: 4,
+  frameId: `1:${seq * 200}`, frameSeq: seq, run: 1, pts: seq / 5, capturedAt: 1_700_000_000_000 + seq * 200, width: 640, height: 360, latencyMs: 21, queueWaitMs: 4, regions: null,
   detections: [{ classId: 1, label: 'person', score: 0.91, box: [0.1, 0.2, 0.5, 0.6] }],
 });
 
@@ -181,7 +181,7 @@ describe('live hub', () => {
     const c = await connect('?camera=porch&camera=nope');
     await c.until(() => c.texts.length === 3);
     expect(c.texts).toEqual([
-      { type: 'detections', camera: 'porch', frameId: '1:600', run: 1, pts: 0.6, timestamp: 1_700_000_000_600, width: 640, height: 360, latencyMs: 21, detections: [{ label: 'person', classId: 1, score: 0.91, box: [0.1, 0.2, 0.5, 0.6], trackId: null, filtered: null }] },
+      { type: 'detections', camera: 'porch', frameId: '1:600', run: 1, pts: 0.6, timestamp: 1_700_000_000_600, width: 640, height: 360, latencyMs: 21, regions: null, detections: [{ label: 'person', classId: 1, score: 0.91, box: [0.1, 0.2, 0.5, 0.6], trackId: null, filtered: null }] },
       { type: 'subscribed', cameras: ['porch'], unknown: ['nope'] },
       { type: 'error', message: 'unknown camera(s): nope' },
     ]);

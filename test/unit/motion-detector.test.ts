@@ -2,7 +2,8 @@
 // little noise, squares that move, appear or stay, a light switched on. The
 // frames' times are made up, so warm-up and learning are checked by time.
 import { describe, expect, it } from 'vitest';
-import { MOTION_DEFAULTS, MotionDetector, MotionSettingsError, type MotionResult, type MotionSettings } from '../../src/motion/detector.js';
+import { MOTION_DEFAULTS } from '../../src/config/motion.js';
+import { MotionDetector, MotionSettingsError, type MotionResult, type MotionSettings } from '../../src/motion/detector.js';
 import type { Box } from '../../src/types.js';
 
 interface Square { x: number; y: number; size: number; grey: number }

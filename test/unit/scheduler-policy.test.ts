@@ -204,30 +204,6 @@ describe('batching', () => {
     await vi.advanceTimersByTimeAsync(1);
     expect(model.sent()).toEqual([['a0', 'b0']]);
   });
-
-  it('resizes the frames of a batch to the first frame\'s size, and answers each with its own frame', async () => {
-    vi.useRealTimers(); // sharp resizes on its own threads
-    start({ maxInFlight: 1, maxBatch: 2, batchTimeoutMs: 1_000 });
-    scheduler.addCamera('big');
-    scheduler.addCamera('small');
-    const big = model.frame('big', 0, { width: 8, height: 6, rgb: [10, 20, 30] });
-    const small = model.frame('small', 0, { width: 4, height: 2, rgb: [200, 100, 50] });
-    const smallBytes = Buffer.from(small.data);
-    scheduler.submit(big);
-    scheduler.submit(small);
-    await model.whenCalls(1);
-    const [first, second] = model.calls[0].images;
-    expect(model.calls[0].frames).toEqual(['big0', 'resized 8x6']);
-    expect(first).toMatchObject({ kind: 'rgb', width: 8, height: 6 });
-    if (second.kind !== 'rgb') throw new Error('expected raw RGB');
-    expect(second.data.length).toBe(8 * 6 * 3);
-    // A solid colour stays that colour when stretched.
-    for (let i = 0; i < second.data.length; i += 3) expect([...second.data.subarray(i, i + 3)]).toEqual([200, 100, 50]);
-    model.calls[0].answer();
-    await vi.waitFor(() => expect(results).toHaveLength(2));
-    expect(results.map((r) => r.frame)).toEqual([big, small]);
-    expect(small.data.equals(smallBytes)).toBe(true);
-  });
 });
 
 describe('failures', () => {

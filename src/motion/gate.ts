@@ -1,0 +1,147 @@
+// A camera's motion gate: for each detection frame, whether the model gets
+// it, and what of it (motion/README.md). Nothing moving and no tracked object
+// needing a look: the frame is skipped (the steady tracks are held). Motion,
+// or a moving or uncertain object: squares around them (regions.ts), or the
+// whole frame when that is cheaper or regions are off. Steady objects are
+// looked at again every refreshSeconds, and the whole frame every
+// fullFrameSeconds, so an object that never moves is still found.
+import type { MotionConfig, RegionsConfig } from '../config/schema.js';
+import type { Box, DetectPlan, Frame, Size, TrackedObject } from '../types.js';
+import { wholeRect } from '../util/rect.js';
+import { MotionDetector, type MotionResult, type MotionStats } from './detector.js';
+import { planRegions } from './regions.js';
+
+export interface GateSettings {
+  motion: MotionConfig;
+  regions: RegionsConfig;
+  /** Whole frames are scaled to fit this; regions are squares of its shorter side. */
+  size: Size;
+}
+
+/** Why a frame went to the model, or did not. */
+export type GateReason = 'off' | 'first' | 'periodic' | 'motion' | 'objects' | 'refresh' | 'still' | 'calibrating';
+
+export interface GateDecision {
+  /** Undefined: the frame is skipped. */
+  plan: DetectPlan | undefined;
+  reason: GateReason;
+  /** This frame's motion; undefined when motion detection is off. */
+  motion: MotionResult | undefined;
+}
+
+export interface GateStats {
+  /** Frames given to the model whole, and as regions. */
+  sentFull: number;
+  sentRegions: number;
+  /** Frames not given to the model: nothing moved. */
+  skipped: number;
+  /** Frames that were refreshes of steady objects. */
+  refreshes: number;
+  /** Regions planned (each one image for the model). */
+  regions: number;
+  motion: MotionStats | undefined;
+  /** The newest frame's motion state and boxes. */
+  state: MotionResult['state'] | 'off';
+  boxes: Box[];
+  changed: number;
+  /** Capture time of the last frame with motion, ms since the epoch. */
+  lastMotionAt: number | undefined;
+}
+
+/** A whole-frame pass asked for and not answered yet is asked again after this (its frame may have been dropped). */
+const FULL_RETRY_MS = 2_000;
+
+export class MotionGate {
+  private detector: MotionDetector | undefined;
+  private run: number | undefined;
+  private fullAskedAt: number | undefined;
+  private fullDoneAt: number | undefined;
+  private lookedAt: number | undefined;
+  private last: MotionResult | undefined;
+  private lastMotionAt: number | undefined;
+  private readonly counts = { sentFull: 0, sentRegions: 0, skipped: 0, refreshes: 0, regions: 0 };
+
+  constructor(private settings: GateSettings) {
+    this.detector = settings.motion.enabled ? new MotionDetector(settings.motion) : undefined;
+  }
+
+  /** New settings from the next frame on; the background is kept. */
+  reconfigure(settings: GateSettings): void {
+    this.settings = settings;
+    if (!settings.motion.enabled) this.detector = undefined;
+    else if (this.detector) this.detector.reconfigure(settings.motion);
+    else this.detector = new MotionDetector(settings.motion);
+  }
+
+  /** What the model gets of this frame; `objects` are the camera's live tracks predicted for the frame's time. */
+  decide(frame: Frame, objects: readonly TrackedObject[]): GateDecision {
+    const time = frame.capturedAt;
+    if (frame.run !== this.run) {
+      // A new ffmpeg run: a new picture to learn, and a whole look at it.
+      this.run = frame.run;
+      this.detector?.reset();
+      this.fullAskedAt = this.fullDoneAt = undefined;
+    }
+    const motion = this.detector?.update(frame, time);
+    this.last = motion;
+    if (motion?.state === 'motion') this.lastMotionAt = time;
+    const decision = this.plan(frame, time, motion, objects);
+    if (decision.plan) {
+      this.lookedAt = time;
+      if (decision.plan.kind === 'full') {
+        this.counts.sentFull++;
+        this.fullAskedAt = time;
+      } else {
+        this.counts.sentRegions++;
+        this.counts.regions += decision.plan.rects.length;
+      }
+      if (decision.reason === 'refresh') this.counts.refreshes++;
+    } else {
+      this.counts.skipped++;
+    }
+    return decision;
+  }
+
+  /** The model answered a frame of this camera: a whole-frame answer restarts the fullFrameSeconds clock. */
+  answered(plan: DetectPlan, frame: Frame): void {
+    if (plan.kind === 'full') this.fullDoneAt = Math.max(this.fullDoneAt ?? 0, frame.capturedAt);
+  }
+
+  private plan(frame: Frame, time: number, motion: MotionResult | undefined, objects: readonly TrackedObject[]): GateDecision {
+    const whole = (reason: GateReason): GateDecision => ({ plan: { kind: 'full', rects: [wholeRect(frame)], fit: this.settings.size }, reason, motion });
+    if (!motion) return whole('off');
+    const { regions } = this.settings;
+    const fullDue = this.fullDoneAt === undefined || time - this.fullDoneAt >= regions.fullFrameSeconds * 1000;
+    const fullPending = this.fullAskedAt !== undefined && time - this.fullAskedAt < FULL_RETRY_MS && this.fullAskedAt > (this.fullDoneAt ?? -Infinity);
+    if (fullDue && !fullPending) return whole(this.fullDoneAt === undefined ? 'first' : 'periodic');
+    const needy = objects.filter((o) => o.moving || o.uncertain).map((o) => o.box);
+    const active = [...motion.boxes, ...needy];
+    let reason: GateReason;
+    let targets: Box[];
+    if (active.length > 0) {
+      reason = motion.boxes.length > 0 ? 'motion' : 'objects';
+      targets = active;
+    } else if (objects.length > 0 && (this.lookedAt === undefined || time - this.lookedAt >= this.settings.motion.refreshSeconds * 1000)) {
+      reason = 'refresh';
+      targets = objects.map((o) => o.box);
+    } else {
+      return { plan: undefined, reason: motion.state === 'calibrating' ? 'calibrating' : 'still', motion };
+    }
+    if (!regions.enabled) return whole(reason);
+    const side = Math.min(this.settings.size.width, this.settings.size.height);
+    const planned = planRegions(targets, frame, side, regions.maxRegions);
+    if (planned.kind === 'whole') return whole(reason);
+    return { plan: { kind: 'regions', rects: planned.rects, fit: { width: side, height: side } }, reason, motion };
+  }
+
+  stats(): GateStats {
+    return {
+      ...this.counts,
+      motion: this.detector?.stats(),
+      state: this.detector ? this.last?.state ?? 'calibrating' : 'off',
+      boxes: this.last?.boxes ?? [],
+      changed: this.last?.changed ?? 0,
+      lastMotionAt: this.lastMotionAt,
+    };
+  }
+}

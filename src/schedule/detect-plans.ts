@@ -1,0 +1,66 @@
+// A batch of frames' plans through the model: each frame's regions (or the
+// whole frame) as images of one Predict call, the answers mapped back onto
+// their frames and merged per frame; then, for objects a region's edge cut,
+// one more call with regions centred on them, whose answers replace the cut
+// ones. The scheduler calls this once per batch, holding the batch's slot.
+import type { CallOptions } from '../model/client.js';
+import type { Detection, ImageInput } from '../types.js';
+import { boxOnFrame, prepareBatch, type Job } from './model-input.js';
+import { cutBy, mergeDetections, plain, recentred, sameObject, type RegionDetection } from './merge.js';
+
+/** What the scheduler needs of the model here. */
+export interface PlanModel {
+  detect(images: readonly ImageInput[], options?: CallOptions): Promise<{ detections: Detection[][] }>;
+}
+
+export interface PlansResult {
+  /** Per job, in order: the frame's detections. */
+  detections: Detection[][];
+  /** Per job: images sent to the model (regions, re-centred ones included). */
+  images: number[];
+  /** Per job: regions added to look again at objects cut by an edge. */
+  recentred: number[];
+}
+
+/** One call for the jobs: per job, its detections on its frame, region edges marked. */
+async function look(model: PlanModel, jobs: readonly Job[], options: CallOptions): Promise<RegionDetection[][]> {
+  const batch = await prepareBatch(jobs);
+  const { detections } = await model.detect(batch.images, options);
+  const perJob: RegionDetection[][] = jobs.map(() => []);
+  batch.views.forEach((view, i) => {
+    const { frame, plan } = jobs[view.job];
+    for (const d of detections[i] ?? []) {
+      const box = boxOnFrame(d.box, view, batch, frame);
+      if (box) perJob[view.job].push({ ...d, box, cut: plan.kind === 'regions' && cutBy(box, view.rect, frame) });
+    }
+  });
+  // One view's answer is the model's own, already one per object; several views may see an object twice.
+  return perJob.map((found, j) => (jobs[j].plan.rects.length > 1 || jobs[j].plan.kind === 'regions' ? mergeDetections(found) : found));
+}
+
+export async function detectPlans(model: PlanModel, jobs: readonly Job[], options: CallOptions = {}): Promise<PlansResult> {
+  const first = await look(model, jobs, options);
+  const images = jobs.map((j) => j.plan.rects.length);
+  const again: { at: number; job: Job }[] = [];
+  jobs.forEach((job, j) => {
+    if (job.plan.kind !== 'regions') return;
+    const cut = first[j].filter((d) => d.cut);
+    if (cut.length === 0) return;
+    const side = Math.min(job.plan.fit.width, job.plan.fit.height);
+    const rects = recentred(cut, job.plan.rects, side, job.frame);
+    if (rects.length > 0) again.push({ at: j, job: { frame: job.frame, plan: { ...job.plan, rects } } });
+  });
+  const recentredCount = jobs.map(() => 0);
+  if (again.length > 0) {
+    const second = await look(model, again.map((a) => a.job), options);
+    again.forEach(({ at, job }, k) => {
+      const whole = second[k];
+      // A cut detection the second look saw whole is that object: the whole one stays.
+      const kept = first[at].filter((d) => !d.cut || !whole.some((w) => !w.cut && sameObject(w, d)));
+      first[at] = mergeDetections([...kept, ...whole]);
+      images[at] += job.plan.rects.length;
+      recentredCount[at] = job.plan.rects.length;
+    });
+  }
+  return { detections: first.map(plain), images, recentred: recentredCount };
+}
