@@ -2,6 +2,7 @@
 // the hooks the page leaves on window for the tests and the benchmark.
 // Type declarations only: the browser never loads this file.
 import type { DrawnLog } from './drawn.js';
+import type { MotionLog } from './motion.js';
 import type { ZonesLog } from './zones.js';
 
 declare global {
@@ -12,5 +13,7 @@ declare global {
     lookoutDrawn: DrawnLog;
     /** What the zones layers drew per camera, the live messages counted, and the editor's state (see zones.js). */
     lookoutZones: ZonesLog;
+    /** What each tile's motion layer shows now, and whether the switch is on (see motion.js). */
+    lookoutMotion: MotionLog;
   }
 }

@@ -1,15 +1,16 @@
 // The live view: a grid of <lookout-camera> tiles that fills the window, one
-// WebSocket carrying every camera's video, detections and state, and the
-// running list of detections beside it. Cameras added or removed over the
+// WebSocket carrying every camera's video, detections, motion and state, and
+// the running list of detections beside it. Cameras added or removed over the
 // API appear and go without a reload (the list is re-read every 3 s), as do
 // their zones, lines and masks (zones.js; the editor, editor.js, opens on a
-// tile shown large, beside it).
+// tile shown large, beside it) and what moved, when shown (motion.js).
 import { LoggedOut, cameraList } from './api.js';
 import { byId } from './dom.js';
 import { forgetCamera, setDrawnMode } from './drawn.js';
 import { closeEditor, editingCamera, openEditor } from './editor.js';
 import { addLabel, colour, onEvent, setCameras } from './history.js';
 import { median } from './interpolate.js';
+import { attachMotion, detachMotion, initMotion, onMotionMessage } from './motion.js';
 import { CameraPlayer } from './player.js';
 import { subscribeMessage } from './protocol.js';
 import { saveSyncedMode, syncedMode } from './settings.js';
@@ -58,6 +59,7 @@ export async function startLive() {
     for (const p of players.values()) p.setSynced(synced);
   });
   initZones();
+  initMotion();
   wireGrid();
   const link = byId('link');
   const first = await firstCameras(link);
@@ -128,6 +130,7 @@ function onText(/** @type {TextMessage} */ m) {
     players.get(m.camera)?.onStatus(m);
     showModel(m);
   } else if (m.type === 'event') onEvent(m);
+  else if (m.type === 'motion') onMotionMessage(m);
   else if (m.type === 'analytics' || m.type === 'zone' || m.type === 'crossing') onZonesMessage(m);
   else if (m.type === 'error') console.warn(`lookout: ${m.message}`);
 }
@@ -181,6 +184,7 @@ function showCameras(/** @type {string[]} */ list) {
     players.set(id, player);
     grid.append(player);
     attachTile(player);
+    attachMotion(player);
     player.querySelector('.edit-zones')?.addEventListener('click', () => {
       showLarge(id);
       openEditor(player, () => showLarge(undefined));
@@ -194,6 +198,7 @@ function showCameras(/** @type {string[]} */ list) {
     forgetCamera(id);
     if (editingCamera() === id) closeEditor();
     detachTile(id);
+    detachMotion(id);
     lastLogged.delete(id);
     if (large === id) showLarge(undefined);
   }

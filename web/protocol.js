@@ -26,7 +26,25 @@
  * @property {number} width
  * @property {number} height
  * @property {number} [latencyMs]
+ * @property {Box[] | null} [regions] the squares the model looked at for this frame (null: the whole frame)
  * @property {Detection[]} detections
+ */
+
+/**
+ * What moved in one detection frame and what the model was given of it;
+ * one for every detection frame, skipped ones included.
+ * @typedef {object} MotionMessage
+ * @property {'motion'} type
+ * @property {string} camera
+ * @property {number} [run]
+ * @property {number | null} pts the detection frame's presentation time on the run's timeline, in seconds
+ * @property {number} timestamp when lookout read the frame (ms since the epoch)
+ * @property {'off' | 'calibrating' | 'still' | 'motion'} state
+ * @property {Box[]} boxes what moved
+ * @property {number} changed the share of the picture that changed, 0–1
+ * @property {'full' | 'regions' | 'skipped'} sent what the model was given
+ * @property {string} reason why ("motion", "still", "periodic", "objects", …)
+ * @property {Box[] | null} regions the squares the model was given (null: the whole frame, or nothing)
  */
 
 /**
@@ -119,7 +137,7 @@
 /** @typedef {{ type: 'event', phase: 'start' | 'update' | 'end', event: EventRecord }} EventMessage */
 /** @typedef {{ type: 'subscribed', cameras: string[] }} SubscribedMessage */
 /** @typedef {{ type: 'error', message: string }} ErrorMessage */
-/** @typedef {DetectionsMessage | StatusMessage | EventMessage | SubscribedMessage | ErrorMessage | AnalyticsMessage | ZoneMessage | CrossingMessage} TextMessage */
+/** @typedef {DetectionsMessage | StatusMessage | EventMessage | SubscribedMessage | ErrorMessage | AnalyticsMessage | ZoneMessage | CrossingMessage | MotionMessage} TextMessage */
 
 /**
  * @typedef {object} JpegHeader

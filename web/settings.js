@@ -1,5 +1,5 @@
 // The viewer's settings, kept in this browser (localStorage): synced boxes
-// on or off, zones and filtered boxes shown or not, and per camera the video
+// on or off, zones, filtered boxes and motion shown or not, and per camera the video
 // the viewer picked. A URL parameter
 // (?sync=1 or ?sync=0) overrides the stored mode for that page load.
 
@@ -43,6 +43,15 @@ export function layerShown(/** @type {Layer} */ layer) {
 
 export function saveLayerShown(/** @type {Layer} */ layer, /** @type {boolean} */ on) {
   write(`lookout.${layer}`, on ? '1' : '0');
+}
+
+/** Whether motion (what moved, and what the model was given) is drawn over the pictures: off until the viewer turns it on. */
+export function motionShown() {
+  return read('lookout.motion') === '1';
+}
+
+export function saveMotionShown(/** @type {boolean} */ on) {
+  write('lookout.motion', on ? '1' : '0');
 }
 
 /** @typedef {'native' | 'jpeg'} VideoPick */
