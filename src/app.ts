@@ -3,7 +3,8 @@
 //
 //   cameras (ffmpeg copies the video) ─┬ copied stream (fMP4) ────────────→ live view (native viewers, stream.mp4)
 //                                      │                      └───────────→ recordings (segment files, rows in the log)
-//                                      ├ detect frames (a decoder of the copy) → schedule → model → registry's newest
+//                                      ├ detect frames (a decoder of the copy) → motion gate (skip, whole, regions; skipped
+//                                      │     frames hold tracking's steady tracks) → schedule → model → registry's newest
 //                                      │     detections → object filters and masks → tracking (ids) → analytics (zones,
 //                                      │     lines) → live view (detections JSON with pts, track ids, filter marks),
 //                                      │     the detection log (records, events, crossings, snapshots) → live view (events)
