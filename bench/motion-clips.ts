@@ -37,9 +37,9 @@ export function stillClip(dir: string, seconds = 60): string {
 
 /** The still clip whose light goes up by a quarter at `at` seconds (lights switched on). */
 export function lightClip(dir: string, seconds = 20, at = 8): string {
-  return once(path.join(dir, `light-${seconds}s.mp4`), () => {
+  return once(path.join(dir, `light-${seconds}s-${at}.mp4`), () => {
     const still = stillClip(dir, seconds);
-    ffmpeg(['-i', still, '-vf', `eq=brightness=0.25:enable='gte(t,${at})'`, ...H264, path.join(dir, `light-${seconds}s.mp4`)]);
+    ffmpeg(['-i', still, '-vf', `eq=brightness=0.25:enable='gte(t,${at})'`, ...H264, path.join(dir, `light-${seconds}s-${at}.mp4`)]);
   });
 }
 

@@ -125,6 +125,8 @@ export interface TrackedObject {
   moving: boolean;
   /** Tentative, or missed the last time it was looked for: the model must look again soon, or it ends. */
   uncertain: boolean;
+  /** How long since the model last saw it, ms: a steady object is looked at again after motion.refreshSeconds. */
+  unseenMs: number;
 }
 
 /** One detected object in one frame, as tracking hands it on (to the log, to `lookout detect`'s output). */

@@ -12,16 +12,7 @@ export function anchorPoint(box: Box, anchor: Anchor): Point {
   return [x, box[2]];
 }
 
-/** Even-odd ray casting: whether p is inside the polygon (a point on an edge may fall either way). */
-export function insidePolygon(p: Point, polygon: readonly Point[]): boolean {
-  let inside = false;
-  for (let i = 0, j = polygon.length - 1; i < polygon.length; j = i++) {
-    const [xi, yi] = polygon[i];
-    const [xj, yj] = polygon[j];
-    if (yi > p[1] !== yj > p[1] && p[0] < ((xj - xi) * (p[1] - yi)) / (yj - yi) + xi) inside = !inside;
-  }
-  return inside;
-}
+export { insidePolygon } from '../util/polygon.js';
 
 /**
  * Signed distance from the line through a→b, in frame units: positive on

@@ -7,7 +7,7 @@ import { motionEntry } from '../config/motion.js';
 import { ConfigError, type CameraConfig, type LookoutConfig } from '../config/schema.js';
 import { LookoutError } from '../util/errors.js';
 import { apiFileRoots, applyCameraOverrides, readOverrides, writeOverridesAround, type Overrides } from './overrides-file.js';
-import { CameraConfigError, type CameraRegistry } from './registry.js';
+import { CameraConfigError, detectSize, type CameraRegistry } from './registry.js';
 
 export { CameraStoreError } from './overrides-file.js';
 
@@ -158,8 +158,8 @@ function mergeFilters(own: CameraConfig['ownFilters'], patch: Record<string, unk
 /** Keys that are analytics and gating only: a change to nothing else needs no new ffmpeg. */
 const ANALYTICS_KEYS = new Set(['zones', 'lines', 'masks', 'filters', 'ownFilters', 'motion', 'regions']);
 
-/** Whether the camera's ffmpeg can stay: only analytics or gating changed (regions on or off changes what the decoder makes). */
+/** Whether the camera's ffmpeg can stay: only analytics or gating changed, and not what the detection decoder makes (regions need the camera's own size). */
 function sameIngest(a: CameraConfig, b: CameraConfig): boolean {
-  const strip = (c: CameraConfig) => JSON.stringify([Object.entries(c).filter(([k]) => !ANALYTICS_KEYS.has(k)), c.regions.enabled]);
+  const strip = (c: CameraConfig) => JSON.stringify([Object.entries(c).filter(([k]) => !ANALYTICS_KEYS.has(k)), detectSize(c)]);
   return strip(a) === strip(b);
 }

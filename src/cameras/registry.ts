@@ -43,7 +43,7 @@ function gateSettings(config: CameraConfig): GateSettings {
 }
 
 /** Regions are cut from detection frames at the camera's own resolution; without them, frames are scaled to the model's size in ffmpeg. */
-function detectSize(config: CameraConfig): { maxWidth: number; maxHeight: number } {
+export function detectSize(config: CameraConfig): { maxWidth: number; maxHeight: number } {
   if (!config.motion.enabled || !config.regions.enabled) return { maxWidth: config.size.width, maxHeight: config.size.height };
   return { maxWidth: Math.max(REGIONS_DECODE.width, config.size.width), maxHeight: Math.max(REGIONS_DECODE.height, config.size.height) };
 }
@@ -179,7 +179,8 @@ export class CameraRegistry {
     entry = new CameraEntry(config, camera);
     this.entries.set(config.id, entry);
     this.scheduler.addCamera(config.id);
-    this.log.info(`camera ${config.id}: ${displayUrl} (detect ${config.detectFps} fps ≤ ${config.size.width}x${config.size.height}, live ${config.liveFps} fps)`);
+    const decoded = detectSize(config);
+    this.log.info(`camera ${config.id}: ${displayUrl} (detect ${config.detectFps} fps decoded ≤ ${decoded.maxWidth}x${decoded.maxHeight}, model ${config.size.width}x${config.size.height}, motion ${config.motion.enabled ? 'on' : 'off'}, live ${config.liveFps} fps)`);
     camera.start();
   }
 
@@ -264,7 +265,7 @@ export class CameraRegistry {
       detections,
       latencyMs: result.latencyMs,
       queueWaitMs: result.queueWaitMs,
-      regions: result.plan.kind === 'regions' ? result.plan.rects.map((r) => rectBox(r, result.frame)) : null,
+      regions: result.plan.kind === 'regions' ? result.looked.map((r) => rectBox(r, result.frame)) : null,
     };
     entry.latest = latest;
     this.detections.emit(result.frame.cameraId, latest, result.frame);

@@ -66,7 +66,7 @@ export function createMetrics(deps: MetricsDeps): Metrics {
 
   const latency = new client.Histogram({
     name: 'lookout_inference_latency_seconds',
-    help: 'Predict round trip per result, by camera',
+    help: 'Model time per result, by camera: the frame\'s crops and its Predict call (and a second look at objects a region cut)',
     labelNames: ['camera'],
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
@@ -90,7 +90,7 @@ export function createMetrics(deps: MetricsDeps): Metrics {
   const streamBytes = new MirroredCounter(registry, 'lookout_live_stream_bytes_sent_total', 'Bytes of the camera\'s own video handed to native viewers, by camera', ['camera']);
   const detected = new MirroredCounter(registry, 'lookout_camera_inferences_total', 'Frames the model answered, by camera', ['camera']);
   const dropped = new MirroredCounter(registry, 'lookout_camera_frames_dropped_total', 'Detection frames not sent to the model, by camera and reason', ['camera', 'reason']);
-  const gated = new MirroredCounter(registry, 'lookout_camera_motion_frames_total', 'Detection frames by what the motion gate gave the model: full (the whole frame), regions, skipped (nothing moved)', ['camera', 'decision']);
+  const gated = new MirroredCounter(registry, 'lookout_camera_motion_frames_total', 'Detection frames by the motion gate\'s decision: full (the whole frame for the model), regions, skipped (nothing moved); a frame decided for the model may still be superseded or stale (lookout_camera_frames_dropped_total)', ['camera', 'decision']);
   const images = new MirroredCounter(registry, 'lookout_camera_model_images_total', 'Images the model was given, by camera: one per whole frame, one per region', ['camera']);
   const calibrations = new MirroredCounter(registry, 'lookout_camera_motion_calibrations_total', 'Times motion detection learnt the picture anew (a start, a global change of light), by camera', ['camera']);
   const restarts = new MirroredCounter(registry, 'lookout_camera_restarts_total', 'ffmpeg restarts (reconnects), by camera', ['camera']);

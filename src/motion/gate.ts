@@ -2,9 +2,11 @@
 // it, and what of it (motion/README.md). Nothing moving and no tracked object
 // needing a look: the frame is skipped (the steady tracks are held). Motion,
 // or a moving or uncertain object: squares around them (regions.ts), or the
-// whole frame when that is cheaper or regions are off. Steady objects are
-// looked at again every refreshSeconds, and the whole frame every
-// fullFrameSeconds, so an object that never moves is still found.
+// whole frame when that is cheaper or regions are off. Each steady object is
+// looked at again once the model has not seen it for refreshSeconds (so
+// motion elsewhere does not starve it, and when the model is away its track
+// is not held for ever), and the whole frame every fullFrameSeconds and after
+// a global change, so an object that never moves is still found.
 import type { MotionConfig, RegionsConfig } from '../config/schema.js';
 import type { Box, DetectPlan, Frame, Size, TrackedObject } from '../types.js';
 import { wholeRect } from '../util/rect.js';
@@ -19,7 +21,7 @@ export interface GateSettings {
 }
 
 /** Why a frame went to the model, or did not. */
-export type GateReason = 'off' | 'first' | 'periodic' | 'motion' | 'objects' | 'refresh' | 'still' | 'calibrating';
+export type GateReason = 'off' | 'first' | 'periodic' | 'changed' | 'motion' | 'objects' | 'refresh' | 'still' | 'calibrating';
 
 export interface GateDecision {
   /** Undefined: the frame is skipped. */
@@ -50,13 +52,20 @@ export interface GateStats {
 
 /** A whole-frame pass asked for and not answered yet is asked again after this (its frame may have been dropped). */
 const FULL_RETRY_MS = 2_000;
+/**
+ * After a global change (re-calibration) the whole frame is looked at, at
+ * most this often: a change that fills the picture may be a person or a
+ * truck, not the light; a flickering light must not cost every frame.
+ */
+const CHANGED_LOOK_MS = 5_000;
 
 export class MotionGate {
   private detector: MotionDetector | undefined;
   private run: number | undefined;
   private fullAskedAt: number | undefined;
   private fullDoneAt: number | undefined;
-  private lookedAt: number | undefined;
+  private changedAt: number | undefined;
+  private changedLookAt: number | undefined;
   private last: MotionResult | undefined;
   private lastMotionAt: number | undefined;
   private readonly counts = { sentFull: 0, sentRegions: 0, skipped: 0, refreshes: 0, regions: 0 };
@@ -80,14 +89,15 @@ export class MotionGate {
       // A new ffmpeg run: a new picture to learn, and a whole look at it.
       this.run = frame.run;
       this.detector?.reset();
-      this.fullAskedAt = this.fullDoneAt = undefined;
+      this.fullAskedAt = this.fullDoneAt = this.changedAt = this.changedLookAt = undefined;
     }
     const motion = this.detector?.update(frame, time);
     this.last = motion;
     if (motion?.state === 'motion') this.lastMotionAt = time;
+    if (motion?.recalibrated && this.fullDoneAt !== undefined) this.changedAt = time;
     const decision = this.plan(frame, time, motion, objects);
     if (decision.plan) {
-      this.lookedAt = time;
+      if (decision.reason === 'changed') this.changedLookAt = time;
       if (decision.plan.kind === 'full') {
         this.counts.sentFull++;
         this.fullAskedAt = time;
@@ -104,7 +114,8 @@ export class MotionGate {
 
   /** The model answered a frame of this camera: a whole-frame answer restarts the fullFrameSeconds clock. */
   answered(plan: DetectPlan, frame: Frame): void {
-    if (plan.kind === 'full') this.fullDoneAt = Math.max(this.fullDoneAt ?? 0, frame.capturedAt);
+    // An answer about an earlier run's frame says nothing of this run's picture.
+    if (plan.kind === 'full' && frame.run === this.run) this.fullDoneAt = Math.max(this.fullDoneAt ?? 0, frame.capturedAt);
   }
 
   private plan(frame: Frame, time: number, motion: MotionResult | undefined, objects: readonly TrackedObject[]): GateDecision {
@@ -114,19 +125,13 @@ export class MotionGate {
     const fullDue = this.fullDoneAt === undefined || time - this.fullDoneAt >= regions.fullFrameSeconds * 1000;
     const fullPending = this.fullAskedAt !== undefined && time - this.fullAskedAt < FULL_RETRY_MS && this.fullAskedAt > (this.fullDoneAt ?? -Infinity);
     if (fullDue && !fullPending) return whole(this.fullDoneAt === undefined ? 'first' : 'periodic');
+    const changed = this.changedAt !== undefined && (this.changedLookAt === undefined || this.changedLookAt < this.changedAt);
+    if (changed && !fullPending && (this.changedLookAt === undefined || time - this.changedLookAt >= CHANGED_LOOK_MS)) return whole('changed');
     const needy = objects.filter((o) => o.moving || o.uncertain).map((o) => o.box);
-    const active = [...motion.boxes, ...needy];
-    let reason: GateReason;
-    let targets: Box[];
-    if (active.length > 0) {
-      reason = motion.boxes.length > 0 ? 'motion' : 'objects';
-      targets = active;
-    } else if (objects.length > 0 && (this.lookedAt === undefined || time - this.lookedAt >= this.settings.motion.refreshSeconds * 1000)) {
-      reason = 'refresh';
-      targets = objects.map((o) => o.box);
-    } else {
-      return { plan: undefined, reason: motion.state === 'calibrating' ? 'calibrating' : 'still', motion };
-    }
+    const stale = objects.filter((o) => !o.moving && !o.uncertain && o.unseenMs >= this.settings.motion.refreshSeconds * 1000).map((o) => o.box);
+    const targets = [...motion.boxes, ...needy, ...stale];
+    if (targets.length === 0) return { plan: undefined, reason: motion.state === 'calibrating' ? 'calibrating' : 'still', motion };
+    const reason: GateReason = motion.boxes.length > 0 ? 'motion' : needy.length > 0 ? 'objects' : 'refresh';
     if (!regions.enabled) return whole(reason);
     const side = Math.min(this.settings.size.width, this.settings.size.height);
     const planned = planRegions(targets, frame, side, regions.maxRegions);

@@ -12,14 +12,12 @@
 // The sampled positions are the same in every frame of one size, so a still
 // scene gives the same grey picture up to codec noise, even where sampling
 // misses fine texture (aliasing is constant, not flicker).
+import type { Size } from '../util/rect.js';
 
 /** The small picture's longer side at most, in cells: 320×180 for 16:9. */
 export const MAX_SIDE = 320;
 
-export interface Size {
-  width: number;
-  height: number;
-}
+export type { Size };
 
 /** The small picture's size for a frame's: its longer side at most MAX_SIDE, the aspect kept, never enlarged. */
 export function smallSize(width: number, height: number): Size {

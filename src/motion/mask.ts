@@ -2,6 +2,7 @@
 // change only with the settings and the picture's size only with the camera's
 // stream, so they are rasterized once for both and each frame then reads one
 // byte per cell instead of testing every cell against every polygon.
+import { insidePolygon } from '../util/polygon.js';
 import type { Point } from '../config/schema.js';
 
 export interface MaskBitmap {
@@ -28,7 +29,7 @@ export function rasterizeMasks(masks: readonly (readonly Point[])[], width: numb
     const x1 = Math.min(width - 1, Math.ceil(Math.max(...xs)));
     for (let y = y0; y <= y1; y++) {
       for (let x = x0; x <= x1; x++) {
-        if (inside((x + 0.5) / width, (y + 0.5) / height, polygon)) masked[y * width + x] = 1;
+        if (insidePolygon([(x + 0.5) / width, (y + 0.5) / height], polygon)) masked[y * width + x] = 1;
       }
     }
   }
@@ -38,12 +39,3 @@ export function rasterizeMasks(masks: readonly (readonly Point[])[], width: numb
 }
 
 /** Even-odd ray casting: whether (x, y) is inside the polygon. */
-function inside(x: number, y: number, polygon: readonly Point[]): boolean {
-  let result = false;
-  for (let i = 0, j = polygon.length - 1; i < polygon.length; j = i++) {
-    const [xi, yi] = polygon[i];
-    const [xj, yj] = polygon[j];
-    if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) result = !result;
-  }
-  return result;
-}

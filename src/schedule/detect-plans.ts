@@ -4,7 +4,7 @@
 // one more call with regions centred on them, whose answers replace the cut
 // ones. The scheduler calls this once per batch, holding the batch's slot.
 import type { CallOptions } from '../model/client.js';
-import type { Detection, ImageInput } from '../types.js';
+import type { Detection, ImageInput, Rect } from '../types.js';
 import { boxOnFrame, prepareBatch, type Job } from './model-input.js';
 import { cutBy, mergeDetections, plain, recentred, sameObject, type RegionDetection } from './merge.js';
 
@@ -18,29 +18,33 @@ export interface PlansResult {
   detections: Detection[][];
   /** Per job: images sent to the model (regions, re-centred ones included). */
   images: number[];
-  /** Per job: regions added to look again at objects cut by an edge. */
-  recentred: number[];
+  /** Per job: every rectangle of the frame the model was given, the second look's included. */
+  looked: Rect[][];
+  /** Second looks that failed (their first look's answers stand). */
+  secondFailed: number;
 }
 
-/** One call for the jobs: per job, its detections on its frame, region edges marked. */
-async function look(model: PlanModel, jobs: readonly Job[], options: CallOptions): Promise<RegionDetection[][]> {
+/** One call for the jobs: per job, its detections on its frame, each with its view, region edges marked. */
+async function look(model: PlanModel, jobs: readonly Job[], options: CallOptions, firstView = 0): Promise<RegionDetection[][]> {
   const batch = await prepareBatch(jobs);
   const { detections } = await model.detect(batch.images, options);
   const perJob: RegionDetection[][] = jobs.map(() => []);
+  const viewOf = jobs.map(() => firstView);
   batch.views.forEach((view, i) => {
     const { frame, plan } = jobs[view.job];
+    const at = viewOf[view.job]++;
     for (const d of detections[i] ?? []) {
       const box = boxOnFrame(d.box, view, batch, frame);
-      if (box) perJob[view.job].push({ ...d, box, cut: plan.kind === 'regions' && cutBy(box, view.rect, frame) });
+      if (box) perJob[view.job].push({ ...d, box, view: at, cut: plan.kind === 'regions' && cutBy(box, view.rect, frame) });
     }
   });
-  // One view's answer is the model's own, already one per object; several views may see an object twice.
-  return perJob.map((found, j) => (jobs[j].plan.rects.length > 1 || jobs[j].plan.kind === 'regions' ? mergeDetections(found) : found));
+  return perJob.map((found) => mergeDetections(found));
 }
 
 export async function detectPlans(model: PlanModel, jobs: readonly Job[], options: CallOptions = {}): Promise<PlansResult> {
   const first = await look(model, jobs, options);
   const images = jobs.map((j) => j.plan.rects.length);
+  const looked = jobs.map((j) => [...j.plan.rects]);
   const again: { at: number; job: Job }[] = [];
   jobs.forEach((job, j) => {
     if (job.plan.kind !== 'regions') return;
@@ -50,17 +54,27 @@ export async function detectPlans(model: PlanModel, jobs: readonly Job[], option
     const rects = recentred(cut, job.plan.rects, side, job.frame);
     if (rects.length > 0) again.push({ at: j, job: { frame: job.frame, plan: { ...job.plan, rects } } });
   });
-  const recentredCount = jobs.map(() => 0);
+  let secondFailed = 0;
   if (again.length > 0) {
-    const second = await look(model, again.map((a) => a.job), options);
-    again.forEach(({ at, job }, k) => {
-      const whole = second[k];
-      // A cut detection the second look saw whole is that object: the whole one stays.
-      const kept = first[at].filter((d) => !d.cut || !whole.some((w) => !w.cut && sameObject(w, d)));
-      first[at] = mergeDetections([...kept, ...whole]);
-      images[at] += job.plan.rects.length;
-      recentredCount[at] = job.plan.rects.length;
-    });
+    let second: RegionDetection[][] | undefined;
+    try {
+      second = await look(model, again.map((a) => a.job), options, 1_000);
+    } catch (err) {
+      // The first look's answers are good: a failed second look (the model busy, a deadline) costs only the re-centred views.
+      if (options.signal?.aborted) throw err;
+      secondFailed = again.length;
+    }
+    if (second) {
+      const seconds = second;
+      again.forEach(({ at, job }, k) => {
+        // A cut detection the second look saw whole is that object: the whole one stays.
+        const whole = seconds[k];
+        const kept = first[at].filter((d) => !d.cut || !whole.some((w) => !w.cut && sameObject(w, d)));
+        first[at] = mergeDetections([...kept, ...whole]);
+        images[at] += job.plan.rects.length;
+        looked[at].push(...job.plan.rects);
+      });
+    }
   }
-  return { detections: first.map(plain), images, recentred: recentredCount };
+  return { detections: first.map(plain), images, looked, secondFailed };
 }

@@ -5,8 +5,9 @@
 import type { Box, Detection, Rect } from '../types.js';
 import { boxRect, squareAround, overlapArea, rectArea } from '../util/rect.js';
 
-/** A detection of one region, on its frame, and whether the region's edge cut it. */
+/** A detection of one region, on its frame: which of the frame's views (images) it came from, and whether the region's edge cut it. */
 export interface RegionDetection extends Detection {
+  view: number;
   cut: boolean;
 }
 
@@ -52,13 +53,16 @@ export function cutBy(box: Box, rect: Rect, frame: { width: number; height: numb
 }
 
 /**
- * Keeps one detection per object: whole ones before cut ones, then by score
- * (greedy suppression per label). The result is by score, as the model's is.
+ * Keeps one detection per object seen in several views: whole ones before
+ * cut ones, then by score (greedy suppression per label). Detections of one
+ * view are the model's own, already one per object (a person standing behind
+ * another stays), so only pairs from different views are compared. The
+ * result is by score, as the model's is.
  */
 export function mergeDetections(found: readonly RegionDetection[]): RegionDetection[] {
   const order = [...found].sort((a, b) => Number(a.cut) - Number(b.cut) || b.score - a.score);
   const kept: RegionDetection[] = [];
-  for (const d of order) if (!kept.some((k) => sameObject(k, d))) kept.push(d);
+  for (const d of order) if (!kept.some((k) => k.view !== d.view && sameObject(k, d))) kept.push(d);
   return kept.sort((a, b) => b.score - a.score);
 }
 

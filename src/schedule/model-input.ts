@@ -21,8 +21,9 @@ export interface Job {
 export interface View {
   job: number;
   rect: Rect;
-  /** Image pixels per frame pixel (≤ 1). */
-  scale: number;
+  /** Image pixels per frame pixel (≤ 1), across and down (rounding makes them differ a little). */
+  scaleX: number;
+  scaleY: number;
   /** The picture's size inside the (maybe padded) image. */
   width: number;
   height: number;
@@ -49,9 +50,9 @@ function crop(frame: Frame, r: Rect): Buffer {
 }
 
 /** A rectangle of a frame, scaled down to fit the plan's size (never up). */
-async function viewImage(frame: Frame, rect: Rect, fit: DetectPlan['fit']): Promise<{ data: Buffer; width: number; height: number; scale: number }> {
+async function viewImage(frame: Frame, rect: Rect, fit: DetectPlan['fit']): Promise<{ data: Buffer; width: number; height: number; scaleX: number; scaleY: number }> {
   const scale = Math.min(1, fit.width / rect.width, fit.height / rect.height);
-  if (scale === 1) return { data: crop(frame, rect), width: rect.width, height: rect.height, scale };
+  if (scale === 1) return { data: crop(frame, rect), width: rect.width, height: rect.height, scaleX: 1, scaleY: 1 };
   const width = Math.max(1, Math.round(rect.width * scale));
   const height = Math.max(1, Math.round(rect.height * scale));
   const data = await sharp(frame.data as Buffer, { raw: { width: frame.width, height: frame.height, channels: 3 } })
@@ -59,8 +60,8 @@ async function viewImage(frame: Frame, rect: Rect, fit: DetectPlan['fit']): Prom
     .resize(width, height, { fit: 'fill' })
     .raw()
     .toBuffer();
-  // The scale as the image has it: rounding moved it a little from the one asked.
-  return { data, width, height, scale: width / rect.width };
+  // The scales as the image has them: rounding moved them a little from the one asked.
+  return { data, width, height, scaleX: width / rect.width, scaleY: height / rect.height };
 }
 
 function pad(data: Buffer, width: number, height: number, toWidth: number, toHeight: number): Buffer {
@@ -77,7 +78,7 @@ export async function prepareBatch(jobs: readonly Job[]): Promise<PreparedBatch>
   const height = Math.max(...parts.map((p) => p.height));
   return {
     images: parts.map((p) => ({ kind: 'rgb' as const, width, height, data: pad(p.data, p.width, p.height, width, height) })),
-    views: parts.map(({ job, rect, scale, width: w, height: h }) => ({ job, rect, scale, width: w, height: h })),
+    views: parts.map(({ job, rect, scaleX, scaleY, width: w, height: h }) => ({ job, rect, scaleX, scaleY, width: w, height: h })),
     width,
     height,
   };
@@ -96,11 +97,11 @@ export function boxOnFrame(box: Box, view: View, batch: { width: number; height:
   const y1 = clamp(box[2] * batch.height, 0, view.height);
   const x1 = clamp(box[3] * batch.width, 0, view.width);
   if (y1 <= y0 || x1 <= x0) return undefined;
-  const { rect, scale } = view;
+  const { rect, scaleX, scaleY } = view;
   return [
-    (rect.y + y0 / scale) / frame.height,
-    (rect.x + x0 / scale) / frame.width,
-    (rect.y + y1 / scale) / frame.height,
-    (rect.x + x1 / scale) / frame.width,
+    (rect.y + y0 / scaleY) / frame.height,
+    (rect.x + x0 / scaleX) / frame.width,
+    (rect.y + y1 / scaleY) / frame.height,
+    (rect.x + x1 / scaleX) / frame.width,
   ];
 }

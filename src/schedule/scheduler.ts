@@ -11,7 +11,7 @@
 // - a circuit breaker while the model server is down.
 import type { ModelClient } from '../model/client.js';
 import { wholeRect } from '../util/rect.js';
-import type { Detection, DetectPlan, Frame } from '../types.js';
+import type { Detection, DetectPlan, Frame, Rect } from '../types.js';
 import { CircuitBreaker, type BreakerStatus } from './breaker.js';
 import { detectPlans } from './detect-plans.js';
 import { classifyFailure, type DropReason } from './failures.js';
@@ -28,7 +28,11 @@ export interface SchedulerOptions {
   perCameraInFlight: number;
   /** A frame older than this when its turn comes is dropped as stale, ms. */
   maxFrameAgeMs: number;
-  /** Frames per Predict call (each with all its regions); 1 disables batching across cameras. */
+  /**
+   * Images per Predict call: whole frames and regions (motion/gate.ts) alike;
+   * a frame's regions are never split, so a frame with more regions than
+   * this goes alone. 1 disables batching across cameras.
+   */
   maxBatch: number;
   /** How long a batch may wait for more cameras' frames, ms. */
   batchTimeoutMs: number;
@@ -49,8 +53,10 @@ export type { DropReason };
 
 export interface DetectionResult {
   frame: Frame;
-  /** What of the frame the model looked at. */
+  /** What of the frame the model was asked to look at. */
   plan: DetectPlan;
+  /** Every rectangle of the frame the model was given: the plan's, and those re-centred on objects a region cut. */
+  looked: Rect[];
   detections: Detection[];
   /** Images of the frame the model was given (regions, and regions re-centred on cut objects). */
   images: number;
@@ -230,9 +236,14 @@ export class Scheduler {
       this.batchTimer = undefined;
       this.batchWaitSince = undefined;
       const batch: { job: Job; lane: Lane }[] = [];
-      for (const id of ready.slice(0, this.options.maxBatch)) {
+      let images = 0;
+      for (const id of ready) {
         const lane = this.lanes.get(id) as Lane;
-        batch.push({ job: lane.pending as Job, lane });
+        const job = lane.pending as Job;
+        // The first frame goes whatever its regions; the others while the call's images stay within maxBatch.
+        if (batch.length > 0 && images + job.plan.rects.length > this.options.maxBatch) break;
+        images += job.plan.rects.length;
+        batch.push({ job, lane });
         lane.pending = undefined;
         lane.inFlight++;
       }
@@ -254,10 +265,11 @@ export class Scheduler {
     void (async () => {
       let detections: Detection[][] | undefined;
       let images: number[] = [];
+      let looked: Rect[][] = [];
       let latencyMs = 0;
       try {
         const started = Date.now();
-        ({ detections, images } = await detectPlans(this.model, batch.map((b) => b.job), { signal: controller.signal }));
+        ({ detections, images, looked } = await detectPlans(this.model, batch.map((b) => b.job), { signal: controller.signal }));
         latencyMs = Date.now() - started;
         this.breaker.succeeded();
       } catch (err) {
@@ -278,7 +290,7 @@ export class Scheduler {
           lane.queueWait.add(sentAt - (frame.readyAt ?? frame.capturedAt));
           if (this.closed || this.lanes.get(frame.cameraId) !== lane) continue;
           try {
-            this.onResult({ frame, plan, detections: detections[i] ?? [], images: images[i] ?? 0, latencyMs, queueWaitMs: sentAt - (frame.readyAt ?? frame.capturedAt), batchSize: batch.length });
+            this.onResult({ frame, plan, looked: looked[i] ?? plan.rects, detections: detections[i] ?? [], images: images[i] ?? 0, latencyMs, queueWaitMs: sentAt - (frame.readyAt ?? frame.capturedAt), batchSize: batch.length });
           } catch {
             // A consumer's failure is its own; it is not the model's, and must not stop the others.
           }

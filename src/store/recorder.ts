@@ -3,6 +3,7 @@
 // best frame is drawn on and saved as a JPEG snapshot, off the frame path and
 // with a bound: a burst of new objects costs skipped snapshots (counted),
 // never memory or video.
+import sharp from 'sharp';
 import { annotateJpeg, renderOverlay } from '../annotate/annotator.js';
 import type { TrackUpdate } from '../track/tracking.js';
 import type { Detection, Frame, TrackEvent } from '../types.js';
@@ -168,8 +169,9 @@ export class Recorder {
       this.pending.delete(id);
       this.drawing = id;
       try {
-        const overlay = await renderOverlay(job.frame.width, job.frame.height, [{ ...job.detection, score: job.event.maxScore }]);
-        const jpeg = await annotateJpeg(job.frame, overlay, this.options.snapshotQuality ?? 85);
+        const frame = await snapshotSize(job.frame);
+        const overlay = await renderOverlay(frame.width, frame.height, [{ ...job.detection, score: job.event.maxScore }]);
+        const jpeg = await annotateJpeg(frame, overlay, this.options.snapshotQuality ?? 85);
         const saved = await this.snapshots.saveSnapshot(id, jpeg);
         this.counters.snapshotsSaved++;
         const current = this.records.get(id) ?? job.event;
@@ -199,4 +201,17 @@ export class Recorder {
     this.recent.clear();
     await this.running;
   }
+}
+
+/** Snapshots are at most this size: detection frames come at the camera's own (up to 4K, for regions); a snapshot need not. */
+const SNAPSHOT_MAX = { width: 1920, height: 1080 };
+
+/** The frame scaled down to fit SNAPSHOT_MAX (boxes are normalized, so they still fit); as it is when it fits. */
+async function snapshotSize(frame: Frame): Promise<Pick<Frame, 'width' | 'height' | 'data'>> {
+  const scale = Math.min(SNAPSHOT_MAX.width / frame.width, SNAPSHOT_MAX.height / frame.height);
+  if (scale >= 1) return frame;
+  const width = Math.round(frame.width * scale);
+  const height = Math.round(frame.height * scale);
+  const data = await sharp(frame.data as Buffer, { raw: { width: frame.width, height: frame.height, channels: 3 } }).resize(width, height, { fit: 'fill' }).raw().toBuffer();
+  return { width, height, data };
 }

@@ -222,8 +222,9 @@ export class Tracker {
     const lookedFor = (t: Track): boolean => {
       if (!looked) return true;
       const b = t.predict(time);
-      const cy = (b[0] + b[2]) / 2;
-      const cx = (b[1] + b[3]) / 2;
+      // Clamped: a track predicted past the frame's edge (it walked out) is where the frame ends, not nowhere.
+      const cy = Math.min(1, Math.max(0, (b[0] + b[2]) / 2));
+      const cx = Math.min(1, Math.max(0, (b[1] + b[3]) / 2));
       return looked.some((r) => cy >= r[0] && cy <= r[2] && cx >= r[1] && cx <= r[3]);
     };
 
@@ -242,7 +243,8 @@ export class Tracker {
     for (const t of this.tracks.values()) {
       if (matched.has(t)) continue;
       if (!lookedFor(t)) {
-        this.holdTrack(t, time);
+        // Not looked for: not missed. One already missed stays missed (it needs a look, not a hold).
+        if (!t.missed) this.holdTrack(t, time);
         continue;
       }
       // SORT's rule: a tentative track must be matched in every frame (it was looked for in) until confirmed.
@@ -278,8 +280,9 @@ export class Tracker {
     for (const t of this.tracks.values()) if (t.confirmed && !t.missed) this.holdTrack(t, time);
   }
 
+  /** A track already past its age is not brought back by a hold: it ends at the next update. */
   private holdTrack(t: Track, time: number): void {
-    t.aliveAt = Math.max(t.aliveAt, time);
+    if (time - t.aliveAt <= this.maxAgeMs) t.aliveAt = Math.max(t.aliveAt, time);
   }
 
   /** The live tracks, their boxes predicted for `time`. */
@@ -290,6 +293,7 @@ export class Tracker {
       box: t.predict(time),
       moving: t.relativeSpeed() > MOVING_DIAGONALS_PER_SECOND,
       uncertain: !t.confirmed || t.missed,
+      unseenMs: Math.max(0, time - t.lastTime),
     }));
   }
 

@@ -78,7 +78,8 @@ export class Tracking {
   /** Feeds one inference result (empty ones too: a frame without a match is what drops a tentative track); returns its detections with their track ids. */
   update(input: TrackInput, frame?: Frame): TrackedDetection[] | undefined {
     if (this.closed) return undefined;
-    this.lastUpdate.set(input.camera, input.time);
+    // An answer for an older frame (it waited for the model) must not make the camera look quiet.
+    this.lastUpdate.set(input.camera, Math.max(this.lastUpdate.get(input.camera) ?? 0, input.time));
     const { tracked, started, improved, ended, gone } = this.builder(input.camera).update({ time: input.time, frameId: input.frameId }, input.detections, input.regions);
     this.updates.emit({ camera: input.camera, frameId: input.frameId, time: input.time, tracked, records: detectionRecords(input.camera, input, tracked), started, improved, ended, gone, frame, last: false });
     return tracked;
@@ -89,9 +90,10 @@ export class Tracking {
    * moved): its steady tracks are held, and the camera is not quiet.
    */
   hold(camera: string, time: number): void {
-    if (this.closed) return;
+    const builder = this.builders.get(camera);
+    if (this.closed || !builder) return;
     this.lastUpdate.set(camera, Math.max(this.lastUpdate.get(camera) ?? 0, time));
-    this.builders.get(camera)?.hold(time);
+    builder.hold(time);
   }
 
   /** A camera's live tracks, predicted for `time`. */

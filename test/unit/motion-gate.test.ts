@@ -23,7 +23,7 @@ function frame(time: number, width: number, height: number, square?: { x: number
   return { cameraId: 'c', seq: time / 200, run, width, height, data, ptsMs: time, capturedAt: time };
 }
 
-const steady = (box: Box): TrackedObject => ({ trackId: 1, label: 'car', box, moving: false, uncertain: false });
+const steady = (box: Box, unseenMs = 0): TrackedObject => ({ trackId: 1, label: 'car', box, moving: false, uncertain: false, unseenMs });
 
 describe('the motion gate', () => {
   it('looks at the whole first frame, then skips a still picture, and looks again when something moves', () => {
@@ -61,12 +61,23 @@ describe('the motion gate', () => {
     gate.answered(gate.decide(frame(0, 3840, 2160), []).plan!, frame(0, 3840, 2160));
     const car: Box = [0.4, 0.4, 0.45, 0.43];
     expect(gate.decide(frame(200, 3840, 2160), [{ ...steady(car), uncertain: true }]).reason).toBe('objects');
+    // The model sees the car whenever it is given the frame (as tracking would report).
+    let seenAt = 200;
     const seen: string[] = [];
-    for (let t = 400; t <= 9800; t += 200) seen.push(gate.decide(frame(t, 3840, 2160), [steady(car)]).reason);
-    // After the look at 200 ms, a refresh every 2 s: 2.2, 4.2, 6.2, 8.2 s.
+    for (let t = 400; t <= 9800; t += 200) {
+      const d = gate.decide(frame(t, 3840, 2160), [steady(car, t - seenAt)]);
+      if (d.plan) seenAt = t;
+      seen.push(d.reason);
+    }
+    // After the look at 200 ms, a refresh every 2 s: 2.2, 4.2, 6.2, 8.2 s; skipped otherwise.
     expect(seen.filter((r) => r === 'refresh')).toHaveLength(4);
+    expect(seen.filter((r) => r !== 'refresh' && r !== 'still' && r !== 'calibrating')).toEqual([]);
     expect(gate.decide(frame(10_000, 3840, 2160), [steady(car)]).reason).toBe('periodic');
-    expect(gate.decide(frame(10_200, 3840, 2160), [{ ...steady(car), moving: true }]).reason).toBe('objects');
+    // Motion elsewhere does not starve a steady object of its refresh: its region comes along.
+    const busy = gate.decide(frame(10_200, 3840, 2160, { x: 100, y: 100, side: 60 }), [steady(car, 2_500)]);
+    expect(busy.reason).toBe('motion');
+    expect(busy.plan?.rects.some((r) => r.x <= 0.4 * 3840 && r.x + r.width >= 0.43 * 3840 && r.y <= 0.4 * 2160 && r.y + r.height >= 0.45 * 2160)).toBe(true);
+    expect(gate.decide(frame(10_400, 3840, 2160), [{ ...steady(car), moving: true }]).reason).toBe('objects');
   });
 
   it('sends every frame whole with motion off, and the whole frame on motion with regions off', () => {
@@ -87,7 +98,7 @@ describe('the motion gate', () => {
     expect(gate.decide(frame(400, 640, 360, undefined, 2), []).reason).toBe('first');
   });
 
-  it('treats a global change of light as re-calibration, not motion', () => {
+  it('treats a global change of light as re-calibration, not motion, with one whole look at the changed picture', () => {
     const gate = new MotionGate(settings());
     gate.answered(gate.decide(frame(0, 640, 360), []).plan!, frame(0, 640, 360));
     for (let t = 200; t <= 2000; t += 200) gate.decide(frame(t, 640, 360), []);
@@ -98,7 +109,9 @@ describe('the motion gate', () => {
     const reasons: string[] = [];
     for (let t = 2200; t <= 4000; t += 200) reasons.push(gate.decide(bright(t), []).reason);
     expect(reasons).not.toContain('motion');
-    expect(reasons[0]).toBe('calibrating');
+    // Whatever filled the picture (a light, a truck) gets one whole look, then warm-up.
+    expect(reasons.slice(0, 2)).toEqual(['changed', 'calibrating']);
+    expect(reasons.filter((r) => r === 'changed')).toHaveLength(1);
     expect(reasons.at(-1)).toBe('still');
   });
 });
@@ -120,6 +133,22 @@ describe('tracking under gating', () => {
     let ended: ReturnType<typeof events.update>['ended'] = [];
     for (let t = 60_400; t <= 63_000 && ended.length === 0; t += 200) ended = events.update({ time: t, frameId: `${t}` }, []).ended;
     expect(ended.map((e) => e.end)).toEqual([60_200]);
+  });
+
+  it('ends a walker who left the frame, though the model looks only at regions elsewhere', () => {
+    const tracker = new Tracker();
+    // Walking right, out of the frame at about 2 s.
+    for (let t = 0; t <= 1800; t += 200) tracker.update(t, [{ classId: 1, label: 'person', score: 0.9, box: [0.3, 0.7 + t / 8000, 0.6, 0.8 + t / 8000] }]);
+    const elsewhere: Box[] = [[0, 0, 0.3, 0.3]];
+    let ended: string[] = [];
+    for (let t = 2000; t <= 6000 && ended.length === 0; t += 200) {
+      // The gate looks where the track is predicted (clamped into the frame), as it would.
+      const o = tracker.objects(t)[0];
+      const at: Box = [Math.max(0, o.box[0]), Math.min(0.8, Math.max(0, o.box[1])), Math.min(1, o.box[2]), 1];
+      ended = tracker.update(t, [], [...elsewhere, at]).ended.map((e) => e.label);
+      if (ended.length === 0 && t > 4400) throw new Error('the walker\'s track should have ended');
+    }
+    expect(ended).toEqual(['person']);
   });
 
   it('neither misses nor drops a track whose place the model did not look at, and marks one it looked for and missed as uncertain', () => {

@@ -100,7 +100,7 @@ describe('crops and the way back', () => {
     ];
     const batch = await prepareBatch(jobs);
     // The region scaled to 200×200, the whole frame to 500×400; both padded to 500×400.
-    expect(batch.views.map((v) => [v.width, v.height, v.scale])).toEqual([[200, 200, 0.5], [500, 400, 0.5]]);
+    expect(batch.views.map((v) => [v.width, v.height, v.scaleX, v.scaleY])).toEqual([[200, 200, 0.5, 0.5], [500, 400, 0.5, 0.5]]);
     expect([batch.width, batch.height]).toEqual([500, 400]);
     const found = (await whiteFinder.detect(batch.images)).detections;
     for (const [i, view] of batch.views.entries()) {
@@ -128,11 +128,18 @@ describe('a batch of frames of different sizes', () => {
 });
 
 describe('merging regions', () => {
-  const d = (box: Box, score: number, cut = false, classId = 1): RegionDetection => ({ classId, label: 'person', score, box, cut });
+  const d = (box: Box, score: number, cut = false, classId = 1, view = 0): RegionDetection => ({ classId, label: 'person', score, box, cut, view });
 
   it('keeps one detection per object across regions, a whole one before a cut one, and different labels apart', () => {
-    const merged = mergeDetections([d([0.1, 0.1, 0.5, 0.3], 0.9, true), d([0.1, 0.1, 0.52, 0.31], 0.7), d([0.1, 0.1, 0.5, 0.3], 0.6, false, 44)]);
+    const merged = mergeDetections([d([0.1, 0.1, 0.5, 0.3], 0.9, true, 1, 0), d([0.1, 0.1, 0.52, 0.31], 0.7, false, 1, 1), d([0.1, 0.1, 0.5, 0.3], 0.6, false, 44, 1)]);
     expect(merged.map((m) => [m.score, m.cut, m.classId])).toEqual([[0.7, false, 1], [0.6, false, 44]]);
+  });
+
+  it('leaves one image\'s own detections alone: a person standing behind another stays', () => {
+    const near = d([0.2, 0.2, 0.9, 0.5], 0.9);
+    const far = d([0.3, 0.3, 0.5, 0.38], 0.6);
+    expect(mergeDetections([near, far])).toHaveLength(2);
+    expect(mergeDetections([near, { ...far, view: 1 }])).toHaveLength(1);
   });
 
   it('marks a box cut only at a region edge inside the frame', () => {
@@ -153,10 +160,29 @@ describe('merging regions', () => {
     whiteFinder.calls.length = 0;
     const result = await detectPlans(whiteFinder, [{ frame, plan: { kind: 'regions', rects: [region], fit: { width: 640, height: 640 } } }]);
     expect(whiteFinder.calls.map((c) => c.length)).toEqual([1, 1]);
-    expect(result.recentred).toEqual([1]);
+    expect(result.looked[0]).toHaveLength(2);
     expect(result.images).toEqual([2]);
     expect(result.detections[0]).toHaveLength(1);
     const whole = rectBox(object, size);
     result.detections[0][0].box.forEach((v, i) => expect(v).toBeCloseTo(whole[i], 3));
+  });
+});
+
+describe('a second look that fails', () => {
+  it('keeps the first look\'s answers', async () => {
+    const size = { width: 3840, height: 2160 };
+    const frame = frameWith(size, [{ x: 1600, y: 1000, width: 60, height: 160 }]);
+    let calls = 0;
+    const flaky = {
+      detect: async (images: readonly ImageInput[]) => {
+        if (++calls === 2) throw new Error('RESOURCE_EXHAUSTED: the queue is full');
+        return whiteFinder.detect(images);
+      },
+    };
+    const result = await detectPlans(flaky, [{ frame, plan: { kind: 'regions', rects: [{ x: 990, y: 800, width: 640, height: 640 }], fit: { width: 640, height: 640 } } }]);
+    expect(calls).toBe(2);
+    expect(result.secondFailed).toBe(1);
+    expect(result.detections[0]).toHaveLength(1);
+    expect(result.images).toEqual([1]);
   });
 });
