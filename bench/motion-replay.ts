@@ -12,10 +12,10 @@ import { MOTION_DEFAULTS, REGIONS_DEFAULTS } from '../src/config/motion.js';
 import type { MotionConfig, RegionsConfig } from '../src/config/schema.js';
 import { resolveFfmpeg } from '../src/ingest/ffmpeg-binary.js';
 import { readFrames } from '../src/ingest/frame-reader.js';
-import { MotionGate } from '../src/motion/gate.js';
+import { MotionGate, type GateReason } from '../src/motion/gate.js';
 import { detectPlans, type PlanModel } from '../src/schedule/detect-plans.js';
 import { EventBuilder } from '../src/track/events.js';
-import type { Detection, DetectPlan, Frame, Size, TrackEvent } from '../src/types.js';
+import type { Detection, DetectPlan, Frame, Size, TrackedObject, TrackEvent } from '../src/types.js';
 import { rectBox, wholeRect } from '../src/util/rect.js';
 
 export interface ReplayOptions {
@@ -34,7 +34,14 @@ export interface ReplayOptions {
   startSeconds?: number;
   seconds?: number;
   /** Called for each frame after it was handled. */
-  onFrame?: (frame: Frame, plan: DetectPlan | undefined, detections: readonly Detection[]) => void;
+  onFrame?: (frame: Frame, plan: DetectPlan | undefined, detections: readonly Detection[], after: FrameAfter) => void;
+}
+
+/** Once a frame was handled: why the gate decided as it did (undefined ungated), tracking's live tracks at the frame's time, and the events that frame ended. */
+export interface FrameAfter {
+  reason: GateReason | undefined;
+  objects: TrackedObject[];
+  ended: readonly TrackEvent[];
 }
 
 export interface ReplayResult {
@@ -75,8 +82,10 @@ export async function replay(o: ReplayOptions): Promise<ReplayResult> {
     const frame: Frame = { cameraId: 'replay', seq, run: 1, width: o.width, height: o.height, data, ptsMs: time, capturedAt: time };
     seq++;
     result.frames++;
-    const plan: DetectPlan | undefined = gate ? gate.decide(frame, events.objects(time)).plan : { kind: 'full', rects: [wholeRect(frame)], fit: size };
+    const decision = gate?.decide(frame, events.objects(time));
+    const plan: DetectPlan | undefined = decision ? decision.plan : { kind: 'full', rects: [wholeRect(frame)], fit: size };
     let kept: Detection[] = [];
+    let ended: TrackEvent[] = [];
     if (plan) {
       const answer = await detectPlans(o.model, [{ frame, plan }]);
       gate?.answered(plan, frame);
@@ -85,12 +94,13 @@ export async function replay(o: ReplayOptions): Promise<ReplayResult> {
       result.images += answer.images[0];
       kept = answer.detections[0].filter((d) => d.score >= FILTER_DEFAULTS.minScore);
       const update = events.update({ time, frameId: `1:${time}` }, kept, plan.kind === 'regions' ? plan.rects.map((r) => rectBox(r, frame)) : null);
-      done.push(...update.ended);
+      ended = update.ended;
+      done.push(...ended);
     } else {
       result.skipped++;
       events.hold(time);
     }
-    o.onFrame?.(frame, plan, kept);
+    o.onFrame?.(frame, plan, kept, { reason: decision?.reason, objects: events.objects(time), ended });
   }
   done.push(...events.endAll());
   result.seconds = (performance.now() - started) / 1000;
