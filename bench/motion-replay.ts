@@ -93,7 +93,7 @@ export async function replay(o: ReplayOptions): Promise<ReplayResult> {
       result[plan.kind === 'full' ? 'full' : 'regions']++;
       result.images += answer.images[0];
       kept = answer.detections[0].filter((d) => d.score >= FILTER_DEFAULTS.minScore);
-      const update = events.update({ time, frameId: `1:${time}` }, kept, plan.kind === 'regions' ? plan.rects.map((r) => rectBox(r, frame)) : null);
+      const update = events.update({ time, frameId: `1:${time}` }, kept, plan.kind === 'regions' ? answer.looked[0].map((r) => rectBox(r, frame)) : null);
       ended = update.ended;
       done.push(...ended);
     } else {

@@ -64,6 +64,8 @@ export class MotionGate {
   private run: number | undefined;
   private fullAskedAt: number | undefined;
   private fullDoneAt: number | undefined;
+  /** When each steady object's refresh was last asked for: its answer takes the model's time, and the frames meanwhile must not ask again. */
+  private readonly refreshAskedAt = new Map<number, number>();
   private changedAt: number | undefined;
   private changedLookAt: number | undefined;
   private last: MotionResult | undefined;
@@ -128,8 +130,13 @@ export class MotionGate {
     const changed = this.changedAt !== undefined && (this.changedLookAt === undefined || this.changedLookAt < this.changedAt);
     if (changed && !fullPending && (this.changedLookAt === undefined || time - this.changedLookAt >= CHANGED_LOOK_MS)) return whole('changed');
     const needy = objects.filter((o) => o.moving || o.uncertain).map((o) => o.box);
-    const stale = objects.filter((o) => !o.moving && !o.uncertain && o.unseenMs >= this.settings.motion.refreshSeconds * 1000).map((o) => o.box);
-    const targets = [...motion.boxes, ...needy, ...stale];
+    const due = objects.filter((o) => !o.moving && !o.uncertain && o.unseenMs >= this.settings.motion.refreshSeconds * 1000);
+    // Forget objects gone; ask again for one whose refresh went unanswered (its frame dropped) after FULL_RETRY_MS.
+    for (const id of this.refreshAskedAt.keys()) if (!objects.some((o) => o.trackId === id)) this.refreshAskedAt.delete(id);
+    const stale = due.filter((o) => time - (this.refreshAskedAt.get(o.trackId) ?? -Infinity) >= FULL_RETRY_MS);
+    for (const o of stale) this.refreshAskedAt.set(o.trackId, time);
+    const staleBoxes = stale.map((o) => o.box);
+    const targets = [...motion.boxes, ...needy, ...staleBoxes];
     if (targets.length === 0) return { plan: undefined, reason: motion.state === 'calibrating' ? 'calibrating' : 'still', motion };
     const reason: GateReason = motion.boxes.length > 0 ? 'motion' : needy.length > 0 ? 'objects' : 'refresh';
     if (!regions.enabled) return whole(reason);
