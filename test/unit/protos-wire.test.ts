@@ -42,7 +42,19 @@ const REQUIRED = [
   'tensorflow.serving.GetModelMetadataResponse', 'tensorflow.serving.SignatureDefMap', 'tensorflow.SignatureDef',
   'tensorflow.TensorInfo', 'tensorflow.serving.GetModelStatusRequest', 'tensorflow.serving.GetModelStatusResponse',
   'tensorflow.serving.ModelVersionStatus', 'tensorflow.serving.StatusProto',
+  // The model config file and ModelService.HandleReloadConfigRequest (issue 17).
+  'tensorflow.serving.ReloadConfigRequest', 'tensorflow.serving.ReloadConfigResponse', 'tensorflow.serving.Metric',
+  'tensorflow.serving.ModelServerConfig', 'tensorflow.serving.ModelConfigList', 'tensorflow.serving.ModelConfig',
+  'tensorflow.serving.FileSystemStoragePathSourceConfig.ServableVersionPolicy', 'tensorflow.serving.LoggingConfig',
 ];
+
+/**
+ * Messages declared only to nest official ones, with none of their own
+ * fields (so nothing of theirs travels on the wire), and why.
+ */
+const CONTAINERS: Record<string, string> = {
+  'tensorflow.serving.FileSystemStoragePathSourceConfig': 'holds ServableVersionPolicy; the storage path source\'s own settings come from ModelConfig and the flags',
+};
 
 function loadRoot(): protobuf.Root {
   const root = new protobuf.Root();
@@ -83,7 +95,15 @@ describe('protos/ against the official TF Serving wire facts', () => {
     for (const required of REQUIRED) expect(have, required).toContain(required);
   });
 
-  for (const type of ours.filter((t) => name(t).startsWith('tensorflow.') || usedGoogle.has(name(t)))) {
+  for (const [full, why] of Object.entries(CONTAINERS)) {
+    it(`container ${full} (${why})`, () => {
+      const type = ours.find((t) => name(t) === full);
+      expect(type, `${full} is not in protos/`).toBeDefined();
+      expect(type?.fieldsArray ?? [], `${full} may only nest messages`).toEqual([]);
+    });
+  }
+
+  for (const type of ours.filter((t) => (name(t).startsWith('tensorflow.') || usedGoogle.has(name(t))) && !CONTAINERS[name(t)])) {
     const full = name(type);
     it(`message ${full}`, () => {
       const fact = facts.messages[full];
