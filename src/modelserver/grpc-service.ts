@@ -18,6 +18,7 @@ import type { TensorProto } from '../tfserving/generated/tensorflow/TensorProto.
 import { MAX_DETECTIONS, type DetectorOutput } from './centernet.js';
 import { checkInputAliases, checkOutputFilter, MAX_REQUEST_BYTES, planImageInput } from './predict-request.js';
 import type { ServingCore } from './served-model.js';
+import type { TfServingMetrics } from './tf-metrics.js';
 import { DEFAULT_SIGNATURE, SIGNATURES, type OutputAlias } from './signatures.js';
 
 /** TF Serving cuts error messages at 1024 characters. */
@@ -51,7 +52,7 @@ export class GrpcService {
   private boundPort = 0;
 
   /** `tensorContent`: answer with tensor_content instead of typed *_val fields. */
-  constructor(private readonly core: ServingCore, private readonly tensorContent: boolean) {
+  constructor(private readonly core: ServingCore, private readonly tensorContent: boolean, private readonly metrics?: TfServingMetrics) {
     this.server = new grpc.Server({
       // TF Serving takes messages up to 2 GiB; a CPU server taking 64 full-HD
       // frames at most needs far less, and a smaller bound caps what one call can cost.
@@ -62,7 +63,7 @@ export class GrpcService {
     });
     const protos = tfServingProtos();
     this.server.addService(protos.prediction.tensorflow.serving.PredictionService.service, {
-      Predict: this.unary((req: PredictRequest__Output, signal) => this.predict(req, signal)),
+      Predict: this.unary((req: PredictRequest__Output, signal) => this.predict(req, signal), 'Predict'),
       GetModelMetadata: this.unary((req: GetModelMetadataRequest__Output) => this.metadata(req)),
     });
     this.server.addService(protos.model.tensorflow.serving.ModelService.service, {
@@ -102,16 +103,30 @@ export class GrpcService {
     });
   }
 
-  private unary<Req, Res>(handler: (request: Req, signal: AbortSignal) => Promise<Res> | Res): grpc.handleUnaryCall<Req, Res> {
+  /** `api`: a call TF Serving counts in its metrics (Predict, Classify, Regress; not the status and metadata calls). */
+  private unary<Req, Res>(handler: (request: Req, signal: AbortSignal) => Promise<Res> | Res, api?: 'Predict'): grpc.handleUnaryCall<Req, Res> {
     return (call, callback) => {
       const controller = new AbortController();
       const onCancel = (): void => controller.abort();
       call.on('cancelled', onCancel);
+      const started = performance.now();
+      const count = (code: Status): void => {
+        if (!api || !this.metrics) return;
+        const model = (call.request as { model_spec?: { name?: string } | null }).model_spec?.name ?? '';
+        this.metrics.request(model, Status[code] ?? 'UNKNOWN', api, 'GRPC', (performance.now() - started) * 1000);
+      };
       Promise.resolve()
         .then(() => handler(call.request, controller.signal))
         .then(
-          (response) => callback(null, response),
-          (err: unknown) => callback(toServiceError(err)),
+          (response) => {
+            count(Status.OK);
+            callback(null, response);
+          },
+          (err: unknown) => {
+            const failure = toServiceError(err);
+            count(failure.code ?? Status.UNKNOWN);
+            callback(failure);
+          },
         )
         .finally(() => call.off('cancelled', onCancel));
     };
@@ -137,7 +152,9 @@ export class GrpcService {
     const signature = this.signatureFor(spec);
     const plan = planImageInput(checkInputAliases(request.inputs), signature.kind);
     const wanted = checkOutputFilter(request.output_filter);
+    const ran = performance.now();
     const results = await this.core.predict(plan, signal);
+    this.metrics?.runtime(spec.name, 'Predict', (performance.now() - ran) * 1000);
     const n = results.length;
     const tensors: Record<OutputAlias, () => TensorProto> = {
       detection_boxes: () => floatTensor([n, MAX_DETECTIONS, 4], concat(results, (o) => o.boxes), this.tensorContent),

@@ -30,6 +30,7 @@ import { metadataJson, predictJson } from './rest-answers.js';
 import { parsePredictBody } from './rest-body.js';
 import { httpStatusForCode, route, type Route } from './rest-routes.js';
 import type { ServingCore } from './served-model.js';
+import type { TfServingMetrics } from './tf-metrics.js';
 import { DEFAULT_SIGNATURE, SIGNATURES } from './signatures.js';
 
 /** TF Serving's --rest_api_timeout_in_ms default. */
@@ -40,6 +41,10 @@ export const MAX_BODY_BYTES = MAX_REQUEST_BYTES + 1024 * 1024;
 export interface RestApiOptions {
   /** Each call's deadline, as TF Serving's --rest_api_timeout_in_ms. Default 30 000. */
   timeoutMs?: number;
+  /** TF Serving's own metrics: every /v1 request counted (tf-metrics.ts). */
+  metrics?: TfServingMetrics;
+  /** Where they are served, as --monitoring_config_file's prometheus_config.path; absent: not served. */
+  monitoringPath?: string;
   /** Largest request body; bigger ones get 413. Default MAX_BODY_BYTES. */
   maxBodyBytes?: number;
 }
@@ -81,12 +86,16 @@ export class RestApi {
   private readonly server: http.Server;
   private readonly timeoutMs: number;
   private readonly maxBodyBytes: number;
+  private readonly metrics: TfServingMetrics | undefined;
+  private readonly monitoringPath: string | undefined;
   private boundPort = 0;
   private closing: Promise<void> | undefined;
 
   constructor(private readonly core: ServingCore, options: RestApiOptions = {}) {
     this.timeoutMs = options.timeoutMs ?? REST_TIMEOUT_MS;
     this.maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES;
+    this.metrics = options.metrics;
+    this.monitoringPath = options.monitoringPath;
     this.server = http.createServer((req, res) => {
       this.handle(req, res).catch((err: unknown) => this.reply(res, 500, { error: err instanceof Error ? err.message : String(err) }));
     });
@@ -133,6 +142,15 @@ export class RestApi {
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const method = req.method ?? 'GET';
     const path = (req.url ?? '/').split('?')[0];
+    // TF Serving answers its Prometheus path exactly, before its /v1 dispatcher.
+    if (this.metrics && this.monitoringPath !== undefined && path === this.monitoringPath) {
+      req.resume();
+      this.replyText(res, this.metrics.exposition());
+      return;
+    }
+    const started = performance.now();
+    let counted: Route | undefined;
+    let status = 'OK';
     try {
       if (!/^\/v1\//i.test(path)) {
         // TF Serving only dispatches /v1/… to its REST handler.
@@ -141,6 +159,7 @@ export class RestApi {
         return;
       }
       const r = route(method, path);
+      counted = r;
       if (r.kind === 'status') {
         req.resume();
         const s = this.core.status(r.model, r.version, r.label);
@@ -173,8 +192,17 @@ export class RestApi {
         this.bodies--;
       }
     } catch (err) {
+      status = err instanceof TfServingError ? (Status[err.code] ?? 'UNKNOWN') : err instanceof BodyTooLargeError ? 'INVALID_ARGUMENT' : 'INTERNAL';
       this.fail(res, err);
+    } finally {
+      // Every /v1 request is counted, status and metadata GETs too (their API label is empty), as TF Serving counts them.
+      if (counted) this.metrics?.request(counted.model, status, counted.kind === 'predict' || counted.kind === 'unimplemented' ? counted.verb : '', 'REST', (performance.now() - started) * 1000);
     }
+  }
+
+  private replyText(res: http.ServerResponse, text: string): void {
+    res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': Buffer.byteLength(text) });
+    res.end(text);
   }
 
   /** In TF Serving's order: JSON syntax, signature_name, servable, signature, tensors, then the model. */
@@ -207,9 +235,11 @@ export class RestApi {
     };
     res.once('close', onClose);
     try {
+      const ran = performance.now();
       const work = this.core.predict(plan, controller.signal);
       work.catch(() => undefined);
       const results = await Promise.race([work, expired]);
+      this.metrics?.runtime(r.model, 'Predict', (performance.now() - ran) * 1000);
       this.reply(res, 200, predictJson(results, request.format));
     } finally {
       clearTimeout(timer);

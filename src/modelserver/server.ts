@@ -11,6 +11,7 @@ import { GrpcService } from './grpc-service.js';
 import { InferencePool } from './inference-pool.js';
 import { resolveServedVersion } from './model-repository.js';
 import { RestApi, type RestApiOptions } from './rest-api.js';
+import { TfServingMetrics } from './tf-metrics.js';
 import { ServedModel, type VersionState } from './served-model.js';
 import { SyntheticDetector } from './synthetic-detector.js';
 
@@ -39,6 +40,8 @@ export interface ModelServerOptions {
   serializeAsTensorContent?: boolean;
   /** Label map whose ids the model's class indexes map onto. Default: COCO. */
   labelMap?: LabelMap;
+  /** TF Serving's metrics in its Prometheus format on the REST port at this path (--monitoring_config_file); absent: not served. */
+  monitoringPath?: string;
   log?: (line: string) => void;
 }
 
@@ -48,6 +51,9 @@ export class ModelServer {
   private readonly model: ServedModel;
   private readonly grpc: GrpcService;
   private rest: RestApi | undefined;
+  /** TF Serving's own metrics, kept whether or not they are served. */
+  readonly metrics = new TfServingMetrics();
+  private readonly monitoringPath: string | undefined;
   private closing: Promise<void> | undefined;
   /** Settles when the model is AVAILABLE, or rejects with why it is not. */
   readonly loaded: Promise<void>;
@@ -79,7 +85,8 @@ export class ModelServer {
     }
     this.model = new ServedModel(this.modelName, this.version, detector, options.log ?? (() => undefined));
     this.loaded = this.model.loaded;
-    this.grpc = new GrpcService(this.model, options.serializeAsTensorContent ?? false);
+    this.grpc = new GrpcService(this.model, options.serializeAsTensorContent ?? false, this.metrics);
+    this.monitoringPath = options.monitoringPath;
   }
 
   /** Whether close() has been called. */
@@ -135,7 +142,7 @@ export class ModelServer {
   async listenRest(port = 8501, host = '0.0.0.0', options: RestApiOptions = {}): Promise<number> {
     if (this.closed) throw new ServerError(Status.UNAVAILABLE, 'model server closed');
     if (this.rest) throw new Error(`the REST API already listens on port ${this.rest.port}`);
-    const rest = new RestApi(this.model, options);
+    const rest = new RestApi(this.model, { metrics: this.metrics, ...(this.monitoringPath !== undefined ? { monitoringPath: this.monitoringPath } : {}), ...options });
     this.rest = rest;
     let bound: number;
     try {
