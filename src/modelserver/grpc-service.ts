@@ -18,7 +18,11 @@ import type { TensorProto } from '../tfserving/generated/tensorflow/TensorProto.
 import { MAX_DETECTIONS, type DetectorOutput } from './centernet.js';
 import { checkInputAliases, checkOutputFilter, MAX_REQUEST_BYTES, planImageInput } from './predict-request.js';
 import type { ServingCore } from './served-model.js';
-import type { TfServingMetrics } from './tf-metrics.js';
+import type { TfApi, TfServingMetrics } from './tf-metrics.js';
+import { checkInferenceTasks, refuseExampleMethod, type ExampleMethod } from './example-methods.js';
+import type { ClassificationRequest__Output } from '../tfserving/generated/tensorflow/serving/ClassificationRequest.js';
+import type { RegressionRequest__Output } from '../tfserving/generated/tensorflow/serving/RegressionRequest.js';
+import type { MultiInferenceRequest__Output } from '../tfserving/generated/tensorflow/serving/MultiInferenceRequest.js';
 import { DEFAULT_SIGNATURE, SIGNATURES, type OutputAlias } from './signatures.js';
 
 /** TF Serving cuts error messages at 1024 characters. */
@@ -65,6 +69,15 @@ export class GrpcService {
     this.server.addService(protos.prediction.tensorflow.serving.PredictionService.service, {
       Predict: this.unary((req: PredictRequest__Output, signal) => this.predict(req, signal), 'Predict'),
       GetModelMetadata: this.unary((req: GetModelMetadataRequest__Output) => this.metadata(req)),
+      // A detector has no classify or regress signature: these answer as TF Serving does for one (example-methods.ts).
+      Classify: this.unary((req: ClassificationRequest__Output) => this.refuse('classify', req.model_spec), 'Classify'),
+      Regress: this.unary((req: RegressionRequest__Output) => this.refuse('regress', req.model_spec), 'Regress'),
+      MultiInference: this.unary((req: MultiInferenceRequest__Output) => {
+        const { modelName, first } = checkInferenceTasks(req.tasks.map((t) => ({ modelName: t.model_spec?.name ?? '', signatureName: t.model_spec?.signature_name ?? '', methodName: t.method_name })));
+        const spec = req.tasks.find((t) => t.model_spec)?.model_spec ?? null;
+        this.checkSpec(spec && { ...spec, name: modelName });
+        return refuseExampleMethod(first.method, first.signatureName);
+      }),
     });
     this.server.addService(protos.model.tensorflow.serving.ModelService.service, {
       GetModelStatus: this.unary((req: GetModelStatusRequest__Output) => this.status(req)),
@@ -104,7 +117,7 @@ export class GrpcService {
   }
 
   /** `api`: a call TF Serving counts in its metrics (Predict, Classify, Regress; not the status and metadata calls). */
-  private unary<Req, Res>(handler: (request: Req, signal: AbortSignal) => Promise<Res> | Res, api?: 'Predict'): grpc.handleUnaryCall<Req, Res> {
+  private unary<Req, Res>(handler: (request: Req, signal: AbortSignal) => Promise<Res> | Res, api?: TfApi): grpc.handleUnaryCall<Req, Res> {
     return (call, callback) => {
       const controller = new AbortController();
       const onCancel = (): void => controller.abort();
@@ -130,6 +143,12 @@ export class GrpcService {
         )
         .finally(() => call.off('cancelled', onCancel));
     };
+  }
+
+  /** Classify or Regress on a detector: the model looked up as for Predict, then the signature refused. */
+  private refuse(method: ExampleMethod, spec: ModelSpec__Output | null): never {
+    this.checkSpec(spec);
+    return refuseExampleMethod(method, spec?.signature_name ?? '');
   }
 
   /** Checks model_spec the way TF Serving's servable lookup does. */

@@ -31,6 +31,8 @@ import { parsePredictBody } from './rest-body.js';
 import { httpStatusForCode, route, type Route } from './rest-routes.js';
 import type { ServingCore } from './served-model.js';
 import type { TfServingMetrics } from './tf-metrics.js';
+import { refuseExampleMethod } from './example-methods.js';
+
 import { DEFAULT_SIGNATURE, SIGNATURES } from './signatures.js';
 
 /** TF Serving's --rest_api_timeout_in_ms default. */
@@ -173,8 +175,11 @@ export class RestApi {
         return;
       }
       if (r.kind === 'unimplemented') {
+        // :classify and :regress need a signature a detector does not have: refused as gRPC refuses them
+        // (example-methods.ts), for the default signature: the body is not read, so what it names is not either.
         req.resume();
-        throw new ServerError(Status.UNIMPLEMENTED, `${r.verb} is not implemented: this server serves object detection through predict`);
+        this.core.findServable(r.model, r.version, r.label);
+        refuseExampleMethod(r.verb.toLowerCase() === 'regress' ? 'regress' : 'classify', '');
       }
       // Bodies being read or parsed are held whole in memory, before the
       // model's queue can bound them: at most MAX_BODIES at once, the rest

@@ -2,6 +2,7 @@
 // wording, and reaches the caller as a typed error keeping code and details.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as grpc from '@grpc/grpc-js';
+import { tfServingProtos } from '../../src/tfserving/protos.js';
 import { TfServingClient } from '../../src/tfserving/client.js';
 import {
   CancelledError, DeadlineExceededError, InvalidRequestError, ModelNotFoundError, ServerBusyError,
@@ -145,13 +146,26 @@ describe('embedded model server: errors as TF Serving gives them', () => {
     }
   });
 
-  it('UNIMPLEMENTED for the PredictionService methods lookout does not serve', async () => {
-    const raw = new grpc.Client(s.address, grpc.credentials.createInsecure());
+  it('answers Classify, Regress and MultiInference as TF Serving does for a detector (a predict signature only)', async () => {
+    const Service = tfServingProtos().prediction.tensorflow.serving.PredictionService;
+    const raw = new Service(s.address, grpc.credentials.createInsecure());
+    type Answer = { code: number; details: string };
+    const ask = (method: 'Classify' | 'Regress' | 'MultiInference', request: object) => new Promise<Answer>((resolve) => {
+      (raw[method] as (r: object, cb: (e: grpc.ServiceError | null) => void) => void).call(raw, request, (e) => resolve({ code: e?.code ?? 0, details: e?.details ?? '' }));
+    });
+    const input = { example_list: { examples: [{ features: { feature: { x: { float_list: { value: [1] } } } } }] } };
     try {
-      const err = await new Promise<grpc.ServiceError>((resolve) => {
-        raw.makeUnaryRequest('/tensorflow.serving.PredictionService/Classify', (b: Buffer) => b, (b: Buffer) => b, Buffer.alloc(0), (e) => resolve(e as grpc.ServiceError));
-      });
-      expect(err.code).toBe(grpc.status.UNIMPLEMENTED);
+      expect(await ask('Classify', { model_spec: { name: 'detector' }, input })).toEqual({ code: grpc.status.INVALID_ARGUMENT, details: 'Expected classification signature method_name to be tensorflow/serving/classify. Was: tensorflow/serving/predict' });
+      expect(await ask('Regress', { model_spec: { name: 'detector' }, input })).toEqual({ code: grpc.status.INVALID_ARGUMENT, details: 'Expected regression signature method_name to be tensorflow/serving/regress. Was: tensorflow/serving/predict' });
+      expect(await ask('Classify', { model_spec: { name: 'detector', signature_name: 'nosuch' }, input })).toEqual({ code: grpc.status.INVALID_ARGUMENT, details: 'No signature was found with the name: nosuch' });
+      expect(await ask('Classify', { model_spec: { name: 'other' }, input })).toEqual({ code: grpc.status.NOT_FOUND, details: 'Servable not found for request: Latest(other)' });
+      expect(await ask('Classify', { input })).toEqual({ code: grpc.status.INVALID_ARGUMENT, details: 'Missing ModelSpec' });
+      expect(await ask('MultiInference', { tasks: [{ model_spec: { name: 'detector' }, method_name: 'tensorflow/serving/classify' }, { model_spec: { name: 'other' }, method_name: 'tensorflow/serving/regress' }], input }))
+        .toEqual({ code: grpc.status.INVALID_ARGUMENT, details: 'All ModelSpecs in a MultiInferenceRequest must access the same model name.' });
+      expect(await ask('MultiInference', { tasks: [{ model_spec: { name: 'detector' }, method_name: 'tensorflow/serving/predict' }], input }))
+        .toEqual({ code: grpc.status.UNIMPLEMENTED, details: 'Unsupported signature method_name: tensorflow/serving/predict' });
+      expect(await ask('MultiInference', { tasks: [{ model_spec: { name: 'detector' }, method_name: 'tensorflow/serving/regress' }], input }))
+        .toEqual({ code: grpc.status.INVALID_ARGUMENT, details: 'Expected regression signature method_name to be tensorflow/serving/regress. Was: tensorflow/serving/predict' });
     } finally {
       raw.close();
     }
