@@ -151,16 +151,6 @@ function mismatch(message: CheckedMessage, name: string, wanted: string): Error 
   return new Error(`reader bug: field "${name}" of ${message.type.fullName} read as ${wanted}`);
 }
 
-export function has(message: CheckedMessage, name: string): boolean {
-  return message.fields.has(name);
-}
-
-/** Where a field was (first) written, or where its message starts when it was not. */
-export function positionOf(message: CheckedMessage, name: string): TextPosition {
-  const first = message.fields.get(name)?.[0];
-  return first ?? { line: message.line, column: message.column };
-}
-
 export function stringField(message: CheckedMessage, name: string, fallback = ''): string {
   const v = message.fields.get(name)?.[0]?.value;
   if (v === undefined) return fallback;
