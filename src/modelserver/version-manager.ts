@@ -192,19 +192,18 @@ export class VersionManager<S extends Servable = Servable> implements AspiredVer
    */
   async whenSettled(models?: string[], signal?: AbortSignal): Promise<void> {
     const names = models ?? [...this.models.keys()];
-    const highest = (name: string) => {
+    // The harness, not the monitor: a re-aspired version still unloading shows END there but is not settled.
+    const latest = (name: string) => {
       const entry = this.models.get(name);
-      return entry?.told && entry.aspired.size > 0 ? Math.max(...entry.aspired.keys()) : undefined;
+      return entry?.told && entry.aspired.size > 0 ? entry.harnesses.get(Math.max(...entry.aspired.keys())) : undefined;
     };
     await this.conditions.until(() => names.every((name) => {
-      const v = highest(name);
-      const state = v === undefined ? undefined : this.monitor.stateOf(name, v);
-      return state === 'AVAILABLE' || state === 'END';
+      const phase = latest(name)?.phase;
+      return phase === 'ready' || phase === 'error';
     }), signal);
     const failed = names.flatMap((name) => {
-      const v = highest(name);
-      const s = v === undefined ? undefined : this.monitor.status(name, v)[0];
-      return s && s.state === 'END' && s.status.error_code !== Status.OK ? [`{{name: ${name} version: ${v}} due to error: ${s.status.error_message}}, `] : [];
+      const h = latest(name);
+      return h?.phase === 'error' ? [`{{name: ${name} version: ${h.version}} due to error: ${this.monitor.status(name, h.version)[0].status.error_message}}, `] : [];
     });
     if (failed.length > 0) throw errorForStatus(Status.UNKNOWN, `${failed.length} servable(s) did not become available: {${failed.join('')}}`);
   }

@@ -121,6 +121,16 @@ describe('version discovery', () => {
     poller.close();
     expect(await poller.pollNow()).toBe(false);
   });
+
+  it('polls once when started with pollSeconds 0', async () => {
+    const seen: number[][] = [];
+    const target = { setAspiredVersions: (_model: string, versions: { version: number }[]) => void seen.push(versions.map((v) => v.version)) };
+    const poller = new VersionPoller({ models: [{ name: 'a', basePath: await baseWith('3') }], target, pollSeconds: 0 });
+    await poller.start();
+    await poller.start();
+    expect(seen).toEqual([[3]]);
+    poller.close();
+  });
 });
 
 describe('the version manager', () => {
