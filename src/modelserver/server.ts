@@ -12,6 +12,7 @@ import { InferencePool } from './inference-pool.js';
 import { resolveServedVersion } from './model-repository.js';
 import { RestApi, type RestApiOptions } from './rest-api.js';
 import { TfServingMetrics } from './tf-metrics.js';
+import { BatchingDetector, type BatchingOptions, type BatchingStats } from './batching.js';
 import { ServedModel, type VersionState } from './served-model.js';
 import { SyntheticDetector } from './synthetic-detector.js';
 
@@ -42,6 +43,8 @@ export interface ModelServerOptions {
   labelMap?: LabelMap;
   /** TF Serving's metrics in its Prometheus format on the REST port at this path (--monitoring_config_file); absent: not served. */
   monitoringPath?: string;
+  /** Server-side batching, as --enable_batching with --batching_parameters_file; absent: each request runs as it comes. */
+  batching?: BatchingOptions;
   log?: (line: string) => void;
 }
 
@@ -54,6 +57,7 @@ export class ModelServer {
   /** TF Serving's own metrics, kept whether or not they are served. */
   readonly metrics = new TfServingMetrics();
   private readonly monitoringPath: string | undefined;
+  private batcher: BatchingDetector | undefined;
   private closing: Promise<void> | undefined;
   /** Settles when the model is AVAILABLE, or rejects with why it is not. */
   readonly loaded: Promise<void>;
@@ -83,10 +87,17 @@ export class ModelServer {
         maxQueue: options.maxQueue,
       });
     }
+    // --enable_batching: requests of all clients meet in batches before the model (batching.ts).
+    if (options.batching) detector = this.batcher = new BatchingDetector(detector, options.batching);
     this.model = new ServedModel(this.modelName, this.version, detector, options.log ?? (() => undefined));
     this.loaded = this.model.loaded;
     this.grpc = new GrpcService(this.model, options.serializeAsTensorContent ?? false, this.metrics);
     this.monitoringPath = options.monitoringPath;
+  }
+
+  /** What server-side batching has done; undefined without it. */
+  batchingStats(): BatchingStats | undefined {
+    return this.batcher?.batchingStats();
   }
 
   /** Whether close() has been called. */
