@@ -17,11 +17,17 @@ export function parseFlags(argv: readonly string[], spec: FlagSpec): Record<stri
 
 /** Flags, and at most `maxPositionals` plain arguments (a command's operands). */
 export function parseCommand(argv: readonly string[], spec: FlagSpec, maxPositionals: number): { flags: Record<string, string | boolean | undefined>; positionals: string[] } {
-  const normalized = argv.map((arg) => {
-    if (!arg.startsWith('--')) return arg;
+  const normalized = argv.flatMap((arg) => {
+    if (!arg.startsWith('--')) return [arg];
     const eq = arg.indexOf('=');
-    const name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
-    return `--${name.replace(/_/g, '-')}${eq === -1 ? '' : arg.slice(eq)}`;
+    const name = (eq === -1 ? arg.slice(2) : arg.slice(2, eq)).replace(/_/g, '-');
+    const value = eq === -1 ? undefined : arg.slice(eq + 1);
+    // TF Serving's boolean flags are written --flag=true or --flag=false; node's parser knows --flag alone.
+    if (spec[name]?.type === 'boolean' && value !== undefined) {
+      if (/^(true|1)$/i.test(value)) return [`--${name}`];
+      if (/^(false|0)$/i.test(value)) return [];
+    }
+    return [`--${name}${value === undefined ? '' : `=${value}`}`];
   });
   try {
     const { values, positionals } = parseArgs({ args: normalized, options: spec, strict: true, allowPositionals: true });

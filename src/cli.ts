@@ -2,7 +2,7 @@
 // lookout's command line: `serve` runs the server, `model-server` runs the
 // embedded TF-Serving-compatible model server alone, `detect` runs detection
 // once over a video.
-import { EMBEDDED_MODELS, isEmbeddedModel, type LookoutConfig } from './config/schema.js';
+import { ConfigError, EMBEDDED_MODELS, isEmbeddedModel, type LookoutConfig } from './config/schema.js';
 import { demoConfig, loadConfig } from './config/load.js';
 import { intFlag, numberFlag, parseFlags, stringFlag, UsageError } from './cli-args.js';
 import { exitCodeOf, isBug, isLookoutError } from './util/errors.js';
@@ -10,6 +10,9 @@ import { stderrLogger as log } from './util/logger.js';
 import { packageVersion } from './util/paths.js';
 import { startLookout } from './app.js';
 import { ModelServer } from './modelserver/server.js';
+import type { BatchingOptions } from './modelserver/batching.js';
+import { batchingFromFlags, readMonitoringConfigFile } from './modelserver/serving-config-files.js';
+import { TfServingError } from './tfserving/errors.js';
 import { DETECT_HELP, detectCommand } from './offline/detect-command.js';
 
 const HELP = `lookout — realtime video detection over TensorFlow Serving's gRPC API
@@ -27,9 +30,14 @@ Usage:
                        [--latency-ms L] [--per-frame-ms P] [--capacity C]
                        [--enable_serialization_as_tensor_content]
                        [--rest_api_port N] [--rest_api_timeout_in_ms T]
+                       [--enable_batching[=true|false]] [--batching_parameters_file F]
+                       [--monitoring_config_file F]
       A TF-Serving-compatible gRPC server with a COCO detector on the CPU.
       --rest_api_port also serves TF Serving's REST API (/v1/models/…) on
       port N (0 picks a free port; without it, no REST).
+      --enable_batching merges requests of all clients into batches (TF
+      Serving's BatchingParameters text file); --monitoring_config_file serves
+      TF Serving's Prometheus metrics on the REST port.
       --model synthetic answers fixed detections after L + P × batch ms,
       C requests at once.
 
@@ -97,7 +105,11 @@ async function modelServer(argv: string[]): Promise<void> {
     'enable-serialization-as-tensor-content': { type: 'boolean' },
     'rest-api-port': { type: 'string' },
     'rest-api-timeout-in-ms': { type: 'string' },
+    'enable-batching': { type: 'boolean' },
+    'batching-parameters-file': { type: 'string' },
+    'monitoring-config-file': { type: 'string' },
   });
+  const files = servingFiles(flags);
   const model = stringFlag(flags, 'model') ?? 'centernet';
   if (!isEmbeddedModel(model)) throw new UsageError(`--model: expected ${EMBEDDED_MODELS.join(' or ')}, got ${JSON.stringify(model)}`);
   const port = intFlag(flags, 'port', 0, 65535) ?? 8500;
@@ -117,6 +129,7 @@ async function modelServer(argv: string[]): Promise<void> {
     perFrameMs: numberFlag(flags, 'per-frame-ms', 0, 600_000),
     capacity: intFlag(flags, 'capacity', 1, 1024),
     serializeAsTensorContent: flags['enable-serialization-as-tensor-content'] === true,
+    ...files,
     log: (m) => log.info(m),
   });
   const bound = await server.listen(port, host);
@@ -129,6 +142,28 @@ async function modelServer(argv: string[]): Promise<void> {
     log.error(`model did not load: ${err.message}`);
     process.exitCode = 1;
   });
+}
+
+/**
+ * TF Serving's batching and monitoring files, as its flags name them; a file
+ * that does not parse stops start-up naming the flag, the line and the field.
+ */
+function servingFiles(flags: Record<string, string | boolean | undefined>): { batching?: BatchingOptions; monitoringPath?: string } {
+  const read = <T>(flag: string, work: () => T): T => {
+    try {
+      return work();
+    } catch (err) {
+      if (err instanceof TfServingError) throw new ConfigError(`--${flag}`, err.details, 'model-server');
+      throw err;
+    }
+  };
+  const params = read('batching_parameters_file', () => batchingFromFlags({ enableBatching: flags['enable-batching'] === true, batchingParametersFile: stringFlag(flags, 'batching-parameters-file') ?? '' }));
+  const monitoringFile = stringFlag(flags, 'monitoring-config-file');
+  const monitoring = monitoringFile === undefined ? undefined : read('monitoring_config_file', () => readMonitoringConfigFile(monitoringFile));
+  return {
+    ...(params ? { batching: { maxBatchSize: params.maxBatchSize, batchTimeoutMicros: params.batchTimeoutMicros, maxEnqueuedBatches: params.maxEnqueuedBatches, numBatchThreads: params.numBatchThreads, allowedBatchSizes: params.allowedBatchSizes } } : {}),
+    ...(monitoring?.prometheus.enable ? { monitoringPath: monitoring.prometheus.path } : {}),
+  };
 }
 
 async function main(argv: string[]): Promise<void> {
