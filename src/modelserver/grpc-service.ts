@@ -4,7 +4,7 @@
 // server and to a real TF Serving.
 import * as grpc from '@grpc/grpc-js';
 import { status as Status } from '@grpc/grpc-js';
-import { invalidArgument, InvalidRequestError, TfServingError } from '../tfserving/errors.js';
+import { invalidArgument, InvalidRequestError, statusName, TfServingError } from '../tfserving/errors.js';
 import { SIGNATURE_DEF_MAP_TYPE_URL, tfServingProtos } from '../tfserving/protos.js';
 import { floatTensor } from '../tfserving/tensor.js';
 import type { ModelSpec__Output } from '../tfserving/generated/tensorflow/serving/ModelSpec.js';
@@ -126,7 +126,7 @@ export class GrpcService {
       const count = (code: Status): void => {
         if (!api || !this.metrics) return;
         const model = (call.request as { model_spec?: { name?: string } | null }).model_spec?.name ?? '';
-        this.metrics.request(model, Status[code] ?? 'UNKNOWN', api, 'GRPC', (performance.now() - started) * 1000);
+        this.metrics.request(model, statusName(code), api, 'GRPC', (performance.now() - started) * 1000);
       };
       Promise.resolve()
         .then(() => handler(call.request, controller.signal))

@@ -24,7 +24,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { status as Status } from '@grpc/grpc-js';
-import { invalidArgument, ServerError, TfServingError } from '../tfserving/errors.js';
+import { invalidArgument, ServerError, statusName, TfServingError } from '../tfserving/errors.js';
 import { MAX_REQUEST_BYTES, planImageInput } from './predict-request.js';
 import { metadataJson, predictJson } from './rest-answers.js';
 import { parsePredictBody } from './rest-body.js';
@@ -197,7 +197,7 @@ export class RestApi {
         this.bodies--;
       }
     } catch (err) {
-      status = err instanceof TfServingError ? (Status[err.code] ?? 'UNKNOWN') : err instanceof BodyTooLargeError ? 'INVALID_ARGUMENT' : 'INTERNAL';
+      status = err instanceof TfServingError ? statusName(err.code) : err instanceof BodyTooLargeError ? 'INVALID_ARGUMENT' : 'INTERNAL';
       this.fail(res, err);
     } finally {
       // Every /v1 request is counted, status and metadata GETs too (their API label is empty), as TF Serving counts them.
