@@ -158,6 +158,9 @@ function servingFiles(flags: Record<string, string | boolean | undefined>): { ba
     }
   };
   const params = read('batching_parameters_file', () => batchingFromFlags({ enableBatching: flags['enable-batching'] === true, batchingParametersFile: stringFlag(flags, 'batching-parameters-file') ?? '' }));
+  // Parsed and kept, but not done: say so rather than let a deploy believe it.
+  if (params?.enableLargeBatchSplitting) log.warn('batching: enable_large_batch_splitting is not supported; a request larger than max_batch_size is refused');
+  if (params?.padVariableLengthInputs) log.warn('batching: pad_variable_length_inputs has no effect here (frames of one batch are padded to one size anyway)');
   const monitoringFile = stringFlag(flags, 'monitoring-config-file');
   const monitoring = monitoringFile === undefined ? undefined : read('monitoring_config_file', () => readMonitoringConfigFile(monitoringFile));
   return {

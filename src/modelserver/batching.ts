@@ -85,9 +85,13 @@ export class BatchingDetector implements Detector {
     const wouldOpen = !open || open.size + frames > maxBatchSize;
     if (wouldOpen && this.batches.length >= maxEnqueuedBatches) {
       this.counts.refused++;
-      throw new ServerError(Status.UNAVAILABLE, `The batch scheduling queue to which this task was submitted is full; currently ${this.batches.length} batches enqueued and max_enqueued_batches is ${maxEnqueuedBatches}`);
+      throw this.queueFull();
     }
     return new TaskTicket(frames);
+  }
+
+  private queueFull(): ServerError {
+    return new ServerError(Status.UNAVAILABLE, `The batch scheduling queue to which this task was submitted is full; currently ${this.batches.length} batches enqueued and max_enqueued_batches is ${this.options.maxEnqueuedBatches}`);
   }
 
   detect(frames: readonly RgbFrame[], _reservation: Reservation, signal?: AbortSignal): Promise<DetectorOutput[]> {
@@ -108,6 +112,11 @@ export class BatchingDetector implements Detector {
         task.cancelled = true;
         batch.tasks = batch.tasks.filter((t) => t !== task);
         batch.size -= frames.length;
+        // An emptied batch waits for nobody: it leaves the queue, and counts no more against its bound.
+        if (batch.tasks.length === 0) {
+          if (batch.timer) clearTimeout(batch.timer);
+          this.batches.splice(this.batches.indexOf(batch), 1);
+        }
         reject(new CancelledError(Status.CANCELLED, 'the request was cancelled'));
       });
       this.enqueue(task);
@@ -122,13 +131,20 @@ export class BatchingDetector implements Detector {
   private enqueue(task: BatchTask): void {
     let batch = this.openBatch();
     if (!batch || batch.size + task.frames.length > this.options.maxBatchSize) {
+      // reserve() checked before the request's images were decoded; requests decoded meanwhile may have filled the queue.
+      if (this.batches.length >= this.options.maxEnqueuedBatches) {
+        this.counts.refused++;
+        task.reject(this.queueFull());
+        return;
+      }
       if (batch) batch.closed = true;
       const ms = this.options.batchTimeoutMicros / 1000;
       const open: Batch = { tasks: [], size: 0, dueAt: performance.now() + ms, timer: undefined, closed: false };
       this.batches.push(open);
       // With a timeout of 0 the batch is due at once, and goes as soon as a batch thread is free; meanwhile it fills.
-      // The timer marks it due itself: a timer may fire a little before performance.now() reaches dueAt.
-      if (ms > 0) open.timer = setTimeout(() => { open.timer = undefined; open.closed = true; this.pump(); }, ms);
+      // Due, it still fills until a batch thread takes it (as TF's scheduler does); the timer sets
+      // dueAt itself, since a timer may fire a little before performance.now() reaches it.
+      if (ms > 0) open.timer = setTimeout(() => { open.timer = undefined; open.dueAt = Math.min(open.dueAt, performance.now()); this.pump(); }, ms);
       batch = open;
     }
     batch.tasks.push(task);

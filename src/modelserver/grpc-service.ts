@@ -19,7 +19,7 @@ import { MAX_DETECTIONS, type DetectorOutput } from './centernet.js';
 import { checkInputAliases, checkOutputFilter, MAX_REQUEST_BYTES, planImageInput } from './predict-request.js';
 import type { ServingCore } from './served-model.js';
 import type { TfApi, TfServingMetrics } from './tf-metrics.js';
-import { checkInferenceTasks, refuseExampleMethod, type ExampleMethod } from './example-methods.js';
+import { refuseExampleMethod, refuseInference, type ExampleMethod } from './example-methods.js';
 import type { ClassificationRequest__Output } from '../tfserving/generated/tensorflow/serving/ClassificationRequest.js';
 import type { RegressionRequest__Output } from '../tfserving/generated/tensorflow/serving/RegressionRequest.js';
 import type { MultiInferenceRequest__Output } from '../tfserving/generated/tensorflow/serving/MultiInferenceRequest.js';
@@ -73,10 +73,10 @@ export class GrpcService {
       Classify: this.unary((req: ClassificationRequest__Output) => this.refuse('classify', req.model_spec), 'Classify'),
       Regress: this.unary((req: RegressionRequest__Output) => this.refuse('regress', req.model_spec), 'Regress'),
       MultiInference: this.unary((req: MultiInferenceRequest__Output) => {
-        const { modelName, first } = checkInferenceTasks(req.tasks.map((t) => ({ modelName: t.model_spec?.name ?? '', signatureName: t.model_spec?.signature_name ?? '', methodName: t.method_name })));
-        const spec = req.tasks.find((t) => t.model_spec)?.model_spec ?? null;
-        this.checkSpec(spec && { ...spec, name: modelName });
-        return refuseExampleMethod(first.method, first.signatureName);
+        // TF Serving looks up the first task's model (an empty spec without tasks), then fails on that task.
+        const first = req.tasks[0];
+        this.checkSpec(first?.model_spec ?? { name: '', signature_name: '', version_choice: undefined });
+        return refuseInference({ signatureName: first?.model_spec?.signature_name ?? '', methodName: first?.method_name ?? '' });
       }),
     });
     this.server.addService(protos.model.tensorflow.serving.ModelService.service, {
@@ -171,9 +171,7 @@ export class GrpcService {
     const signature = this.signatureFor(spec);
     const plan = planImageInput(checkInputAliases(request.inputs), signature.kind);
     const wanted = checkOutputFilter(request.output_filter);
-    const ran = performance.now();
     const results = await this.core.predict(plan, signal);
-    this.metrics?.runtime(spec.name, 'Predict', (performance.now() - ran) * 1000);
     const n = results.length;
     const tensors: Record<OutputAlias, () => TensorProto> = {
       detection_boxes: () => floatTensor([n, MAX_DETECTIONS, 4], concat(results, (o) => o.boxes), this.tensorContent),

@@ -151,7 +151,8 @@ export class RestApi {
       return;
     }
     const started = performance.now();
-    let counted: Route | undefined;
+    /** How the request is counted: every /v1 request, a malformed one too (its model as the path names it, maybe empty). */
+    let counted: { model: string; api: string } | undefined;
     let status = 'OK';
     try {
       if (!/^\/v1\//i.test(path)) {
@@ -160,8 +161,10 @@ export class RestApi {
         this.reply(res, 404, { error: `Not found: ${method} ${path}` });
         return;
       }
+      const verb = /:([^/:]*)$/.exec(path)?.[1];
+      counted = { model: /^\/v1\/models\/([^/:]*)/i.exec(path)?.[1] ?? '', api: method === 'POST' && verb !== undefined ? verb : '' };
       const r = route(method, path);
-      counted = r;
+      counted = { model: r.model, api: r.kind === 'predict' || r.kind === 'unimplemented' ? r.verb : '' };
       if (r.kind === 'status') {
         req.resume();
         const s = this.core.status(r.model, r.version, r.label);
@@ -201,7 +204,7 @@ export class RestApi {
       this.fail(res, err);
     } finally {
       // Every /v1 request is counted, status and metadata GETs too (their API label is empty), as TF Serving counts them.
-      if (counted) this.metrics?.request(counted.model, status, counted.kind === 'predict' || counted.kind === 'unimplemented' ? counted.verb : '', 'REST', (performance.now() - started) * 1000);
+      if (counted) this.metrics?.request(counted.model, status, counted.api, 'REST', (performance.now() - started) * 1000);
     }
   }
 
@@ -240,11 +243,9 @@ export class RestApi {
     };
     res.once('close', onClose);
     try {
-      const ran = performance.now();
       const work = this.core.predict(plan, controller.signal);
       work.catch(() => undefined);
       const results = await Promise.race([work, expired]);
-      this.metrics?.runtime(r.model, 'Predict', (performance.now() - ran) * 1000);
       this.reply(res, 200, predictJson(results, request.format));
     } finally {
       clearTimeout(timer);

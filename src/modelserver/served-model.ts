@@ -46,6 +46,8 @@ export class ServedModel implements ServingCore {
     readonly version: number,
     private readonly detector: Detector,
     private readonly log: (line: string) => void,
+    /** The model's own time per request, µs (TF Serving's runtime_latency: its Session::Run, batch wait included, decoding not). */
+    private readonly onRuntime: (model: string, us: number) => void = () => undefined,
   ) {
     this.loaded = new Promise<void>((resolve, reject) => {
       this.resolveLoaded = resolve;
@@ -121,7 +123,10 @@ export class ServedModel implements ServingCore {
       reservation.release();
       throw err;
     }
-    return this.detector.detect(frames, reservation, signal);
+    const ran = performance.now();
+    const outputs = await this.detector.detect(frames, reservation, signal);
+    this.onRuntime(this.modelName, (performance.now() - ran) * 1000);
+    return outputs;
   }
 
   /** The server is shutting down: the version is END at once, and a load still running counts for nothing. */

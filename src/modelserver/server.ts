@@ -65,13 +65,15 @@ export class ModelServer {
   constructor(options: ModelServerOptions = {}) {
     this.modelName = options.modelName ?? 'detector';
     let detector: Detector;
+    // With batching, a batch already admitted (max_enqueued_batches) must find room at the model: every batch thread's whole batch.
+    const maxQueue = options.batching ? Math.max(options.maxQueue ?? 0, options.batching.numBatchThreads * options.batching.maxBatchSize) : options.maxQueue;
     if ((options.model ?? 'centernet') === 'synthetic') {
       this.version = 1;
       detector = new SyntheticDetector({
         latencyMs: options.latencyMs ?? 20,
         perFrameMs: options.perFrameMs,
         capacity: options.capacity ?? 1,
-        maxQueue: options.maxQueue,
+        maxQueue,
       });
     } else {
       const served = resolveServedVersion(options.modelBasePath);
@@ -84,12 +86,12 @@ export class ModelServer {
         scoreThreshold: options.scoreThreshold ?? 0.05,
         workers: options.workers,
         nice: options.workerNice,
-        maxQueue: options.maxQueue,
+        maxQueue,
       });
     }
     // --enable_batching: requests of all clients meet in batches before the model (batching.ts).
     if (options.batching) detector = this.batcher = new BatchingDetector(detector, options.batching);
-    this.model = new ServedModel(this.modelName, this.version, detector, options.log ?? (() => undefined));
+    this.model = new ServedModel(this.modelName, this.version, detector, options.log ?? (() => undefined), (model, us) => this.metrics.runtime(model, 'Predict', us));
     this.loaded = this.model.loaded;
     this.grpc = new GrpcService(this.model, options.serializeAsTensorContent ?? false, this.metrics);
     this.monitoringPath = options.monitoringPath;

@@ -163,16 +163,17 @@ export class VersionManager<S extends Servable = Servable> implements AspiredVer
    * FAILED_PRECONDITION in TF's words, and nothing changes.
    */
   setLabels(model: string, labels: Record<string, number>): void {
-    const entry = this.entry(model);
+    // Checked before the model's entry is made: a refused label must not leave a model behind.
+    const current = this.models.get(model)?.labels ?? new Map<string, number>();
     const available = new Set(this.availableVersions(model));
     for (const [label, version] of Object.entries(labels)) {
-      const old = entry.labels.get(label);
+      const old = current.get(label);
       const exempt = this.allowUnavailableLabels && (old === undefined || old === version);
       if (!exempt && !available.has(version)) {
         throw errorForStatus(Status.FAILED_PRECONDITION, `Request to assign label to version ${version} of model ${model}, which is not currently available for inference`);
       }
     }
-    entry.labels = new Map(Object.entries(labels));
+    this.entry(model).labels = new Map(Object.entries(labels));
   }
 
   labels(model: string): Record<string, number> {

@@ -106,7 +106,7 @@ describe('REST API of the embedded server, synthetic model', () => {
     ['no channel axis', '/v1/models/detector:predict', '{"instances": [[[1, 2], [3, 4]]]}', 400, 'inputs must have shape [batch, height, width, 3]; got [1,2,2]'],
     ['undecodable image', '/v1/models/detector:predict', '{"signature_name": "serving_encoded_image", "instances": [{"b64": "AQID"}]}', 400, 'inputs[0]: cannot decode image: '],
     ['uppercase verb', '/v1/models/detector:PREDICT', '{}', 400, 'Malformed request: POST /v1/models/detector:PREDICT'],
-    ['classify on a detector', '/v1/models/detector:classify', '{"examples": []}', 400, 'Expected classification signature method_name to be tensorflow/serving/classify. Was: tensorflow/serving/predict'],
+    ['classify on a detector', '/v1/models/detector:classify', '{"examples": []}', 400, 'Expected one or two output Tensors, found 4'],
     ['regress on an unknown model', '/v1/models/other:regress', '{"examples": []}', 404, 'Servable not found for request: Latest(other)'],
   ])('refuses %s with TF Serving\'s status and message', async (_what, path, body, status, message) => {
     const answer = await call(base, 'POST', path, body);

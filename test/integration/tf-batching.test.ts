@@ -68,6 +68,16 @@ describe('server-side batching', () => {
     expect((await second).detections).toHaveLength(1);
   });
 
+  it('refuses at once what does not fit even when the requests come together (queue bound checked when they join)', async () => {
+    const { s, clients } = await serverWith(batching({ maxBatchSize: 1, maxEnqueuedBatches: 1, batchTimeoutMicros: 0 }), 6);
+    const results = await Promise.allSettled(clients.map((c) => c.detect([frame])));
+    const refused = results.filter((r) => r.status === 'rejected');
+    // One runs, one waits in the one batch allowed; the rest are refused.
+    expect(refused.length).toBeGreaterThanOrEqual(3);
+    expect(refused.every((r) => r.status === 'rejected' && (r.reason as TfServingError).code === status.UNAVAILABLE)).toBe(true);
+    expect(s.server.batchingStats()?.refused).toBe(refused.length);
+  });
+
   it('pads a batch up to the next allowed size and drops the padding\'s answers', async () => {
     const { s, clients } = await serverWith(batching({ maxBatchSize: 8, allowedBatchSizes: [4, 8] }), 3);
     const answers = await Promise.all(clients.map((c) => c.detect([frame])));
@@ -77,4 +87,14 @@ describe('server-side batching', () => {
     // Every batch went to the model at an allowed size: 3 frames in one batch are padded to 4, in two or three to 4 each.
     expect((stats?.frames ?? 0) + (stats?.padded ?? 0)).toBe(4 * (stats?.batches ?? 0));
   });
+
+  it('runs a whole batch on the real CenterNet, whose pool counts frames: 12 clients in a batch of up to 32', async () => {
+    const real = await startModelServer({ model: 'centernet', workers: 2, batching: batching({ maxBatchSize: 32, batchTimeoutMicros: 5_000, numBatchThreads: 2 }) });
+    const clients = Array.from({ length: 12 }, () => new TfServingClient({ address: real.address, modelName: 'detector', minScore: 0.3 }));
+    started.push({ s: real, clients });
+    await Promise.all(clients.map((c) => c.signature()));
+    const answers = await Promise.all(clients.map((c) => c.detect([frame])));
+    expect(answers.every((a) => a.detections[0].some((d) => d.label === 'bottle'))).toBe(true);
+    expect(real.server.batchingStats()?.tasks).toBe(12);
+  }, 90_000);
 });
