@@ -11,9 +11,12 @@
 //     of the workers' ideal throughput that is reached. Goal ≥ 0.9.
 // Rows are measured in alternating rounds and reported as medians.
 // A synthetic zero-latency server measured the same way gives gRPC's own cost
-// per frame. Ends with one line of JSON holding the same figures.
+// per frame. Then server-side batching on vs off with 8 clients
+// (model-batching.ts). Ends with one line of JSON holding the same figures.
 import { spawnSync } from 'node:child_process';
 import { startModelServerChild } from './model-server-child.js';
+import { batchingHeading, batchingJson, batchingRows, measureBatching } from './model-batching.js';
+import { printTable } from './table.js';
 import os from 'node:os';
 import path from 'node:path';
 import { TfServingClient } from '../src/tfserving/client.js';
@@ -85,6 +88,7 @@ console.log(`embedded model server: CenterNet, ${WORKERS} worker(s); frame 640×
 
 const real = await measure(['--workers', String(WORKERS)], REQUESTS, image);
 const overhead = await measure(['--model', 'synthetic', '--latency-ms', '0', '--capacity', String(WORKERS * 4)], REQUESTS * 5, image);
+const batching = await measureBatching(image, WORKERS);
 
 const latencyMs = real[0].p50;
 const ideal = WORKERS / (latencyMs / 1000);
@@ -101,6 +105,9 @@ console.log(`\nsingle-inference latency (p50, 1 client): ${latencyMs.toFixed(1)}
 console.log(`efficiency at ${best.concurrency} clients: ${best.efficiency.toFixed(3)} (goal ≥ 0.9)`);
 console.log(`gRPC + protobuf cost per 640×360 frame (synthetic 0 ms model): p50 ${overhead[0].p50.toFixed(1)} ms at 1 client, ${overhead[overhead.length - 1].fps.toFixed(0)} frames/s at ${CONCURRENCY[CONCURRENCY.length - 1]} clients`);
 
+console.log(`\n${batchingHeading()}\n`);
+printTable(batchingRows(batching), [36, 12, 12, 10], 100);
+
 console.log(JSON.stringify({
   bench: 'model',
   workers: WORKERS,
@@ -112,4 +119,5 @@ console.log(JSON.stringify({
   goal: 0.9,
   grpcOverheadMs: +overhead[0].p50.toFixed(2),
   grpcMaxFps: +overhead[overhead.length - 1].fps.toFixed(0),
+  batching: batchingJson(batching),
 }));
