@@ -6,6 +6,7 @@
 // need the server's state (a platform changed, a label on an unavailable
 // version) take that state as arguments. Nothing here loads a model.
 import path from 'node:path';
+import type { VersionPolicy } from './version-source.js';
 import { invalidConfig, parseConfigText, ServingConfigError } from './serving-config-error.js';
 import {
   type CheckedMessage,
@@ -18,7 +19,8 @@ import {
   stringField,
 } from './text-proto-schema.js';
 
-export type VersionPolicy = { kind: 'latest'; numVersions: number } | { kind: 'all' } | { kind: 'specific'; versions: number[] };
+// The one policy type, shared with the version source that applies it.
+export type { VersionPolicy };
 
 export interface ServedModelConfig {
   name: string;
