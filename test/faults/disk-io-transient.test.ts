@@ -41,7 +41,7 @@ const straceSkip = requireOrSkip('the transient disk fault test', straceSkipReas
 
 /** A camera added now starts new events, whose snapshots are written now (the running ones took theirs at their start). */
 async function addCamera(base: string, id: string): Promise<void> {
-  const res = await fetch(`${base}/api/cameras`, { method: 'POST', body: JSON.stringify({ id, url: PERSON_CLIP, loop: true }) });
+  const res = await fetch(`${base}/api/cameras`, { method: 'POST', body: JSON.stringify({ id, url: PERSON_CLIP, loop: true, motion: { enabled: false } }) });
   expect(res.status, await res.clone().text()).toBe(201);
 }
 
