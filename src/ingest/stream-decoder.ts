@@ -1,16 +1,19 @@
 // A decoder of a camera's copied stream: an ffmpeg child that reads the
 // fragmented MP4 on its stdin and writes raw RGB frames, decimated and
-// scaled, on its stdout, each with its presentation time on the stream's
-// timeline (from showinfo on stderr). The camera runs one for detection
-// while it streams, and one more for the annotated JPEG view only while
-// someone watches that way. The child runs in its own process group; stop()
-// ends the group, and lookout's exit kills any left (runtime-dir.ts).
+// scaled, to a frame socket (frame-socket.ts: each frame read straight into
+// its own buffer), each with its presentation time on the stream's timeline
+// (from showinfo on stderr). The camera runs one for detection while it
+// streams, and one more for the annotated JPEG view only while someone
+// watches that way. The child starts once its socket is open (a few ms);
+// what is written before waits, within the same bound. It runs in its own
+// process group; stop() ends the group, and lookout's exit kills any left
+// (runtime-dir.ts).
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { decoderArgv, type OutputSpec } from './ffmpeg-args.js';
 import type { FfmpegBinary } from './ffmpeg-binary.js';
 import { LineTail, StderrParser, type StreamInfo } from './ffmpeg-stderr.js';
-import { readFrames } from './frame-reader.js';
+import { FrameSocket } from './frame-socket.js';
 import { signalGroup, trackGroup } from './runtime-dir.js';
 
 /** A decoded frame's 1/fps slot, computed as ffmpeg's select filter computes it (t = pts × time base). */
@@ -27,61 +30,118 @@ export interface DecodedFrame {
 /** Bytes of stream waiting for a decoder that is behind before it skips to the next keyframe. */
 export const DECODER_BACKLOG = 8 << 20;
 
-/** A frame's pts is waited for this long after its pixels (stderr and stdout are separate pipes). */
+/** A frame's pts is waited for this long after its pixels (stderr and the frames are separate channels). */
 const PTS_WAIT_MS = 2_000;
 
 const SHOWINFO = /n:\s*(\d+)\s+pts:\s*(-?\d+)/;
 const TIME_BASE = /config in time_base: (\d+)\/(\d+)/;
 
+type Exit = { code: number | null; signal: string | null };
+
 export class StreamDecoder {
   readonly stderrTail = new LineTail(20);
   readonly info: Promise<StreamInfo>;
-  readonly exited: Promise<{ code: number | null; signal: string | null }>;
+  readonly exited: Promise<Exit>;
   /** Fragments not written because the decoder was behind (it resumes at a keyframe). */
   skipped = 0;
-  private readonly child: ChildProcessByStdio<Writable, Readable, Readable>;
+  private child: ChildProcessByStdio<Writable, null, Readable> | undefined;
+  private socket: FrameSocket | undefined;
+  /** Settles when the child runs, or will never run (stopped first, or no socket). */
+  private readonly started: Promise<void>;
+  /** Stream written before the child runs. */
+  private early: Buffer[] = [];
+  private earlyBytes = 0;
+  private endRequested = false;
   private readonly parser = new StderrParser();
   private timeBase: [number, number] | undefined;
   /** By showinfo's frame number: the frame's pts in seconds (microseconds), and its 1/fps slot. */
   private readonly pts = new Map<number, { pts: number; slot: number }>();
+  /** The slot of the newest frame whose pts was known as it began and that was kept (see dropsFrame). */
+  private decidedSlot = -Infinity;
   private ptsWaiter: { n: number; resolve: () => void } | undefined;
   private waitingForKeyframe = false;
   private done = false;
   private stopping: Promise<void> | undefined;
+  private resolveExit!: (e: Exit) => void;
+  private resolveInfo!: (i: StreamInfo) => void;
+  private rejectInfo!: (e: Error) => void;
 
-  constructor(binary: FfmpegBinary, private readonly output: OutputSpec, major: number) {
-    // detached: a process group of its own, signalled as a whole.
-    // LOOKOUT_PID names the lookout it belongs to, for whoever looks for strays (its argv names nothing of the camera's).
-    this.child = spawn(binary.path, decoderArgv(output, major), { stdio: ['pipe', 'pipe', 'pipe'], detached: true, env: { ...process.env, LOOKOUT_PID: String(process.pid) } });
-    const untrack = this.child.pid !== undefined ? trackGroup(this.child.pid) : () => undefined;
-    let resolveInfo!: (i: StreamInfo) => void;
-    let rejectInfo!: (e: Error) => void;
-    this.info = new Promise<StreamInfo>((resolve, reject) => { resolveInfo = resolve; rejectInfo = reject; });
+  constructor(private readonly binary: FfmpegBinary, private readonly output: OutputSpec, private readonly major: number) {
+    this.info = new Promise<StreamInfo>((resolve, reject) => { this.resolveInfo = resolve; this.rejectInfo = reject; });
     this.info.catch(() => undefined);
-    this.exited = new Promise((resolve) => {
-      this.child.once('close', (code, signal) => {
-        this.done = true;
-        untrack();
-        rejectInfo(new Error(`the decoder ended before describing its output: ${this.stderrTail.reason() ?? 'no output'}`));
-        this.ptsWaiter?.resolve();
-        resolve({ code, signal });
-      });
-      this.child.once('error', (err) => {
-        this.stderrTail.push(`cannot run ffmpeg: ${err.message}`);
-      });
-    });
-    // A decoder that ended (or was stopped) takes no more input; its write errors are its exit's business.
-    this.child.stdin.on('error', () => undefined);
-    let partial = '';
-    this.child.stderr.setEncoding('utf8');
-    this.child.stderr.on('data', (text: string) => {
-      const lines = (partial + text).split(/\r?\n|\r/);
-      partial = lines.pop() ?? '';
-      for (const line of lines) this.line(line, resolveInfo);
-    });
+    this.exited = new Promise((resolve) => { this.resolveExit = resolve; });
+    this.started = FrameSocket.open((n) => this.dropsFrame(n)).then(
+      (socket) => this.spawnWith(socket),
+      (err: unknown) => {
+        this.stderrTail.push(`cannot open the decoder's frame socket: ${(err as Error).message}`);
+        this.end({ code: null, signal: null });
+      },
+    );
   }
 
-  private line(line: string, resolveInfo: (i: StreamInfo) => void): void {
+  private spawnWith(socket: FrameSocket): void {
+    if (this.stopping) {
+      socket.close();
+      this.end({ code: null, signal: null });
+      return;
+    }
+    this.socket = socket;
+    // detached: a process group of its own, signalled as a whole.
+    // LOOKOUT_PID names the lookout it belongs to, for whoever looks for strays (its argv names nothing of the camera's).
+    const child = spawn(this.binary.path, decoderArgv(this.output, this.major), { stdio: ['pipe', socket.childEnd, 'pipe'], detached: true, env: { ...process.env, LOOKOUT_PID: String(process.pid) } });
+    this.child = child;
+    // The child holds its own copy of the socket's end now.
+    socket.childEnd.destroy();
+    const untrack = child.pid !== undefined ? trackGroup(child.pid) : () => undefined;
+    child.once('close', (code, signal) => {
+      untrack();
+      this.end({ code, signal });
+    });
+    child.once('error', (err) => {
+      this.stderrTail.push(`cannot run ffmpeg: ${err.message}`);
+    });
+    // A decoder that ended (or was stopped) takes no more input; its write errors are its exit's business.
+    child.stdin.on('error', () => undefined);
+    let partial = '';
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (text: string) => {
+      const lines = (partial + text).split(/\r?\n|\r/);
+      partial = lines.pop() ?? '';
+      for (const line of lines) this.line(line);
+    });
+    this.info.then((i) => socket.setFrameSize(i.width * i.height * 3), () => undefined);
+    for (const data of this.early) child.stdin.write(data);
+    this.early = [];
+    this.earlyBytes = 0;
+    if (this.endRequested) child.stdin.end();
+  }
+
+  private end(exit: Exit): void {
+    if (this.done) return;
+    this.done = true;
+    this.rejectInfo(new Error(`the decoder ended before describing its output: ${this.stderrTail.reason() ?? 'no output'}`));
+    this.ptsWaiter?.resolve();
+    this.resolveExit(exit);
+  }
+
+  /**
+   * Asked as frame n begins: true when it is sure to be dropped (a follower
+   * sharing the slot of a kept frame, its pts already known), so its bytes
+   * need no buffer of their own. An unknown pts keeps the frame; frames()
+   * decides then.
+   */
+  private dropsFrame(n: number): boolean {
+    const time = this.pts.get(n);
+    if (!time || !(this.output.fps > 0)) return false;
+    if (time.slot <= this.decidedSlot) {
+      this.pts.delete(n);
+      return true;
+    }
+    this.decidedSlot = time.slot;
+    return false;
+  }
+
+  private line(line: string): void {
     const shown = SHOWINFO.exec(line);
     if (shown && this.timeBase) {
       const n = Number(shown[1]);
@@ -97,11 +157,11 @@ export class StreamDecoder {
       return;
     }
     this.stderrTail.push(line);
-    if (this.parser.push(line) === 0) resolveInfo(this.parser.facts.outputs.get(0) as StreamInfo);
+    if (this.parser.push(line) === 0) this.resolveInfo(this.parser.facts.outputs.get(0) as StreamInfo);
   }
 
   get processId(): number | undefined {
-    return this.child.pid;
+    return this.child?.pid;
   }
 
   /** The stream's input as the decoder read it (codec, size, rate). */
@@ -115,18 +175,23 @@ export class StreamDecoder {
    * (counted in `skipped`) instead of queueing without bound.
    */
   write(data: Buffer, keyframe: boolean): void {
-    if (this.done || this.child.stdin.destroyed) return;
+    if (this.done || this.stopping || this.child?.stdin.destroyed) return;
     if (this.waitingForKeyframe && !keyframe) {
       this.skipped++;
       return;
     }
-    if (this.child.stdin.writableLength > DECODER_BACKLOG) {
+    if ((this.child ? this.child.stdin.writableLength : this.earlyBytes) > DECODER_BACKLOG) {
       this.waitingForKeyframe = true;
       this.skipped++;
       return;
     }
     this.waitingForKeyframe = false;
-    this.child.stdin.write(data);
+    if (this.child) {
+      this.child.stdin.write(data);
+    } else {
+      this.early.push(data);
+      this.earlyBytes += data.length;
+    }
   }
 
   /**
@@ -135,16 +200,13 @@ export class StreamDecoder {
    * decoder (and then write() skips).
    */
   async *frames(): AsyncGenerator<DecodedFrame> {
-    let n = 0;
+    await this.started;
+    if (!this.socket) return;
     let lastSlot = -Infinity;
-    for await (const data of readFrames(this.child.stdout, async () => {
-      const info = await this.info;
-      return info.width * info.height * 3;
-    })) {
+    for await (const { n, data } of this.socket.frames()) {
       const time = await this.ptsOf(n);
       this.pts.delete(n);
-      n++;
-      if (time === undefined) throw new Error(`the decoder gave frame ${n - 1} without its time`);
+      if (time === undefined) throw new Error(`the decoder gave frame ${n} without its time`);
       if (this.output.fps > 0) {
         if (time.slot <= lastSlot) continue;
         lastSlot = time.slot;
@@ -167,14 +229,15 @@ export class StreamDecoder {
   }
 
   private signal(sig: NodeJS.Signals): void {
-    if (this.done || this.child.pid === undefined) return;
+    if (this.done || this.child?.pid === undefined) return;
     signalGroup(this.child.pid, sig);
   }
 
   /** Lets the decoder finish what it was given (end of input), then stops it if it takes longer than waitMs. */
   async finish(waitMs = 3_000): Promise<void> {
     if (!this.done) {
-      this.child.stdin.end();
+      this.endRequested = true;
+      this.child?.stdin.end();
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([this.exited, new Promise<void>((r) => { timer = setTimeout(r, waitMs); })]);
       clearTimeout(timer);
@@ -185,12 +248,14 @@ export class StreamDecoder {
   /** Ends the decoder: its input closed, SIGTERM to its group, SIGKILL after graceMs. Safe to call twice. */
   stop(graceMs = 2_000): Promise<void> {
     this.stopping ??= (async () => {
-      this.child.stdin.destroy();
+      // A child not yet spawned never will be (spawnWith sees `stopping`).
+      await this.started;
+      this.child?.stdin.destroy();
       this.signal('SIGTERM');
       const timer = setTimeout(() => this.signal('SIGKILL'), graceMs);
       await this.exited;
       clearTimeout(timer);
-      this.child.stdout.destroy();
+      this.socket?.close();
     })();
     return this.stopping;
   }
