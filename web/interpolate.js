@@ -15,11 +15,18 @@
 //     other box is held; all fade out once they are older than `holdS`.
 // Boxes never come from a detection frame later than t except as the far end
 // of an interpolation, so nothing is drawn where the object is not yet.
+//
+// A detection frame motion gating skipped (the model was not asked: nothing
+// moved) is a held frame: its boxes are those of the detection frame before
+// it, as the server's tracks are held. It keeps the timeline as dense as the
+// detection rate, so synced playback need not wait out a still scene, and a
+// box between a detection and a held frame stays where it was.
 
 /** @typedef {import('./protocol.js').Box} Box */
 /** @typedef {import('./protocol.js').Detection} Detection */
-/** @typedef {{ pts: number, detections: Detection[] }} DetectionFrame */
-/** @typedef {'exact' | 'interpolated' | 'extrapolated' | 'held'} BoxSource */
+/** @typedef {{ pts: number, detections: Detection[], held?: boolean }} DetectionFrame */
+/** @typedef {'exact' | 'interpolated' | 'extrapolated' | 'held' | 'still'} BoxSource */
+// 'still': on a held frame (motion gating skipped it), the boxes before it standing there.
 
 /**
  * @typedef {object} PlacedBox
@@ -58,15 +65,32 @@ export class DetectionTimeline {
 
   /** Adds a detection frame (usually the newest; a repeated pts replaces the one before). */
   add(/** @type {number} */ pts, /** @type {Detection[]} */ detections) {
+    const i = this.#put({ pts, detections });
+    if (i < 0) return;
+    // Held frames after it (skipped while its answer was on its way) hold its boxes.
+    for (let j = i + 1; j < this.frames.length && this.frames[j].held; j++) this.frames[j].detections = detections;
+  }
+
+  /** Adds a frame the model was not asked about: the boxes of the detection frame before it (none yet: none). */
+  addHeld(/** @type {number} */ pts) {
+    const frames = this.frames;
+    const i = lastAtOrBefore(frames, pts);
+    if (i >= 0 && frames[i].pts === pts) return;
+    this.#put({ pts, detections: i >= 0 ? frames[i].detections : [], held: true });
+  }
+
+  /** Puts a frame in pts order, bounded; returns its index. */
+  #put(/** @type {DetectionFrame} */ frame) {
     const frames = this.frames;
     let i = frames.length;
-    while (i > 0 && frames[i - 1].pts > pts) i--;
-    if (i > 0 && frames[i - 1].pts === pts) frames[i - 1] = { pts, detections };
-    else frames.splice(i, 0, { pts, detections });
+    while (i > 0 && frames[i - 1].pts > frame.pts) i--;
+    if (i > 0 && frames[i - 1].pts === frame.pts) frames[--i] = frame;
+    else frames.splice(i, 0, frame);
     const newest = frames[frames.length - 1].pts;
     let drop = Math.max(0, frames.length - this.maxFrames);
     while (drop < frames.length && frames[drop].pts < newest - this.maxSpanS) drop++;
     if (drop > 0) frames.splice(0, drop);
+    return i - drop;
   }
 
   get newest() {
@@ -124,7 +148,7 @@ export function boxesAt(/** @type {DetectionFrame[]} */ frames, /** @type {numbe
   const near = [frames[i], frames[i - 1]].filter((f) => f && Math.abs(f.pts - t) <= options.halfFrameS);
   if (near.length) {
     const exact = near.reduce((a, b) => (Math.abs(a.pts - t) <= Math.abs(b.pts - t) ? a : b));
-    return exact.detections.map((d) => place(d, 'exact', [exact.pts]));
+    return exact.detections.map((d) => place(d, exact.held ? 'still' : 'exact', [exact.pts]));
   }
   const before = frames[i];
   const after = frames[i + 1];

@@ -130,7 +130,10 @@ function onText(/** @type {TextMessage} */ m) {
     players.get(m.camera)?.onStatus(m);
     showModel(m);
   } else if (m.type === 'event') onEvent(m);
-  else if (m.type === 'motion') onMotionMessage(m);
+  else if (m.type === 'motion') {
+    players.get(m.camera)?.onMotion(m);
+    onMotionMessage(m);
+  }
   else if (m.type === 'analytics' || m.type === 'zone' || m.type === 'crossing') onZonesMessage(m);
   else if (m.type === 'error') console.warn(`lookout: ${m.message}`);
 }

@@ -23,6 +23,7 @@ import { savedVideo, saveVideo } from './settings.js';
 /** @typedef {import('./protocol.js').JpegHeader} JpegHeader */
 /** @typedef {import('./protocol.js').DetectionsMessage} DetectionsMessage */
 /** @typedef {import('./protocol.js').StatusMessage} StatusMessage */
+/** @typedef {import('./protocol.js').MotionMessage} MotionMessage */
 /** @typedef {import('./settings.js').VideoPick} VideoPick */
 /** @typedef {import('./clip.js').RecordedClip} RecordedClip */
 
@@ -192,10 +193,18 @@ export class CameraPlayer extends HTMLElement {
 
   onDetections(/** @type {DetectionsMessage} */ m) {
     if (m.pts == null || m.run == null) return; // a server without native video: nothing to place them by
-    let timeline = this.#timelines.get(m.run);
-    if (!timeline) this.#timelines.set(m.run, (timeline = new DetectionTimeline()));
-    timeline.add(m.pts, m.detections);
+    this.#timeline(m.run).add(m.pts, m.detections);
     this.#measure.detection(m.run, m.pts);
+  }
+
+  /** A detection frame motion gating skipped: the boxes before it hold there (interpolate.js). */
+  onMotion(/** @type {MotionMessage} */ m) {
+    if (m.sent === 'skipped' && m.pts != null && m.run != null) this.#timeline(m.run).addHeld(m.pts);
+  }
+
+  #timeline(/** @type {number} */ run) {
+    if (!this.#timelines.has(run)) this.#timelines.set(run, new DetectionTimeline());
+    return /** @type {DetectionTimeline} */ (this.#timelines.get(run));
   }
 
   onStatus(/** @type {StatusMessage} */ s) {
@@ -261,13 +270,7 @@ export class CameraPlayer extends HTMLElement {
     const now = video.currentTime;
     const m = this.#measure;
     const timeline = this.#timelines.get(this.mse.run);
-    const target = lagTarget({
-      synced: this.#synced,
-      frameS: m.frameS,
-      jitterS: m.jitterS,
-      detectionDelayS: m.detectionDelayS,
-      detectionIntervalS: timeline?.interval(),
-    });
+    const target = lagTarget({ synced: this.#synced, frameS: m.frameS, jitterS: m.jitterS, detectionDelayS: m.detectionDelayS, detectionIntervalS: timeline?.interval() });
     this.#lagS = last.end - now;
     if (performance.now() >= this.#seekAfter) {
       // Outside the newest data: joined mid-stream (the first fragment's pts is not 0, nothing
@@ -292,8 +295,7 @@ export class CameraPlayer extends HTMLElement {
   }
 
   #showLag() {
-    this.lagBadge.textContent = this.#lagText;
-    this.lagBadge.hidden = this.#lagText === '';
+    Object.assign(this.lagBadge, { textContent: this.#lagText, hidden: this.#lagText === '' });
   }
 
   // ---- native or JPEG ------------------------------------------------------

@@ -22,7 +22,7 @@ const CLIP_FPS = 179 / 6;
 const HALF_FRAME = 0.5 / CLIP_FPS;
 
 /** window.lookoutDrawn, as web/drawn.js leaves it. */
-interface DrawnBox { label: string; trackId: number | null; box: number[]; score: number; source: 'exact' | 'interpolated' | 'extrapolated' | 'held'; fromPts: number[] }
+interface DrawnBox { label: string; trackId: number | null; box: number[]; score: number; source: 'exact' | 'interpolated' | 'extrapolated' | 'held' | 'still'; fromPts: number[] }
 interface DrawnFrame { mediaTime: number; presentedAt: number; lagMs: number; receivedAt: number | null; boxes: DrawnBox[] }
 interface DrawnLog { mode: 'default' | 'synced'; frames: Record<string, DrawnFrame[]>; received: Record<string, Record<string, number>> }
 
@@ -120,19 +120,23 @@ describe.skipIf(skipChromium)('the native player in Chromium', () => {
     expect(frames.length).toBeGreaterThan(0.7 * CLIP_FPS * 4);
     const mode = await page.evaluate(() => (globalThis as unknown as { lookoutDrawn: DrawnLog }).lookoutDrawn.mode);
     expect(mode).toBe('synced');
-    const count = { exact: 0, interpolated: 0, extrapolated: 0, held: 0 };
+    const count = { exact: 0, interpolated: 0, extrapolated: 0, held: 0, still: 0 };
     const wrong: string[] = [];
     for (const f of frames) {
       expect(f.lagMs).toBeLessThanOrEqual(3_500);
       for (const b of f.boxes) {
         count[b.source]++;
-        if (b.source === 'exact' && Math.abs(b.fromPts[0] - f.mediaTime) > HALF_FRAME) wrong.push(`exact box of ${b.fromPts[0]} on the frame at ${f.mediaTime}`);
+        if ((b.source === 'exact' || b.source === 'still') && Math.abs(b.fromPts[0] - f.mediaTime) > HALF_FRAME) wrong.push(`exact box of ${b.fromPts[0]} on the frame at ${f.mediaTime}`);
         if (b.source === 'interpolated' && !(b.fromPts[0] <= f.mediaTime && f.mediaTime <= b.fromPts[1])) {
           wrong.push(`box interpolated between ${b.fromPts.join(' and ')} on the frame at ${f.mediaTime}`);
         }
       }
     }
     expect(wrong).toEqual([]);
+    // Held back by about the model's 120 ms and a detection interval, not by the seconds motion gating
+    // leaves between detections of the still bottles (frames it skipped hold the boxes before them).
+    const lags = frames.slice(-CLIP_FPS).map((f) => f.lagMs).sort((a, b) => a - b);
+    expect(lags[Math.floor(lags.length / 2)]).toBeLessThan(1_500);
     // The detection frames themselves show their own boxes; between them, tracks move.
     expect(count.exact).toBeGreaterThan(0);
     expect(count.interpolated).toBeGreaterThan(0);

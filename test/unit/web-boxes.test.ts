@@ -66,6 +66,24 @@ describe('boxes for a presented frame', () => {
     for (let pts = 0; pts <= 30; pts++) span.add(pts, []);
     expect(span.frames[0].pts).toBe(20);
   });
+
+  it('hold the boxes before a frame motion gating skipped, even when that detection arrives after the skip', () => {
+    const t = new DetectionTimeline();
+    t.add(1.0, [det(7, [0.1, 0.1, 0.3, 0.3])]);
+    // Skipped at 1.4 while the answer for 1.2 was still on its way (skips need no model).
+    t.addHeld(1.4);
+    expect(boxesAt(t.frames, 1.4, OPTIONS).map((b) => [b.source, b.box])).toEqual([['still', [0.1, 0.1, 0.3, 0.3]]]);
+    t.add(1.2, [det(7, [0.2, 0.2, 0.4, 0.4])]);
+    t.addHeld(1.6);
+    expect(t.frames.map((f) => [f.pts, f.held ?? false])).toEqual([[1, false], [1.2, false], [1.4, true], [1.6, true]]);
+    // Both held frames now hold the newer answer: the box stands still after 1.2, as the object did.
+    for (const at of [1.3, 1.4, 1.5, 1.6]) expect(boxesAt(t.frames, at, OPTIONS)[0].box).toEqual([0.2, 0.2, 0.4, 0.4]);
+    // A still scene keeps the timeline as dense as the detection rate (what synced playback waits for).
+    expect(t.interval()).toBeCloseTo(0.2);
+    // A held frame never replaces a detection at the same pts.
+    t.addHeld(1.2);
+    expect(t.frames.filter((f) => f.pts === 1.2).map((f) => f.held ?? false)).toEqual([false]);
+  });
 });
 
 describe('how far behind the live edge to play', () => {
