@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --initial-old-space-size=128
 // lookout's command line: `serve` runs the server, `model-server` runs the
 // embedded TF-Serving-compatible model server alone, `detect` runs detection
 // once over a video.
