@@ -9,9 +9,10 @@ import { exitCodeOf, isBug, isLookoutError } from './util/errors.js';
 import { stderrLogger as log } from './util/logger.js';
 import { packageVersion } from './util/paths.js';
 import { startLookout } from './app.js';
-import { ModelServer } from './modelserver/server.js';
+import { ModelServer, type ModelServerOptions } from './modelserver/server.js';
+import { SERVED_PLATFORMS } from './modelserver/version-detectors.js';
 import type { BatchingOptions } from './modelserver/batching.js';
-import { batchingFromFlags, readMonitoringConfigFile } from './modelserver/serving-config-files.js';
+import { batchingFromFlags, readModelServerConfigFile, readMonitoringConfigFile } from './modelserver/serving-config-files.js';
 import { TfServingError } from './tfserving/errors.js';
 import { DETECT_HELP, detectCommand } from './offline/detect-command.js';
 
@@ -32,12 +33,19 @@ Usage:
                        [--rest_api_port N] [--rest_api_timeout_in_ms T]
                        [--enable_batching[=true|false]] [--batching_parameters_file F]
                        [--monitoring_config_file F]
+                       [--model_config_file F] [--model_config_file_poll_wait_seconds S]
+                       [--file_system_poll_wait_seconds S]
       A TF-Serving-compatible gRPC server with a COCO detector on the CPU.
       --rest_api_port also serves TF Serving's REST API (/v1/models/…) on
       port N (0 picks a free port; without it, no REST).
       --enable_batching merges requests of all clients into batches (TF
       Serving's BatchingParameters text file); --monitoring_config_file serves
       TF Serving's Prometheus metrics on the REST port.
+      --model_config_file serves the models of a TF Serving ModelServerConfig
+      (platforms "tensorflow": TF.js graph models, and "synthetic"), each
+      model's new versions loaded from disk (every S seconds, default 1) and
+      swapped in without failing a request; the file is read again every
+      --model_config_file_poll_wait_seconds (0, the default: never).
       --model synthetic answers fixed detections after L + P × batch ms,
       C requests at once.
 
@@ -108,8 +116,12 @@ async function modelServer(argv: string[]): Promise<void> {
     'enable-batching': { type: 'boolean' },
     'batching-parameters-file': { type: 'string' },
     'monitoring-config-file': { type: 'string' },
+    'model-config-file': { type: 'string' },
+    'model-config-file-poll-wait-seconds': { type: 'string' },
+    'file-system-poll-wait-seconds': { type: 'string' },
   });
   const files = servingFiles(flags);
+  const modelConfig = modelConfigFlags(flags);
   const model = stringFlag(flags, 'model') ?? 'centernet';
   if (!isEmbeddedModel(model)) throw new UsageError(`--model: expected ${EMBEDDED_MODELS.join(' or ')}, got ${JSON.stringify(model)}`);
   const port = intFlag(flags, 'port', 0, 65535) ?? 8500;
@@ -130,18 +142,48 @@ async function modelServer(argv: string[]): Promise<void> {
     capacity: intFlag(flags, 'capacity', 1, 1024),
     serializeAsTensorContent: flags['enable-serialization-as-tensor-content'] === true,
     ...files,
+    ...modelConfig,
     log: (m) => log.info(m),
   });
   const bound = await server.listen(port, host);
   onShutdownSignal(() => server.close());
   const restBound = restPort === undefined ? undefined : await server.listenRest(restPort, host, { timeoutMs: restTimeoutMs });
   // Scripts and tests read these lines to find the ports.
-  console.log(`lookout model-server: gRPC listening on ${host}:${bound}, model "${server.modelName}" version ${server.version}`);
+  console.log(modelConfig.modelConfig
+    ? `lookout model-server: gRPC listening on ${host}:${bound}, models ${server.modelName} from ${modelConfig.modelConfig.file}`
+    : `lookout model-server: gRPC listening on ${host}:${bound}, model "${server.modelName}" version ${server.version}`);
   if (restBound !== undefined) console.log(`lookout model-server: REST listening on ${host}:${restBound}`);
   server.loaded.catch((err: Error) => {
     log.error(`model did not load: ${err.message}`);
     process.exitCode = 1;
   });
+}
+
+/**
+ * --model_config_file and its polls. The file is read and checked now: one
+ * that does not parse, or breaks a rule (a platform lookout cannot run, a
+ * relative base path), stops start-up naming the flag, as TF Serving exits.
+ */
+function modelConfigFlags(flags: Record<string, string | boolean | undefined>): Pick<ModelServerOptions, 'modelConfig' | 'fileSystemPollSeconds'> {
+  const file = stringFlag(flags, 'model-config-file');
+  // Negative values are TF's "never" (its tests use them).
+  const fileSystemPollSeconds = numberFlag(flags, 'file-system-poll-wait-seconds', -1, 86_400);
+  const pollSeconds = numberFlag(flags, 'model-config-file-poll-wait-seconds', -1, 86_400) ?? 0;
+  if (file === undefined) {
+    if (flags['model-config-file-poll-wait-seconds'] !== undefined) log.warn('--model_config_file_poll_wait_seconds has no effect without --model_config_file');
+    return fileSystemPollSeconds === undefined ? {} : { fileSystemPollSeconds };
+  }
+  if (flags['model-name'] !== undefined || flags['model-base-path'] !== undefined) {
+    throw new UsageError('--model_config_file and --model_name/--model_base_path exclude each other: the config file names the models');
+  }
+  let config;
+  try {
+    config = readModelServerConfigFile(file, { platforms: SERVED_PLATFORMS });
+  } catch (err) {
+    if (err instanceof TfServingError) throw new ConfigError('--model_config_file', err.details, 'model-server');
+    throw err;
+  }
+  return { modelConfig: { config, file, pollSeconds }, ...(fileSystemPollSeconds === undefined ? {} : { fileSystemPollSeconds }) };
 }
 
 /**

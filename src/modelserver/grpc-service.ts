@@ -17,7 +17,10 @@ import type { GetModelStatusResponse } from '../tfserving/generated/tensorflow/s
 import type { TensorProto } from '../tfserving/generated/tensorflow/TensorProto.js';
 import { MAX_DETECTIONS, type DetectorOutput } from './centernet.js';
 import { checkInputAliases, checkOutputFilter, MAX_REQUEST_BYTES, planImageInput } from './predict-request.js';
-import type { ServingCore } from './served-model.js';
+import type { ServableRef, ServingCore } from './serving-core.js';
+import type { ModelFleet } from './model-fleet.js';
+import { handleReloadConfig } from './reload-request.js';
+import type { ReloadConfigRequest__Output } from '../tfserving/generated/tensorflow/serving/ReloadConfigRequest.js';
 import type { TfApi, TfServingMetrics } from './tf-metrics.js';
 import { refuseExampleMethod, refuseInference, type ExampleMethod } from './example-methods.js';
 import type { ClassificationRequest__Output } from '../tfserving/generated/tensorflow/serving/ClassificationRequest.js';
@@ -56,7 +59,7 @@ export class GrpcService {
   private boundPort = 0;
 
   /** `tensorContent`: answer with tensor_content instead of typed *_val fields. */
-  constructor(private readonly core: ServingCore, private readonly tensorContent: boolean, private readonly metrics?: TfServingMetrics) {
+  constructor(private readonly core: ServingCore, private readonly tensorContent: boolean, private readonly metrics?: TfServingMetrics, fleet?: ModelFleet) {
     this.server = new grpc.Server({
       // TF Serving takes messages up to 2 GiB; a CPU server taking 64 full-HD
       // frames at most needs far less, and a smaller bound caps what one call can cost.
@@ -75,12 +78,13 @@ export class GrpcService {
       MultiInference: this.unary((req: MultiInferenceRequest__Output) => {
         // TF Serving looks up the first task's model (an empty spec without tasks), then fails on that task.
         const first = req.tasks[0];
-        this.checkSpec(first?.model_spec ?? { name: '', signature_name: '', version_choice: undefined });
+        this.acquire(first?.model_spec ?? { name: '', signature_name: '', version_choice: undefined }).release();
         return refuseInference({ signatureName: first?.model_spec?.signature_name ?? '', methodName: first?.method_name ?? '' });
       }),
     });
     this.server.addService(protos.model.tensorflow.serving.ModelService.service, {
       GetModelStatus: this.unary((req: GetModelStatusRequest__Output) => this.status(req)),
+      HandleReloadConfigRequest: this.unary((req: ReloadConfigRequest__Output) => handleReloadConfig(fleet, req)),
     });
   }
 
@@ -147,16 +151,15 @@ export class GrpcService {
 
   /** Classify or Regress on a detector: the model looked up as for Predict, then the signature refused. */
   private refuse(method: ExampleMethod, spec: ModelSpec__Output | null): never {
-    this.checkSpec(spec);
+    this.acquire(spec).release();
     return refuseExampleMethod(method, spec?.signature_name ?? '');
   }
 
-  /** Checks model_spec the way TF Serving's servable lookup does. */
-  private checkSpec(spec: ModelSpec__Output | null): ModelSpec__Output {
+  /** Looks model_spec up the way TF Serving's servable lookup does: a hold on the version, to release when done. */
+  private acquire(spec: ModelSpec__Output | null): ServableRef {
     if (!spec) throw invalidArgument('Missing ModelSpec');
     const { version, label } = requestedVersion(spec);
-    this.core.findServable(spec.name, version, label);
-    return spec;
+    return this.core.acquire(spec.name, version, label);
   }
 
   private signatureFor(spec: ModelSpec__Output) {
@@ -167,21 +170,26 @@ export class GrpcService {
   }
 
   private async predict(request: PredictRequest__Output, signal: AbortSignal): Promise<PredictResponse> {
-    const spec = this.checkSpec(request.model_spec);
-    const signature = this.signatureFor(spec);
-    const plan = planImageInput(checkInputAliases(request.inputs), signature.kind);
-    const wanted = checkOutputFilter(request.output_filter);
-    const results = await this.core.predict(plan, signal);
-    const n = results.length;
-    const tensors: Record<OutputAlias, () => TensorProto> = {
-      detection_boxes: () => floatTensor([n, MAX_DETECTIONS, 4], concat(results, (o) => o.boxes), this.tensorContent),
-      detection_scores: () => floatTensor([n, MAX_DETECTIONS], concat(results, (o) => o.scores), this.tensorContent),
-      detection_classes: () => floatTensor([n, MAX_DETECTIONS], concat(results, (o) => o.classes), this.tensorContent),
-      num_detections: () => floatTensor([n], Float32Array.from(results, (o) => o.num), this.tensorContent),
-    };
-    const outputs: Record<string, TensorProto> = {};
-    for (const alias of wanted) outputs[alias] = tensors[alias]();
-    return { model_spec: { name: this.core.modelName, version: { value: this.core.version }, signature_name: signature.name }, outputs };
+    const servable = this.acquire(request.model_spec);
+    try {
+      const signature = this.signatureFor(request.model_spec as ModelSpec__Output);
+      const plan = planImageInput(checkInputAliases(request.inputs), signature.kind);
+      const wanted = checkOutputFilter(request.output_filter);
+      const results = await servable.predict(plan, signal);
+      const n = results.length;
+      const tensors: Record<OutputAlias, () => TensorProto> = {
+        detection_boxes: () => floatTensor([n, MAX_DETECTIONS, 4], concat(results, (o) => o.boxes), this.tensorContent),
+        detection_scores: () => floatTensor([n, MAX_DETECTIONS], concat(results, (o) => o.scores), this.tensorContent),
+        detection_classes: () => floatTensor([n, MAX_DETECTIONS], concat(results, (o) => o.classes), this.tensorContent),
+        num_detections: () => floatTensor([n], Float32Array.from(results, (o) => o.num), this.tensorContent),
+      };
+      const outputs: Record<string, TensorProto> = {};
+      for (const alias of wanted) outputs[alias] = tensors[alias]();
+      // The version that answered: with no version asked, the newest AVAILABLE one at the time of the lookup.
+      return { model_spec: { name: servable.name, version: { value: servable.version }, signature_name: signature.name }, outputs };
+    } finally {
+      servable.release();
+    }
   }
 
   private metadata(request: GetModelMetadataRequest__Output): GetModelMetadataResponse {
@@ -192,10 +200,11 @@ export class GrpcService {
     for (const field of request.metadata_field) {
       if (field !== 'signature_def') throw invalidArgument(`Metadata field ${field} is not supported`);
     }
-    this.checkSpec(request.model_spec);
+    const servable = this.acquire(request.model_spec);
+    servable.release();
     const signatureDefs = Object.fromEntries(Object.entries(SIGNATURES).map(([name, s]) => [name, s.def]));
     return {
-      model_spec: { name: this.core.modelName, version: { value: this.core.version } },
+      model_spec: { name: servable.name, version: { value: servable.version } },
       metadata: {
         signature_def: { type_url: SIGNATURE_DEF_MAP_TYPE_URL, value: tfServingProtos().encodeSignatureDefMap({ signature_def: signatureDefs }) },
       },
@@ -206,6 +215,6 @@ export class GrpcService {
     const spec = request.model_spec;
     if (!spec) throw invalidArgument('Missing ModelSpec');
     const { version, label } = requestedVersion(spec);
-    return { model_version_status: [this.core.status(spec.name, version, label)] };
+    return { model_version_status: this.core.status(spec.name, version, label) };
   }
 }

@@ -25,11 +25,11 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { status as Status } from '@grpc/grpc-js';
 import { invalidArgument, ServerError, statusName, TfServingError } from '../tfserving/errors.js';
-import { MAX_REQUEST_BYTES, planImageInput } from './predict-request.js';
+import { MAX_REQUEST_BYTES, planImageInput, type ImageInputPlan } from './predict-request.js';
 import { metadataJson, predictJson } from './rest-answers.js';
 import { parsePredictBody } from './rest-body.js';
 import { httpStatusForCode, route, type Route } from './rest-routes.js';
-import type { ServingCore } from './served-model.js';
+import type { ServableRef, ServingCore } from './serving-core.js';
 import type { TfServingMetrics } from './tf-metrics.js';
 import { refuseExampleMethod } from './example-methods.js';
 
@@ -167,21 +167,22 @@ export class RestApi {
       counted = { model: r.model, api: r.kind === 'predict' || r.kind === 'unimplemented' ? r.verb : '' };
       if (r.kind === 'status') {
         req.resume();
-        const s = this.core.status(r.model, r.version, r.label);
-        this.reply(res, 200, { model_version_status: [{ version: String(s.version), state: s.state, status: s.status }] });
+        const statuses = this.core.status(r.model, r.version, r.label);
+        this.reply(res, 200, { model_version_status: statuses.map((s) => ({ version: String(s.version), state: s.state, status: s.status })) });
         return;
       }
       if (r.kind === 'metadata') {
         req.resume();
-        this.core.findServable(r.model, r.version, r.label);
-        this.reply(res, 200, metadataJson(this.core.modelName, this.core.version));
+        const servable = this.core.acquire(r.model, r.version, r.label);
+        servable.release();
+        this.reply(res, 200, metadataJson(servable.name, servable.version));
         return;
       }
       if (r.kind === 'unimplemented') {
         // :classify and :regress need a signature a detector does not have: refused as gRPC refuses them
         // (example-methods.ts), for the default signature: the body is not read, so what it names is not either.
         req.resume();
-        this.core.findServable(r.model, r.version, r.label);
+        this.core.acquire(r.model, r.version, r.label).release();
         refuseExampleMethod(r.verb.toLowerCase() === 'regress' ? 'regress' : 'classify', '');
       }
       // Bodies being read or parsed are held whole in memory, before the
@@ -215,19 +216,31 @@ export class RestApi {
 
   /** In TF Serving's order: JSON syntax, signature_name, servable, signature, tensors, then the model. */
   private async predict(r: Route, body: Buffer, res: http.ServerResponse): Promise<void> {
-    const request = parsePredictBody(body, (signatureName) => {
-      this.core.findServable(r.model, r.version, r.label);
-      const name = signatureName || DEFAULT_SIGNATURE;
-      const signature = SIGNATURES[name];
-      if (!signature) throw invalidArgument(`Serving signature name: "${name}" not found in signature def`);
-      return signature.kind === 'uint8' ? 'DT_UINT8' : 'DT_STRING';
-    });
-    const kind = request.tensor.dtype === 'DT_UINT8' ? 'uint8' : 'jpeg';
-    const plan = planImageInput(request.tensor, kind);
+    // The hold on the version the lookup found, from the lookup until the answer is sent.
+    let servable: ServableRef | undefined;
+    try {
+      const request = parsePredictBody(body, (signatureName) => {
+        servable = this.core.acquire(r.model, r.version, r.label);
+        const name = signatureName || DEFAULT_SIGNATURE;
+        const signature = SIGNATURES[name];
+        if (!signature) throw invalidArgument(`Serving signature name: "${name}" not found in signature def`);
+        return signature.kind === 'uint8' ? 'DT_UINT8' : 'DT_STRING';
+      });
+      if (!servable) throw new Error('the predict body was read without a servable lookup');
+      const kind = request.tensor.dtype === 'DT_UINT8' ? 'uint8' : 'jpeg';
+      const plan = planImageInput(request.tensor, kind);
+      await this.run(servable, plan, request.format, res);
+    } finally {
+      servable?.release();
+    }
+  }
 
-    // The client hanging up or the deadline passing cancels the call: a frame
-    // still queued leaves the queue; one already on a worker runs to its end, but
-    // the caller is answered at the deadline, as TF Serving's session-run timeout answers it.
+  /**
+   * The client hanging up or the deadline passing cancels the call: a frame
+   * still queued leaves the queue; one already on a worker runs to its end, but
+   * the caller is answered at the deadline, as TF Serving's session-run timeout answers it.
+   */
+  private async run(servable: ServableRef, plan: ImageInputPlan, format: 'row' | 'columnar', res: http.ServerResponse): Promise<void> {
     const controller = new AbortController();
     let expire!: (err: Error) => void;
     const expired = new Promise<never>((_, reject) => {
@@ -243,10 +256,10 @@ export class RestApi {
     };
     res.once('close', onClose);
     try {
-      const work = this.core.predict(plan, controller.signal);
+      const work = servable.predict(plan, controller.signal);
       work.catch(() => undefined);
       const results = await Promise.race([work, expired]);
-      this.reply(res, 200, predictJson(results, request.format));
+      this.reply(res, 200, predictJson(results, format));
     } finally {
       clearTimeout(timer);
       res.off('close', onClose);

@@ -6,7 +6,7 @@
 import { status as Status } from '@grpc/grpc-js';
 import { ServerError } from '../tfserving/errors.js';
 import { cocoLabelMap, type LabelMap } from '../tfserving/label-map.js';
-import type { Detector } from './detector.js';
+import type { Detector, DetectorStats } from './detector.js';
 import { GrpcService } from './grpc-service.js';
 import { InferencePool } from './inference-pool.js';
 import { resolveServedVersion } from './model-repository.js';
@@ -15,6 +15,11 @@ import { TfServingMetrics } from './tf-metrics.js';
 import { BatchingDetector, type BatchingOptions, type BatchingStats } from './batching.js';
 import { ServedModel, type VersionState } from './served-model.js';
 import { SyntheticDetector } from './synthetic-detector.js';
+import { ModelFleet } from './model-fleet.js';
+import type { ModelServerConfig } from './model-config-file.js';
+import { ModelConfigPoller } from './model-config-poller.js';
+import { loadVersionDetector, SERVED_PLATFORMS } from './version-detectors.js';
+import type { ServingCore } from './serving-core.js';
 
 export interface ModelServerOptions {
   /** Name clients put in model_spec.name. Default "detector". */
@@ -45,13 +50,48 @@ export interface ModelServerOptions {
   monitoringPath?: string;
   /** Server-side batching, as --enable_batching with --batching_parameters_file; absent: each request runs as it comes. */
   batching?: BatchingOptions;
+  /**
+   * The models of a model config file (--model_config_file), already read and
+   * checked; modelName, model and modelBasePath are then unused. With `file`
+   * and `pollSeconds` > 0 the file is read again that often
+   * (--model_config_file_poll_wait_seconds).
+   */
+  modelConfig?: { config: ModelServerConfig; file?: string; pollSeconds?: number };
+  /** --file_system_poll_wait_seconds with a model config: 1 by default. */
+  fileSystemPollSeconds?: number;
   log?: (line: string) => void;
 }
 
+/** The detector of the one model served without a model config file, and its version. */
+function singleDetector(options: ModelServerOptions, maxQueue: number | undefined): { detector: Detector; version: number } {
+  if ((options.model ?? 'centernet') === 'synthetic') {
+    return {
+      version: 1,
+      detector: new SyntheticDetector({ latencyMs: options.latencyMs ?? 20, perFrameMs: options.perFrameMs, capacity: options.capacity ?? 1, maxQueue }),
+    };
+  }
+  const served = resolveServedVersion(options.modelBasePath);
+  // The model knows 80 class indexes; they map in order onto the label map's ids.
+  const classIds = (options.labelMap ?? cocoLabelMap()).ids();
+  const detector = new InferencePool({
+    modelJsonPath: served.modelJsonPath,
+    classIds,
+    scoreThreshold: options.scoreThreshold ?? 0.05,
+    workers: options.workers,
+    nice: options.workerNice,
+    maxQueue,
+  });
+  return { detector, version: served.version };
+}
+
 export class ModelServer {
+  /** The model's name; with a model config, the configured names, comma-separated. */
   readonly modelName: string;
+  /** The version served; 0 with a model config (each model has its own). */
   readonly version: number;
-  private readonly model: ServedModel;
+  /** One model (no model config file), or the models of a config file. */
+  private readonly model: ServedModel | undefined;
+  private readonly fleet: ModelFleet | undefined;
   private readonly grpc: GrpcService;
   private rest: RestApi | undefined;
   /** TF Serving's own metrics, kept whether or not they are served. */
@@ -59,41 +99,47 @@ export class ModelServer {
   private readonly monitoringPath: string | undefined;
   private batcher: BatchingDetector | undefined;
   private closing: Promise<void> | undefined;
-  /** Settles when the model is AVAILABLE, or rejects with why it is not. */
+  private configPoller: ModelConfigPoller | undefined;
+  private fleetLoading: Promise<void> | undefined;
+  private resolveFleet: (() => void) | undefined;
+  private rejectFleet: ((err: Error) => void) | undefined;
+  /** Settles when the model (every configured model) is AVAILABLE, or rejects with why it is not. */
   readonly loaded: Promise<void>;
 
-  constructor(options: ModelServerOptions = {}) {
-    this.modelName = options.modelName ?? 'detector';
-    let detector: Detector;
+  constructor(private readonly options: ModelServerOptions = {}) {
+    const log = options.log ?? (() => undefined);
+    const onRuntime = (model: string, us: number) => this.metrics.runtime(model, 'Predict', us);
     // With batching, a batch already admitted (max_enqueued_batches) must find room at the model: every batch thread's whole batch.
     const maxQueue = options.batching ? Math.max(options.maxQueue ?? 0, options.batching.numBatchThreads * options.batching.maxBatchSize) : options.maxQueue;
-    if ((options.model ?? 'centernet') === 'synthetic') {
-      this.version = 1;
-      detector = new SyntheticDetector({
-        latencyMs: options.latencyMs ?? 20,
-        perFrameMs: options.perFrameMs,
-        capacity: options.capacity ?? 1,
-        maxQueue,
+    let core: ServingCore;
+    if (options.modelConfig) {
+      this.modelName = options.modelConfig.config.models.map((m) => m.name).join(', ');
+      this.version = 0;
+      const lines = { info: log, warn: log, error: log };
+      this.fleet = new ModelFleet({
+        platforms: SERVED_PLATFORMS,
+        loadDetector: (platform, _model, _version, dir) => loadVersionDetector(platform, dir, { ...options, maxQueue }),
+        fileSystemPollSeconds: options.fileSystemPollSeconds,
+        onRuntime,
+        log: lines,
       });
+      core = this.fleet;
+      this.loaded = new Promise<void>((resolve, reject) => {
+        this.resolveFleet = resolve;
+        this.rejectFleet = reject;
+      });
+      this.loaded.catch(() => undefined);
     } else {
-      const served = resolveServedVersion(options.modelBasePath);
-      this.version = served.version;
-      // The model knows 80 class indexes; they map in order onto the label map's ids.
-      const classIds = (options.labelMap ?? cocoLabelMap()).ids();
-      detector = new InferencePool({
-        modelJsonPath: served.modelJsonPath,
-        classIds,
-        scoreThreshold: options.scoreThreshold ?? 0.05,
-        workers: options.workers,
-        nice: options.workerNice,
-        maxQueue,
-      });
+      this.modelName = options.modelName ?? 'detector';
+      const { detector, version } = singleDetector(options, maxQueue);
+      this.version = version;
+      // --enable_batching: requests of all clients meet in batches before the model (batching.ts).
+      const served = options.batching ? (this.batcher = new BatchingDetector(detector, options.batching)) : detector;
+      this.model = new ServedModel(this.modelName, this.version, served, log, onRuntime);
+      this.loaded = this.model.loaded;
+      core = this.model;
     }
-    // --enable_batching: requests of all clients meet in batches before the model (batching.ts).
-    if (options.batching) detector = this.batcher = new BatchingDetector(detector, options.batching);
-    this.model = new ServedModel(this.modelName, this.version, detector, options.log ?? (() => undefined), (model, us) => this.metrics.runtime(model, 'Predict', us));
-    this.loaded = this.model.loaded;
-    this.grpc = new GrpcService(this.model, options.serializeAsTensorContent ?? false, this.metrics);
+    this.grpc = new GrpcService(core, options.serializeAsTensorContent ?? false, this.metrics, this.fleet);
     this.monitoringPath = options.monitoringPath;
   }
 
@@ -108,7 +154,7 @@ export class ModelServer {
   }
 
   get description(): string {
-    return this.model.description;
+    return this.model?.description ?? `models ${this.modelName} (model config file)`;
   }
 
   get port(): number {
@@ -120,13 +166,33 @@ export class ModelServer {
     return this.rest?.port ?? 0;
   }
 
-  /** Version state as GetModelStatus reports it. */
+  /** Version state as GetModelStatus reports it (the one model; with a model config, use GetModelStatus). */
   get modelState(): { version: number; state: VersionState; error?: string } {
-    return this.model.modelState;
+    return this.model?.modelState ?? { version: 0, state: this.fleetLoading ? 'AVAILABLE' : 'START' };
   }
 
-  stats() {
-    return this.model.stats();
+  /** The one model's detector figures; with a model config, zeros (each version has its own detector). */
+  stats(): DetectorStats {
+    return this.model?.stats() ?? { running: 0, waiting: 0, completed: 0, rejected: 0, cancelled: 0, inferMsAvg: 0, workersReady: 0 };
+  }
+
+  /** The models of the model config file as they stand: available versions and labels. */
+  fleetVersions() {
+    return this.fleet?.versions();
+  }
+
+  /** Starts loading: the one model, or the config file's models (once), and the file's re-reading if asked. */
+  private startLoading(): void {
+    if (this.model) return this.model.startLoading();
+    const fleet = this.fleet as ModelFleet;
+    const settings = this.options.modelConfig as NonNullable<ModelServerOptions['modelConfig']>;
+    this.fleetLoading ??= fleet.reload(settings.config).then(
+      () => this.resolveFleet?.(),
+      (err: Error) => this.rejectFleet?.(err),
+    );
+    if (settings.file && (settings.pollSeconds ?? 0) > 0 && !this.configPoller) {
+      this.configPoller = new ModelConfigPoller({ file: settings.file, pollSeconds: settings.pollSeconds ?? 0, first: settings.config, fleet, platforms: SERVED_PLATFORMS, log: this.options.log ?? (() => undefined) });
+    }
   }
 
   /**
@@ -142,7 +208,7 @@ export class ModelServer {
       this.grpc.forceShutdown();
       throw new ServerError(Status.UNAVAILABLE, 'model server closed');
     }
-    this.model.startLoading();
+    this.startLoading();
     return bound;
   }
 
@@ -155,7 +221,7 @@ export class ModelServer {
   async listenRest(port = 8501, host = '0.0.0.0', options: RestApiOptions = {}): Promise<number> {
     if (this.closed) throw new ServerError(Status.UNAVAILABLE, 'model server closed');
     if (this.rest) throw new Error(`the REST API already listens on port ${this.rest.port}`);
-    const rest = new RestApi(this.model, { metrics: this.metrics, ...(this.monitoringPath !== undefined ? { monitoringPath: this.monitoringPath } : {}), ...options });
+    const rest = new RestApi((this.model ?? this.fleet) as ServingCore, { metrics: this.metrics, ...(this.monitoringPath !== undefined ? { monitoringPath: this.monitoringPath } : {}), ...options });
     this.rest = rest;
     let bound: number;
     try {
@@ -168,7 +234,7 @@ export class ModelServer {
       await rest.close(0);
       throw new ServerError(Status.UNAVAILABLE, 'model server closed');
     }
-    this.model.startLoading();
+    this.startLoading();
     return bound;
   }
 
@@ -182,8 +248,11 @@ export class ModelServer {
   }
 
   private async shutdown(graceMs: number): Promise<void> {
-    this.model.stop();
+    this.configPoller?.close();
+    this.model?.stop();
     await Promise.all([this.grpc.close(graceMs), this.rest?.close(graceMs)]);
-    await this.model.close();
+    await this.model?.close();
+    await this.fleet?.close();
+    this.rejectFleet?.(new ServerError(Status.UNAVAILABLE, 'model server closed'));
   }
 }

@@ -38,7 +38,8 @@ describe('REST API of the embedded server, synthetic model', () => {
     expect((await call(base, 'GET', '/v1/models/detector/versions/1')).json).toEqual(expected);
     expect(await call(base, 'GET', '/v1/models/detector/versions/2')).toMatchObject({ status: 404, json: { error: 'Could not find version 2 of model detector' } });
     expect(await call(base, 'GET', '/v1/models/nope')).toMatchObject({ status: 404, json: { error: 'Could not find any versions of model nope' } });
-    expect(await call(base, 'GET', '/v1/models/detector/labels/stable')).toMatchObject({ status: 400, json: { error: 'Unrecognized servable version label: stable' } });
+    // GetModelStatus ignores version_label (PARITY §2.3): a status GET through /labels/L answers for every version, known label or not.
+    expect(await call(base, 'GET', '/v1/models/detector/labels/stable')).toMatchObject({ status: 200, json: expected });
     expect(await call(base, 'GET', '/v1/models')).toMatchObject({ status: 400, json: { error: 'Missing model name in request.' } });
   });
 
