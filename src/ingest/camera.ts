@@ -16,7 +16,7 @@ import type { StreamInfo } from './ffmpeg-stderr.js';
 import { CAMERA_TRANSITIONS, type CameraStatus } from './camera-state.js';
 import { StallWatch } from './stall-watch.js';
 import { StreamCache, type StreamFragment, type StreamInit, type StreamPiece } from './stream-cache.js';
-import { StreamDecoder } from './stream-decoder.js';
+import { DECODER_BEHIND_S, StreamDecoder } from './stream-decoder.js';
 import { COPIED, readCopiedStream } from './stream-reader.js';
 import { RunClock } from './run-clock.js';
 
@@ -58,6 +58,9 @@ export { CAMERA_TRANSITIONS, type CameraStatus } from './camera-state.js';
  * failed. "Invalid data" and the like are left out: RTSP and HLS produce them
  * in passing.
  */
+/** A live source's decoders skip ahead when DECODER_BEHIND_S behind; a file read faster than real time is decoded whole. */
+const behindBound = (spec: SourceSpec): number | undefined => (spec.kind !== 'file' || spec.realtime ? DECODER_BEHIND_S : undefined);
+
 const PERMANENT = /404 Not Found|401 Unauthorized|403 Forbidden|No such file or directory|Protocol not found/i;
 
 interface RunOutcome {
@@ -102,7 +105,7 @@ export class Camera {
     this.live = new LiveDecoding({
       cameraId: options.id,
       output: options.spec.live,
-      start: () => new StreamDecoder(options.binary, options.spec.live ?? options.spec.detect, this.major),
+      start: () => new StreamDecoder(options.binary, options.spec.live ?? options.spec.detect, this.major, behindBound(options.spec)),
       cache: this.cache,
       onFrame: (frame) => {
         this.frames.live++;
@@ -253,7 +256,7 @@ export class Camera {
       this.video = { codec: info.codec, transcoded, from: init.from, width: info.width, height: info.height };
       this.cache.setInit(init);
       this.options.onStream?.({ kind: 'init', init });
-      detect = new StreamDecoder(this.options.binary, spec.detect, this.major);
+      detect = new StreamDecoder(this.options.binary, spec.detect, this.major, behindBound(spec));
       this.detectDecoder = detect;
       detect.write(data, true);
       detectLoop = this.readDetections(detect, run, clock).then(
@@ -272,7 +275,7 @@ export class Camera {
       this.frames.fragments++;
       this.cache.add(fragment);
       this.options.onStream?.({ kind: 'fragment', fragment });
-      detect?.write(fragment.data, fragment.keyframe);
+      detect?.write(fragment.data, fragment.keyframe, fragment.pts);
       this.live.write(fragment);
     };
     const streamLoop = readCopiedStream(proc.detectStream, this.id, { onInit, onFragment })

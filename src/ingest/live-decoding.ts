@@ -71,7 +71,7 @@ export class LiveDecoding {
   }
 
   write(fragment: StreamFragment): void {
-    this.decoder?.write(fragment.data, fragment.keyframe);
+    this.decoder?.write(fragment.data, fragment.keyframe, fragment.pts);
   }
 
   private ensure(): void {
@@ -80,7 +80,7 @@ export class LiveDecoding {
     const decoder = this.options.start();
     this.decoder = decoder;
     decoder.write(init.data, true);
-    for (const f of this.options.cache.fragments()) decoder.write(f.data, f.keyframe);
+    for (const f of this.options.cache.fragments()) decoder.write(f.data, f.keyframe, f.pts);
     this.reading = this.read(decoder, init).catch(() => undefined).finally(() => {
       this.options.onSkipped(decoder.skipped);
       if (this.decoder !== decoder) return;

@@ -30,6 +30,14 @@ export interface DecodedFrame {
 /** Bytes of stream waiting for a decoder that is behind before it skips to the next keyframe. */
 export const DECODER_BACKLOG = 8 << 20;
 
+/**
+ * For a live stream: how far (in stream time) the newest fragment written may
+ * be past the newest frame decoded before the decoder skips to the next
+ * keyframe. A decoder starved of CPU otherwise hands out frames seconds old
+ * (8 MB is 16 s of a 4 Mbit/s camera), and boxes and events lag by as much.
+ */
+export const DECODER_BEHIND_S = 2;
+
 /** A frame's pts is waited for this long after its pixels (stderr and the frames are separate channels). */
 const PTS_WAIT_MS = 2_000;
 
@@ -60,13 +68,18 @@ export class StreamDecoder {
   private decidedSlot = -Infinity;
   private ptsWaiter: { n: number; resolve: () => void } | undefined;
   private waitingForKeyframe = false;
+  /** Pts of the newest frame out of the decoder, follower or not; reset when writing resumes after a skip. */
+  private decodedPts: number | undefined;
+  /** Where writing resumed after the last skip: frames before it (written before the skip) do not say how far behind the decoder is. */
+  private resumedPts = -Infinity;
   private done = false;
   private stopping: Promise<void> | undefined;
   private resolveExit!: (e: Exit) => void;
   private resolveInfo!: (i: StreamInfo) => void;
   private rejectInfo!: (e: Error) => void;
 
-  constructor(private readonly binary: FfmpegBinary, private readonly output: OutputSpec, private readonly major: number) {
+  /** maxBehindS: a live stream's bound on how far behind the decoder may fall (DECODER_BEHIND_S); none for a file read as fast as it decodes. */
+  constructor(private readonly binary: FfmpegBinary, private readonly output: OutputSpec, private readonly major: number, private readonly maxBehindS?: number) {
     this.info = new Promise<StreamInfo>((resolve, reject) => { this.resolveInfo = resolve; this.rejectInfo = reject; });
     this.info.catch(() => undefined);
     this.exited = new Promise((resolve) => { this.resolveExit = resolve; });
@@ -170,22 +183,37 @@ export class StreamDecoder {
   }
 
   /**
-   * Hands the decoder a piece of the stream. A decoder that has fallen more
-   * than DECODER_BACKLOG behind drops fragments until the next keyframe
-   * (counted in `skipped`) instead of queueing without bound.
+   * Hands the decoder a piece of the stream (`pts`: the fragment's first
+   * frame's). A decoder that has fallen more than DECODER_BACKLOG behind, or,
+   * with maxBehindS, whose newest frame is that far in stream time before
+   * this fragment, drops fragments until the next keyframe (counted in
+   * `skipped`) instead of queueing without bound or handing out old frames.
    */
-  write(data: Buffer, keyframe: boolean): void {
+  write(data: Buffer, keyframe: boolean, pts?: number): void {
     if (this.done || this.stopping || this.child?.stdin.destroyed) return;
     if (this.waitingForKeyframe && !keyframe) {
       this.skipped++;
       return;
     }
-    if ((this.child ? this.child.stdin.writableLength : this.earlyBytes) > DECODER_BACKLOG) {
-      this.waitingForKeyframe = true;
-      this.skipped++;
-      return;
+    const backlog = this.child ? this.child.stdin.writableLength : this.earlyBytes;
+    if (this.waitingForKeyframe) {
+      // A keyframe after a skip: writing resumes (unless the pipe is still full), and how far
+      // behind the decoder is gets measured again from the frames decoded from here on.
+      if (backlog > DECODER_BACKLOG) {
+        this.skipped++;
+        return;
+      }
+      this.waitingForKeyframe = false;
+      this.decodedPts = undefined;
+      this.resumedPts = pts ?? -Infinity;
+    } else {
+      const behindS = pts !== undefined && this.decodedPts !== undefined ? pts - this.decodedPts : 0;
+      if (backlog > DECODER_BACKLOG || (this.maxBehindS !== undefined && behindS > this.maxBehindS)) {
+        this.waitingForKeyframe = true;
+        this.skipped++;
+        return;
+      }
     }
-    this.waitingForKeyframe = false;
     if (this.child) {
       this.child.stdin.write(data);
     } else {
@@ -207,6 +235,7 @@ export class StreamDecoder {
       const time = await this.ptsOf(n);
       this.pts.delete(n);
       if (time === undefined) throw new Error(`the decoder gave frame ${n} without its time`);
+      if (time.pts >= this.resumedPts) this.decodedPts = time.pts;
       if (this.output.fps > 0) {
         if (time.slot <= lastSlot) continue;
         lastSlot = time.slot;
