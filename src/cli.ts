@@ -34,7 +34,8 @@ Usage:
                        [--enable_batching[=true|false]] [--batching_parameters_file F]
                        [--monitoring_config_file F]
                        [--model_config_file F] [--model_config_file_poll_wait_seconds S]
-                       [--file_system_poll_wait_seconds S]
+                       [--file_system_poll_wait_seconds S] [--max_num_load_retries N]
+                       [--load_retry_interval_micros U]
       A TF-Serving-compatible gRPC server with a COCO detector on the CPU.
       --rest_api_port also serves TF Serving's REST API (/v1/models/…) on
       port N (0 picks a free port; without it, no REST).
@@ -119,6 +120,8 @@ async function modelServer(argv: string[]): Promise<void> {
     'model-config-file': { type: 'string' },
     'model-config-file-poll-wait-seconds': { type: 'string' },
     'file-system-poll-wait-seconds': { type: 'string' },
+    'max-num-load-retries': { type: 'string' },
+    'load-retry-interval-micros': { type: 'string' },
   });
   const files = servingFiles(flags);
   const modelConfig = modelConfigFlags(flags);
@@ -164,7 +167,7 @@ async function modelServer(argv: string[]): Promise<void> {
  * that does not parse, or breaks a rule (a platform lookout cannot run, a
  * relative base path), stops start-up naming the flag, as TF Serving exits.
  */
-function modelConfigFlags(flags: Record<string, string | boolean | undefined>): Pick<ModelServerOptions, 'modelConfig' | 'fileSystemPollSeconds'> {
+function modelConfigFlags(flags: Record<string, string | boolean | undefined>): Pick<ModelServerOptions, 'modelConfig' | 'fileSystemPollSeconds' | 'maxLoadRetries' | 'loadRetryIntervalMs'> {
   const file = stringFlag(flags, 'model-config-file');
   // Negative values are TF's "never" (its tests use them).
   const fileSystemPollSeconds = numberFlag(flags, 'file-system-poll-wait-seconds', -1, 86_400);
@@ -183,7 +186,14 @@ function modelConfigFlags(flags: Record<string, string | boolean | undefined>): 
     if (err instanceof TfServingError) throw new ConfigError('--model_config_file', err.details, 'model-server');
     throw err;
   }
-  return { modelConfig: { config, file, pollSeconds }, ...(fileSystemPollSeconds === undefined ? {} : { fileSystemPollSeconds }) };
+  const maxLoadRetries = intFlag(flags, 'max-num-load-retries', 0, 1000);
+  const retryMicros = intFlag(flags, 'load-retry-interval-micros', 0, 86_400_000_000);
+  return {
+    modelConfig: { config, file, pollSeconds },
+    ...(fileSystemPollSeconds === undefined ? {} : { fileSystemPollSeconds }),
+    ...(maxLoadRetries === undefined ? {} : { maxLoadRetries }),
+    ...(retryMicros === undefined ? {} : { loadRetryIntervalMs: retryMicros / 1000 }),
+  };
 }
 
 /**

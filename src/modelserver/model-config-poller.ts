@@ -12,15 +12,12 @@ import { readModelServerConfigFile } from './serving-config-files.js';
 export interface ModelConfigPollerOptions {
   file: string;
   pollSeconds: number;
-  /** The config read at start (already being applied). */
-  first: ModelServerConfig;
   fleet: ModelFleet;
   platforms: readonly string[];
   log: (line: string) => void;
 }
 
 export class ModelConfigPoller {
-  private last: ModelServerConfig;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   /** The last failure logged: a config that keeps failing is tried on every read (as TF does) but said once. */
@@ -29,7 +26,6 @@ export class ModelConfigPoller {
   private current: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: ModelConfigPollerOptions) {
-    this.last = options.first;
     this.schedule();
   }
 
@@ -51,11 +47,11 @@ export class ModelConfigPoller {
       this.fail(`Failed to read ModelServerConfig file: ${(err as Error).message}`);
       return;
     }
-    // The last config applied, not the last read: one that failed is tried again, as TF tries it.
-    if (isDeepStrictEqual(next, this.last)) return;
+    // Against the config in effect, as TF reloads whatever the file says on every read: a config
+    // pushed by HandleReloadConfigRequest meanwhile gives way to the file's, and one that failed is tried again.
+    if (next.noOp || isDeepStrictEqual(next, this.options.fleet.config)) return;
     try {
       await this.options.fleet.reload(next);
-      this.last = next;
       this.lastFailure = '';
       this.options.log(`model config ${this.options.file} applied: ${next.models.map((m) => m.name).join(', ') || 'no models'}`);
     } catch (err) {

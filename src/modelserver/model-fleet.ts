@@ -6,7 +6,9 @@
 // HandleReloadConfigRequest) goes through ServerCore::ReloadConfig's steps:
 // its checks, then the models it drops unloaded and the ones it adds loaded,
 // waiting until they are AVAILABLE, then its labels. One reload at a time.
-import { statusName } from '../tfserving/errors.js';
+import { isDeepStrictEqual } from 'node:util';
+import { status as Status } from '@grpc/grpc-js';
+import { ServerUnavailableError, statusName } from '../tfserving/errors.js';
 import type { Code__Output } from '../tfserving/generated/tensorflow/error/Code.js';
 import { silentLogger, type Logger } from '../util/logger.js';
 import type { Detector } from './detector.js';
@@ -51,6 +53,7 @@ export class ModelFleet implements ServingCore {
   /** Reloads run one after another (TF's config mutex). */
   private chain: Promise<unknown> = Promise.resolve();
   private started = false;
+  private closed = false;
 
   constructor(private readonly options: ModelFleetOptions) {
     this.log = options.log ?? silentLogger;
@@ -85,8 +88,10 @@ export class ModelFleet implements ServingCore {
   /**
    * Serves a new config: ServerCore::ReloadConfig. Resolves once every model
    * it adds is AVAILABLE and its labels are set; throws TF's errors
-   * (INVALID_ARGUMENT, FAILED_PRECONDITION, UNKNOWN "N servable(s) did not
-   * become available"), leaving what it could not apply as it was.
+   * (INVALID_ARGUMENT, FAILED_PRECONDITION, UNKNOWN "N model(s) did not
+   * become available" — "servable(s)" for the first config, as TF's start-up
+   * says), leaving what it could not apply as it was. An identical config is
+   * nothing to do; after close(), UNAVAILABLE.
    */
   reload(next: ModelServerConfig): Promise<void> {
     const run = this.chain.then(() => this.apply(next));
@@ -95,10 +100,12 @@ export class ModelFleet implements ServingCore {
   }
 
   private async apply(next: ModelServerConfig): Promise<void> {
+    this.checkOpen();
     if (next.noOp) {
       this.log.info('Taking no action for empty config.');
       return;
     }
+    if (this.started && isDeepStrictEqual(next, this.served)) return;
     validateModelServerConfig(next, { platforms: this.options.platforms });
     checkPlatformsUnchanged(this.served, next);
     // The first config's labels are set once its models are AVAILABLE (as ServerCore's first
@@ -120,9 +127,15 @@ export class ModelFleet implements ServingCore {
       await this.poller.start();
     }
     await removed;
-    await this.manager.whenSettled(added);
+    this.checkOpen();
+    await this.manager.whenSettled(added, undefined, first ? 'servable' : 'model');
     if (first) await this.labelledSettled(next);
+    this.checkOpen();
     for (const model of next.models) this.manager.setLabels(model.name, model.versionLabels);
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new ServerUnavailableError(Status.UNAVAILABLE, 'model server closed');
   }
 
   /** Until every labelled version on its way (START or LOADING) is AVAILABLE or has ended: the first config's labels wait for them. */
@@ -141,7 +154,7 @@ export class ModelFleet implements ServingCore {
     if (!pending()) return;
     await new Promise<void>((resolve) => {
       const off = this.manager.stateChanges.add(() => {
-        if (pending()) return;
+        if (pending() && !this.closed) return;
         off();
         resolve();
       });
@@ -173,9 +186,11 @@ export class ModelFleet implements ServingCore {
     return this.manager.whenSettled(models);
   }
 
-  /** Stops polling and unloads every version (waiting for requests holding them). */
+  /** Stops polling and unloads every version (waiting for requests holding them); a reload waiting or running ends with UNAVAILABLE. */
   async close(): Promise<void> {
+    this.closed = true;
     this.poller.close();
     await this.manager.close();
+    await this.chain;
   }
 }

@@ -59,6 +59,9 @@ export interface ModelServerOptions {
   modelConfig?: { config: ModelServerConfig; file?: string; pollSeconds?: number };
   /** --file_system_poll_wait_seconds with a model config: 1 by default. */
   fileSystemPollSeconds?: number;
+  /** --max_num_load_retries (5) and --load_retry_interval_micros in ms (60 000), with a model config. */
+  maxLoadRetries?: number;
+  loadRetryIntervalMs?: number;
   log?: (line: string) => void;
 }
 
@@ -101,6 +104,8 @@ export class ModelServer {
   private closing: Promise<void> | undefined;
   private configPoller: ModelConfigPoller | undefined;
   private fleetLoading: Promise<void> | undefined;
+  /** With a model config: START, LOADING until the first config's models are AVAILABLE, then AVAILABLE; END when that failed or at close. */
+  private fleetState: { state: VersionState; error?: string } = { state: 'START' };
   private resolveFleet: (() => void) | undefined;
   private rejectFleet: ((err: Error) => void) | undefined;
   /** Settles when the model (every configured model) is AVAILABLE, or rejects with why it is not. */
@@ -120,6 +125,8 @@ export class ModelServer {
         platforms: SERVED_PLATFORMS,
         loadDetector: (platform, _model, _version, dir) => loadVersionDetector(platform, dir, { ...options, maxQueue }),
         fileSystemPollSeconds: options.fileSystemPollSeconds,
+        maxLoadRetries: options.maxLoadRetries,
+        loadRetryIntervalMs: options.loadRetryIntervalMs,
         onRuntime,
         log: lines,
       });
@@ -168,7 +175,7 @@ export class ModelServer {
 
   /** Version state as GetModelStatus reports it (the one model; with a model config, use GetModelStatus). */
   get modelState(): { version: number; state: VersionState; error?: string } {
-    return this.model?.modelState ?? { version: 0, state: this.fleetLoading ? 'AVAILABLE' : 'START' };
+    return this.model?.modelState ?? { version: 0, ...this.fleetState };
   }
 
   /** The one model's detector figures; with a model config, zeros (each version has its own detector). */
@@ -186,12 +193,19 @@ export class ModelServer {
     if (this.model) return this.model.startLoading();
     const fleet = this.fleet as ModelFleet;
     const settings = this.options.modelConfig as NonNullable<ModelServerOptions['modelConfig']>;
+    if (!this.fleetLoading) this.fleetState = { state: 'LOADING' };
     this.fleetLoading ??= fleet.reload(settings.config).then(
-      () => this.resolveFleet?.(),
-      (err: Error) => this.rejectFleet?.(err),
+      () => {
+        if (this.fleetState.state === 'LOADING') this.fleetState = { state: 'AVAILABLE' };
+        this.resolveFleet?.();
+      },
+      (err: Error) => {
+        this.fleetState = { state: 'END', error: err.message };
+        this.rejectFleet?.(err);
+      },
     );
     if (settings.file && (settings.pollSeconds ?? 0) > 0 && !this.configPoller) {
-      this.configPoller = new ModelConfigPoller({ file: settings.file, pollSeconds: settings.pollSeconds ?? 0, first: settings.config, fleet, platforms: SERVED_PLATFORMS, log: this.options.log ?? (() => undefined) });
+      this.configPoller = new ModelConfigPoller({ file: settings.file, pollSeconds: settings.pollSeconds ?? 0, fleet, platforms: SERVED_PLATFORMS, log: this.options.log ?? (() => undefined) });
     }
   }
 
@@ -248,11 +262,14 @@ export class ModelServer {
   }
 
   private async shutdown(graceMs: number): Promise<void> {
-    this.configPoller?.close();
+    const polling = this.configPoller?.close();
     this.model?.stop();
-    await Promise.all([this.grpc.close(graceMs), this.rest?.close(graceMs)]);
+    // The fleet closes beside the front-ends: a reload still waiting ends (UNAVAILABLE) while its call can
+    // still be answered, and each version unloads once the requests holding it are done.
+    await Promise.all([this.grpc.close(graceMs), this.rest?.close(graceMs), this.fleet?.close()]);
     await this.model?.close();
-    await this.fleet?.close();
+    await polling;
+    this.fleetState = { state: 'END' };
     this.rejectFleet?.(new ServerError(Status.UNAVAILABLE, 'model server closed'));
   }
 }

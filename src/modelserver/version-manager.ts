@@ -191,7 +191,7 @@ export class VersionManager<S extends Servable = Servable> implements AspiredVer
    * "N servable(s) did not become available: {…}" if some ended in error. A
    * model with no version at all keeps it waiting, as in TF.
    */
-  async whenSettled(models?: string[], signal?: AbortSignal): Promise<void> {
+  async whenSettled(models?: string[], signal?: AbortSignal, noun = 'servable'): Promise<void> {
     const names = models ?? [...this.models.keys()];
     // The harness, not the monitor: a re-aspired version still unloading shows END there but is not settled.
     const latest = (name: string) => {
@@ -206,7 +206,7 @@ export class VersionManager<S extends Servable = Servable> implements AspiredVer
       const h = latest(name);
       return h?.phase === 'error' ? [`{{name: ${name} version: ${h.version}} due to error: ${this.monitor.status(name, h.version)[0].status.error_message}}, `] : [];
     });
-    if (failed.length > 0) throw errorForStatus(Status.UNKNOWN, `${failed.length} servable(s) did not become available: {${failed.join('')}}`);
+    if (failed.length > 0) throw errorForStatus(Status.UNKNOWN, `${failed.length} ${noun}(s) did not become available: {${failed.join('')}}`);
   }
 
   /** Unloads every version (waiting for handles and loads in flight) and stops; idempotent. */
@@ -283,8 +283,8 @@ export class VersionManager<S extends Servable = Servable> implements AspiredVer
         return;
       } catch (e) {
         const err = e instanceof Error ? e : new Error(String(e));
-        // TF stops retrying a version no longer aspired (cancel_load_retry).
-        if (attempt >= this.maxLoadRetries || !entry.aspired.has(h.version)) {
+        // TF stops retrying a version no longer aspired (cancel_load_retry), and so does a manager closing.
+        if (attempt >= this.maxLoadRetries || !entry.aspired.has(h.version) || this.closing) {
           h.phase = 'error';
           this.log.error(`Servable ${id} cannot be loaded: ${errorMessage(err)}`);
           this.publish(entry.name, h.version, 'END', err);
@@ -292,6 +292,12 @@ export class VersionManager<S extends Servable = Servable> implements AspiredVer
         }
         this.log.warn(`Loading servable ${id} failed (${errorMessage(err)}); retrying in ${this.retryMs} ms (${attempt + 1} of ${this.maxLoadRetries})`);
         await this.pause(h);
+        // Woken early: un-aspired meanwhile, or closing. No further load starts (a worker pool for nothing).
+        if (!entry.aspired.has(h.version) || this.closing) {
+          h.phase = 'error';
+          this.publish(entry.name, h.version, 'END', err);
+          return;
+        }
       }
     }
   }

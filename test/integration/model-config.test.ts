@@ -52,7 +52,7 @@ afterEach(async () => {
 });
 
 async function serve(text: string, fileSystemPollSeconds = 0.2): Promise<{ server: ModelServer; address: string; rest: string }> {
-  const server = new ModelServer({ modelConfig: { config: parseModelServerConfig(text) }, fileSystemPollSeconds });
+  const server = new ModelServer({ modelConfig: { config: parseModelServerConfig(text) }, fileSystemPollSeconds, maxLoadRetries: 0 });
   servers.push(server);
   const port = await server.listen(0, '127.0.0.1');
   const restPort = await server.listenRest(0, '127.0.0.1');
@@ -86,7 +86,7 @@ describe('lookout model-server with a model config file', () => {
     addVersion(path.join(root, 'person'), 1);
     addVersion(path.join(root, 'vehicle'), 1);
     addVersion(path.join(root, 'vehicle'), 2);
-    const { address } = await serve(configText([{ name: 'person', base: path.join(root, 'person') }, { name: 'vehicle', base: path.join(root, 'vehicle') }]));
+    const { address, rest } = await serve(configText([{ name: 'person', base: path.join(root, 'person') }, { name: 'vehicle', base: path.join(root, 'vehicle') }]));
     const person = client(address, 'person');
     expect(await statusOf(person)).toEqual(['1 AVAILABLE']);
     // latest { num_versions: 1 }: version 1 of vehicle is never loaded, so never seen.
@@ -108,8 +108,13 @@ describe('lookout model-server with a model config file', () => {
       }
     });
     await until(() => answered.every((a) => a.length > 5), 10_000);
+    // Requests that fail after their version was looked up (a bad output_filter over gRPC, an unknown
+    // signature over REST) give their hold back: otherwise version 1 could never unload below.
+    await expect(person.predict({ model_spec: { name: 'person' }, inputs: {}, output_filter: ['nope'] })).rejects.toThrow();
+    const badSignature = await fetch(`${rest}/v1/models/person:predict`, { method: 'POST', body: JSON.stringify({ signature_name: 'nope', instances: [[[[0, 0, 0]]]] }) });
+    expect(badSignature.status).toBe(400);
     addVersion(path.join(root, 'person'), 2);
-    await until(async () => (await statusOf(person)).join() === '2 AVAILABLE,1 END', 15_000);
+    await until(async () => (await statusOf(person)).join() === '2 AVAILABLE,1 END', 15_000, 100);
     const afterSwap = answered.map((a) => a.length);
     await until(() => answered.every((a, i) => a.length > afterSwap[i] + 5), 10_000);
     stop = true;
@@ -123,9 +128,9 @@ describe('lookout model-server with a model config file', () => {
     }
     // A version folder removed from disk: latest falls back to the one below, loaded before 2 goes.
     addVersion(path.join(root, 'person'), 3);
-    await until(async () => (await statusOf(person))[0] === '3 AVAILABLE', 15_000);
+    await until(async () => (await statusOf(person))[0] === '3 AVAILABLE', 15_000, 100);
     rmSync(path.join(root, 'person', '3'), { recursive: true });
-    await until(async () => (await statusOf(person)).join() === '3 END,2 AVAILABLE,1 END', 15_000);
+    await until(async () => (await statusOf(person)).join() === '3 END,2 AVAILABLE,1 END', 15_000, 100);
   }, 60_000);
 
   it('routes by version and label, over gRPC and REST, with TF Serving\'s errors', async () => {
@@ -188,6 +193,33 @@ describe('lookout model-server with a model config file', () => {
     // None of the refused configs changed what is served.
     expect((await client(address, 'person', { versionLabel: 'stable' }).detect([FRAME])).modelVersion).toBe(1);
     expect(await statusOf(client(address, 'third'))).toEqual(['4 AVAILABLE']);
+
+    // The config in effect again is nothing to do, even with its labelled version gone from disk meanwhile.
+    const current = { config: { model_config_list: { config: [{ ...person, version_labels: { stable: 1 } }, { name: 'third', base_path: path.join(root, 'third'), model_platform: 'synthetic' }] } } };
+    rmSync(path.join(root, 'person', '1'), { recursive: true });
+    const watch = client(address, 'person');
+    await until(async () => (await statusOf(watch)).includes('1 END'), 10_000, 100);
+    expect((await reload(address, current)).status?.error_code).toBe('OK');
+    // A model added whose version cannot load: ReloadConfig's UNKNOWN, in its words.
+    const broken = path.join(root, 'broken', '1');
+    mkdirSync(broken, { recursive: true });
+    writeFileSync(path.join(broken, 'synthetic.json'), '{"latencyMs": "soon"}');
+    const failed = await refused({ config: { model_config_list: { config: [person, { name: 'third', base_path: path.join(root, 'third'), model_platform: 'synthetic' }, { name: 'broken', base_path: path.join(root, 'broken'), model_platform: 'synthetic' }] } } });
+    expect(failed.code).toBe(grpc.status.UNKNOWN);
+    expect(failed.details).toMatch(/^1 model\(s\) did not become available: \{\{\{name: broken version: 1\} due to error: .*latencyMs must be a number/);
+  }, 30_000);
+
+  it('ends a reload still waiting for its models when the server closes, with UNAVAILABLE', async () => {
+    const root = tempDir('lookout-models-');
+    addVersion(path.join(root, 'a'), 1);
+    mkdirSync(path.join(root, 'empty'));
+    const { server, address } = await serve(configText([{ name: 'a', base: path.join(root, 'a') }]));
+    // A model with no version folder keeps ReloadConfig waiting, as in TF.
+    const waiting = reload(address, { config: { model_config_list: { config: [{ name: 'a', base_path: path.join(root, 'a'), model_platform: 'synthetic' }, { name: 'e', base_path: path.join(root, 'empty'), model_platform: 'synthetic' }] } } });
+    const outcome = waiting.then(() => 'answered', (err: grpc.ServiceError) => err.code);
+    await new Promise((r) => setTimeout(r, 300));
+    await server.close(1_000);
+    expect(await outcome).toBe(grpc.status.UNAVAILABLE);
   }, 30_000);
 
   it('re-reads the file every --model_config_file_poll_wait_seconds, and stops start-up on a bad file naming the flag', async () => {
@@ -200,14 +232,16 @@ describe('lookout model-server with a model config file', () => {
     children.push(c);
     const [, port] = await c.waitFor(/gRPC listening on 127\.0\.0\.1:(\d+), models a from/);
     const address = `127.0.0.1:${port}`;
-    await client(address, 'a').waitUntilReady(10_000);
+    const a = client(address, 'a');
+    const b = client(address, 'b');
+    await a.waitUntilReady(10_000);
     writeFileSync(file, configText([{ name: 'b', base: path.join(root, 'b') }]));
-    await until(async () => (await statusOf(client(address, 'a'))).join() === '1 END', 10_000);
-    await client(address, 'b').waitUntilReady(10_000);
+    await until(async () => (await statusOf(a)).join() === '1 END', 10_000, 200);
+    await b.waitUntilReady(10_000);
     // A file that stops parsing leaves the config in effect.
     writeFileSync(file, 'model_config_list { config { name: "b" base_pth: "/x" } }\n');
     await until(() => /Failed to read ModelServerConfig file: .*base_pth/.test(c.stderr()), 10_000);
-    expect((await client(address, 'b').detect([FRAME])).modelVersion).toBe(1);
+    expect((await b.detect([FRAME])).modelVersion).toBe(1);
     expect(await c.stop('SIGTERM')).toBe(0);
 
     const bad = startCli(['model-server', '--port=0', `--model_config_file=${file}`]);
