@@ -12,10 +12,12 @@
 // Rows are measured in alternating rounds and reported as medians.
 // A synthetic zero-latency server measured the same way gives gRPC's own cost
 // per frame. Then server-side batching on vs off with 8 clients
-// (model-batching.ts). Ends with one line of JSON holding the same figures.
+// (model-batching.ts), and Predict latency during a version swap against
+// steady state (model-swap.ts). Ends with one line of JSON holding the same figures.
 import { spawnSync } from 'node:child_process';
 import { startModelServerChild } from './model-server-child.js';
 import { batchingHeading, batchingJson, batchingRows, measureBatching } from './model-batching.js';
+import { measureSwaps, swapHeading, swapJson, swapRows } from './model-swap.js';
 import { printTable } from './table.js';
 import os from 'node:os';
 import path from 'node:path';
@@ -89,6 +91,7 @@ console.log(`embedded model server: CenterNet, ${WORKERS} worker(s); frame 640×
 const real = await measure(['--workers', String(WORKERS)], REQUESTS, image);
 const overhead = await measure(['--model', 'synthetic', '--latency-ms', '0', '--capacity', String(WORKERS * 4)], REQUESTS * 5, image);
 const batching = await measureBatching(image, WORKERS);
+const swaps = await measureSwaps(image);
 
 const latencyMs = real[0].p50;
 const ideal = WORKERS / (latencyMs / 1000);
@@ -108,6 +111,9 @@ console.log(`gRPC + protobuf cost per 640×360 frame (synthetic 0 ms model): p50
 console.log(`\n${batchingHeading()}\n`);
 printTable(batchingRows(batching), [36, 12, 12, 10], 100);
 
+console.log(`\n${swapHeading()}\n`);
+printTable(swapRows(swaps), [36, 12, 12, 10], 140);
+
 console.log(JSON.stringify({
   bench: 'model',
   workers: WORKERS,
@@ -120,4 +126,5 @@ console.log(JSON.stringify({
   grpcOverheadMs: +overhead[0].p50.toFixed(2),
   grpcMaxFps: +overhead[overhead.length - 1].fps.toFixed(0),
   batching: batchingJson(batching),
+  swaps: swapJson(swaps),
 }));
