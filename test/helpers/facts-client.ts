@@ -57,7 +57,7 @@ export function loadWireFacts(): WireFacts {
 
 // ---- Building the protobufjs Root from the facts ----
 
-/** The messages the three RPCs exchange, plus SignatureDefMap, which GetModelMetadata wraps in an Any. */
+/** The messages the four RPCs exchange, plus SignatureDefMap, which GetModelMetadata wraps in an Any. */
 export const ROOT_MESSAGES = [
   'tensorflow.serving.PredictRequest',
   'tensorflow.serving.PredictResponse',
@@ -66,6 +66,8 @@ export const ROOT_MESSAGES = [
   'tensorflow.serving.SignatureDefMap',
   'tensorflow.serving.GetModelStatusRequest',
   'tensorflow.serving.GetModelStatusResponse',
+  'tensorflow.serving.ReloadConfigRequest',
+  'tensorflow.serving.ReloadConfigResponse',
 ] as const;
 
 /** protobuf scalar type names; protobufjs spells them the same way. */
@@ -114,6 +116,9 @@ export function buildFactsRoot(facts: WireFacts = loadWireFacts()): FactsRoot {
   // 1. The transitive closure of needed message and enum names. Parents of
   //    nested types are pulled in too, since the nested type lives inside them.
   const needed = new Set<string>();
+  // Messages that only hold nested ones (FileSystemStoragePathSourceConfig holds ServableVersionPolicy):
+  // the facts name them as parents without listing them; they are made empty, to nest in.
+  const containers = new Set<string>();
   const queue: string[] = [...ROOT_MESSAGES];
   while (queue.length > 0) {
     const name = queue.pop() as string;
@@ -121,7 +126,8 @@ export function buildFactsRoot(facts: WireFacts = loadWireFacts()): FactsRoot {
     if (!known(name)) throw new Error(`wire facts lack ${name}, which a needed type requires`);
     needed.add(name);
     const parent = parentMessage(name, facts);
-    if (parent) queue.push(parent);
+    if (parent && known(parent)) queue.push(parent);
+    else if (parent) containers.add(parent);
     const message = facts.messages[name];
     if (!message) continue;
     for (const field of Object.values(message.fields)) {
@@ -132,6 +138,7 @@ export function buildFactsRoot(facts: WireFacts = loadWireFacts()): FactsRoot {
 
   // 2. One reflection object per needed name, not yet attached anywhere.
   const objects = new Map<string, protobuf.Type | protobuf.Enum>();
+  for (const name of containers) objects.set(name, new protobuf.Type(lastSegment(name)));
   for (const name of needed) {
     const enumValues = facts.enums[name];
     if (enumValues) {
@@ -208,6 +215,7 @@ export interface FactsClient {
   predict(request: Message, deadlineMs?: number): Promise<Message>;
   getModelMetadata(request: Message, deadlineMs?: number): Promise<Message>;
   getModelStatus(request: Message, deadlineMs?: number): Promise<Message>;
+  handleReloadConfigRequest(request: Message, deadlineMs?: number): Promise<Message>;
   /** Decodes a google.protobuf.Any (as toObject gives it) that holds a tensorflow.serving.SignatureDefMap. */
   decodeSignatureDefMap(any: unknown): Message;
   /** The Root the client encodes and decodes with. */
@@ -290,6 +298,7 @@ export function factsClient(address: string, facts: WireFacts = loadWireFacts())
     predict: unary('tensorflow.serving.PredictionService', 'Predict'),
     getModelMetadata: unary('tensorflow.serving.PredictionService', 'GetModelMetadata'),
     getModelStatus: unary('tensorflow.serving.ModelService', 'GetModelStatus'),
+    handleReloadConfigRequest: unary('tensorflow.serving.ModelService', 'HandleReloadConfigRequest'),
     decodeSignatureDefMap: (any: unknown) => decodeSignatureDefMap(root, any),
     root,
     skipped,

@@ -8,6 +8,10 @@
 // happily agree with it. Outputs are decoded by hand from the raw tensors, as
 // a third-party client would, rather than with lookout's tensor helpers.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseModelServerConfig } from '../../src/modelserver/model-config-file.js';
 import { ModelServer } from '../../src/modelserver/server.js';
 import { decodeFrame, BOTTLE_CLIP, PERSON_CLIP } from '../helpers/media.js';
 import { factsClient, SIGNATURE_DEF_MAP_TYPE_URL, type FactsClient, type Message } from '../helpers/facts-client.js';
@@ -58,9 +62,9 @@ interface RgbFrame {
 }
 
 /** A PredictRequest carrying one RGB frame as DT_UINT8 [1, H, W, 3] in tensor_content. */
-function imageRequest(frame: RgbFrame, spec: { name?: string; signature_name?: string } = {}): Message {
+function imageRequest(frame: RgbFrame, spec: { name?: string; signature_name?: string; version_label?: string; version?: { value: number } } = {}): Message {
   return {
-    model_spec: { name: spec.name ?? 'detector', signature_name: spec.signature_name ?? 'serving_default' },
+    model_spec: { ...spec, name: spec.name ?? 'detector', signature_name: spec.signature_name ?? 'serving_default' },
     inputs: {
       inputs: {
         dtype: 'DT_UINT8',
@@ -232,3 +236,56 @@ describe('a client built only from the official TF Serving wire facts', () => {
     expect(await failureCode(client.predict(floatInput))).toBe(INVALID_ARGUMENT);
   });
 });
+
+/** Version folders of the synthetic platform under a temporary base path (the model config file's own test covers the rest). */
+function syntheticVersions(versions: number[]): string {
+  const base = mkdtempSync(path.join(os.tmpdir(), 'lookout-facts-models-'));
+  for (const v of versions) {
+    mkdirSync(path.join(base, String(v)));
+    writeFileSync(path.join(base, String(v), 'synthetic.json'), '{"latencyMs": 1, "capacity": 2}');
+  }
+  return base;
+}
+
+describe('a client built from the facts alone, against lookout model-server with a model config', () => {
+  let server: ModelServer;
+  let client: FactsClient;
+  let base: string;
+  const tiny: RgbFrame = { width: 2, height: 2, data: Buffer.alloc(2 * 2 * 3) };
+  const versionOf = (response: Message) => num(rec(rec(response.model_spec, 'model_spec').version, 'model_spec.version').value, 'version');
+
+  beforeAll(async () => {
+    base = syntheticVersions([1, 2]);
+    const config = parseModelServerConfig(`model_config_list { config { name: "people" base_path: "${base}" model_platform: "synthetic"
+      model_version_policy { all {} } version_labels { key: "stable" value: 1 } version_labels { key: "canary" value: 2 } } }`);
+    server = new ModelServer({ modelConfig: { config }, fileSystemPollSeconds: 0.2 });
+    const port = await server.listen(0, '127.0.0.1');
+    await server.loaded;
+    client = factsClient(`127.0.0.1:${port}`);
+  });
+
+  afterAll(async () => {
+    client?.close();
+    await server?.close();
+    if (base) rmSync(base, { recursive: true, force: true });
+  });
+
+  it('routes Predict by version_label and by version, and GetModelStatus lists every version, highest first', async () => {
+    expect(versionOf(await client.predict(imageRequest(tiny, { name: 'people', version_label: 'stable' })))).toBe(1);
+    expect(versionOf(await client.predict(imageRequest(tiny, { name: 'people', version_label: 'canary' })))).toBe(2);
+    expect(versionOf(await client.predict(imageRequest(tiny, { name: 'people', version: { value: 1 } })))).toBe(1);
+    expect(versionOf(await client.predict(imageRequest(tiny, { name: 'people' })))).toBe(2);
+    expect(await failureCode(client.predict(imageRequest(tiny, { name: 'people', version_label: 'beta' })))).toBe(INVALID_ARGUMENT);
+    const statuses = arr((await client.getModelStatus({ model_spec: { name: 'people' } })).model_version_status, 'model_version_status');
+    expect(statuses.map((s) => [rec(s, 'status').version, rec(s, 'status').state])).toEqual([[2, 'AVAILABLE'], [1, 'AVAILABLE']]);
+  });
+
+  it('HandleReloadConfigRequest moves a label, answering OK, and refuses a relative base path with INVALID_ARGUMENT', async () => {
+    const people = { name: 'people', base_path: base, model_platform: 'synthetic', model_version_policy: { all: {} } };
+    const moved = await client.handleReloadConfigRequest({ config: { model_config_list: { config: [{ ...people, version_labels: { stable: 2 } }] } } });
+    expect(rec(moved.status, 'status').error_code).toBe('OK');
+    expect(versionOf(await client.predict(imageRequest(tiny, { name: 'people', version_label: 'stable' })))).toBe(2);
+    expect(await failureCode(client.handleReloadConfigRequest({ config: { model_config_list: { config: [{ ...people, base_path: 'people' }] } } }))).toBe(INVALID_ARGUMENT);
+  });
+});
+
