@@ -109,7 +109,8 @@ export async function startLookout(config: LookoutConfig, log: Logger): Promise<
     const { client, embedded, address } = model;
     const ffmpeg = resolveFfmpeg();
     log.info(`ffmpeg: ${ffmpeg.path} (${ffmpeg.source}), ${ffmpeg.version}`);
-    registry = new CameraRegistry(config, client, ffmpeg, log);
+    const connection = model;
+    registry = new CameraRegistry(config, { source: (choice) => connection.clientFor(choice), defaultName: config.modelServer.modelName }, ffmpeg, log);
     // A StatefulSet replica runs only its share of the config's cameras (see docs/deploy.md).
     const own = config.shard ? { ...config, cameras: camerasForShard(config.cameras, config.shard) } : config;
     if (config.shard) log.info(`shard ${config.shard.index} of ${config.shard.count}: ${own.cameras.length} of ${config.cameras.length} cameras from the config`);

@@ -67,6 +67,23 @@ export interface Frame {
  * run and the presentation time. A live frame and a detection frame with the
  * same id are the same picture.
  */
+/**
+ * Which model a camera's frames go to: a model the model server serves, by
+ * name, and optionally one version of it (a number, or a version label).
+ * A camera without one uses modelServer.modelName, newest version.
+ */
+export interface ModelChoice {
+  name: string;
+  version?: number;
+  label?: string;
+}
+
+/** A model choice as one string: "name", "name@version" or "name#label"; null is the default model's name. */
+export function modelKey(choice: ModelChoice | null, defaultName: string): string {
+  if (!choice) return defaultName;
+  return choice.version !== undefined ? `${choice.name}@${choice.version}` : choice.label !== undefined ? `${choice.name}#${choice.label}` : choice.name;
+}
+
 export function frameId(frame: Pick<Frame, 'run' | 'ptsMs'>): string {
   return `${frame.run}:${Math.round(frame.ptsMs)}`;
 }

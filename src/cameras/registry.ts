@@ -10,7 +10,8 @@ import type { FfmpegBinary } from '../ingest/ffmpeg-binary.js';
 import { redactUrl } from '../ingest/source-url.js';
 import type { Logger } from '../util/logger.js';
 import type { BreakerStatus } from '../schedule/breaker.js';
-import { Scheduler, type CameraScheduleStats, type SchedulerModel, type DetectionResult } from '../schedule/scheduler.js';
+import type { CameraScheduleStats, SchedulerModel, DetectionResult } from '../schedule/scheduler.js';
+import { ModelLanes, type ModelLaneView, type ModelSource } from './model-lanes.js';
 import { RateWindow } from '../schedule/stats-window.js';
 import { frameId, keptDetections, type CameraDetections, type Frame, type TrackedObject } from '../types.js';
 import { MotionGate, type GateDecision, type GateSettings, type GateStats } from '../motion/gate.js';
@@ -71,7 +72,8 @@ export class CameraConfigError extends LookoutError {
 
 export class CameraRegistry {
   private readonly entries = new Map<string, CameraEntry>();
-  private readonly scheduler: Scheduler;
+  /** One scheduler per model the cameras name (model-lanes.ts). */
+  private readonly lanes: ModelLanes;
   private readonly detections = new Listeners<Parameters<DetectionsListener>>();
   private readonly liveFrames = new Listeners<[frame: Frame]>();
   private readonly streams = new Listeners<[piece: StreamPiece]>();
@@ -82,13 +84,15 @@ export class CameraRegistry {
   private readonly runs = new Map<string, number>();
   private closed = false;
 
+  /** `model`: the one model every camera uses, or the source of each model a camera may name (with the default's name). */
   constructor(
     config: Pick<LookoutConfig, 'scheduler'>,
-    model: SchedulerModel,
+    model: SchedulerModel | { source: ModelSource; defaultName: string },
     private readonly binary: FfmpegBinary,
     private readonly log: Logger,
   ) {
-    this.scheduler = new Scheduler(model, (r) => this.onResult(r), config.scheduler, (s) => this.onModelState(s));
+    const source: ModelSource = 'source' in model ? model.source : () => model;
+    this.lanes = new ModelLanes(source, 'source' in model ? model.defaultName : 'default', config.scheduler, (r) => this.onResult(r), (lane, s) => this.onModelState(lane, s));
   }
 
   /** Called with each camera's new detections (for the live view and the detection log). */
@@ -160,7 +164,7 @@ export class CameraRegistry {
         if (!entry) return;
         entry.decoded.mark();
         const decision = entry.gate.decide(frame, this.objects(config.id, frame.capturedAt));
-        if (decision.plan) this.scheduler.submit(frame, decision.plan);
+        if (decision.plan) this.lanes.submit(frame, decision.plan);
         this.gated.emit(config.id, frame, decision);
       },
       onLiveFrame: (frame) => {
@@ -178,7 +182,7 @@ export class CameraRegistry {
     });
     entry = new CameraEntry(config, camera);
     this.entries.set(config.id, entry);
-    this.scheduler.addCamera(config.id);
+    this.lanes.addCamera(config.id, config.model);
     const decoded = detectSize(config);
     this.log.info(`camera ${config.id}: ${displayUrl} (detect ${config.detectFps} fps decoded ≤ ${decoded.maxWidth}x${decoded.maxHeight}, model ${config.size.width}x${config.size.height}, motion ${config.motion.enabled ? 'on' : 'off'}, live ${config.liveFps} fps)`);
     camera.start();
@@ -205,7 +209,7 @@ export class CameraRegistry {
     this.entries.delete(id);
     // Camera first, so no late frame registers it with the scheduler again.
     await entry.camera.stop();
-    this.scheduler.removeCamera(id);
+    this.lanes.removeCamera(id);
     this.removed.emit(id);
   }
 
@@ -235,7 +239,7 @@ export class CameraRegistry {
       status: e.camera.status(),
       decodedFps: e.decoded.perSecond(),
       liveFps: e.live.perSecond(),
-      schedule: this.scheduler.stats(id),
+      schedule: this.lanes.stats(id),
       latest: e.latest,
       motion: e.gate.stats(),
     };
@@ -245,8 +249,19 @@ export class CameraRegistry {
     return this.entries.get(id)?.latestLive;
   }
 
-  modelState(): BreakerStatus {
-    return this.scheduler.modelState();
+  /** The breaker of the model a camera uses, or of the default model. */
+  modelState(cameraId?: string): BreakerStatus {
+    return this.lanes.stateOf(cameraId);
+  }
+
+  /** Every model cameras use (and the default), with its breaker, the version that last answered, and its cameras. */
+  models(): ModelLaneView[] {
+    return this.lanes.views();
+  }
+
+  /** The client of a model lane (by its key), for readiness per model. */
+  modelClient(key: string) {
+    return this.lanes.clientOf(key);
   }
 
   private onResult(result: DetectionResult): void {
@@ -271,9 +286,9 @@ export class CameraRegistry {
     this.detections.emit(result.frame.cameraId, latest, result.frame);
   }
 
-  private onModelState(status: BreakerStatus): void {
-    if (status.state === 'open') this.log.warn(`model server unreachable, pausing detection: ${status.lastError ?? ''}`);
-    else if (status.state === 'closed') this.log.info('model server back: detection resumes');
+  private onModelState(lane: string, status: BreakerStatus): void {
+    if (status.state === 'open') this.log.warn(`model server unreachable for model ${lane}, pausing its cameras' detection: ${status.lastError ?? ''}`);
+    else if (status.state === 'closed') this.log.info(`model server back for model ${lane}: detection resumes`);
   }
 
   /** Stops every camera (no ffmpeg left) and the scheduler. Safe to call twice. */
@@ -284,8 +299,8 @@ export class CameraRegistry {
     // bound) and their results reach the listeners (the log), then the rest is cancelled.
     const entries = [...this.entries.values()];
     await Promise.all(entries.map((e) => e.camera.stop()));
-    await this.scheduler.drain(drainMs);
-    this.scheduler.close();
+    await this.lanes.drain(drainMs);
+    this.lanes.close();
     this.entries.clear();
   }
 }

@@ -7,9 +7,9 @@ import { describe, Reader } from './reader.js';
 import { FILTER_KEYS, parseFilters, parseShapes, shapesEntry } from './analytics.js';
 import { parseRecord } from './record.js';
 import { motionEntry, parseMotion, parseRegions } from './motion.js';
-import { ConfigError, type CameraConfig, type CameraDefaults, type DetectionSettings, type LookoutConfig } from './schema.js';
+import { ConfigError, type CameraConfig, type CameraDefaults, type DetectionSettings, type LookoutConfig, type ModelChoice } from './schema.js';
 
-export const CAMERA_KEYS = ['id', 'url', 'rtspTransport', 'timeoutMs', 'realtime', 'loop', 'detectFps', 'liveFps', 'size', 'liveSize', 'minScore', 'labels', 'record', 'zones', 'lines', 'masks', 'filters', 'motion', 'regions', 'enabled'] as const;
+export const CAMERA_KEYS = ['id', 'url', 'model', 'rtspTransport', 'timeoutMs', 'realtime', 'loop', 'detectFps', 'liveFps', 'size', 'liveSize', 'minScore', 'labels', 'record', 'zones', 'lines', 'masks', 'filters', 'motion', 'regions', 'enabled'] as const;
 export const DETECTION_KEYS = ['detectFps', 'liveFps', 'size', 'liveSize', 'minScore', 'labels'] as const;
 
 const CAMERA_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
@@ -46,6 +46,7 @@ export function parseCamera(r: Reader, entry: unknown, at: string, defaults: Cam
   if (transport !== 'tcp' && transport !== 'udp') r.fail(key('rtspTransport'), `expected "tcp" or "udp", got ${JSON.stringify(transport)}`);
   return {
     id,
+    model: parseModelChoice(r, raw.model, key('model')),
     url,
     source,
     rtspTransport: transport,
@@ -65,6 +66,20 @@ export function parseCamera(r: Reader, entry: unknown, at: string, defaults: Cam
     motion: parseMotion(r, raw.motion, key('motion'), defaults.motion),
     regions: parseRegions(r, raw.regions, key('regions'), defaults.regions),
   };
+}
+
+/** A camera's `model`: a name (TF Serving's model name), and a version or a version label, not both. */
+function parseModelChoice(r: Reader, value: unknown, at: string): ModelChoice | null {
+  if (value === undefined || value === null) return null;
+  const o = r.object(value, at, ['name', 'version', 'label']);
+  const name = r.string(o.name, `${at}.name`, '');
+  if (name === '') r.fail(`${at}.name`, 'expected the name of a model the model server serves');
+  if (!/^[^/:\s]{1,128}$/.test(name)) r.fail(`${at}.name`, `expected a model name without "/", ":" or spaces, got ${JSON.stringify(name)}`);
+  const version = r.optionalNumber(o.version, `${at}.version`, 1, Number.MAX_SAFE_INTEGER);
+  const label = o.label === undefined || o.label === null ? undefined : r.string(o.label, `${at}.label`, '');
+  if (label !== undefined && !/^[A-Za-z0-9_]{1,128}$/.test(label)) r.fail(`${at}.label`, `expected letters, digits or "_" (TF Serving's version labels), got ${JSON.stringify(label)}`);
+  if (version !== undefined && label !== undefined) r.fail(at, 'give version or label, not both');
+  return { name, ...(version !== undefined ? { version } : {}), ...(label !== undefined ? { label } : {}) };
 }
 
 /** The filter keys a camera set itself (already checked by parseFilters), kept so cameras.json holds its own, not the config's. */
@@ -96,7 +111,7 @@ export function parseCameraEntry(entry: unknown, defaults: CameraDefaults, fileR
 /** A camera's settings in the form a config entry or an API request gives them. */
 export function cameraEntry(c: CameraConfig): Record<string, unknown> {
   return {
-    id: c.id, url: c.url, rtspTransport: c.rtspTransport, timeoutMs: c.timeoutMs, realtime: c.realtime, loop: c.loop,
+    id: c.id, url: c.url, ...(c.model ? { model: { ...c.model } } : {}), rtspTransport: c.rtspTransport, timeoutMs: c.timeoutMs, realtime: c.realtime, loop: c.loop,
     detectFps: c.detectFps, liveFps: c.liveFps, size: { ...c.size }, liveSize: { ...c.liveSize }, minScore: c.minScore, labels: [...c.labels],
     record: { ...c.record },
     ...shapesEntry(c),

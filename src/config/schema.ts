@@ -3,6 +3,9 @@
 // and the error every part of the config reports.
 import type { ClassifiedSource } from '../ingest/source-url.js';
 import { LookoutError } from '../util/errors.js';
+import type { ModelChoice } from '../types.js';
+
+export type { ModelChoice };
 
 /** A setting that is wrong: names the key (a dotted path), the reason, and where it came from. */
 export class ConfigError extends LookoutError {
@@ -177,6 +180,8 @@ export interface CameraAnalytics {
 
 export interface CameraConfig extends DetectionSettings {
   id: string;
+  /** null: the default model (modelServer.modelName). */
+  model: ModelChoice | null;
   url: string;
   /** What the url names, checked once when the camera was parsed (ingest/source-url.ts). */
   source: ClassifiedSource;

@@ -63,13 +63,21 @@ export function createApp(deps: HttpDeps): express.Express {
   });
 
   app.get('/readyz', async (_req, res) => {
-    try {
-      const versions = await deps.client.modelStatus({ deadlineMs: 2_000 });
-      const ready = versions.some((v) => v.state === 'AVAILABLE');
-      res.status(ready ? 200 : 503).json({ ready, model: deps.client.modelName, versions });
-    } catch (err) {
-      res.status(503).json({ ready: false, model: deps.client.modelName, reason: (err as Error).message });
-    }
+    // Ready when every model cameras use (and the default) has an AVAILABLE version, each asked as its cameras ask it.
+    const models = await Promise.all(deps.registry.models().map(async (m) => {
+      const own = deps.registry.modelClient(m.key);
+      const status = own?.modelStatus?.bind(own) ?? deps.client.modelStatus.bind(deps.client);
+      try {
+        const versions = await status({ deadlineMs: 2_000 });
+        return { model: m.key, ready: versions.some((v) => v.state === 'AVAILABLE'), versions };
+      } catch (err) {
+        return { model: m.key, ready: false, reason: (err as Error).message };
+      }
+    }));
+    const ready = models.every((m) => m.ready);
+    // The default model's fields stay at the top, as before several models.
+    const first = models[0];
+    res.status(ready ? 200 : 503).json({ ready, model: deps.client.modelName, ...(first && 'versions' in first ? { versions: first.versions } : { reason: first?.reason }), models });
   });
 
   app.get('/api/model', async (_req, res) => {
@@ -77,6 +85,8 @@ export function createApp(deps: HttpDeps): express.Express {
       ...deps.modelServer,
       modelName: deps.client.modelName,
       signatureName: deps.client.signatureName,
+      // Every model cameras use: its breaker, the version that last answered, its cameras.
+      models: deps.registry.models(),
     };
     try {
       body.versions = await deps.client.modelStatus({ deadlineMs: 2_000 });

@@ -204,7 +204,6 @@ export class LiveHub {
 
   private broadcastStatus(): void {
     if (this.clients.size === 0) return;
-    const model = this.registry.modelState();
     const statuses = new Map<string, object>();
     for (const c of this.clients) {
       for (const id of c.cameras.keys()) {
@@ -222,7 +221,8 @@ export class LiveHub {
             restarts: view.status.restarts,
             viewers: this.feeds.viewers(id),
             video: view.status.video ? { codec: view.status.video.codec, transcoded: view.status.video.transcoded, from: view.status.video.from } : null,
-            model: { state: model.state, lastError: model.lastError ?? null },
+            // The breaker of the model this camera's frames go to.
+            model: modelStatus(this.registry.modelState(id)),
           });
         }
         const status = statuses.get(id);
@@ -333,4 +333,8 @@ function videoChoice(video: unknown): ((id: string) => VideoChoice) | string {
 
 function isChoice(v: unknown): v is VideoChoice {
   return v === 'jpeg' || v === 'native' || v === 'none';
+}
+
+function modelStatus(m: { state: string; lastError?: string }): { state: string; lastError: string | null } {
+  return { state: m.state, lastError: m.lastError ?? null };
 }

@@ -4,6 +4,7 @@
 // client: one code path for both. close() closes the client, then the
 // embedded server (its workers last).
 import type { ModelServerConfig } from '../config/schema.js';
+import { modelKey, type ModelChoice } from '../types.js';
 import type { Logger } from '../util/logger.js';
 import { ModelServer } from '../modelserver/server.js';
 import { TfServingClient } from '../tfserving/client.js';
@@ -11,7 +12,10 @@ import type { ModelClient } from './client.js';
 import { RestTfServingClient } from '../tfserving/rest-client.js';
 
 export interface ModelConnection {
+  /** The default model's client (modelServer.modelName, newest version). */
   client: ModelClient;
+  /** The client of a model a camera names (null: the default), made once per name and version or label. */
+  clientFor(choice: ModelChoice | null): ModelClient;
   /** The gRPC target(s) the client uses. */
   address: string[];
   embedded: ModelServer | undefined;
@@ -50,16 +54,27 @@ export async function connectModel(config: ModelServerConfig, minScore: number, 
   }
   // http(s)://host:port: TF Serving's REST API (KServe's v1 protocol serves it too); else gRPC.
   const rest = address.length === 1 && /^https?:\/\//i.test(address[0]);
-  const common = { modelName: config.modelName, signatureName: config.signatureName, deadlineMs: config.deadlineMs, minScore };
-  const client: ModelClient = rest ? new RestTfServingClient({ baseUrl: address[0], ...common }) : new TfServingClient({ address, ...common });
+  const common = { signatureName: config.signatureName, deadlineMs: config.deadlineMs, minScore };
+  const make = (choice: ModelChoice | null): ModelClient => {
+    const spec = { modelName: choice?.name ?? config.modelName, ...(choice?.version !== undefined ? { version: choice.version } : {}), ...(choice?.label !== undefined ? { versionLabel: choice.label } : {}) };
+    return rest ? new RestTfServingClient({ baseUrl: address[0], ...common, ...spec }) : new TfServingClient({ address, ...common, ...spec });
+  };
+  const client = make(null);
+  const clients = new Map<string, ModelClient>([[modelKey(null, config.modelName), client]]);
   let closing: Promise<void> | undefined;
   return {
     client,
+    clientFor: (choice) => {
+      const key = modelKey(choice, config.modelName);
+      let c = clients.get(key);
+      if (!c) clients.set(key, (c = make(choice)));
+      return c;
+    },
     address,
     embedded,
     close: () => {
       closing ??= (async () => {
-        client.close();
+        for (const c of clients.values()) c.close();
         await embedded?.close();
       })();
       return closing;

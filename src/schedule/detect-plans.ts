@@ -10,7 +10,7 @@ import { cutBy, mergeDetections, plain, recentred, sameObject, type RegionDetect
 
 /** What the scheduler needs of the model here. */
 export interface PlanModel {
-  detect(images: readonly ImageInput[], options?: CallOptions): Promise<{ detections: Detection[][] }>;
+  detect(images: readonly ImageInput[], options?: CallOptions): Promise<{ detections: Detection[][]; modelVersion?: number }>;
 }
 
 export interface PlansResult {
@@ -22,12 +22,15 @@ export interface PlansResult {
   looked: Rect[][];
   /** Second looks that failed (their first look's answers stand). */
   secondFailed: number;
+  /** The model version that answered the first look (model_spec.version of its answer), when the server said. */
+  modelVersion?: number;
 }
 
 /** One call for the jobs: per job, its detections on its frame, each with its view, region edges marked. */
-async function look(model: PlanModel, jobs: readonly Job[], options: CallOptions, firstView = 0): Promise<RegionDetection[][]> {
+async function look(model: PlanModel, jobs: readonly Job[], options: CallOptions, firstView = 0, answered?: (version: number | undefined) => void): Promise<RegionDetection[][]> {
   const batch = await prepareBatch(jobs);
-  const { detections } = await model.detect(batch.images, options);
+  const { detections, modelVersion } = await model.detect(batch.images, options);
+  answered?.(modelVersion);
   const perJob: RegionDetection[][] = jobs.map(() => []);
   const viewOf = jobs.map(() => firstView);
   batch.views.forEach((view, i) => {
@@ -42,7 +45,10 @@ async function look(model: PlanModel, jobs: readonly Job[], options: CallOptions
 }
 
 export async function detectPlans(model: PlanModel, jobs: readonly Job[], options: CallOptions = {}): Promise<PlansResult> {
-  const first = await look(model, jobs, options);
+  let modelVersion: number | undefined;
+  const first = await look(model, jobs, options, 0, (v) => {
+    modelVersion = v;
+  });
   const images = jobs.map((j) => j.plan.rects.length);
   const looked = jobs.map((j) => [...j.plan.rects]);
   const again: { at: number; job: Job }[] = [];
@@ -76,5 +82,5 @@ export async function detectPlans(model: PlanModel, jobs: readonly Job[], option
       });
     }
   }
-  return { detections: first.map(plain), images, looked, secondFailed };
+  return { detections: first.map(plain), images, looked, secondFailed, ...(modelVersion !== undefined ? { modelVersion } : {}) };
 }

@@ -65,6 +65,8 @@ export interface DetectionResult {
   /** Frame age when sent, ms. */
   queueWaitMs: number;
   batchSize: number;
+  /** The model version that answered, when the server said (TF Serving's model_spec.version). */
+  modelVersion?: number;
 }
 
 export interface CameraScheduleStats {
@@ -267,9 +269,10 @@ export class Scheduler {
       let images: number[] = [];
       let looked: Rect[][] = [];
       let latencyMs = 0;
+      let modelVersion: number | undefined;
       try {
         const started = Date.now();
-        ({ detections, images, looked } = await detectPlans(this.model, batch.map((b) => b.job), { signal: controller.signal }));
+        ({ detections, images, looked, modelVersion } = await detectPlans(this.model, batch.map((b) => b.job), { signal: controller.signal }));
         latencyMs = Date.now() - started;
         this.breaker.succeeded();
       } catch (err) {
@@ -290,7 +293,7 @@ export class Scheduler {
           lane.queueWait.add(sentAt - (frame.readyAt ?? frame.capturedAt));
           if (this.closed || this.lanes.get(frame.cameraId) !== lane) continue;
           try {
-            this.onResult({ frame, plan, looked: looked[i] ?? plan.rects, detections: detections[i] ?? [], images: images[i] ?? 0, latencyMs, queueWaitMs: sentAt - (frame.readyAt ?? frame.capturedAt), batchSize: batch.length });
+            this.onResult({ frame, plan, looked: looked[i] ?? plan.rects, detections: detections[i] ?? [], images: images[i] ?? 0, latencyMs, queueWaitMs: sentAt - (frame.readyAt ?? frame.capturedAt), batchSize: batch.length, ...(modelVersion !== undefined ? { modelVersion } : {}) });
           } catch {
             // A consumer's failure is its own; it is not the model's, and must not stop the others.
           }
