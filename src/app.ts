@@ -146,7 +146,7 @@ export async function startLookout(config: LookoutConfig, log: Logger): Promise<
       registry.onDetections((camera, d, frame) => {
         // Filtered detections are neither tracked nor logged; the page shows them, marked.
         const { kept, filtered } = screen(d.detections, settings(camera), d.width, d.height);
-        const tracked = stage.update({ camera, frameId: d.frameId, time: d.capturedAt, detections: kept, regions: d.regions }, frame);
+        const tracked = stage.update({ camera, frameId: d.frameId, time: d.capturedAt, detections: kept, regions: d.regions, ...(d.model ? { model: d.model } : {}) }, frame);
         hub.detections(camera, d, shownDetections(tracked ?? [], filtered, (id) => analytics.hasEvent(camera, id)));
       }),
       registry.onGate((camera, frame, decision) => {

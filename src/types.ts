@@ -120,6 +120,8 @@ export interface CameraDetections {
    * for, so they were not missed either.
    */
   regions: Box[] | null;
+  /** The model that answered: its name, and its version when the server said (TF Serving's model_spec). */
+  model?: { name: string; version: number | null };
 }
 
 export type CameraState = 'starting' | 'streaming' | 'reconnecting' | 'failed' | 'stopped';
@@ -186,6 +188,9 @@ export interface TrackEvent {
   bestTime: number;
   /** Zones the object entered (analytics/), in the order it entered them. */
   zones: string[];
+  /** The model (name) and version that answered the frame the event started on; absent when unknown. */
+  model?: string;
+  modelVersion?: number;
 }
 
 /** The detections a camera keeps: at least its minScore, and among its labels when it names any. */

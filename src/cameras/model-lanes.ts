@@ -91,6 +91,11 @@ export class ModelLanes {
     return this.byCamera.get(id)?.scheduler.stats(id);
   }
 
+  /** The name of the model a camera's frames go to. */
+  nameOf(id: string): string {
+    return this.byCamera.get(id)?.name ?? this.defaultName;
+  }
+
   /** The breaker of the model a camera uses; of the default model for none. */
   stateOf(id?: string): BreakerStatus {
     const lane = (id !== undefined ? this.byCamera.get(id) : undefined) ?? this.lane(null);

@@ -281,6 +281,7 @@ export class CameraRegistry {
       latencyMs: result.latencyMs,
       queueWaitMs: result.queueWaitMs,
       regions: result.plan.kind === 'regions' ? result.looked.map((r) => rectBox(r, result.frame)) : null,
+      model: { name: this.lanes.nameOf(result.frame.cameraId), version: result.modelVersion ?? null },
     };
     entry.latest = latest;
     this.detections.emit(result.frame.cameraId, latest, result.frame);

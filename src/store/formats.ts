@@ -58,9 +58,9 @@ export const detectionShape: RowShape<StoredDetection> = {
 export const eventShape: RowShape<EventRecord> = {
   name: 'events',
   json: toEventJson,
-  header: ['id', 'camera', 'trackId', 'label', 'classId', 'start', 'end', 'maxScore', 'ymin', 'xmin', 'ymax', 'xmax', 'bestFrameId', 'bestTime', 'snapshot', 'snapshotBytes', 'zones'],
+  header: ['id', 'camera', 'trackId', 'label', 'classId', 'start', 'end', 'maxScore', 'ymin', 'xmin', 'ymax', 'xmax', 'bestFrameId', 'bestTime', 'snapshot', 'snapshotBytes', 'zones', 'model', 'modelVersion'],
   cells: (e) => [e.id, e.camera, e.trackId, e.label, e.classId, e.start, e.end, e.maxScore,
-    e.bestBox[0], e.bestBox[1], e.bestBox[2], e.bestBox[3], e.bestFrameId, e.bestTime, e.snapshot, e.snapshotBytes, e.zones.join(' ')],
+    e.bestBox[0], e.bestBox[1], e.bestBox[2], e.bestBox[3], e.bestFrameId, e.bestTime, e.snapshot, e.snapshotBytes, e.zones.join(' '), e.model ?? null, e.modelVersion ?? null],
 };
 
 /** First characters that make a spreadsheet read a cell as a formula (OWASP's list). */

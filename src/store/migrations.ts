@@ -146,6 +146,18 @@ export const migrations: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 4,
+    name: 'the model that detected an event',
+    up(db) {
+      // The model (name) and version that answered the frame an event started on
+      // (TF Serving's model_spec in its answer); NULL for events from before, or when the server did not say.
+      db.exec(`
+        ALTER TABLE events ADD COLUMN model TEXT;
+        ALTER TABLE events ADD COLUMN model_version INTEGER;
+      `);
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = migrations[migrations.length - 1].version;

@@ -58,7 +58,7 @@ const events: Table<EventRecord> = {
   kind: 'e',
   select:
     'SELECT id, camera, track_id, label, class_id, start_time, end_time, max_score, ymin, xmin, ymax, xmax, ' +
-    'best_frame_id, best_time, snapshot, snapshot_bytes, zones FROM events',
+    'best_frame_id, best_time, snapshot, snapshot_bytes, zones, model, model_version FROM events',
   // Events are filtered and ordered by their start, as NVRs list them.
   timeColumn: 'start_time',
   scoreColumn: 'max_score',
@@ -77,6 +77,8 @@ const events: Table<EventRecord> = {
     snapshot: r[14] as string | null,
     snapshotBytes: r[15] as number,
     zones: JSON.parse(r[16] as string) as string[],
+    ...(r[17] !== null ? { model: r[17] as string } : {}),
+    ...(r[18] !== null ? { modelVersion: r[18] as number } : {}),
   }),
   key: (e) => [e.start, e.id],
 };

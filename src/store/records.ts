@@ -32,8 +32,8 @@ export interface EventRecord extends TrackEvent {
  */
 export type DetectionJson = DetectionRecord & { id?: number };
 
-/** The public JSON of an event: the same names as EventRecord, in a fixed order. */
-export type EventJson = EventRecord;
+/** The public JSON of an event: the same names as EventRecord, in a fixed order; model and modelVersion always there (null: unknown). */
+export type EventJson = Omit<EventRecord, 'model' | 'modelVersion'> & { model: string | null; modelVersion: number | null };
 
 function hasId(r: DetectionRecord | StoredDetection): r is StoredDetection {
   return typeof (r as Partial<StoredDetection>).id === 'number';
@@ -70,6 +70,9 @@ export function toEventJson(e: EventRecord): EventJson {
     snapshot: e.snapshot,
     snapshotBytes: e.snapshotBytes,
     zones: [...e.zones],
+    // The model and version that detected it; null when not known (events from before, or a server that did not say).
+    model: e.model ?? null,
+    modelVersion: e.modelVersion ?? null,
   };
 }
 

@@ -67,14 +67,15 @@ function prepareWrites(db: Db) {
   // asynchronously and may land after the event's next update).
   const event = db.prepare(
     `INSERT INTO events (id, camera, track_id, label, class_id, start_time, end_time, max_score,
-                         ymin, xmin, ymax, xmax, best_frame_id, best_time, snapshot, snapshot_bytes, zones)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                         ymin, xmin, ymax, xmax, best_frame_id, best_time, snapshot, snapshot_bytes, zones, model, model_version)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (id) DO UPDATE SET
        camera = excluded.camera, track_id = excluded.track_id, label = excluded.label,
        class_id = excluded.class_id, start_time = excluded.start_time, end_time = excluded.end_time,
        max_score = excluded.max_score, ymin = excluded.ymin, xmin = excluded.xmin,
        ymax = excluded.ymax, xmax = excluded.xmax, best_frame_id = excluded.best_frame_id,
        best_time = excluded.best_time, zones = excluded.zones,
+       model = coalesce(excluded.model, events.model), model_version = coalesce(excluded.model_version, events.model_version),
        snapshot_bytes = CASE WHEN excluded.snapshot IS NULL THEN events.snapshot_bytes ELSE excluded.snapshot_bytes END,
        snapshot = coalesce(excluded.snapshot, events.snapshot)`,
   );
@@ -131,7 +132,8 @@ class WriterThread {
         try {
           this.writes.event.run(e.id, e.camera, e.trackId, e.label, e.classId, Math.round(e.start),
             e.end === null ? null : Math.round(e.end), e.maxScore, e.bestBox[0], e.bestBox[1], e.bestBox[2], e.bestBox[3],
-            e.bestFrameId, Math.round(e.bestTime), e.snapshot, e.snapshotBytes, JSON.stringify(e.zones));
+            e.bestFrameId, Math.round(e.bestTime), e.snapshot, e.snapshotBytes, JSON.stringify(e.zones),
+            e.model ?? null, e.modelVersion ?? null);
         } catch (err) {
           skip(err);
           out.rejectedEvents++;

@@ -58,6 +58,8 @@ export interface EventFrame {
   time: number;
   /** The frame's id (types.ts frameId()), so the caller can find the picture for a snapshot. */
   frameId: string;
+  /** The model that answered this frame, for the events that start on it. */
+  model?: { name: string; version: number | null };
 }
 
 export interface EventUpdate {
@@ -170,6 +172,8 @@ export class EventBuilder {
           bestFrameId: '',
           bestTime: 0,
           zones: [],
+          ...(frame.model ? { model: frame.model.name } : {}),
+          ...(frame.model && frame.model.version !== null ? { modelVersion: frame.model.version } : {}),
         };
         setBest(state.event, state.best);
         started.push(copy(state.event));

@@ -22,6 +22,8 @@ export interface TrackInput {
   detections: readonly Detection[];
   /** The parts of the frame the model looked at (normalized); null or absent: all of it. */
   regions?: readonly Box[] | null;
+  /** The model that answered (CameraDetections.model). */
+  model?: { name: string; version: number | null };
 }
 
 /** What tracking decided for one result (or for the clock, when tracks aged out). */
@@ -80,7 +82,7 @@ export class Tracking {
     if (this.closed) return undefined;
     // An answer for an older frame (it waited for the model) must not make the camera look quiet.
     this.lastUpdate.set(input.camera, Math.max(this.lastUpdate.get(input.camera) ?? 0, input.time));
-    const { tracked, started, improved, ended, gone } = this.builder(input.camera).update({ time: input.time, frameId: input.frameId }, input.detections, input.regions);
+    const { tracked, started, improved, ended, gone } = this.builder(input.camera).update({ time: input.time, frameId: input.frameId, ...(input.model ? { model: input.model } : {}) }, input.detections, input.regions);
     this.updates.emit({ camera: input.camera, frameId: input.frameId, time: input.time, tracked, records: detectionRecords(input.camera, input, tracked), started, improved, ended, gone, frame, last: false });
     return tracked;
   }

@@ -68,9 +68,12 @@ describe('cameras on different models of one model server', () => {
     expect(body.models.map((m) => [m.model, m.ready])).toEqual([['people', true], ['vehicles#stable', true]]);
     // Each camera detects, and the camera's settings say which model.
     for (const id of ['door', 'street']) expect(lookout.registry.view(id)?.schedule?.detected ?? 0).toBeGreaterThan(0);
-    const street = (await (await fetch(`${lookout.url}/api/cameras`)).json()) as { cameras: { id: string; config?: unknown }[] };
-    expect(street.cameras.map((c) => c.id).sort()).toEqual(['door', 'street']);
-  }, 30_000);
+    // Each camera's events carry the model and version that detected them.
+    const eventsOf = async (camera: string) => ((await (await fetch(`${lookout.url}/api/events?camera=${camera}`)).json()) as { events: { model: string | null; modelVersion: number | null }[] }).events;
+    await until(async () => (await eventsOf('door')).length > 0 && (await eventsOf('street')).length > 0, 20_000, 200);
+    for (const e of await eventsOf('door')) expect([e.model, e.modelVersion]).toEqual(['people', 3]);
+    for (const e of await eventsOf('street')) expect([e.model, e.modelVersion]).toEqual(['vehicles', 1]);
+  }, 40_000);
 
   it('pauses only the camera whose model the server lacks, and /readyz names that model', async () => {
     const added = await fetch(`${lookout.url}/api/cameras`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ id: 'yard', url: BOTTLE_CLIP, loop: true, motion: { enabled: false }, model: { name: 'animals' } }) });

@@ -95,10 +95,15 @@ describe('json and jsonl', () => {
     };
     const sink = new Sink();
     await streamRows('json', eventShape, [[e]], sink);
-    expect(JSON.parse(sink.text)).toEqual({ events: [e], nextCursor: null });
+    expect(JSON.parse(sink.text)).toEqual({ events: [{ ...e, model: null, modelVersion: null }], nextCursor: null });
     const csv = new Sink();
-    await streamRows('csv', eventShape, [[e]], csv);
-    expect(parseCsv(csv.text)[1][6]).toBe('');
+    await streamRows('csv', eventShape, [[e, { ...e, id: 'front-1-3', model: 'people', modelVersion: 3 }]], csv);
+    const rows = parseCsv(csv.text);
+    expect(rows[1][6]).toBe('');
+    // The model that detected each event closes the row: empty when unknown.
+    expect(rows[0].slice(-2)).toEqual(['model', 'modelVersion']);
+    expect(rows[1].slice(-2)).toEqual(['', '']);
+    expect(rows[2].slice(-2)).toEqual(['people', '3']);
   });
 
   it('parses the format parameter, naming it when wrong', () => {
