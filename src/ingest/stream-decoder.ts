@@ -35,8 +35,12 @@ export const DECODER_BACKLOG = 8 << 20;
  * be past the newest frame decoded before the decoder skips to the next
  * keyframe. A decoder starved of CPU otherwise hands out frames seconds old
  * (8 MB is 16 s of a 4 Mbit/s camera), and boxes and events lag by as much.
+ * A skip loses up to a group of pictures, so the bound is never less than
+ * 1.5 groups of pictures (GOP_FACTOR): falling a little behind a camera
+ * with a keyframe every 8 s is cheaper than losing 8 s of detection.
  */
 export const DECODER_BEHIND_S = 2;
+const GOP_FACTOR = 1.5;
 
 /** A frame's pts is waited for this long after its pixels (stderr and the frames are separate channels). */
 const PTS_WAIT_MS = 2_000;
@@ -72,6 +76,9 @@ export class StreamDecoder {
   private decodedPts: number | undefined;
   /** Where writing resumed after the last skip: frames before it (written before the skip) do not say how far behind the decoder is. */
   private resumedPts = -Infinity;
+  /** The newest keyframe's pts written, and the longest gap seen between two (the stream's group of pictures, s). */
+  private keyframePts: number | undefined;
+  private gopS = 0;
   private done = false;
   private stopping: Promise<void> | undefined;
   private resolveExit!: (e: Exit) => void;
@@ -191,6 +198,10 @@ export class StreamDecoder {
    */
   write(data: Buffer, keyframe: boolean, pts?: number): void {
     if (this.done || this.stopping || this.child?.stdin.destroyed) return;
+    if (keyframe && pts !== undefined) {
+      if (this.keyframePts !== undefined && pts > this.keyframePts) this.gopS = Math.max(this.gopS, pts - this.keyframePts);
+      this.keyframePts = pts;
+    }
     if (this.waitingForKeyframe && !keyframe) {
       this.skipped++;
       return;
@@ -208,7 +219,7 @@ export class StreamDecoder {
       this.resumedPts = pts ?? -Infinity;
     } else {
       const behindS = pts !== undefined && this.decodedPts !== undefined ? pts - this.decodedPts : 0;
-      if (backlog > DECODER_BACKLOG || (this.maxBehindS !== undefined && behindS > this.maxBehindS)) {
+      if (backlog > DECODER_BACKLOG || (this.maxBehindS !== undefined && behindS > Math.max(this.maxBehindS, GOP_FACTOR * this.gopS))) {
         this.waitingForKeyframe = true;
         this.skipped++;
         return;

@@ -86,6 +86,28 @@ describe('a decoder behind a live stream', () => {
     }
   }, 60_000);
 
+  it('falls further behind rather than skip when a skip would lose more: the bound is at least 1.5 groups of pictures', async () => {
+    const { init, fragments } = copiedStream();
+    const ffmpeg = resolveFfmpeg();
+    const decoder = new StreamDecoder(ffmpeg, OUTPUT, ffmpegMajor(ffmpeg.version), DECODER_BEHIND_S);
+    try {
+      const frames = decoder.frames();
+      decoder.write(init, true);
+      // Read along through two keyframes (0 and 8.38 s): the group of pictures is known, 8.38 s.
+      const first = fragments.filter((f) => f.pts < 9);
+      for (const f of first) decoder.write(f.data, f.keyframe, f.pts);
+      let newest = -1;
+      while (newest < 8.5) newest = (await frames.next()).value?.pts ?? Infinity;
+      // Then 3.5 s more without reading: past DECODER_BEHIND_S, well within 1.5 × 8.38 s.
+      for (const f of fragments.filter((g) => g.pts >= 9 && g.pts < 12)) decoder.write(f.data, f.keyframe, f.pts);
+      expect(decoder.skipped).toBe(0);
+      const after = await drain(decoder, frames);
+      expect(after[after.length - 1]).toBeGreaterThan(11.5);
+    } finally {
+      await decoder.stop();
+    }
+  }, 60_000);
+
   it('hands out every slot\'s frame of a file read as fast as it decodes (no bound)', async () => {
     const { init, fragments } = copiedStream();
     const ffmpeg = resolveFfmpeg();
