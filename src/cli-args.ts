@@ -17,18 +17,21 @@ export function parseFlags(argv: readonly string[], spec: FlagSpec): Record<stri
 
 /** Flags, and at most `maxPositionals` plain arguments (a command's operands). */
 export function parseCommand(argv: readonly string[], spec: FlagSpec, maxPositionals: number): { flags: Record<string, string | boolean | undefined>; positionals: string[] } {
+  // TF Serving's boolean flags are written --flag, --flag=true or --flag=false, and the last one given
+  // wins (gflags); node's parser knows --flag alone, so each boolean flag goes in once, as its last word says.
+  const booleans = new Map<string, boolean>();
   const normalized = argv.flatMap((arg) => {
     if (!arg.startsWith('--')) return [arg];
     const eq = arg.indexOf('=');
     const name = (eq === -1 ? arg.slice(2) : arg.slice(2, eq)).replace(/_/g, '-');
     const value = eq === -1 ? undefined : arg.slice(eq + 1);
-    // TF Serving's boolean flags are written --flag=true or --flag=false; node's parser knows --flag alone.
-    if (spec[name]?.type === 'boolean' && value !== undefined) {
-      if (/^(true|1)$/i.test(value)) return [`--${name}`];
-      if (/^(false|0)$/i.test(value)) return [];
+    if (spec[name]?.type === 'boolean' && (value === undefined || /^(true|1|false|0)$/i.test(value))) {
+      booleans.set(name, value === undefined || /^(true|1)$/i.test(value));
+      return [];
     }
     return [`--${name}${value === undefined ? '' : `=${value}`}`];
   });
+  for (const [name, on] of booleans) if (on) normalized.push(`--${name}`);
   try {
     const { values, positionals } = parseArgs({ args: normalized, options: spec, strict: true, allowPositionals: true });
     if (positionals.length > maxPositionals) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[maxPositionals])}`);

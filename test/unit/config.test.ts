@@ -133,6 +133,15 @@ describe('command-line flags', () => {
     expect(parseFlags(['--model_name=ssd', '--latency-ms', '5', '--port', '0'], spec)).toEqual({ 'model-name': 'ssd', 'latency-ms': '5', port: '0' });
   });
 
+  it('takes TF Serving\'s boolean flags as --flag, --flag=true or --flag=false, the last one given winning', () => {
+    const spec = { 'enable-batching': { type: 'boolean' as const }, port: { type: 'string' as const } };
+    expect(parseFlags(['--enable_batching'], spec)).toEqual({ 'enable-batching': true });
+    expect(parseFlags(['--enable_batching=true', '--port=1'], spec)).toEqual({ 'enable-batching': true, port: '1' });
+    expect(parseFlags(['--enable_batching', '--enable_batching=false'], spec)).toEqual({});
+    expect(parseFlags(['--enable_batching=false', '--enable-batching=1'], spec)).toEqual({ 'enable-batching': true });
+    expect(() => parseFlags(['--enable_batching=maybe'], spec)).toThrow(UsageError);
+  });
+
   it('refuses unknown flags, stray arguments and bad numbers, naming them', () => {
     const spec = { port: { type: 'string' as const } };
     expect(() => parseFlags(['--prot', '1'], spec)).toThrow(UsageError);
