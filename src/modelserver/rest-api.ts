@@ -27,7 +27,7 @@ import { status as Status } from '@grpc/grpc-js';
 import { invalidArgument, ServerError, statusName, TfServingError } from '../tfserving/errors.js';
 import { MAX_REQUEST_BYTES, planImageInput, type ImageInputPlan } from './predict-request.js';
 import { metadataJson, predictJson } from './rest-answers.js';
-import { parsePredictBody } from './rest-body.js';
+import { parsePredictBody, readSignatureName } from './rest-body.js';
 import { httpStatusForCode, route, type Route } from './rest-routes.js';
 import type { ServableRef, ServingCore } from './serving-core.js';
 import type { TfServingMetrics } from './tf-metrics.js';
@@ -178,13 +178,6 @@ export class RestApi {
         this.reply(res, 200, metadataJson(servable.name, servable.version));
         return;
       }
-      if (r.kind === 'unimplemented') {
-        // :classify and :regress need a signature a detector does not have: refused as gRPC refuses them
-        // (example-methods.ts), for the default signature: the body is not read, so what it names is not either.
-        req.resume();
-        this.core.acquire(r.model, r.version, r.label).release();
-        refuseExampleMethod(r.verb.toLowerCase() === 'regress' ? 'regress' : 'classify', '');
-      }
       // Bodies being read or parsed are held whole in memory, before the
       // model's queue can bound them: at most MAX_BODIES at once, the rest
       // answered as TF Serving answers a full queue (and counted).
@@ -196,6 +189,13 @@ export class RestApi {
       this.bodies++;
       try {
         const body = await readBody(req, this.maxBodyBytes);
+        if (r.kind === 'unimplemented') {
+          // :classify and :regress need a signature a detector does not have: refused as gRPC refuses them
+          // (example-methods.ts), for the signature the body names, once its JSON is read, as TF Serving reads it first.
+          const signatureName = readSignatureName(body);
+          this.core.acquire(r.model, r.version, r.label).release();
+          refuseExampleMethod(r.verb.toLowerCase() === 'regress' ? 'regress' : 'classify', signatureName);
+        }
         await this.predict(r, body, res);
       } finally {
         this.bodies--;

@@ -229,6 +229,24 @@ export interface ParsedPredictBody {
   tensor: TensorProto__Output;
 }
 
+/** A :classify or :regress body read as far as its signature_name, with the JSON checks TF Serving makes first. */
+export function readSignatureName(body: Buffer): string {
+  const s = new JsonScanner(body);
+  s.ws();
+  if (s.pos >= body.length) throw invalidArgument('JSON Parse error: The document is empty');
+  const root = s.pos;
+  s.skipValue(0);
+  s.ws();
+  if (s.pos < body.length) s.syntax('The document root must not be followed by other values.');
+  s.pos = root;
+  if (s.peek() !== LBRACE) throw invalidArgument(`JSON Value: ${s.raw(root)} Is not object`);
+  const at = s.members(root).find((m) => m.key === 'signature_name')?.at;
+  if (at === undefined) return '';
+  s.pos = at;
+  if (s.peek() !== QUOTE) throw invalidArgument(`JSON Value: ${s.raw(root)} not formatted correctly. 'signature_name' key must be a string value.`);
+  return s.readString();
+}
+
 /**
  * Reads a predict body in FillPredictRequestFromJson's order. `resolve` gets
  * the signature name once the JSON is known to be well formed, looks up the

@@ -109,6 +109,8 @@ describe('REST API of the embedded server, synthetic model', () => {
     ['uppercase verb', '/v1/models/detector:PREDICT', '{}', 400, 'Malformed request: POST /v1/models/detector:PREDICT'],
     ['classify on a detector', '/v1/models/detector:classify', '{"examples": []}', 400, 'Expected one or two output Tensors, found 4'],
     ['regress on an unknown model', '/v1/models/other:regress', '{"examples": []}', 404, 'Servable not found for request: Latest(other)'],
+    ['classify naming a signature the model lacks', '/v1/models/detector:classify', '{"signature_name": "nope", "examples": []}', 400, 'No signature was found with the name: nope'],
+    ['regress with an empty body, before the model is looked up', '/v1/models/other:regress', '', 400, 'JSON Parse error: The document is empty'],
   ])('refuses %s with TF Serving\'s status and message', async (_what, path, body, status, message) => {
     const answer = await call(base, 'POST', path, body);
     expect(answer.status).toBe(status);
