@@ -2,8 +2,8 @@
 // (name, and a version or version label), each with its own client, so
 // frames are batched per model, each model has its own breaker (a model that
 // is down pauses only its cameras), and readiness is per model. Cameras that
-// name no model share the default one. A lane lives as long as the registry:
-// a model no camera uses any more keeps its (idle) scheduler.
+// name no model share the default one. A lane no camera uses any more is
+// closed (its breaker stops asking the server), except the default's.
 
 import type { ModelClient } from '../model/client.js';
 import type { BreakerStatus } from '../schedule/breaker.js';
@@ -81,6 +81,11 @@ export class ModelLanes {
     this.byCamera.delete(id);
     lane.cameras.delete(id);
     lane.scheduler.removeCamera(id);
+    if (lane.cameras.size === 0 && lane.choice !== null) {
+      // The camera has stopped: whatever its lane still had in flight has no one to go to.
+      lane.scheduler.close();
+      this.lanes.delete(lane.key);
+    }
   }
 
   submit(frame: Frame, plan: DetectPlan): void {

@@ -89,7 +89,10 @@ describe('cameras on different models of one model server', () => {
     const before = ['door', 'street'].map((id) => lookout.registry.view(id)?.schedule?.detected ?? 0);
     await until(() => ['door', 'street'].every((id, i) => (lookout.registry.view(id)?.schedule?.detected ?? 0) > before[i] + 3), 10_000, 100);
     expect((await models()).filter((m) => m.key !== 'animals').every((m) => m.state.state === 'closed')).toBe(true);
+    // With its camera gone, the model is no longer asked about: ready again.
     expect((await fetch(`${lookout.url}/api/cameras/yard`, { method: 'DELETE' })).status).toBe(204);
+    expect((await models()).map((m) => m.key).sort()).toEqual(['people', 'vehicles#stable']);
+    expect((await fetch(`${lookout.url}/readyz`)).status).toBe(200);
   }, 40_000);
 
   it('refuses a camera model with both a version and a label, naming the key', async () => {
