@@ -76,6 +76,13 @@ export class StreamDecoder {
   private decodedPts: number | undefined;
   /** Where writing resumed after the last skip: frames before it (written before the skip) do not say how far behind the decoder is. */
   private resumedPts = -Infinity;
+  /**
+   * Whether the decoder has been within its bound of the stream since it
+   * started or resumed: a JPEG view starts from the cached group of pictures,
+   * seconds old, and decodes through it faster than real time; that start is
+   * not falling behind.
+   */
+  private caughtUp = false;
   /** The newest keyframe's pts written, and the longest gap seen between two (the stream's group of pictures, s). */
   private keyframePts: number | undefined;
   private gopS = 0;
@@ -216,10 +223,13 @@ export class StreamDecoder {
       }
       this.waitingForKeyframe = false;
       this.decodedPts = undefined;
+      this.caughtUp = false;
       this.resumedPts = pts ?? -Infinity;
     } else {
       const behindS = pts !== undefined && this.decodedPts !== undefined ? pts - this.decodedPts : 0;
-      if (backlog > DECODER_BACKLOG || (this.maxBehindS !== undefined && behindS > Math.max(this.maxBehindS, GOP_FACTOR * this.gopS))) {
+      const bound = Math.max(this.maxBehindS ?? Infinity, GOP_FACTOR * this.gopS);
+      if (this.decodedPts !== undefined && behindS <= bound) this.caughtUp = true;
+      if (backlog > DECODER_BACKLOG || (this.caughtUp && behindS > bound)) {
         this.waitingForKeyframe = true;
         this.skipped++;
         return;

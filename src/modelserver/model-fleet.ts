@@ -162,6 +162,7 @@ export class ModelFleet implements ServingCore {
   }
 
   acquire(name: string, version: number | undefined, label: string | undefined): ServableRef {
+    this.checkOpen();
     const handle = this.manager.acquire(name, label !== undefined ? { label } : { version });
     const detector = handle.servable.detector;
     return {

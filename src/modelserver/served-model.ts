@@ -71,6 +71,8 @@ export class ServedModel implements ServingCore {
   }
 
   acquire(name: string, requested: number | undefined, label: string | undefined): ServableRef {
+    // Closing: a call that still reaches the model is refused as TF Serving's shutting-down gRPC server refuses it.
+    if (this.stopped) throw new ServerError(Status.UNAVAILABLE, 'model server closed');
     if (!name) throw invalidArgument('ModelSpec has no name specified.');
     if (label !== undefined) throw invalidArgument(`Unrecognized servable version label: ${label}`);
     const what = requested === undefined ? `Latest(${name})` : `Specific(${name}, ${requested})`;

@@ -133,10 +133,14 @@ describe.skipIf(skipChromium)('the native player in Chromium', () => {
       }
     }
     expect(wrong).toEqual([]);
-    // Held back by about the model's 120 ms and a detection interval, not by the seconds motion gating
-    // leaves between detections of the still bottles (frames it skipped hold the boxes before them).
-    const lags = frames.slice(-CLIP_FPS).map((f) => f.lagMs).sort((a, b) => a - b);
-    expect(lags[Math.floor(lags.length / 2)]).toBeLessThan(1_500);
+    // Held back by the model's delay plus about one detection interval (0.2 s here), not by the seconds
+    // motion gating leaves between detections of the still bottles (frames it skipped hold the boxes
+    // before them). Read from the tile's own account, which a loaded machine's slower model does not skew.
+    const title = (await page.getAttribute(`${TILE} .lag`, 'title')) ?? '';
+    const said = /held back ([\d.]+) s .*model delay ([\d.]+) s/.exec(title);
+    expect(said, title).not.toBeNull();
+    // (Waiting out still seconds, it sat at its 3 s bound: 2.6–2.9 s above a model delay of 0.1–0.4 s.)
+    expect(Number(said?.[1]) - Number(said?.[2]), title).toBeLessThan(1.8);
     // The detection frames themselves show their own boxes; between them, tracks move.
     expect(count.exact).toBeGreaterThan(0);
     expect(count.interpolated).toBeGreaterThan(0);
