@@ -229,30 +229,12 @@ export interface ParsedPredictBody {
   tensor: TensorProto__Output;
 }
 
-/** A :classify or :regress body read as far as its signature_name, with the JSON checks TF Serving makes first. */
-export function readSignatureName(body: Buffer): string {
-  const s = new JsonScanner(body);
-  s.ws();
-  if (s.pos >= body.length) throw invalidArgument('JSON Parse error: The document is empty');
-  const root = s.pos;
-  s.skipValue(0);
-  s.ws();
-  if (s.pos < body.length) s.syntax('The document root must not be followed by other values.');
-  s.pos = root;
-  if (s.peek() !== LBRACE) throw invalidArgument(`JSON Value: ${s.raw(root)} Is not object`);
-  const at = s.members(root).find((m) => m.key === 'signature_name')?.at;
-  if (at === undefined) return '';
-  s.pos = at;
-  if (s.peek() !== QUOTE) throw invalidArgument(`JSON Value: ${s.raw(root)} not formatted correctly. 'signature_name' key must be a string value.`);
-  return s.readString();
-}
-
 /**
- * Reads a predict body in FillPredictRequestFromJson's order. `resolve` gets
- * the signature name once the JSON is known to be well formed, looks up the
- * servable and signature (throwing as TF Serving does), and names the input's dtype.
+ * A request body's JSON checked as TF Serving checks it first: not empty,
+ * well formed, one root value, an object. Returns the scanner at the root,
+ * and its members (the first of each key), with the root's text for errors.
  */
-export function parsePredictBody(body: Buffer, resolve: (signatureName: string) => 'DT_UINT8' | 'DT_STRING'): ParsedPredictBody {
+function objectBody(body: Buffer): { s: JsonScanner; doc: () => string; keys: Map<string, number> } {
   const s = new JsonScanner(body);
   s.ws();
   if (s.pos >= body.length) throw invalidArgument('JSON Parse error: The document is empty');
@@ -265,14 +247,32 @@ export function parsePredictBody(body: Buffer, resolve: (signatureName: string) 
   if (s.peek() !== LBRACE) throw invalidArgument(`JSON Value: ${doc()} Is not object`);
   const keys = new Map<string, number>();
   for (const m of s.members(root)) if (!keys.has(m.key)) keys.set(m.key, m.at);
+  return { s, doc, keys };
+}
 
-  let signatureName = '';
-  const sigAt = keys.get('signature_name');
-  if (sigAt !== undefined) {
-    s.pos = sigAt;
-    if (s.peek() !== QUOTE) throw invalidArgument(`JSON Value: ${doc()} not formatted correctly. 'signature_name' key must be a string value.`);
-    signatureName = s.readString();
-  }
+/** The body's signature_name ('' when absent), which must be a string. */
+function signatureNameOf({ s, doc, keys }: ReturnType<typeof objectBody>): string {
+  const at = keys.get('signature_name');
+  if (at === undefined) return '';
+  s.pos = at;
+  if (s.peek() !== QUOTE) throw invalidArgument(`JSON Value: ${doc()} not formatted correctly. 'signature_name' key must be a string value.`);
+  return s.readString();
+}
+
+/** A :classify or :regress body read as far as its signature_name, with the JSON checks TF Serving makes first. */
+export function readSignatureName(body: Buffer): string {
+  return signatureNameOf(objectBody(body));
+}
+
+/**
+ * Reads a predict body in FillPredictRequestFromJson's order. `resolve` gets
+ * the signature name once the JSON is known to be well formed, looks up the
+ * servable and signature (throwing as TF Serving does), and names the input's dtype.
+ */
+export function parsePredictBody(body: Buffer, resolve: (signatureName: string) => 'DT_UINT8' | 'DT_STRING'): ParsedPredictBody {
+  const parsed = objectBody(body);
+  const { s, doc, keys } = parsed;
+  const signatureName = signatureNameOf(parsed);
   const dtype = resolve(signatureName);
   const sink = dtype === 'DT_UINT8' ? new Uint8Sink() : new StringSink();
   const instancesAt = keys.get('instances');
