@@ -29,6 +29,8 @@ export interface ModelLaneView {
 
 interface Lane {
   key: string;
+  /** The lane's client, asked once: the scheduler calls it, readiness asks it. */
+  model: ReturnType<ModelSource>;
   choice: ModelChoice | null;
   name: string;
   scheduler: Scheduler;
@@ -57,15 +59,18 @@ export class ModelLanes {
     let lane = this.lanes.get(key);
     if (!lane) {
       const model = this.source(normal);
-      const made: Lane = { key, choice: normal, name: normal?.name ?? this.defaultName, cameras: new Set(), answeredVersion: null, scheduler: undefined as unknown as Scheduler };
-      made.scheduler = new Scheduler(model, (r) => {
-        if (r.modelVersion !== undefined) made.answeredVersion = r.modelVersion;
-        this.onResult(r);
-      }, this.options, (s) => this.onState(key, s));
-      lane = made;
+      // The scheduler reports to the lane through the map: the lane is the one under its key.
+      const scheduler = new Scheduler(model, (r) => this.answered(key, r), this.options, (s) => this.onState(key, s));
+      lane = { key, model, choice: normal, name: normal?.name ?? this.defaultName, cameras: new Set(), answeredVersion: null, scheduler };
       this.lanes.set(key, lane);
     }
     return lane;
+  }
+
+  private answered(key: string, result: DetectionResult): void {
+    const lane = this.lanes.get(key);
+    if (lane && result.modelVersion !== undefined) lane.answeredVersion = result.modelVersion;
+    this.onResult(result);
   }
 
   addCamera(id: string, choice: ModelChoice | null): void {
@@ -122,8 +127,7 @@ export class ModelLanes {
 
   /** The client of a lane, for readiness and status (per model). */
   clientOf(key: string): ReturnType<ModelSource> | undefined {
-    const lane = this.lanes.get(key);
-    return lane ? this.source(lane.choice) : undefined;
+    return this.lanes.get(key)?.model;
   }
 
   async drain(ms: number): Promise<void> {

@@ -40,6 +40,15 @@ function copiedStream(): { init: Buffer; fragments: Piece[] } {
 
 const OUTPUT = { fps: 5, maxWidth: 320, maxHeight: 180 };
 
+/** A decoder of the copied stream (with the live bound, or none), its frames, its init segment written. */
+function startDecoder(init: Buffer, bound?: number): { decoder: StreamDecoder; frames: AsyncGenerator<{ pts: number }> } {
+  const ffmpeg = resolveFfmpeg();
+  const decoder = new StreamDecoder(ffmpeg, OUTPUT, ffmpegMajor(ffmpeg.version), bound);
+  const frames = decoder.frames();
+  decoder.write(init, true);
+  return { decoder, frames };
+}
+
 /** Ends the decoder's input and reads what it still hands out, to its end. */
 async function drain(decoder: StreamDecoder, frames: AsyncGenerator<{ pts: number }>): Promise<number[]> {
   const got: number[] = [];
@@ -58,11 +67,8 @@ async function drain(decoder: StreamDecoder, frames: AsyncGenerator<{ pts: numbe
 describe('a decoder behind a live stream', () => {
   it('skips to a keyframe once the stream written is more than DECODER_BEHIND_S past its newest frame, and hands out recent frames after', async () => {
     const { init, fragments } = copiedStream();
-    const ffmpeg = resolveFfmpeg();
-    const decoder = new StreamDecoder(ffmpeg, OUTPUT, ffmpegMajor(ffmpeg.version), DECODER_BEHIND_S);
+    const { decoder, frames } = startDecoder(init, DECODER_BEHIND_S);
     try {
-      const frames = decoder.frames();
-      decoder.write(init, true);
       const first = fragments.filter((f) => f.pts < 1);
       for (const f of first) decoder.write(f.data, f.keyframe, f.pts);
       // The decoder is read up to 0.6 s, then not at all while 11 s more of the stream is written: it is behind.
@@ -88,11 +94,8 @@ describe('a decoder behind a live stream', () => {
 
   it('falls further behind rather than skip when a skip would lose more: the bound is at least 1.5 groups of pictures', async () => {
     const { init, fragments } = copiedStream();
-    const ffmpeg = resolveFfmpeg();
-    const decoder = new StreamDecoder(ffmpeg, OUTPUT, ffmpegMajor(ffmpeg.version), DECODER_BEHIND_S);
+    const { decoder, frames } = startDecoder(init, DECODER_BEHIND_S);
     try {
-      const frames = decoder.frames();
-      decoder.write(init, true);
       // Read along through two keyframes (0 and 8.38 s): the group of pictures is known, 8.38 s.
       const first = fragments.filter((f) => f.pts < 9);
       for (const f of first) decoder.write(f.data, f.keyframe, f.pts);
@@ -110,11 +113,8 @@ describe('a decoder behind a live stream', () => {
 
   it('hands out every slot\'s frame of a file read as fast as it decodes (no bound)', async () => {
     const { init, fragments } = copiedStream();
-    const ffmpeg = resolveFfmpeg();
-    const decoder = new StreamDecoder(ffmpeg, OUTPUT, ffmpegMajor(ffmpeg.version));
+    const { decoder, frames } = startDecoder(init);
     try {
-      const frames = decoder.frames();
-      decoder.write(init, true);
       const some = fragments.filter((f) => f.pts < 9);
       for (const f of some) decoder.write(f.data, f.keyframe, f.pts);
       const got = await drain(decoder, frames);
