@@ -105,7 +105,7 @@ export class Camera {
     this.live = new LiveDecoding({
       cameraId: options.id,
       output: options.spec.live,
-      start: () => new StreamDecoder(options.binary, options.spec.live ?? options.spec.detect, this.major, behindBound(options.spec)),
+      start: () => new StreamDecoder(options.binary, options.spec.live ?? options.spec.detect, this.major, behindBound(options.spec), () => this.cache.gopS),
       cache: this.cache,
       onFrame: (frame) => {
         this.frames.live++;
@@ -149,7 +149,8 @@ export class Camera {
       since: this.since,
       frames: { ...this.frames },
       video: this.video,
-      decoderSkipped: { ...this.skipped },
+      // The running decoders' skips count as they happen, not only once they end.
+      decoderSkipped: { detect: this.skipped.detect + (this.detectDecoder?.skipped ?? 0), live: this.skipped.live + this.live.skipped },
       liveDecoding: this.live.running,
       retryInMs: this.retryAt === undefined ? undefined : Math.max(0, this.retryAt - Date.now()),
       pid: this.process?.processId,
@@ -256,7 +257,7 @@ export class Camera {
       this.video = { codec: info.codec, transcoded, from: init.from, width: info.width, height: info.height };
       this.cache.setInit(init);
       this.options.onStream?.({ kind: 'init', init });
-      detect = new StreamDecoder(this.options.binary, spec.detect, this.major, behindBound(spec));
+      detect = new StreamDecoder(this.options.binary, spec.detect, this.major, behindBound(spec), () => this.cache.gopS);
       this.detectDecoder = detect;
       detect.write(data, true);
       detectLoop = this.readDetections(detect, run, clock).then(

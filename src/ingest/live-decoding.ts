@@ -33,11 +33,20 @@ export class LiveDecoding {
   private retryTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private seq = 0;
+  /** Decoders started and not yet counted to onSkipped (the running one, one stopping). */
+  private readonly unended = new Set<StreamDecoder>();
 
   constructor(private readonly options: LiveDecodingOptions) {}
 
   get running(): boolean {
     return this.decoder !== undefined;
+  }
+
+  /** Fragments the decoders not yet ended have skipped so far (each is counted to onSkipped when it ends). */
+  get skipped(): number {
+    let n = 0;
+    for (const d of this.unended) n += d.skipped;
+    return n;
   }
 
   get processId(): number | undefined {
@@ -79,9 +88,11 @@ export class LiveDecoding {
     if (this.decoder || this.leases === 0 || this.closed || !init) return;
     const decoder = this.options.start();
     this.decoder = decoder;
+    this.unended.add(decoder);
     decoder.write(init.data, true);
     for (const f of this.options.cache.fragments()) decoder.write(f.data, f.keyframe, f.pts);
     this.reading = this.read(decoder, init).catch(() => undefined).finally(() => {
+      this.unended.delete(decoder);
       this.options.onSkipped(decoder.skipped);
       if (this.decoder !== decoder) return;
       // Ended on its own (a broken stream, ffmpeg killed): try again shortly while anyone watches.

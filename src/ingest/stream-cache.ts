@@ -49,15 +49,26 @@ export class StreamCache {
   private gopBytes = 0;
   /** Groups of pictures too long to keep whole. */
   overflows = 0;
+  /**
+   * The longest interval between two keyframes seen on this camera, s (its
+   * group of pictures), kept across runs: a decoder started late (a JPEG
+   * viewer, a new run) knows how much a skip to the next keyframe costs
+   * without first waiting out a whole group itself.
+   */
+  gopS = 0;
+  private keyframePts: number | undefined;
 
   setInit(init: StreamInit): void {
     this.init = init;
+    this.keyframePts = undefined;
     this.gop = [];
     this.gopBytes = 0;
   }
 
   add(fragment: StreamFragment): void {
     if (fragment.keyframe) {
+      if (this.keyframePts !== undefined && fragment.pts > this.keyframePts) this.gopS = Math.max(this.gopS, fragment.pts - this.keyframePts);
+      this.keyframePts = fragment.pts;
       this.gop = [];
       this.gopBytes = 0;
     } else if (this.gop.length === 0) {

@@ -92,8 +92,18 @@ export class StreamDecoder {
   private resolveInfo!: (i: StreamInfo) => void;
   private rejectInfo!: (e: Error) => void;
 
-  /** maxBehindS: a live stream's bound on how far behind the decoder may fall (DECODER_BEHIND_S); none for a file read as fast as it decodes. */
-  constructor(private readonly binary: FfmpegBinary, private readonly output: OutputSpec, private readonly major: number, private readonly maxBehindS?: number) {
+  /**
+   * maxBehindS: a live stream's bound on how far behind the decoder may fall
+   * (DECODER_BEHIND_S); none for a file read as fast as it decodes.
+   * knownGopS: the camera's group of pictures as measured so far (StreamCache.gopS), s.
+   */
+  constructor(
+    private readonly binary: FfmpegBinary,
+    private readonly output: OutputSpec,
+    private readonly major: number,
+    private readonly maxBehindS?: number,
+    private readonly knownGopS: () => number = () => 0,
+  ) {
     this.info = new Promise<StreamInfo>((resolve, reject) => { this.resolveInfo = resolve; this.rejectInfo = reject; });
     this.info.catch(() => undefined);
     this.exited = new Promise((resolve) => { this.resolveExit = resolve; });
@@ -227,7 +237,7 @@ export class StreamDecoder {
       this.resumedPts = pts ?? -Infinity;
     } else {
       const behindS = pts !== undefined && this.decodedPts !== undefined ? pts - this.decodedPts : 0;
-      const bound = Math.max(this.maxBehindS ?? Infinity, GOP_FACTOR * this.gopS);
+      const bound = Math.max(this.maxBehindS ?? Infinity, GOP_FACTOR * Math.max(this.gopS, this.knownGopS()));
       if (this.decodedPts !== undefined && behindS <= bound) this.caughtUp = true;
       if (backlog > DECODER_BACKLOG || (this.caughtUp && behindS > bound)) {
         this.waitingForKeyframe = true;

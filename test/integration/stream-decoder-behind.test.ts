@@ -41,9 +41,9 @@ function copiedStream(): { init: Buffer; fragments: Piece[] } {
 const OUTPUT = { fps: 5, maxWidth: 320, maxHeight: 180 };
 
 /** A decoder of the copied stream (with the live bound, or none), its frames, its init segment written. */
-function startDecoder(init: Buffer, bound?: number): { decoder: StreamDecoder; frames: AsyncGenerator<{ pts: number }> } {
+function startDecoder(init: Buffer, bound?: number, knownGopS?: () => number): { decoder: StreamDecoder; frames: AsyncGenerator<{ pts: number }> } {
   const ffmpeg = resolveFfmpeg();
-  const decoder = new StreamDecoder(ffmpeg, OUTPUT, ffmpegMajor(ffmpeg.version), bound);
+  const decoder = new StreamDecoder(ffmpeg, OUTPUT, ffmpegMajor(ffmpeg.version), bound, knownGopS);
   const frames = decoder.frames();
   decoder.write(init, true);
   return { decoder, frames };
@@ -106,6 +106,23 @@ describe('a decoder behind a live stream', () => {
       expect(decoder.skipped).toBe(0);
       const after = await drain(decoder, frames);
       expect(after[after.length - 1]).toBeGreaterThan(11.5);
+    } finally {
+      await decoder.stop();
+    }
+  }, 60_000);
+
+  it('knows the camera\'s group of pictures from the start when the camera does (a JPEG view started late): no skip before its own second keyframe', async () => {
+    const { init, fragments } = copiedStream();
+    const { decoder, frames } = startDecoder(init, DECODER_BEHIND_S, () => 8.38);
+    try {
+      for (const f of fragments.filter((g) => g.pts < 1)) decoder.write(f.data, f.keyframe, f.pts);
+      let newest = -1;
+      while (newest < 0.6) newest = (await frames.next()).value?.pts ?? Infinity;
+      // 4 s behind, before this decoder has seen a second keyframe: within 1.5 × the camera's 8.38 s.
+      for (const f of fragments.filter((g) => g.pts >= 1 && g.pts < 5)) decoder.write(f.data, f.keyframe, f.pts);
+      expect(decoder.skipped).toBe(0);
+      const after = await drain(decoder, frames);
+      expect(after[after.length - 1]).toBeGreaterThan(4.5);
     } finally {
       await decoder.stop();
     }

@@ -80,6 +80,18 @@ describe('the newest group of pictures', () => {
     cache.setInit(init(2));
     expect(cache.current?.run).toBe(2);
   });
+
+  it('measures the camera\'s group of pictures (the longest keyframe interval), kept across runs, not across a run\'s new timeline', () => {
+    const cache = new StreamCache();
+    cache.setInit(init(1));
+    // Keyframes at 0, 2 and 6 s (30 fps): the longest group is 4 s.
+    for (let i = 0; i <= 200; i++) cache.add(fragment(1, i, i === 0 || i === 60 || i === 180));
+    expect(cache.gopS).toBeCloseTo(4, 6);
+    // A new run starts its timeline at 0 again: its first keyframe is not an interval from run 1's last.
+    cache.setInit(init(2));
+    for (let i = 0; i <= 30; i++) cache.add(fragment(2, i, i === 0 || i === 30));
+    expect(cache.gopS).toBeCloseTo(4, 6);
+  });
 });
 
 class Sink implements NativeSink {
