@@ -190,6 +190,7 @@ export async function startLookout(config: LookoutConfig, log: Logger): Promise<
     const rec = recordings;
     metrics = createMetrics({ cameras: registry, live, store, notify: () => notify.stats(), analytics: (id) => analytics.state(id), ...(rec ? { recording: (id: string) => rec.status(id) } : {}) });
     const app = createApp({
+      log,
       cameras,
       auth,
       metrics,

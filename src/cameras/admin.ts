@@ -6,7 +6,7 @@ import { cameraDefaults, cameraEntry, parseCameraEntry } from '../config/camera.
 import { motionEntry } from '../config/motion.js';
 import { ConfigError, type CameraConfig, type LookoutConfig } from '../config/schema.js';
 import { LookoutError } from '../util/errors.js';
-import { apiFileRoots, applyCameraOverrides, readOverrides, writeOverridesAround, type Overrides } from './overrides-file.js';
+import { apiFileRoots, applyCameraOverrides, readOverrides, urlFromApi, writeOverridesAround, type Overrides } from './overrides-file.js';
 import { CameraConfigError, detectSize, type CameraRegistry } from './registry.js';
 
 export { CameraStoreError } from './overrides-file.js';
@@ -45,11 +45,12 @@ export class CameraAdmin {
     return this.file ? applyCameraOverrides(this.config, this.file, this.overrides) : this.config.cameras;
   }
 
-  /** Adds a camera from an API body; throws ConfigError (400), CameraExistsError (409) or CameraStoreError (503). */
+  /** Adds a camera from an API body; throws ConfigError or SourceForbiddenError (400), CameraExistsError (409) or CameraStoreError (503). */
   add(body: unknown): Promise<CameraConfig> {
     return this.serially(async () => {
-      const camera = parseCameraEntry(body, cameraDefaults(this.config), apiFileRoots(this.config), cameraSource(body));
-      if (this.registry.has(camera.id)) throw new CameraExistsError(`camera ${JSON.stringify(camera.id)} already exists; PATCH it to change it`);
+      const parsed = parseCameraEntry(body, cameraDefaults(this.config), apiFileRoots(this.config), cameraSource(body));
+      if (this.registry.has(parsed.id)) throw new CameraExistsError(`camera ${JSON.stringify(parsed.id)} already exists; PATCH it to change it`);
+      const camera = await this.guarded(parsed, true);
       await this.change(this.remembering(camera), () => this.registry.addCamera(camera));
       return camera;
     });
@@ -74,7 +75,9 @@ export class CameraAdmin {
       // `filters` label by label, then key by key; a label set to null drops the camera's own filter for it.
       const filters = (patch as { filters?: unknown }).filters;
       if (isObject(filters)) entry.filters = mergeFilters(current.ownFilters, filters);
-      const camera = parseCameraEntry(entry, cameraDefaults(this.config), apiFileRoots(this.config), `camera ${JSON.stringify(id)}`);
+      const parsed = parseCameraEntry(entry, cameraDefaults(this.config), apiFileRoots(this.config), `camera ${JSON.stringify(id)}`);
+      // Only a new url is checked now; every url from the API is checked again before each connection.
+      const camera = await this.guarded(parsed, parsed.url !== current.url);
       // Zones, lines, masks and filters apply to the next detection; anything else restarts the camera's ffmpeg.
       const restart = !sameIngest(current, camera);
       await this.change(this.remembering(camera), () => (restart ? this.registry.updateCamera(camera) : this.registry.reconfigure(camera)));
@@ -98,6 +101,17 @@ export class CameraAdmin {
         }
       });
     });
+  }
+
+  /**
+   * Marks a camera whose url came over the API (urlFromApi), and checks a new
+   * one against the SSRF guard (ingest/source-guard.ts) before anything is
+   * saved or started: a forbidden target throws SourceForbiddenError (400).
+   */
+  private async guarded(camera: CameraConfig, check: boolean): Promise<CameraConfig> {
+    if (!urlFromApi(this.config, camera)) return camera;
+    if (check) await this.registry.sourceGuard.check(camera.url);
+    return { ...camera, urlFromApi: true };
   }
 
   /**

@@ -6,7 +6,10 @@
 //
 // File cameras added through the API may only read under `fileRoots` (or,
 // when none are configured, the bundled media folder): whoever can reach the
-// API must not be able to make ffmpeg read any file on the machine.
+// API must not be able to make ffmpeg read any file on the machine. Network
+// cameras whose url came through the API are marked `urlFromApi`, here at
+// start-up as when they were saved, and checked before every connection
+// (ingest/source-guard.ts).
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { cameraDefaults, parseCameraEntry } from '../config/camera.js';
@@ -48,9 +51,20 @@ export function applyCameraOverrides(config: LookoutConfig, file: string, o: Ove
   const byId = new Map(config.cameras.map((c) => [c.id, c]));
   for (const id of o.removed) byId.delete(id);
   for (const [id, entry] of Object.entries(o.cameras)) {
-    byId.set(id, parseCameraEntry(entry, cameraDefaults(config), apiFileRoots(config), `${file} (camera ${JSON.stringify(id)})`));
+    const camera = parseCameraEntry(entry, cameraDefaults(config), apiFileRoots(config), `${file} (camera ${JSON.stringify(id)})`);
+    byId.set(id, urlFromApi(config, camera) ? { ...camera, urlFromApi: true } : camera);
   }
   return [...byId.values()];
+}
+
+/**
+ * Whether a network camera's url came over the API: the config file does not
+ * give that camera (by id) exactly this url. Decided from the two files alone,
+ * so a restart decides as the save did; a PATCH of a config-file camera that
+ * leaves its url alone (or sets it back) keeps it the operator's.
+ */
+export function urlFromApi(config: Pick<LookoutConfig, 'cameras'>, camera: CameraConfig): boolean {
+  return camera.source.kind !== 'file' && !config.cameras.some((c) => c.id === camera.id && c.url === camera.url);
 }
 
 /** Where file cameras added through the API may read. */

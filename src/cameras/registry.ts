@@ -7,7 +7,9 @@ import type { CameraConfig, LookoutConfig } from '../config/schema.js';
 import { Camera, type CameraStatus } from '../ingest/camera.js';
 import type { StreamCache, StreamPiece } from '../ingest/stream-cache.js';
 import type { FfmpegBinary } from '../ingest/ffmpeg-binary.js';
+import type { SourceSpec } from '../ingest/ffmpeg-args.js';
 import { redactUrl } from '../ingest/source-url.js';
+import { SourceGuard } from '../ingest/source-guard.js';
 import type { Logger } from '../util/logger.js';
 import type { BreakerStatus } from '../schedule/breaker.js';
 import type { CameraScheduleStats, SchedulerModel, DetectionResult } from '../schedule/scheduler.js';
@@ -83,14 +85,17 @@ export class CameraRegistry {
   /** The last run number of each camera id this registry has run (a handful of numbers, kept for the process's life). */
   private readonly runs = new Map<string, number>();
   private closed = false;
+  /** Where cameras whose url came over the API may connect (allowedSourceNetworks); the admin checks new urls with it too. */
+  readonly sourceGuard: SourceGuard;
 
   /** `model`: the one model every camera uses, or the source of each model a camera may name (with the default's name). */
   constructor(
-    config: Pick<LookoutConfig, 'scheduler'>,
+    config: Pick<LookoutConfig, 'scheduler'> & Partial<Pick<LookoutConfig, 'allowedSourceNetworks'>>,
     model: SchedulerModel | { source: ModelSource; defaultName: string },
     private readonly binary: FfmpegBinary,
     private readonly log: Logger,
   ) {
+    this.sourceGuard = new SourceGuard(config.allowedSourceNetworks ?? []);
     const source: ModelSource = 'source' in model ? model.source : () => model;
     this.lanes = new ModelLanes(source, 'source' in model ? model.defaultName : 'default', config.scheduler, (r) => this.onResult(r), (lane, s) => this.onModelState(lane, s));
   }
@@ -160,6 +165,8 @@ export class CameraRegistry {
         detect: { fps: config.detectFps, ...detectSize(config) },
         ...(config.liveFps > 0 ? { live: { fps: config.liveFps, maxWidth: config.liveSize.width, maxHeight: config.liveSize.height } } : {}),
       },
+      // A url from the API is checked again before every connection, and ffmpeg given the address checked; status keeps the url as given.
+      ...(config.urlFromApi ? { beforeConnect: (spec: SourceSpec) => this.sourceGuard.pin(spec, this.binary.path) } : {}),
       onDetectFrame: (frame) => {
         if (!entry) return;
         entry.decoded.mark();

@@ -8,9 +8,10 @@ import { parseFilters } from './analytics.js';
 import { parseNotify } from './notify.js';
 import { parseRecord } from './record.js';
 import { parseMotion, parseRegions } from './motion.js';
+import { parseSourceNetworks } from './source-networks.js';
 import { EMBEDDED_MODELS, isEmbeddedModel, type AuthConfig, type CameraConfig, type CameraDefaults, type EmbeddedModelConfig, type LookoutConfig, type ModelServerConfig, type SchedulerConfig, type StoreConfig } from './schema.js';
 
-const TOP_KEYS = ['http', 'modelServer', 'minScore', 'detection', 'record', 'filters', 'motion', 'regions', 'notify', 'cameras', 'scheduler', 'fileRoots', 'store', 'auth', 'camerasFile'];
+const TOP_KEYS = ['http', 'modelServer', 'minScore', 'detection', 'record', 'filters', 'motion', 'regions', 'notify', 'cameras', 'scheduler', 'fileRoots', 'store', 'auth', 'camerasFile', 'allowedSourceNetworks'];
 
 /** Checks and completes a parsed config document. */
 export function parseConfig(doc: unknown, source = 'config'): LookoutConfig {
@@ -40,6 +41,7 @@ export function parseConfig(doc: unknown, source = 'config'): LookoutConfig {
     cameras: parseCameras(r, top.cameras, { ...detection, record, filters, motion, regions }, fileRoots),
     scheduler: parseScheduler(r, top.scheduler),
     fileRoots,
+    allowedSourceNetworks: parseSourceNetworks(r, top.allowedSourceNetworks),
     http: {
       host: r.string(http.host, 'http.host', '0.0.0.0'),
       port: r.number(http.port, 'http.port', 8080, 0, 65535, true),

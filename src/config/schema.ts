@@ -4,6 +4,7 @@
 import type { ClassifiedSource } from '../ingest/source-url.js';
 import { LookoutError } from '../util/errors.js';
 import type { ModelChoice } from '../types.js';
+import type { NetworkRange } from './source-networks.js';
 
 export type { ModelChoice };
 
@@ -202,6 +203,8 @@ export interface CameraConfig extends DetectionSettings {
   ownFilters: Record<string, Partial<ObjectFilter>>;
   motion: MotionConfig;
   regions: RegionsConfig;
+  /** The url came over the API, not the config file: checked before every connection (ingest/source-guard.ts). */
+  urlFromApi?: boolean;
 }
 
 export const NOTIFY_PHASES = ['start', 'update', 'end', 'enter', 'exit', 'loiter', 'crossing'] as const;
@@ -312,6 +315,8 @@ export interface LookoutConfig {
   scheduler: SchedulerConfig;
   /** Folders file cameras may read from; empty allows any. */
   fileRoots: string[];
+  /** Where cameras added over the API may connect although the guard forbids it (loopback, link-local, own addresses). */
+  allowedSourceNetworks: NetworkRange[];
   /**
    * Where cameras added, changed or removed through the API are kept
    * (cameras/overrides-file.ts), absolute; by default beside the detection

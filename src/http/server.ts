@@ -16,6 +16,8 @@ import type { Auth } from './auth.js';
 import type { CameraAdmin } from '../cameras/admin.js';
 import type { CameraRegistry } from '../cameras/registry.js';
 import { sendError } from './errors.js';
+import { SourceForbiddenError } from '../ingest/source-guard.js';
+import type { Logger } from '../util/logger.js';
 import type { Metrics } from './metrics.js';
 
 export interface HttpDeps {
@@ -30,6 +32,8 @@ export interface HttpDeps {
   auth: Auth;
   /** Prometheus metrics for /metrics. */
   metrics: Metrics;
+  /** Where refused camera urls are logged, with who asked. */
+  log?: Logger;
   /** The detection log; absent when the store is turned off. */
   store?: StoreRouteDeps & { stats(): object };
   /** Each camera's zone occupancy, line counters and objects in view. */
@@ -181,6 +185,8 @@ export function createApp(deps: HttpDeps): express.Express {
   });
 
   const cameraError = (res: Response, err: unknown): void => {
+    // A camera url aimed at this machine or link-local (ingest/source-guard.ts): logged with who asked, never with the url's password.
+    if (err instanceof SourceForbiddenError) deps.log?.warn(`camera url refused: ${err.message}`, { client: res.req.socket.remoteAddress, user: String(res.locals.user ?? 'anonymous'), url: err.url });
     if (!sendError(res, err)) throw err;
   };
   // Room for a camera's zones, lines and masks (up to 32 polygons of 64 points each).

@@ -11,6 +11,7 @@ import { ffmpegMajor, sourcePlan, type SourceSpec } from './ffmpeg-args.js';
 import { FfmpegProcess } from './ffmpeg-process.js';
 import type { InitInfo } from './fmp4.js';
 import { LiveDecoding } from './live-decoding.js';
+import { SourceForbiddenError } from './source-guard.js';
 import { redactUrl } from './source-url.js';
 import type { StreamInfo } from './ffmpeg-stderr.js';
 import { CAMERA_TRANSITIONS, type CameraStatus } from './camera-state.js';
@@ -48,6 +49,8 @@ export interface CameraOptions {
   backoff?: BackoffOptions;
   /** A run that streamed this long resets the backoff; default HEALTHY_RUN_MS (a minute). */
   healthyRunMs?: number;
+  /** Before every ffmpeg start: the spec to run (a URL from the API checked, its address pinned: source-guard.ts), or a throw that fails this run. */
+  beforeConnect?: (spec: SourceSpec) => Promise<SourceSpec>;
 }
 
 export { CAMERA_TRANSITIONS, type CameraStatus } from './camera-state.js';
@@ -69,6 +72,8 @@ interface RunOutcome {
   firstFrameAt: number | undefined;
   /** The camera's codec needs transcoding: start again at once, transcoding. */
   again?: boolean;
+  /** Retrying soon will not help (a forbidden camera URL): failed, retried at the slowest pace. */
+  permanent?: boolean;
 }
 
 export class Camera {
@@ -199,7 +204,7 @@ export class Camera {
       attempt++;
       this.restarts++;
       this.lastError = outcome.error;
-      const permanent = PERMANENT.test(outcome.error);
+      const permanent = outcome.permanent === true || PERMANENT.test(outcome.error);
       const delay = permanent ? (this.options.backoff ?? CAMERA_BACKOFF).maxMs : backoffDelay(attempt, this.options.backoff ?? CAMERA_BACKOFF);
       this.setState(permanent ? 'failed' : 'reconnecting');
       this.retryAt = Date.now() + delay;
@@ -211,7 +216,9 @@ export class Camera {
 
   /** One ffmpeg run, to its end. */
   private async runOnce(): Promise<RunOutcome> {
-    const { spec } = this.options;
+    const spec = await this.options.beforeConnect?.(this.options.spec).catch((err: Error) => err) ?? this.options.spec;
+    // Refused, or stopped while the check ran (stop() has passed by, so no ffmpeg may start now).
+    if (spec instanceof Error || this.stopped) return { error: spec instanceof Error ? spec.message : 'stopped', finished: false, firstFrameAt: undefined, permanent: spec instanceof SourceForbiddenError };
     const proc = new FfmpegProcess(this.options.binary, sourcePlan(spec, this.major, this.transcodeFrom !== undefined));
     this.process = proc;
     let stallReason: string | undefined;

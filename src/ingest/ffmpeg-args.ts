@@ -28,6 +28,10 @@ export interface SourceSpec {
   detect: OutputSpec;
   /** Frames per second and size of the annotated JPEG view (decoded only while watched); fps 0 turns it off. */
   live?: OutputSpec;
+  /** http: request headers, each ending in CRLF (the Host of a URL whose address source-guard.ts pinned). */
+  headers?: string;
+  /** http: how many redirects ffmpeg may follow; absent: ffmpeg's own default (8). */
+  maxRedirects?: number;
 }
 
 export interface FfmpegPlan {
@@ -83,6 +87,8 @@ function inputOptions(spec: SourceSpec, major: number): string[] {
     options.push('-fflags', 'nobuffer', '-flags', 'low_delay');
   } else if (spec.kind === 'http') {
     options.push('-rw_timeout', timeoutUs);
+    if (spec.headers) options.push('-headers', spec.headers);
+    if (spec.maxRedirects !== undefined) options.push('-max_redirects', String(spec.maxRedirects));
   } else {
     if (spec.loop) options.push('-stream_loop', '-1');
     if (spec.realtime) options.push('-re');

@@ -22,6 +22,8 @@ export const ERROR_CODES = {
   // Cameras over the API.
   CAMERA_INVALID: { http: 400, exit: 2 },
   CAMERA_URL_INVALID: { http: 400, exit: 2 },
+  // A camera url from the API aimed at this machine or link-local (ingest/source-guard.ts).
+  CAMERA_URL_FORBIDDEN: { http: 400, exit: 2 },
   CAMERA_NOT_FOUND: { http: 404, exit: 1 },
   CAMERA_EXISTS: { http: 409, exit: 1 },
   CAMERA_BUSY: { http: 429, exit: 1 },

@@ -38,6 +38,8 @@ export interface TestLookoutOptions {
   auth?: Section;
   minScore?: number;
   fileRoots?: string[];
+  /** Where cameras added over the API may connect despite the SSRF guard (e.g. ['127.0.0.0/8'] for a test RTSP server); default none. */
+  allowedSourceNetworks?: string[];
   /** Default: silentLogger. */
   log?: Logger;
 }

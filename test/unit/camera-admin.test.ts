@@ -12,7 +12,9 @@ import type { CameraRegistry } from '../../src/cameras/registry.js';
 import { parseConfig } from '../../src/config/parse.js';
 import { MOTION_DEFAULTS, REGIONS_DEFAULTS } from '../../src/config/motion.js';
 import { RECORD_DEFAULTS } from '../../src/config/record.js';
+import { mediaDir } from '../../src/util/paths.js';
 import { ConfigError, type CameraConfig, type LookoutConfig } from '../../src/config/schema.js';
+import { SourceForbiddenError, SourceGuard } from '../../src/ingest/source-guard.js';
 
 /** The registry's camera changes, kept in a map; updateCamera can be held open or made to fail. */
 class FakeRegistry {
@@ -21,6 +23,8 @@ class FakeRegistry {
   /** While set, updateCamera waits for it (a camera's ffmpeg restarting). */
   hold: Promise<void> | undefined;
   failUpdate: Error | undefined;
+  /** The admin checks new camera urls with the registry's guard (no DNS asked: the urls here are addresses). */
+  readonly sourceGuard = new SourceGuard([]);
 
   has(id: string): boolean {
     return this.cameras.has(id);
@@ -130,6 +134,31 @@ describe('camera admin', () => {
     await expect(admin.remove('nope')).rejects.toBeInstanceOf(CameraNotFoundError);
     expect(registry.calls).toEqual([]);
     expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('refuses an API url aimed at this machine or link-local, and marks the API\'s urls, as a restart marks them', async () => {
+    await expect(admin.add({ id: 'x', url: 'rtsp://127.0.0.1:8554/x' })).rejects.toBeInstanceOf(SourceForbiddenError);
+    await expect(admin.update('fromfile', { url: 'http://169.254.169.254/latest/meta-data' })).rejects.toThrow(/targets 169\.254\.169\.254/);
+    expect(registry.calls).toEqual([]);
+    expect(readdirSync(dir)).toEqual([]);
+    expect((await admin.add({ id: 'hall', url: URL_A })).urlFromApi).toBe(true);
+    // A config-file camera changed otherwise keeps the operator's url; given another, the url is the API's; set back, the operator's again.
+    expect((await admin.update('fromfile', { minScore: 0.5 })).urlFromApi).toBeUndefined();
+    expect((await admin.update('fromfile', { url: URL_A })).urlFromApi).toBe(true);
+    expect(applyCameraOverrides(config, file).map((c) => [c.id, c.urlFromApi])).toEqual([['fromfile', true], ['hall', true]]);
+    expect((await admin.update('fromfile', { url: 'rtsp://10.0.0.9/live' })).urlFromApi).toBeUndefined();
+    expect(applyCameraOverrides(config, file).map((c) => [c.id, c.urlFromApi])).toEqual([['fromfile', undefined], ['hall', true]]);
+    // File cameras are fileRoots' business.
+    expect((await admin.add({ id: 'clip', url: path.join(mediaDir, 'bottle-detection.mp4') })).urlFromApi).toBeUndefined();
+  });
+
+  it('leaves the config file\'s own loopback cameras alone: the operator wrote them', async () => {
+    config = parseConfig({ store: { path: path.join(dir, 'lookout.db') }, cameras: [{ id: 'relay', url: 'rtsp://127.0.0.1:8554/cam' }] });
+    registry.cameras.set('relay', config.cameras[0]);
+    admin = open(file);
+    expect((await admin.update('relay', { minScore: 0.5 })).urlFromApi).toBeUndefined();
+    expect(applyCameraOverrides(config, file)[0]).toMatchObject({ id: 'relay', url: 'rtsp://127.0.0.1:8554/cam', minScore: 0.5 });
+    expect(applyCameraOverrides(config, file)[0].urlFromApi).toBeUndefined();
   });
 
   it('runs changes one at a time, in order, each on what the one before left', async () => {
