@@ -1,9 +1,33 @@
 # syntax=docker/dockerfile:1
 # lookout: built with dev dependencies, run with production ones as a non-root user.
 #   docker build -t lookout .
-#   docker run --rm -p 8080:8080 -v lookout-data:/data lookout          # the demo camera, embedded model
-#   docker run --rm -p 8080:8080 -v lookout-data:/data -v "$PWD/my-config:/config:ro" lookout
+#   export LOOKOUT_TOKEN="$(openssl rand -hex 24)"                        # keep it: the admin's secret
+#   docker run --rm -p 8080:8080 -e LOOKOUT_TOKEN -v lookout-data:/data lookout   # the demo camera, embedded model
+#   docker run --rm -p 8080:8080 -e LOOKOUT_TOKEN -v lookout-data:/data -v "$PWD/my-config:/config:ro" lookout
 # See docs/deploy.md.
+#
+# Authentication. The image's config listens on 0.0.0.0 (a container must, to
+# be reached through -p), and lookout refuses to listen beyond loopback without
+# authentication: with none, it exits 2 naming the keys. Give it at least one of
+#   - LOOKOUT_TOKEN (-e LOOKOUT_TOKEN, or --env-file): the shared admin token, at
+#     least 16 characters. "Authorization: Bearer TOKEN", or the login page with
+#     an empty user name.
+#   - a user in the users file, /data/users.db on the volume (beside the
+#     detection log, /data/lookout.db), added once before the first start:
+#       docker run --rm -it -v lookout-data:/data lookout user add alice --role admin
+#     (-it asks for the password twice; with -i alone, and no -t, it is read from
+#     the first line of standard input). Later, in the running container:
+#       docker exec -it CONTAINER node dist/src/cli.js user add bob --role viewer
+#     A running lookout picks users up within a second. Both forms find
+#     /data/users.db without --config: the default store path, data/lookout.db
+#     in the working directory /app, is /data through the /app/data link below.
+#     With a config of your own that moves store.path or auth.usersFile, add
+#     --config /config/lookout.yaml.
+#   - auth.trustedProxy in your config, behind a proxy that authenticates
+#     (Authelia, oauth2-proxy, …): name the proxy's own address, and publish
+#     lookout's port to nobody but it (docs/deploy.md).
+# LOOKOUT_AUTH_ENABLED=false runs with no authentication at all, warned about at
+# every start: only on a network you trust entirely.
 
 FROM node:20-bookworm-slim AS build
 # better-sqlite3 compiles its addon with node-gyp when no prebuilt binary can be
@@ -63,6 +87,7 @@ USER node
 # 8080: HTTP and WebSocket. 8500: gRPC, when the image runs `model-server`.
 EXPOSE 8080 8500
 # Liveness as /healthz reports it; node's fetch, as the image has no curl.
+# /healthz (and /readyz) need no login, so the check needs no token.
 # The port is the default http.port: change both together.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:8080/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]

@@ -1,17 +1,56 @@
 // The Docker deployment files are code too: the compose files and the
 // Dockerfile get the structural checks that need no Docker engine, and
 // lookout's configs in them are parsed by lookout's own parseConfig, so a
-// wrong key fails here and not at start-up. deploy-manifests.test.ts has the
-// Kubernetes manifests.
+// wrong key fails here and not at start-up. Each must start with
+// authentication: its config listens on 0.0.0.0, so lookout's exposure rule
+// (src/auth/exposure.ts) is run on the config and the environment the
+// container gets. deploy-manifests.test.ts has the Kubernetes manifests.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { need } from '../../src/auth/access-policy.js';
+import { checkExposure } from '../../src/auth/exposure.js';
+import { demoConfig, loadConfig } from '../../src/config/load.js';
 import { parseConfig } from '../../src/config/parse.js';
 import { parseTargets } from '../../src/tfserving/channels.js';
+import { silentLogger } from '../../src/util/logger.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+/** A token as an operator would make one (openssl rand -hex 24). */
+const TOKEN = 'f3a9c2e81b7d4056a1c9e2b3d4f50617a8b9c0d1e2f30415';
+
+/**
+ * Compose's interpolation of a value (the compose specification's forms:
+ * $$, $VAR, ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?error}, ${VAR?error}),
+ * with `env` as the shell plus .env. A missing required variable throws the
+ * error text, as `docker compose` stops with it.
+ */
+function interpolate(value: string, env: Record<string, string | undefined>): string {
+  return value.replace(/\$\$|\$([A-Za-z_][A-Za-z0-9_]*)|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?)([-?])([^}$]*))?\}|\$/g, (match, bare?: string, name?: string, colon?: string, op?: string, arg?: string) => {
+    if (match === '$$') return '$';
+    if (bare !== undefined) return env[bare] ?? '';
+    if (name === undefined) throw new Error(`invalid interpolation in ${JSON.stringify(value)}`);
+    const v = env[name];
+    const missing = v === undefined || (colon === ':' && v === '');
+    if (op === '-') return missing ? (arg ?? '') : (v ?? '');
+    if (op === '?') {
+      if (missing) throw new Error(`required variable ${name} is missing a value: ${arg ?? ''}`);
+      return v ?? '';
+    }
+    return v ?? '';
+  });
+}
+
+it('interpolate() follows compose on the forms the compose files use', () => {
+  expect(interpolate('${A:?need A}', { A: 'x' })).toBe('x');
+  expect(() => interpolate('${A:?need A}', {})).toThrow('required variable A is missing a value: need A');
+  expect(() => interpolate('${A:?need A}', { A: '' })).toThrow(/need A/);
+  expect(interpolate('${A?need A}', { A: '' })).toBe('');
+  expect(interpolate('${A:-d} $B $$C', { B: 'b' })).toBe('d b $C');
+  expect(() => interpolate('${A:?a $(cmd)}', {})).toThrow(/invalid interpolation/);
+});
 
 describe('docker compose', () => {
   interface ComposeService {
@@ -23,6 +62,7 @@ describe('docker compose', () => {
     ports?: string[];
     depends_on?: string[];
     deploy?: { resources?: { reservations?: { devices?: { driver?: string; count?: number | string; capabilities?: string[] }[] } } };
+    env_file?: unknown;
   }
   const load = (f: string) => parseYaml(readFileSync(path.join(root, f), 'utf8')) as { services: Record<string, ComposeService>; volumes?: Record<string, unknown> };
   const compose = load('docker-compose.yml');
@@ -57,6 +97,47 @@ describe('docker compose', () => {
     expect(config.notify.mqtt?.url).toBe('mqtt://mosquitto:1883');
     const dataVolume = lookout.volumes?.find((v) => v.split(':')[1] === '/data')?.split(':')[0];
     expect(Object.keys(compose.volumes ?? {})).toContain(dataVolume);
+  });
+
+  describe('starts lookout with authentication only', () => {
+    const file = path.join(root, 'deploy/compose/lookout.yaml');
+    /** lookout's environment as `docker compose up` gives it, with `shell` as the shell and .env. */
+    const containerEnv = (shell: Record<string, string | undefined>): Record<string, string> =>
+      Object.fromEntries(Object.entries(lookout.environment ?? {}).map(([k, v]) => [k, interpolate(String(v), shell)]));
+
+    it('its config listens on every interface, so lookout refuses to start without authentication', () => {
+      const config = loadConfig(file, {}, { shard: false });
+      expect(config.http.host).toBe('0.0.0.0');
+      expect(config.auth.enabled).toBeUndefined();
+      expect(() => checkExposure(config, false, silentLogger)).toThrow(/LOOKOUT_TOKEN/);
+    });
+
+    it('requires LOOKOUT_TOKEN from the shell or .env (${LOOKOUT_TOKEN:?…}): compose stops with a message saying how to set it', () => {
+      expect(lookout.env_file).toBeUndefined();
+      expect(lookout.environment?.LOOKOUT_TOKEN).toMatch(/^\$\{LOOKOUT_TOKEN:\?[^}$]+\}$/);
+      for (const shell of [{}, { LOOKOUT_TOKEN: '' }]) {
+        expect(() => containerEnv(shell)).toThrow(/^required variable LOOKOUT_TOKEN is missing a value: set LOOKOUT_TOKEN to a secret of at least 16 characters .*openssl rand -hex 24.*\.env/);
+      }
+      // Nothing else in lookout's environment is a variable compose would stop on, or a literal secret.
+      expect(Object.keys(lookout.environment ?? {})).toEqual(['LOOKOUT_TOKEN']);
+    });
+
+    it("with the token set, lookout gets it as auth.token and starts", () => {
+      const env = containerEnv({ LOOKOUT_TOKEN: TOKEN });
+      expect(env).toEqual({ LOOKOUT_TOKEN: TOKEN });
+      const config = loadConfig(file, env, { shard: false });
+      expect(config.auth.token).toBe(TOKEN);
+      expect(() => checkExposure(config, false, silentLogger)).not.toThrow();
+      // A token lookout would refuse (under 16 characters) names the variable.
+      expect(() => loadConfig(file, containerEnv({ LOOKOUT_TOKEN: 'short' }), { shard: false })).toThrow(/environment LOOKOUT_TOKEN.*at least 16/);
+    });
+
+    it('keeps the users file on the data volume, beside the log, and .env out of git', () => {
+      const config = loadConfig(file, {}, { shard: false });
+      expect(config.auth.usersFile).toBe('/data/users.db');
+      expect(lookout.volumes?.find((v) => v.split(':')[1] === '/data')).toBe('lookout-data:/data');
+      expect(readFileSync(path.join(root, '.gitignore'), 'utf8').split('\n')).toContain('.env');
+    });
   });
 
   it('has a GPU variant: the GPU image on an NVIDIA device', () => {
@@ -183,6 +264,48 @@ describe('Dockerfile', () => {
     expect(runtime.lines.find((l) => l.startsWith('EXPOSE'))).toMatch(/\b8080\b/);
     expect(runtime.lines.find((l) => l.startsWith('HEALTHCHECK'))).toMatch(/fetch\('http:\/\/127\.0\.0\.1:8080\/healthz'\)/);
     expect(statSync(path.join(root, '.dockerignore')).isFile()).toBe(true);
-    for (const kept of ['node_modules', 'dist', 'data', 'test-output', '.git', 'models']) expect(ignored(kept), kept).toBe(true);
+    for (const kept of ['node_modules', 'dist', 'data', 'test-output', '.git', 'models', '.env']) expect(ignored(kept), kept).toBe(true);
+    // The health check needs no login: /healthz is open.
+    const probed = /fetch\('http:\/\/127\.0\.0\.1:\d+(\/[^']*)'\)/.exec(runtime.lines.find((l) => l.startsWith('HEALTHCHECK')) ?? '')?.[1];
+    expect(probed).toBe('/healthz');
+    expect(need('GET', probed ?? '')).toBe('open');
+  });
+
+  describe('starts with authentication only', () => {
+    const file = path.join(root, 'deploy/docker/lookout.yaml');
+
+    it("its default config listens on 0.0.0.0, so without a token or a user lookout refuses to start", () => {
+      const config = loadConfig(file, {}, { shard: false });
+      expect(config.http.host).toBe('0.0.0.0');
+      expect(config.auth.enabled).toBeUndefined();
+      expect(config.auth.token).toBeUndefined();
+      expect(() => checkExposure(config, false, silentLogger)).toThrow(/auth\.token \(or LOOKOUT_TOKEN\)/);
+    });
+
+    it('starts with -e LOOKOUT_TOKEN, or with a user in /data/users.db', () => {
+      const withToken = loadConfig(file, { LOOKOUT_TOKEN: TOKEN }, { shard: false });
+      expect(withToken.auth.token).toBe(TOKEN);
+      expect(() => checkExposure(withToken, false, silentLogger)).not.toThrow();
+      const config = loadConfig(file, {}, { shard: false });
+      expect(config.auth.usersFile).toBe('/data/users.db');
+      expect(() => checkExposure(config, true, silentLogger)).not.toThrow();
+    });
+
+    it('`docker run … lookout user add` (no --config) finds the same /data/users.db: data/ in WORKDIR /app links to /data', () => {
+      // The entrypoint runs the CLI; `user` without --config takes the default
+      // config, whose users file is data/users.db in the working directory.
+      expect(path.relative(process.cwd(), demoConfig({}, { shard: false }).auth.usersFile)).toBe(path.join('data', 'users.db'));
+      const workdirs = runtime.lines.filter((l) => l.startsWith('WORKDIR'));
+      expect(workdirs.at(-1)).toBe('WORKDIR /app');
+      expect(runtime.lines.filter((l) => l.startsWith('RUN')).join('\n')).toMatch(/ln -s \/data \/app\/data/);
+      expect(runtime.lines).toContain('VOLUME ["/data"]');
+    });
+
+    it('says how in its comments: -e LOOKOUT_TOKEN, user add on the volume, trustedProxy', () => {
+      const comments = text.split('\n').filter((l) => l.startsWith('#')).join('\n');
+      expect(comments).toMatch(/docker run .*-e LOOKOUT_TOKEN .*lookout/);
+      expect(comments).toContain('docker run --rm -it -v lookout-data:/data lookout user add alice --role admin');
+      expect(comments).toContain('auth.trustedProxy');
+    });
   });
 });

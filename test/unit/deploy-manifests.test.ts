@@ -5,8 +5,9 @@
 // by TypeScript against the same models' types, whose excess-property check
 // rejects a misspelled field at any depth (both checks: test/helpers/k8s-schema.ts).
 // lookout's config in them is parsed by lookout's own parseConfig, so a wrong
-// key fails here and not at start-up. deploy-docker.test.ts has the compose
-// files and the Dockerfile.
+// key fails here and not at start-up, and lookout's exposure rule runs on that
+// config with the environment the pod gets (the token from a Secret).
+// deploy-docker.test.ts has the compose files and the Dockerfile.
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,10 +16,14 @@ import { describe, expect, it } from 'vitest';
 import type { IDeployment, IStatefulSet } from 'kubernetes-models/apps/v1';
 import type { IConfigMap, IService } from 'kubernetes-models/v1';
 import type { IIoK8sApiCoreV1Container as IContainer, IIoK8sApiCoreV1PodSpec as IPodSpec } from 'kubernetes-models/v1';
+import { need } from '../../src/auth/access-policy.js';
+import { checkExposure } from '../../src/auth/exposure.js';
+import { parseWithEnv } from '../../src/config/env.js';
 import { parseConfig } from '../../src/config/parse.js';
 import type { LookoutConfig } from '../../src/config/schema.js';
 import { shardFromEnv } from '../../src/config/shard.js';
 import { isBalancedTarget, parseTargets } from '../../src/tfserving/channels.js';
+import { silentLogger } from '../../src/util/logger.js';
 import { typeCheck, validateSchema, type K8sObject } from '../helpers/k8s-schema.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -190,10 +195,61 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
       expect(c.volumeMounts?.map((m) => m.mountPath)).toContain('/tmp');
     });
 
-    it('probes /healthz and /readyz on the HTTP port', () => {
+    it('probes /healthz and /readyz on the HTTP port, which need no login', () => {
       expect(c.ports?.find((p) => p.name === 'http')?.containerPort).toBe(config.http.port);
       expect(c.livenessProbe?.httpGet?.path).toBe('/healthz');
       expect(c.readinessProbe?.httpGet?.path).toBe('/readyz');
+      for (const probe of [c.startupProbe, c.livenessProbe, c.readinessProbe]) {
+        expect(need('GET', probe?.httpGet?.path ?? '')).toBe('open');
+        expect(probe?.httpGet?.httpHeaders).toBeUndefined();
+      }
+    });
+
+    describe('starts with authentication only', () => {
+      const doc = parseYaml(configMap.data?.['lookout.yaml'] ?? '') as unknown;
+      /** The container's environment as the kubelet gives it to lookout-0, with `secrets` as the cluster's Secrets. */
+      function podEnv(secrets: Record<string, Record<string, string>>): Record<string, string> {
+        const out: Record<string, string> = {};
+        for (const e of c.env ?? []) {
+          const ref = e.valueFrom?.secretKeyRef;
+          if (e.value !== undefined) out[e.name] = e.value;
+          else if (e.valueFrom?.fieldRef?.fieldPath === 'metadata.name') out[e.name] = `${sts.metadata?.name ?? ''}-0`;
+          else if (ref) {
+            const value = secrets[ref.name ?? '']?.[ref.key];
+            // A required key that is missing keeps the container from starting (CreateContainerConfigError).
+            if (value === undefined && ref.optional !== true) throw new Error(`secret ${JSON.stringify(ref.name)} key ${ref.key} not found`);
+            if (value !== undefined) out[e.name] = value;
+          } else throw new Error(`env ${e.name}: a source this check does not know`);
+        }
+        return out;
+      }
+      const TOKEN = 'f3a9c2e81b7d4056a1c9e2b3d4f50617a8b9c0d1e2f30415';
+
+      it('listens on 0.0.0.0, so lookout refuses to start with no authentication', () => {
+        expect(config.http.host).toBe('0.0.0.0');
+        expect(config.auth.enabled).toBeUndefined();
+        expect(config.auth.token).toBeUndefined();
+        expect(() => checkExposure(config, false, silentLogger)).toThrow(/LOOKOUT_TOKEN/);
+      });
+
+      it('takes LOOKOUT_TOKEN from the Secret lookout-auth (key token), required, and ships no Secret', () => {
+        const token = c.env?.find((e) => e.name === 'LOOKOUT_TOKEN');
+        expect(token?.value).toBeUndefined();
+        expect(token?.valueFrom?.secretKeyRef).toEqual({ name: 'lookout-auth', key: 'token' });
+        expect(objects.filter((o) => o.doc.kind === 'Secret')).toEqual([]);
+        expect(() => podEnv({})).toThrow(/secret "lookout-auth" key token not found/);
+      });
+
+      it('with the Secret, lookout gets the token as auth.token and starts; the users file is on its volume', () => {
+        const env = podEnv({ 'lookout-auth': { token: TOKEN } });
+        expect(env.LOOKOUT_TOKEN).toBe(TOKEN);
+        const withSecret = parseWithEnv(doc, 'ConfigMap lookout-config', env);
+        expect(withSecret.auth.token).toBe(TOKEN);
+        expect(withSecret.shard?.index).toBe(0);
+        expect(() => checkExposure(withSecret, false, silentLogger)).not.toThrow();
+        expect(withSecret.auth.usersFile).toBe('/data/users.db');
+        expect(c.volumeMounts?.find((m) => m.mountPath === '/data')?.readOnly).not.toBe(true);
+      });
     });
 
     it('gives every replica a distinct shard, and every camera to exactly one', () => {
