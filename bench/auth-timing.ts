@@ -35,6 +35,7 @@ import path from 'node:path';
 import { startLookout, type RunningLookout } from '../src/app.js';
 import { parseConfig } from '../src/config/parse.js';
 import { sameSecret } from '../src/http/auth.js';
+import { credentials } from './auth-credentials.js';
 import { silentLogger } from '../src/util/logger.js';
 import { bootstrapMedianDiff, earlyExit, guessSharing, makeSecret, mannWhitney, median, quantile, shuffle, sorted, type Comparator } from './timing.js';
 
@@ -258,8 +259,29 @@ printTable(
 console.log('verdict: DIFFERENCE when |z| ≥ 3 and the 95% interval excludes 0. The last column is the leak a naive check would add at that length');
 console.log('(function level, (a)): smaller than the interval\'s half-width is more than one run of (b) can resolve; (a) is the fine-grained evidence.');
 
+const cred = await credentials();
+const p = cred.passwordMs;
+console.log(`\n(c) passwords: scrypt N=${cred.scrypt.N} r=${cred.scrypt.r} p=${cred.scrypt.p}, median ms per check (interleaved); ratios per round`);
+printTable(
+  ['check', 'right', 'wrong', 'unknown user', 'wrong ÷ right', 'unknown ÷ right', 'guesses/s per core'],
+  [
+    ['scrypt (lookout)', fmt(p.right, 1), fmt(p.wrong, 1), fmt(p.unknownUser, 1), fmt(p.wrongOverRight, 2), fmt(p.unknownOverRight, 2), fmt(p.guessesPerCoreScrypt, 1)],
+    ['baseline: one sha256', fmt(p.sha256Us / 1000, 4), '', '', '', '', fmt(p.guessesPerCoreSha256, 0)],
+    ['POST /login over HTTP', fmt(cred.loginMs.right, 1), fmt(cred.loginMs.wrong, 1), fmt(cred.loginMs.unknownUser, 1), fmt(cred.loginMs.wrong / cred.loginMs.right, 2), fmt(cred.loginMs.unknownUser / cred.loginMs.right, 2), ''],
+  ],
+);
+console.log(`scrypt makes each guess ${fmt(p.guessesPerCoreSha256 / p.guessesPerCoreScrypt, 0)}× dearer than a bare sha256; an unknown name costs as much as a known one (no user enumeration by timing).`);
+const t = cred.token;
+console.log('\n(d) API tokens: a guess with the right id, secret sharing none / all but the last character, ns per Accounts.token call');
+printTable(
+  ['path', 'none', 'all-but-last', 'ratio (1.00: no leak)', 'control: naive compare ratio (8.6 KB secret)'],
+  [['Accounts.token (sha256 + timingSafeEqual)', fmt(t.nsNone), fmt(t.nsAllButLast), fmt(t.ratio, 2), fmt(t.naiveRatio, 2)]],
+);
+console.log(`identifying a request: API token ${fmt(t.identifyNs.apiToken)} ns, shared token ${fmt(t.identifyNs.sharedToken)} ns, session cookie ${fmt(t.identifyNs.session)} ns`);
+
 console.log(JSON.stringify({
   bench: 'auth-timing',
+  credentials: cred,
   batches: BATCHES, rounds: ROUNDS,
   functionLevel: fnRows.map((r) => ({ comparator: r.comparator, length: r.length, nsNone: +fmt(r.ns.none), nsHalf: +fmt(r.ns.half), nsAllButLast: +fmt(r.ns['all-but-last']), ratio: +fmt(r.ratio, 3), deltaNs: +fmt(r.deltaNs) })),
   http: httpRows.map((r) => ({

@@ -28,7 +28,9 @@ import { CameraAdmin } from './cameras/admin.js';
 import { CameraRegistry } from './cameras/registry.js';
 import { camerasForShard } from './cameras/shard.js';
 import { ConfigError, type LookoutConfig, type RecordSettings } from './config/schema.js';
-import { Auth, originAllowed } from './http/auth.js';
+import { attachWebSocket, startAuth, type RunningAuth } from './http/auth-setup.js';
+import { registerAuthMetrics } from './http/auth-metrics.js';
+import { listenHosts } from './auth/exposure.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
 import { createApp, listen, type HttpServer } from './http/server.js';
 import { resolveFfmpeg } from './ingest/ffmpeg-binary.js';
@@ -72,6 +74,7 @@ export async function startLookout(config: LookoutConfig, log: Logger): Promise<
   let recordings: Recordings | undefined;
   let metrics: Metrics | undefined;
   let notifier: Notifier | undefined;
+  let auth: RunningAuth | undefined;
   /** Where this lookout answers, once it listens: the notifications' links when notify.baseUrl is not set. */
   let listening = '';
   const subscriptions: (() => void)[] = [];
@@ -93,11 +96,14 @@ export async function startLookout(config: LookoutConfig, log: Logger): Promise<
       for (const unsubscribe of afterStore.splice(0)) unsubscribe();
       await notifier?.close();
       await model?.close();
+      auth?.close();
     })();
     return closing;
   };
   try {
-    // The log first: a store that cannot open stops start-up before any camera runs.
+    // Who may use it first: a lookout that would be open to the network stops here, before anything runs.
+    auth = startAuth(config, log);
+    // The log next: a store that cannot open stops start-up before any camera runs.
     if (config.store.enabled) {
       try {
         store = await DetectionStore.open(config.store, log);
@@ -186,13 +192,13 @@ export async function startLookout(config: LookoutConfig, log: Logger): Promise<
         registry.onCameraRemoved((id) => void rec.cameraRemoved(id)),
       );
     }
-    const auth = new Auth(config.auth.token);
     const rec = recordings;
     metrics = createMetrics({ cameras: registry, live, store, notify: () => notify.stats(), analytics: (id) => analytics.state(id), ...(rec ? { recording: (id: string) => rec.status(id) } : {}) });
+    registerAuthMetrics(metrics.registry, auth.auth);
     const app = createApp({
       log,
       cameras,
-      auth,
+      auth: auth.auth,
       metrics,
       client,
       registry,
@@ -202,13 +208,12 @@ export async function startLookout(config: LookoutConfig, log: Logger): Promise<
       analytics: (id: string) => analytics.state(id),
       ...(store && recordings ? { recordings: recordingDeps(store, recordings, registry, config.record, config.store.recordingsDir) } : {}),
     });
-    http = await listen(app, config.http.port, config.http.host);
-    live.attach(http.server, (req) => {
-      if (!originAllowed(req, config.auth.allowedOrigins)) return { status: 403, reason: `origin ${req.headers.origin ?? ''} may not open lookout's WebSocket` };
-      if (!auth.allows(req)) return { status: 401, reason: 'this lookout needs its access token' };
-      return undefined;
-    });
-    const shownHost = config.http.host === '0.0.0.0' || config.http.host === '::' ? 'localhost' : config.http.host;
+    http = await listen(app, config.http.port, listenHosts(config));
+    attachWebSocket(live, http.servers, auth.auth, config.auth.allowedOrigins);
+    const host = config.http.host;
+    // localhost is either loopback address: said only when both are listened on.
+    const loopback = http.servers.length > 1 ? 'localhost' : '127.0.0.1';
+    const shownHost = host === undefined ? loopback : host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
     const url = `http://${shownHost}:${http.port}`;
     listening = url;
     return { url, httpPort: http.port, modelServerAddress: address.join(','), embedded, client, registry, store, close };

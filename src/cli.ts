@@ -15,6 +15,7 @@ import type { BatchingOptions } from './modelserver/batching.js';
 import { batchingFromFlags, readModelServerConfigFile, readMonitoringConfigFile } from './modelserver/serving-config-files.js';
 import { TfServingError } from './tfserving/errors.js';
 import { DETECT_HELP, detectCommand } from './offline/detect-command.js';
+import { USER_HELP, userCommand } from './auth/user-command.js';
 
 const HELP = `lookout — realtime video detection over TensorFlow Serving's gRPC API
 
@@ -22,8 +23,11 @@ Usage:
   lookout serve [--config FILE] [--port N] [--host ADDR]
       The HTTP server (default port 8080) and the cameras. Without a config it
       runs a demo camera on a bundled clip; without modelServer.address it
-      starts the embedded model server.
+      starts the embedded model server. Without --host (http.host) it listens
+      on this machine only (127.0.0.1 and ::1) and needs no login; any other
+      address needs a user (lookout user add), auth.token or a trusted proxy.
 
+${USER_HELP}
   lookout model-server [--port 8500] [--host 0.0.0.0] [--model_name detector]
                        [--model_base_path DIR] [--model centernet|synthetic]
                        [--workers N] [--worker_nice 0-19] [--max_queue N]
@@ -227,6 +231,7 @@ async function main(argv: string[]): Promise<void> {
     case 'serve': return serve(rest);
     case 'model-server': return modelServer(rest);
     case 'detect': return detectCommand(rest, log);
+    case 'user': return userCommand(rest);
     case '--version': case '-v': console.log(version()); return;
     case undefined: case '--help': case '-h': case 'help': process.stdout.write(HELP); return;
     default: throw new UsageError(`unknown command ${JSON.stringify(command)}`);

@@ -18,6 +18,8 @@ export const ENV_KEYS: Readonly<Record<string, string>> = {
   LOOKOUT_HTTP_HOST: 'http.host',
   LOOKOUT_HTTP_PORT: 'http.port',
   LOOKOUT_TOKEN: 'auth.token',
+  LOOKOUT_AUTH_ENABLED: 'auth.enabled',
+  LOOKOUT_USERS_FILE: 'auth.usersFile',
   LOOKOUT_MODEL_SERVER: 'modelServer.address',
   LOOKOUT_MODEL_NAME: 'modelServer.modelName',
   LOOKOUT_SIGNATURE_NAME: 'modelServer.signatureName',
@@ -34,7 +36,7 @@ export const ENV_KEYS: Readonly<Record<string, string>> = {
 };
 
 /** Read as they are, never as YAML (a password of "yes" or "0123" is a string). */
-const VERBATIM = new Set(['LOOKOUT_TOKEN', 'LOOKOUT_MQTT_URL', 'LOOKOUT_MQTT_USERNAME', 'LOOKOUT_MQTT_PASSWORD']);
+const VERBATIM = new Set(['LOOKOUT_TOKEN', 'LOOKOUT_USERS_FILE', 'LOOKOUT_MQTT_URL', 'LOOKOUT_MQTT_USERNAME', 'LOOKOUT_MQTT_PASSWORD']);
 
 function withEnv(doc: unknown, env: NodeJS.ProcessEnv): { doc: unknown; used: Map<string, string> } {
   const used = new Map<string, string>();

@@ -5,11 +5,12 @@ import path from 'node:path';
 import { parseCamera, parseDetection } from './camera.js';
 import { describe, Reader } from './reader.js';
 import { parseFilters } from './analytics.js';
+import { parseAuth } from './auth.js';
 import { parseNotify } from './notify.js';
 import { parseRecord } from './record.js';
 import { parseMotion, parseRegions } from './motion.js';
 import { parseSourceNetworks } from './source-networks.js';
-import { EMBEDDED_MODELS, isEmbeddedModel, type AuthConfig, type CameraConfig, type CameraDefaults, type EmbeddedModelConfig, type LookoutConfig, type ModelServerConfig, type SchedulerConfig, type StoreConfig } from './schema.js';
+import { EMBEDDED_MODELS, isEmbeddedModel, type CameraConfig, type CameraDefaults, type EmbeddedModelConfig, type LookoutConfig, type ModelServerConfig, type SchedulerConfig, type StoreConfig } from './schema.js';
 
 const TOP_KEYS = ['http', 'modelServer', 'minScore', 'detection', 'record', 'filters', 'motion', 'regions', 'notify', 'cameras', 'scheduler', 'fileRoots', 'store', 'auth', 'camerasFile', 'allowedSourceNetworks'];
 
@@ -30,7 +31,7 @@ export function parseConfig(doc: unknown, source = 'config'): LookoutConfig {
   }
   const store = parseStore(r, top.store);
   return {
-    auth: parseAuth(r, top.auth),
+    auth: parseAuth(r, top.auth, store.path),
     store,
     detection,
     record,
@@ -43,7 +44,8 @@ export function parseConfig(doc: unknown, source = 'config'): LookoutConfig {
     fileRoots,
     allowedSourceNetworks: parseSourceNetworks(r, top.allowedSourceNetworks),
     http: {
-      host: r.string(http.host, 'http.host', '0.0.0.0'),
+      // Absent: loopback only, so a fresh start is reachable from this machine alone.
+      host: http.host === undefined || http.host === null ? undefined : r.string(http.host, 'http.host', ''),
       port: r.number(http.port, 'http.port', 8080, 0, 65535, true),
     },
     modelServer: parseModelServer(r, top.modelServer),
@@ -54,22 +56,6 @@ export function parseConfig(doc: unknown, source = 'config'): LookoutConfig {
       : path.resolve(r.string(top.camerasFile, 'camerasFile', '')),
     shard: undefined,
   };
-}
-
-function parseAuth(r: Reader, value: unknown): AuthConfig {
-  const auth = r.object(value, 'auth', ['token', 'allowedOrigins']);
-  const token = auth.token === undefined || auth.token === null ? undefined : r.string(auth.token, 'auth.token', '');
-  if (token !== undefined && token.length < 16) r.fail('auth.token', `is ${token.length} characters long; use at least 16 (e.g. openssl rand -hex 24)`);
-  let allowedOrigins: string[] = [];
-  if (auth.allowedOrigins !== undefined && auth.allowedOrigins !== null) {
-    if (!Array.isArray(auth.allowedOrigins)) r.fail('auth.allowedOrigins', `expected a list of origins, got ${describe(auth.allowedOrigins)}`);
-    allowedOrigins = auth.allowedOrigins.map((o, i) => {
-      const origin = r.string(o, `auth.allowedOrigins[${i}]`, '');
-      if (!/^https?:\/\/[^/\s]+$/.test(origin)) r.fail(`auth.allowedOrigins[${i}]`, `expected an origin like https://dash.example.com, got ${JSON.stringify(origin)}`);
-      return origin;
-    });
-  }
-  return { token, allowedOrigins };
 }
 
 function parseModelServer(r: Reader, value: unknown): ModelServerConfig {

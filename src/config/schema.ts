@@ -281,10 +281,28 @@ export interface StoreConfig {
 }
 
 export interface AuthConfig {
-  /** The access token; absent: no auth (the README says when that is fine). */
+  /** true: login always; false: never (a warning at every start); undefined: when a user, the token or a trusted proxy is configured. */
+  enabled: boolean | undefined;
+  /** The shared access token, an admin's (LOOKOUT_TOKEN). */
   token: string | undefined;
-  /** Origins besides the page's own that may open the WebSocket (e.g. a dashboard elsewhere). */
+  /** Users, sessions and API tokens (SQLite); beside the detection log by default. */
+  usersFile: string;
+  /** How long a session lasts unused; each use (at most every 10 minutes) extends it. */
+  sessionHours: number;
+  /** Origins besides the page's own that may open the WebSocket or send a logged-in browser's changes (e.g. a dashboard elsewhere). */
   allowedOrigins: string[];
+  /** A reverse proxy that authenticates (Authelia, oauth2-proxy, …) and says who the user is in headers. */
+  trustedProxy: TrustedProxyConfig | undefined;
+}
+
+export interface TrustedProxyConfig {
+  /** Addresses or CIDR blocks the proxy connects from; the headers of anyone else are ignored. */
+  addresses: NetworkRange[];
+  /** Lower-cased header names. */
+  userHeader: string;
+  roleHeader: string;
+  /** A role header holding one of these (comma- or space-separated groups) makes the user an admin; anyone else is a viewer. */
+  adminValues: string[];
 }
 
 /** This replica's share of the cameras (a StatefulSet of lookouts; see cameras/shard.ts). */
@@ -296,7 +314,8 @@ export interface ShardConfig {
 }
 
 export interface LookoutConfig {
-  http: { host: string; port: number };
+  /** host undefined: loopback only (127.0.0.1 and ::1). */
+  http: { host: string | undefined; port: number };
   auth: AuthConfig;
   store: StoreConfig;
   modelServer: ModelServerConfig;

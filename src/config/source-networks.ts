@@ -27,7 +27,8 @@ export function parseSourceNetworks(r: Reader, value: unknown): NetworkRange[] {
   return value.map((entry, i) => parseNetwork(r, entry, `allowedSourceNetworks[${i}]`));
 }
 
-function parseNetwork(r: Reader, entry: unknown, key: string): NetworkRange {
+/** One address or CIDR block at `key` (allowedSourceNetworks[i], auth.trustedProxy.addresses[i]). */
+export function parseNetwork(r: Reader, entry: unknown, key: string): NetworkRange {
   const text = r.string(entry, key, '').trim();
   const [address = '', prefixText, extra] = text.split('/');
   const family = net.isIPv4(address) ? 'ipv4' : net.isIPv6(address) && !address.includes('%') ? 'ipv6' : undefined;
@@ -39,4 +40,11 @@ function parseNetwork(r: Reader, entry: unknown, key: string): NetworkRange {
     r.fail(key, `${JSON.stringify(text)}: the prefix length of an ${family === 'ipv4' ? 'IPv4' : 'IPv6'} block is a whole number from 0 to ${bits}`);
   }
   return { address, prefix: prefixText === undefined ? bits : Number(prefixText), family };
+}
+
+/** The ranges as one node BlockList, to check an address against all of them. */
+export function blockListOf(ranges: readonly NetworkRange[]): net.BlockList {
+  const list = new net.BlockList();
+  for (const n of ranges) list.addSubnet(n.address, n.prefix, n.family);
+  return list;
 }

@@ -1,40 +1,59 @@
-// The optional access token. With one set, every route but the probes
-// (/healthz, /readyz) and the login page wants it, as
-//   - `Authorization: Bearer TOKEN` (scripts, Prometheus, other services),
-//   - the `lookout_session` cookie the login page sets (browsers), or
+// Who may do what over HTTP and the WebSocket. Every request is identified
+// (auth/accounts.ts, auth/client.ts), in this order:
+//   - auth off (auth.enabled false, or nothing configured on loopback): everyone is the admin "local";
+//   - a trusted proxy's headers, from the proxy's own addresses;
+//   - `Authorization: Bearer TOKEN`: a user's API token (lk_…) or the shared auth.token;
+//   - the `lookout_session` cookie the login page sets;
 //   - `?access_token=TOKEN` on snapshot.jpg, stream.mjpeg, stream.mp4 and the
-//     recordings' .mp4 files only (clip.mp4, segments), for players that take
-//     nothing but a URL (VLC, an <img>, Home Assistant).
-// Tokens are compared in constant time: both sides are hashed to 32 bytes
-// first, so neither the length nor the first wrong byte shows in the timing.
-// The cookie holds an HMAC of the token, never the token itself.
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+//     recordings' .mp4 files only, for players that take nothing but a URL.
+// then held against what the route needs (auth/access-policy.ts). A logged-in
+// browser's state-changing requests must come from the page's own origin.
+// Every request and WebSocket is tracked by its principal, so that ending a
+// session or removing a user closes its streams at once. Refusals are
+// logged (reason, client address, user; never a secret or a query string).
 import type { IncomingMessage } from 'node:http';
-import express, { type NextFunction, type Request, type Response } from 'express';
+import { createHmac } from 'node:crypto';
+import type { NextFunction, Request, Response } from 'express';
+import type { AuthConfig } from '../config/schema.js';
+import { changesState, meets, need, type Need } from '../auth/access-policy.js';
+import { sameSecret, SHARED_TOKEN_USER, type Accounts, type Principal } from '../auth/accounts.js';
+import { ClientIdentity } from '../auth/client.js';
+import type { LoginLimiter } from '../auth/login-limiter.js';
+import type { OpenConnections } from '../auth/open-connections.js';
+import { RefusalLog } from '../auth/refusal-log.js';
+import type { Logger } from '../util/logger.js';
 import { requestUrl } from '../util/request-url.js';
 
+export { sameSecret } from '../auth/accounts.js';
 export const SESSION_COOKIE = 'lookout_session';
-const OPEN_PATHS = new Set(['/healthz', '/readyz', '/login', '/login.html', '/style.css']);
+/** The shared token's browser session: an HMAC of the token (the token itself never goes into a cookie). */
+const SHARED_PREFIX = 't.';
+const MEDIA_PATH = /\/(snapshot\.jpg|stream\.mjpeg|stream\.mp4|clip\.mp4)$|^\/api\/recordings\/[^/]+\/segments\/\d+\.mp4$/;
+const LOCAL: Principal = { user: 'local', role: 'admin', via: 'open' };
 
-const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
-
-export function sameSecret(given: string, expected: string): boolean {
-  return timingSafeEqual(digest(given), digest(expected));
+/** Who a request is from; `cookie`: said by a browser's cookie (its changes must come from the page); `extended`: send the session cookie again. */
+export interface Identified {
+  principal?: Principal;
+  cookie?: boolean;
+  extended?: { cookie: string; maxAgeS: number };
 }
 
-/**
- * The values of the cookies of one name (a browser may send two, set for
- * different paths). Other cookies are not decoded.
- */
-function cookieValues(header: string | undefined, name: string): string[] {
+export interface AuthDeps {
+  config: AuthConfig;
+  accounts: Accounts;
+  limiter: LoginLimiter;
+  connections: OpenConnections;
+  log: Logger;
+}
+
+/** The values of the cookies of one name (a browser may send two, set for different paths); others are not decoded. */
+export function cookieValues(header: string | undefined, name: string): string[] {
   const out: string[] = [];
   for (const part of (header ?? '').split(';')) {
     const eq = part.indexOf('=');
     if (eq <= 0 || part.slice(0, eq).trim() !== name) continue;
     const raw = part.slice(eq + 1).trim();
-    // A malformed escape (another app's cookie on the same host, or a client
-    // probing us) must not throw: on the WebSocket upgrade that would be an
-    // uncaught exception from a request nobody has authenticated.
+    // A malformed escape must not throw: on the WebSocket upgrade that would be an uncaught exception.
     try {
       out.push(decodeURIComponent(raw));
     } catch {
@@ -45,69 +64,154 @@ function cookieValues(header: string | undefined, name: string): string[] {
 }
 
 export class Auth {
-  private readonly session: string | undefined;
+  readonly client: ClientIdentity;
+  private readonly refusals: RefusalLog;
+  private readonly sharedSession: string | undefined;
+  private latched = false;
 
-  constructor(private readonly token: string | undefined) {
-    this.session = token ? createHmac('sha256', token).update('lookout session v1').digest('base64url') : undefined;
+  constructor(readonly deps: AuthDeps) {
+    this.client = new ClientIdentity(deps.config.trustedProxy);
+    this.refusals = new RefusalLog(deps.log);
+    const token = deps.config.token;
+    this.sharedSession = token ? SHARED_PREFIX + createHmac('sha256', token).update('lookout session v1').digest('base64url') : undefined;
   }
 
+  /** Whether requests must say who they are: explicitly, or because a user, the token or a proxy is (or was, since start) configured; a user added while running counts. */
   get enabled(): boolean {
-    return this.token !== undefined;
+    const c = this.deps.config;
+    if (c.enabled !== undefined) return c.enabled;
+    // Once on, it stays on until restart: removing the last user must not open the server to everyone.
+    this.latched ||= c.token !== undefined || c.trustedProxy !== undefined || this.deps.accounts.hasUsers;
+    return this.latched;
   }
 
-  /** Whether the request carries the token (any of the three ways that suit its path). */
-  allows(req: IncomingMessage): boolean {
-    if (!this.token || !this.session) return true;
+  /** The shared token's session cookie value (login with the token). */
+  get sharedTokenSession(): string | undefined {
+    return this.sharedSession;
+  }
+
+  /** Who the request is from; `extended`: its session was extended (send the cookie again). */
+  identify(req: IncomingMessage): Identified {
+    if (!this.enabled) return { principal: LOCAL };
+    const proxied = this.client.proxied(req);
+    if (proxied) return { principal: proxied };
+    const { accounts } = this.deps;
     const header = req.headers.authorization;
-    if (header?.startsWith('Bearer ') && sameSecret(header.slice(7).trim(), this.token)) return true;
-    for (const session of cookieValues(req.headers.cookie, SESSION_COOKIE)) if (sameSecret(session, this.session)) return true;
+    if (header?.startsWith('Bearer ')) {
+      const p = accounts.token(header.slice(7).trim());
+      // A wrong bearer token is not quietly replaced by a cookie: the caller meant that token.
+      return p ? { principal: p } : {};
+    }
+    for (const cookie of cookieValues(req.headers.cookie, SESSION_COOKIE)) {
+      if (cookie.startsWith(SHARED_PREFIX)) {
+        if (this.sharedSession && sameSecret(cookie, this.sharedSession)) return { principal: { user: SHARED_TOKEN_USER, role: 'admin', via: 'shared-token' }, cookie: true };
+        continue;
+      }
+      const s = accounts.session(cookie);
+      if (s) return { principal: s.principal, cookie: true, ...(s.extended ? { extended: { cookie, maxAgeS: Math.floor(accounts.sessionMs / 1000) } } : {}) };
+    }
     const url = requestUrl(req);
     const query = url?.searchParams.get('access_token');
-    if (url && query != null && /\/(snapshot\.jpg|stream\.mjpeg|stream\.mp4|clip\.mp4)$|^\/api\/recordings\/[^/]+\/segments\/\d+\.mp4$/.test(url.pathname) && sameSecret(query, this.token)) return true;
-    return false;
+    if (url && query !== null && query !== undefined && MEDIA_PATH.test(url.pathname)) {
+      const p = accounts.token(query);
+      if (p) return { principal: p };
+    }
+    return {};
   }
 
-  /** Guards everything after it; browsers asking for a page are sent to the login page. */
+  /** Refuses (and logs) what the principal may not do; undefined when allowed. */
+  check(req: IncomingMessage, method: string, path: string, who: Identified, needed: Need): { status: number; reason: string } | undefined {
+    const { principal } = who;
+    if (needed === 'open') return undefined;
+    let refusal: { status: number; reason: string; short: string } | undefined;
+    if (!principal) {
+      refusal = { status: 401, short: 'not logged in', reason: 'log in first: this lookout needs a session (log in on login.html), an API token or the access token ("Authorization: Bearer TOKEN")' };
+    } else if (!meets(principal.role, needed)) {
+      refusal = { status: 403, short: `needs admin, is ${principal.role}`, reason: `${method} ${path} needs the admin role; you are ${principal.role} ${principal.user}` };
+    } else if (changesState(method) && who.cookie && !sameOrigin(req, this.deps.config.allowedOrigins)) {
+      const origin = req.headers.origin ?? 'missing';
+      refusal = { status: 403, short: `foreign origin ${origin.slice(0, 100)}`, reason: `a logged-in browser's ${method} must come from this lookout's own page (Origin ${origin})` };
+    }
+    if (!refusal) return undefined;
+    this.refusals.note(refusal.status, refusal.short, `${method} ${path}`, this.client.address(req), principal?.user);
+    return { status: refusal.status, reason: refusal.reason };
+  }
+
+  /** Guards every route after it; a browser asking for a page while logged out is sent to the login page. */
   middleware() {
     return (req: Request, res: Response, next: NextFunction): void => {
-      if (this.allows(req) || OPEN_PATHS.has(req.path)) return next();
-      const page = req.method === 'GET' && (req.path === '/' || req.path.endsWith('.html')) && (req.headers.accept ?? '').includes('text/html');
-      if (page) {
-        res.redirect(302, 'login');
+      const who = this.identify(req);
+      const { principal, extended } = who;
+      res.locals.principal = principal;
+      res.locals.user = principal?.user;
+      const refused = this.check(req, req.method, req.path, who, need(req.method, req.path));
+      if (refused) {
+        const page = refused.status === 401 && req.method === 'GET' && (req.path === '/' || req.path.endsWith('.html')) && (req.headers.accept ?? '').includes('text/html');
+        if (page) {
+          res.redirect(302, 'login.html');
+          return;
+        }
+        if (refused.status === 401) res.setHeader('www-authenticate', 'Bearer realm="lookout"');
+        res.status(refused.status).json({ error: refused.reason });
         return;
       }
-      res.setHeader('www-authenticate', 'Bearer realm="lookout"');
-      res.status(401).json({ error: 'this lookout needs its access token: send "Authorization: Bearer TOKEN", or log in on /login' });
+      if (extended) res.append('set-cookie', sessionCookie(req, extended.cookie, extended.maxAgeS));
+      if (principal && principal.via !== 'open') {
+        // MJPEG, stream.mp4 and clips run for as long as they are watched: they end with the session.
+        // A request still being answered (the logout or password change that ended the session) gets its answer first.
+        const forget = this.deps.connections.track(principal, () => {
+          if (res.headersSent) req.socket.destroy();
+          else res.once('finish', () => req.socket.destroy());
+        });
+        res.on('close', forget);
+      }
+      next();
     };
   }
 
-  /** GET /login (the form) and POST /login (checks the token, sets the session cookie). */
-  routes(): express.Router {
-    const router = express.Router();
-    router.post('/login', express.urlencoded({ extended: false, limit: '4kb' }), (req, res) => {
-      const given = typeof req.body?.token === 'string' ? req.body.token : '';
-      if (!this.token || !this.session || !sameSecret(given, this.token)) {
-        res.status(401).type('html').send(loginPage('That token is not right.'));
-        return;
-      }
-      const secure = req.secure || req.headers['x-forwarded-proto'] === 'https' ? '; Secure' : '';
-      res.setHeader('set-cookie', `${SESSION_COOKIE}=${this.session}; Path=/; HttpOnly; SameSite=Strict; Max-Age=2592000${secure}`);
-      res.redirect(303, './');
-    });
-    router.get('/login', (_req, res) => {
-      res.type('html').send(loginPage(''));
-    });
-    return router;
+  /** The WebSocket's upgrade: a refusal, or the principal to track the socket under. */
+  upgrade(req: IncomingMessage): { refused: { status: number; reason: string } } | { principal: Principal } {
+    const who = this.identify(req);
+    const { principal } = who;
+    const refused = this.check(req, 'GET', '/ws', who, 'viewer');
+    return refused || !principal ? { refused: refused ?? { status: 401, reason: 'log in first' } } : { principal };
+  }
+
+  /** Refusals so far by HTTP status. */
+  refusalCounts(): ReadonlyMap<number, number> {
+    return this.refusals.counts;
+  }
+
+  /** A refusal of the login route (throttled, wrong password), logged as the others are. */
+  noteRefusal(req: IncomingMessage, status: number, reason: string, user: string | undefined): void {
+    this.refusals.note(status, reason, `${req.method} /login`, this.client.address(req), user);
   }
 }
 
-function loginPage(message: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>lookout · log in</title><link rel="stylesheet" href="style.css"></head>
-<body><main class="login"><form method="post" action="login" class="panel">
-<h1>lookout</h1><label>Access token <input name="token" type="password" autocomplete="current-password" autofocus required></label>
-<button type="submit">Log in</button>${message ? `<p class="error">${message}</p>` : ''}</form></main></body></html>`;
+/** Set-Cookie for a session: HttpOnly, SameSite=Strict, Secure when the page came over HTTPS. */
+export function sessionCookie(req: IncomingMessage & { secure?: boolean }, value: string, maxAgeS: number): string {
+  const secure = req.secure || req.headers['x-forwarded-proto'] === 'https' ? '; Secure' : '';
+  return `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAgeS}${secure}`;
 }
+
+/**
+ * A logged-in browser's change must come from the page: its Origin (or, for
+ * an old browser, Referer) is this host or one of auth.allowedOrigins. With
+ * neither header it is refused: every browser that sends cookies sends one.
+ */
+function sameOrigin(req: IncomingMessage, allowed: readonly string[]): boolean {
+  const origin = req.headers.origin ?? originOf(req.headers.referer);
+  if (!origin) return false;
+  return originAllowed({ headers: { ...req.headers, origin } } as IncomingMessage, allowed);
+}
+
+const originOf = (url: string | undefined): string | undefined => {
+  try {
+    return url ? new URL(url).origin : undefined;
+  } catch {
+    return undefined;
+  }
+};
 
 /**
  * Browsers send Origin on WebSocket upgrades and any page may open one, with

@@ -18,6 +18,8 @@ import type { CameraRegistry } from '../cameras/registry.js';
 import { sendError } from './errors.js';
 import { SourceForbiddenError } from '../ingest/source-guard.js';
 import type { Logger } from '../util/logger.js';
+import { accountRoutes } from './account-routes.js';
+import { loginRoutes } from './login-routes.js';
 import type { Metrics } from './metrics.js';
 
 export interface HttpDeps {
@@ -28,7 +30,7 @@ export interface HttpDeps {
   modelServer: { address: string; embedded: boolean; description?: string };
   /** Adds, changes and removes cameras for the REST routes. */
   cameras: CameraAdmin;
-  /** The access token's guard (disabled when no token is set). */
+  /** Who may do what: users, sessions, tokens, the shared token, a trusted proxy. */
   auth: Auth;
   /** Prometheus metrics for /metrics. */
   metrics: Metrics;
@@ -52,10 +54,10 @@ export function createApp(deps: HttpDeps): express.Express {
   app.disable('x-powered-by');
   // Behind a TLS proxy, req.secure follows X-Forwarded-Proto (the session cookie is then Secure).
   app.set('trust proxy', 'loopback');
-  if (deps.auth.enabled) {
-    app.use(deps.auth.routes());
-    app.use(deps.auth.middleware());
-  }
+  // Always in place: with auth off it lets everyone through as the admin "local", and a user added later turns it on.
+  app.use(deps.auth.middleware());
+  app.use(loginRoutes(deps.auth));
+  app.use('/api', accountRoutes(deps.auth));
 
   app.get('/metrics', async (_req, res) => {
     res.setHeader('content-type', deps.metrics.registry.contentType);
@@ -261,26 +263,50 @@ export function createApp(deps: HttpDeps): express.Express {
 
 export interface HttpServer {
   port: number;
-  server: http.Server;
+  /** One per address listened on (loopback: 127.0.0.1 and ::1). */
+  servers: http.Server[];
   close(): Promise<void>;
 }
 
-export async function listen(app: express.Express, port: number, host: string): Promise<HttpServer> {
-  const server = http.createServer(app);
-  await new Promise<void>((resolve, reject) => {
+const listenOn = (server: http.Server, port: number, host: string): Promise<void> =>
+  new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
       server.off('error', reject);
       resolve();
     });
   });
+
+/**
+ * Listens on `hosts` with one port: the first picks it (port 0: any free
+ * one), the others take the same. A second address this machine does not
+ * have (::1 with IPv6 turned off) is left out; the first must work.
+ */
+export async function listen(app: express.Express, port: number, hosts: readonly string[]): Promise<HttpServer> {
+  const servers: http.Server[] = [];
+  let bound = port;
+  for (const [i, host] of hosts.entries()) {
+    const server = http.createServer(app);
+    try {
+      await listenOn(server, bound, host);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (i === 0 || (code !== 'EADDRNOTAVAIL' && code !== 'EAFNOSUPPORT')) {
+        await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+        throw err;
+      }
+      continue;
+    }
+    if (i === 0) bound = (server.address() as AddressInfo).port;
+    servers.push(server);
+  }
   return {
-    port: (server.address() as AddressInfo).port,
-    server,
+    port: bound,
+    servers,
     close: () =>
-      new Promise<void>((resolve) => {
+      Promise.all(servers.map((server) => new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
-      }),
+      }))).then(() => undefined),
   };
 }

@@ -75,7 +75,12 @@ export class LiveHub {
    * Takes over /ws upgrades of the HTTP server. `refuse` may turn one away
    * (auth, origin) with an HTTP status and reason, before any WebSocket exists.
    */
-  attach(server: Server, refuse: (req: IncomingMessage) => { status: number; reason: string } | undefined = () => undefined): void {
+  attach(
+    server: Server,
+    refuse: (req: IncomingMessage) => { status: number; reason: string } | undefined = () => undefined,
+    /** Told of each WebSocket opened (auth tracks it, to close it when its session ends). */
+    opened: (req: IncomingMessage, ws: WebSocket) => void = () => undefined,
+  ): void {
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       const url = requestUrl(req);
       if (!url) {
@@ -95,7 +100,10 @@ export class LiveHub {
         socket.end(`HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Forbidden'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
         return;
       }
-      this.wss.handleUpgrade(req, socket, head, (ws) => this.connected(ws, url.searchParams.getAll('camera'), video));
+      this.wss.handleUpgrade(req, socket, head, (ws) => {
+        this.connected(ws, url.searchParams.getAll('camera'), video);
+        opened(req, ws);
+      });
     });
   }
 

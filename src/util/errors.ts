@@ -28,6 +28,11 @@ export const ERROR_CODES = {
   CAMERA_EXISTS: { http: 409, exit: 1 },
   CAMERA_BUSY: { http: 429, exit: 1 },
   CAMERA_STORE: { http: 503, exit: 1 },
+  // Users, sessions and API tokens (auth/).
+  USER_INVALID: { http: 400, exit: 2 },
+  USER_NOT_FOUND: { http: 404, exit: 1 },
+  USER_EXISTS: { http: 409, exit: 1 },
+  USERS_FILE: { http: 500, exit: 2 },
   // The detection log.
   BAD_QUERY: { http: 400, exit: 1 },
   BAD_SNAPSHOT_NAME: { http: 400, exit: 1 },

@@ -74,11 +74,13 @@ describe('access token', () => {
   it('sends a browser to the login page, whose cookie then opens the page, the API and the WebSocket', async () => {
     const page = await fetch(`${base}/`, { headers: { accept: 'text/html' }, redirect: 'manual' });
     expect(page.status).toBe(302);
-    expect(page.headers.get('location')).toBe('login');
-    expect(await (await fetch(`${base}/login`)).text()).toContain('Access token');
+    expect(page.headers.get('location')).toBe('login.html');
+    expect(await (await fetch(`${base}/login.html`)).text()).toMatch(/access token/i);
 
+    // The old form's field (token); a form post that fails goes back to the page, saying why.
     const wrong = await fetch(`${base}/login`, { method: 'POST', body: new URLSearchParams({ token: 'guess-guess-guess-guess' }), redirect: 'manual' });
-    expect(wrong.status).toBe(401);
+    expect(wrong.status).toBe(303);
+    expect(wrong.headers.get('location')).toBe('login.html?error=401');
     expect(wrong.headers.get('set-cookie')).toBeNull();
     const right = await fetch(`${base}/login`, { method: 'POST', body: new URLSearchParams({ token: TOKEN }), redirect: 'manual' });
     expect(right.status).toBe(303);

@@ -18,13 +18,19 @@
 //   - the secrets are long (256 KiB), so a naive compare's leak is hundreds of
 //     microseconds, far above the noise, while the whole file takes well under
 //     a second of measuring.
-// Alongside, structural checks: every way Auth.allows takes the token reaches
-// crypto.timingSafeEqual on two 32-byte digests, whatever the guess's length.
+// Alongside, structural checks: every way a request may carry the shared
+// token (Auth.identify) reaches crypto.timingSafeEqual on two 32-byte digests,
+// whatever the guess's length; a user's API token is found by its public id
+// and its secret compared the same way.
 import { createHash } from 'node:crypto';
 import { IncomingMessage } from 'node:http';
 import { Socket } from 'node:net';
 import { describe, expect, it, vi } from 'vitest';
 import { Auth, SESSION_COOKIE, sameSecret } from '../../src/http/auth.js';
+import { Accounts } from '../../src/auth/accounts.js';
+import { LoginLimiter } from '../../src/auth/login-limiter.js';
+import { OpenConnections } from '../../src/auth/open-connections.js';
+import { silentLogger } from '../../src/util/logger.js';
 import { earlyExit, guessSharing, makeSecret, median, type Comparator } from '../../bench/timing.js';
 
 // Records what reaches crypto.timingSafeEqual, only while a test asks
@@ -116,8 +122,8 @@ describe('access token timing', () => {
     expect(ratio, 'sameSecret: right length ÷ one too long').toBeLessThan(BAND[1]);
   });
 
-  it('Auth.allows refuses a bearer guess in the same time however much of it is right (control: the same guard with ===)', () => {
-    const auth = new Auth(secret);
+  it('Auth.identify refuses a bearer guess in the same time however much of it is right (control: the same guard with ===)', () => {
+    const auth = authWith(secret);
     const bearer = (guess: string): IncomingMessage => request({ authorization: `Bearer ${guess}` });
     const suspect = bearer(allButLast);
     const baseline = bearer(noneRight);
@@ -128,13 +134,22 @@ describe('access token timing', () => {
       return header !== undefined && header.startsWith('Bearer ') && header.slice(7).trim() === secret;
     };
     expect(leakRatio(naiveGuard, suspect, baseline), 'naive guard: the procedure must see its leak').toBeGreaterThan(DETECTS);
-    const ratio = leakRatio((req: IncomingMessage) => auth.allows(req), suspect, baseline);
-    expect(ratio, 'Auth.allows: all but the last right ÷ none right').toBeGreaterThan(BAND[0]);
-    expect(ratio, 'Auth.allows: all but the last right ÷ none right').toBeLessThan(BAND[1]);
+    const ratio = leakRatio((req: IncomingMessage) => allows(auth, req), suspect, baseline);
+    expect(ratio, 'Auth.identify: all but the last right ÷ none right').toBeGreaterThan(BAND[0]);
+    expect(ratio, 'Auth.identify: all but the last right ÷ none right').toBeLessThan(BAND[1]);
   });
 });
 
-/** A bare request as Auth.allows sees it: headers and a URL, no socket traffic. */
+/** The guard as lookout serve builds it, with the shared token and no users file. */
+function authWith(token: string): Auth {
+  const config = { enabled: undefined, token, usersFile: '', sessionHours: 1, allowedOrigins: [], trustedProxy: undefined };
+  return new Auth({ config, accounts: new Accounts(undefined, { sessionHours: 1, sharedToken: token }), limiter: new LoginLimiter(), connections: new OpenConnections(), log: silentLogger });
+}
+
+/** Whether the request is let in as someone. */
+const allows = (auth: Auth, req: IncomingMessage): boolean => auth.identify(req).principal !== undefined;
+
+/** A bare request as Auth.identify sees it: headers and a URL, no socket traffic. */
 function request(headers: Record<string, string>, url = '/api/cameras'): IncomingMessage {
   const req = new IncomingMessage(new Socket());
   req.headers = headers;
@@ -157,13 +172,14 @@ function recorded<T>(fn: () => T): { result: T; calls: { a: Buffer; b: Buffer }[
 
 describe('access token comparison path', () => {
   const TOKEN = 'correct-horse-battery-staple-42';
-  const auth = new Auth(TOKEN);
+  const auth = authWith(TOKEN);
   // Wrong guesses of every kind of length: empty, one character, one short,
   // one long, the right length, and far longer than the token.
   const wrongs = ['', 'x', TOKEN.slice(0, -1), `${TOKEN}x`, guessSharing(TOKEN, TOKEN.length - 1), 'y'.repeat(10_000)];
   const ways: [string, (guess: string) => IncomingMessage][] = [
     ['bearer header', (g) => request({ authorization: `Bearer ${g}` })],
-    [`${SESSION_COOKIE} cookie`, (g) => request({ cookie: `theme=dark; ${SESSION_COOKIE}=${encodeURIComponent(g)}` })],
+    // The shared token's browser session ("t." and an HMAC of the token); a user's session cookie is looked up by its digest.
+    [`${SESSION_COOKIE} cookie`, (g) => request({ cookie: `theme=dark; ${SESSION_COOKIE}=t.${encodeURIComponent(g)}` })],
     ['access_token on a snapshot', (g) => request({}, `/api/cameras/shelf/snapshot.jpg?access_token=${encodeURIComponent(g)}`)],
   ];
 
@@ -184,23 +200,25 @@ describe('access token comparison path', () => {
   });
 
   for (const [way, make] of ways) {
-    it(`Auth.allows by ${way}: any wrong guess, whatever its length, is refused through one 32-byte constant-time compare`, () => {
+    it(`Auth.identify by ${way}: any wrong guess, whatever its length, is refused through one 32-byte constant-time compare`, () => {
       for (const wrong of wrongs) {
-        const { result, calls } = recorded(() => auth.allows(make(wrong)));
+        const { result, calls } = recorded(() => allows(auth, make(wrong)));
         expect(result, `${way} with a wrong guess of ${wrong.length} characters`).toBe(false);
         expect(calls, `${way}: one timingSafeEqual, on the guess's digest`).toHaveLength(1);
-        expect(calls[0].a).toEqual(sha256(wrong));
+        expect(calls[0].a).toEqual(sha256(way.includes('cookie') ? `t.${wrong}` : wrong));
         expect(calls[0].b).toHaveLength(32);
       }
     });
   }
 
-  it('Auth.allows takes the right token as a bearer header or a snapshot access_token, and not as the cookie (that holds an HMAC)', () => {
-    expect(auth.allows(request({ authorization: `Bearer ${TOKEN}` }))).toBe(true);
-    expect(auth.allows(request({}, `/api/cameras/shelf/snapshot.jpg?access_token=${TOKEN}`))).toBe(true);
-    const { result, calls } = recorded(() => auth.allows(request({ cookie: `${SESSION_COOKIE}=${TOKEN}` })));
+  it('Auth.identify takes the right token as a bearer header or a snapshot access_token, and not as the cookie (that holds an HMAC)', () => {
+    expect(allows(auth, request({ authorization: `Bearer ${TOKEN}` }))).toBe(true);
+    expect(allows(auth, request({}, `/api/cameras/shelf/snapshot.jpg?access_token=${TOKEN}`))).toBe(true);
+    expect(allows(auth, request({}, `/api/cameras?access_token=${TOKEN}`))).toBe(false);
+    const { result, calls } = recorded(() => allows(auth, request({ cookie: `${SESSION_COOKIE}=t.${TOKEN}` })));
     expect(result).toBe(false);
     expect(calls).toHaveLength(1);
-    expect(calls[0].b).not.toEqual(sha256(TOKEN));
+    expect(calls[0].b).not.toEqual(sha256(`t.${TOKEN}`));
+    expect(allows(auth, request({ cookie: `${SESSION_COOKIE}=${auth.sharedTokenSession}` }))).toBe(true);
   });
 });

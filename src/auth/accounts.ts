@@ -1,0 +1,258 @@
+// Who is asking: the users file's users, sessions and API tokens held in
+// memory for a lookup per request, and the shared auth.token. Changes made
+// here (the API) are written through to the file; changes the command line
+// makes to the file are noticed within POLL_MS (PRAGMA data_version) and
+// reloaded. After either, listeners run, so that connections of a session
+// or token that no longer exists are ended (open-connections.ts).
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hashPassword, passwordProblem, verifyPassword } from './passwords.js';
+import { isRole, UserError, type Role, type TokenRow, type UserDb, type UserRow } from './user-db.js';
+
+export type Via = 'session' | 'token' | 'shared-token' | 'proxy' | 'open';
+
+export interface Principal {
+  user: string;
+  role: Role;
+  via: Via;
+  /** The session's digest (via session). */
+  sessionId?: string;
+  /** The API token's id (via token). */
+  tokenId?: string;
+}
+
+/** The shared auth.token's principal: an admin named for what it is. */
+export const SHARED_TOKEN_USER = 'token';
+const POLL_MS = 500;
+/** A session is extended (and its cookie sent again) when used this long after its last extension. */
+const EXTEND_AFTER_MS = 10 * 60_000;
+/** A token's last use is written at most this often. */
+const TOUCH_EVERY_MS = 60_000;
+
+const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
+const digestText = (s: string): string => digest(s).toString('base64url');
+/** Compares secrets in constant time: both sides hashed to 32 bytes first, so neither length nor first wrong byte shows. */
+export const sameSecret = (given: string, expected: string): boolean => timingSafeEqual(digest(given), digest(expected));
+
+interface Session { user: string; expires: number; extended: number }
+interface Token { user: string; name: string; hash: string; created: number; lastUsed: number | null }
+
+export interface UserView { name: string; role: Role; created: string; sessions: number; tokens: number }
+export interface TokenView { id: string; name: string; created: string; lastUsed: string | null }
+
+export class Accounts {
+  private users = new Map<string, UserRow>();
+  private sessions = new Map<string, Session>();
+  private tokens = new Map<string, Token>();
+  private version = -1;
+  private readonly listeners = new Set<() => void>();
+  private readonly timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly db: UserDb | undefined, private readonly options: { sessionHours: number; sharedToken?: string }) {
+    this.reload();
+    if (db) {
+      this.timer = setInterval(() => this.poll(), POLL_MS);
+      this.timer.unref();
+    }
+  }
+
+  get hasUsers(): boolean {
+    return this.users.size > 0;
+  }
+
+  get sessionMs(): number {
+    return this.options.sessionHours * 3_600_000;
+  }
+
+  /** Runs after every change of users, sessions or tokens (here or from the command line). */
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** The user for a password, or undefined (as slow for a name that does not exist). */
+  async checkPassword(name: string, password: string): Promise<UserRow | undefined> {
+    const user = this.users.get(name);
+    const ok = await verifyPassword(password, user?.password);
+    // The user may have gone while scrypt ran.
+    return ok && user && this.users.get(name) === user ? user : undefined;
+  }
+
+  /** A new session for the user: the cookie's value (shown to the browser only) and its principal. */
+  startSession(user: UserRow): { cookie: string; principal: Principal; maxAgeS: number } {
+    const cookie = randomBytes(32).toString('base64url');
+    const id = digestText(cookie);
+    const now = Date.now();
+    const expires = now + this.sessionMs;
+    this.db?.addSession({ id, user: user.name, created: now, expires });
+    this.sessions.set(id, { user: user.name, expires, extended: now });
+    return { cookie, principal: { user: user.name, role: user.role, via: 'session', sessionId: id }, maxAgeS: Math.floor(this.sessionMs / 1000) };
+  }
+
+  /** The principal of a session cookie; `extended` says the session's expiry moved (send the cookie again). */
+  session(cookie: string): { principal: Principal; extended: boolean } | undefined {
+    const id = digestText(cookie);
+    const s = this.sessions.get(id);
+    const now = Date.now();
+    if (!s || s.expires <= now) return undefined;
+    const user = this.users.get(s.user);
+    if (!user) return undefined;
+    let extended = false;
+    if (now - s.extended > EXTEND_AFTER_MS) {
+      s.extended = now;
+      s.expires = now + this.sessionMs;
+      this.db?.extendSession(id, s.expires);
+      extended = true;
+    }
+    return { principal: { user: user.name, role: user.role, via: 'session', sessionId: id }, extended };
+  }
+
+  endSession(id: string): void {
+    if (!this.sessions.delete(id)) return;
+    this.db?.removeSession(id);
+    this.changed();
+  }
+
+  /** The principal of a bearer token: the shared auth.token, or a user's lk_ token. */
+  token(given: string): Principal | undefined {
+    const shared = this.options.sharedToken;
+    if (shared !== undefined && sameSecret(given, shared)) return { user: SHARED_TOKEN_USER, role: 'admin', via: 'shared-token' };
+    const m = /^lk_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/.exec(given);
+    const t = m ? this.tokens.get(m[1]) : undefined;
+    if (!m || !t || !timingSafeEqual(digest(m[2]), Buffer.from(t.hash, 'base64url'))) return undefined;
+    const user = this.users.get(t.user);
+    if (!user) return undefined;
+    const now = Date.now();
+    if (t.lastUsed === null || now - t.lastUsed > TOUCH_EVERY_MS) {
+      t.lastUsed = now;
+      this.db?.touchToken(m[1], now);
+    }
+    return { user: user.name, role: user.role, via: 'token', tokenId: m[1] };
+  }
+
+  /** Whether what the principal stood on (its session, token, user) still stands. */
+  stillValid(p: Principal): boolean {
+    if (p.via === 'session') {
+      const s = p.sessionId === undefined ? undefined : this.sessions.get(p.sessionId);
+      return s !== undefined && s.expires > Date.now() && this.users.get(p.user)?.role === p.role;
+    }
+    if (p.via === 'token') {
+      const t = p.tokenId === undefined ? undefined : this.tokens.get(p.tokenId);
+      return t !== undefined && this.users.get(p.user)?.role === p.role;
+    }
+    return true;
+  }
+
+  // ——— Users and tokens, for the API (the command line writes the file directly). ———
+
+  listUsers(): UserView[] {
+    return [...this.users.values()].map((u) => this.view(u));
+  }
+
+  view(u: UserRow): UserView {
+    let sessions = 0;
+    for (const s of this.sessions.values()) if (s.user === u.name && s.expires > Date.now()) sessions++;
+    let tokens = 0;
+    for (const t of this.tokens.values()) if (t.user === u.name) tokens++;
+    return { name: u.name, role: u.role, created: new Date(u.created).toISOString(), sessions, tokens };
+  }
+
+  user(name: string): UserRow | undefined {
+    return this.users.get(name);
+  }
+
+  async addUser(name: unknown, role: unknown, password: unknown): Promise<UserRow> {
+    if (typeof name !== 'string') throw new UserError('USER_INVALID', 'name: expected a user name');
+    if (!isRole(role)) throw new UserError('USER_INVALID', `role: expected "admin" or "viewer", got ${JSON.stringify(role)}`);
+    const problem = passwordProblem(password);
+    if (problem) throw new UserError('USER_INVALID', `password: ${problem}`);
+    const db = this.writable();
+    db.addUser(name, role, await hashPassword(password as string));
+    this.reloadAndNotify();
+    return this.users.get(name) as UserRow;
+  }
+
+  removeUser(name: string): void {
+    this.writable().removeUser(name);
+    this.reloadAndNotify();
+  }
+
+  async setPassword(name: string, password: unknown): Promise<void> {
+    const problem = passwordProblem(password);
+    if (problem) throw new UserError('USER_INVALID', `password: ${problem}`);
+    const hash = await hashPassword(password as string);
+    this.writable().setPassword(name, hash);
+    this.reloadAndNotify();
+  }
+
+  setRole(name: string, role: unknown): void {
+    if (!isRole(role)) throw new UserError('USER_INVALID', `role: expected "admin" or "viewer", got ${JSON.stringify(role)}`);
+    if (this.users.get(name)?.role === role) return;
+    this.writable().setRole(name, role);
+    this.reloadAndNotify();
+  }
+
+  tokensOf(user: string): TokenView[] {
+    const out: TokenView[] = [];
+    for (const [id, t] of this.tokens) {
+      if (t.user === user) out.push({ id, name: t.name, created: new Date(t.created).toISOString(), lastUsed: t.lastUsed === null ? null : new Date(t.lastUsed).toISOString() });
+    }
+    return out.sort((a, b) => a.created.localeCompare(b.created));
+  }
+
+  /** A new API token: its full value is returned here once and stored only as a digest. */
+  createToken(user: string, name: unknown): TokenView & { token: string } {
+    if (typeof name !== 'string' || !/^[^\u0000-\u001f]{1,64}$/.test(name.trim())) throw new UserError('USER_INVALID', 'name: expected 1–64 characters naming what the token is for (e.g. "home-assistant")');
+    if (!this.users.has(user)) throw new UserError('USER_NOT_FOUND', `no user ${JSON.stringify(user)}`);
+    const id = randomBytes(8).toString('hex');
+    const secret = randomBytes(32).toString('base64url');
+    const created = Date.now();
+    this.writable().addToken({ id, user, name: name.trim(), hash: digest(secret).toString('base64url'), created });
+    this.reloadAndNotify();
+    return { id, name: name.trim(), created: new Date(created).toISOString(), lastUsed: null, token: `lk_${id}_${secret}` };
+  }
+
+  revokeToken(user: string, id: string): boolean {
+    const gone = this.writable().removeToken(user, id);
+    if (gone) this.reloadAndNotify();
+    return gone;
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+    this.listeners.clear();
+  }
+
+  private writable(): UserDb {
+    if (!this.db) throw new UserError('USERS_FILE', 'this lookout has no users file');
+    return this.db;
+  }
+
+  private poll(): void {
+    try {
+      if (this.db && this.db.dataVersion() !== this.version) this.reloadAndNotify();
+    } catch {
+      // A locked or briefly unreadable file: the next poll tries again; what is in memory stands.
+    }
+  }
+
+  private reloadAndNotify(): void {
+    this.reload();
+    this.changed();
+  }
+
+  private changed(): void {
+    for (const l of this.listeners) l();
+  }
+
+  /** Reads the whole file (a handful of rows); sessions keep their in-memory extension time. */
+  private reload(): void {
+    if (!this.db) return;
+    this.db.removeExpiredSessions();
+    this.version = this.db.dataVersion();
+    this.users = new Map(this.db.users().map((u) => [u.name, u]));
+    const sessions = new Map<string, Session>();
+    for (const s of this.db.sessions()) sessions.set(s.id, { user: s.user, expires: s.expires, extended: this.sessions.get(s.id)?.extended ?? s.created });
+    this.sessions = sessions;
+    this.tokens = new Map(this.db.tokens().map((t: TokenRow) => [t.id, { user: t.user, name: t.name, hash: t.hash, created: t.created, lastUsed: t.lastUsed }]));
+  }
+}

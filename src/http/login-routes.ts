@@ -1,0 +1,85 @@
+// POST /login and POST /logout. A login names a user and their password, or
+// leaves the name empty and gives the shared auth.token. Attempts go through
+// the login limiter first: a client that must wait gets 429 with Retry-After
+// and its password is not even checked.
+import express, { type Request, type Response } from 'express';
+import type { UserRow } from '../auth/user-db.js';
+import { SHARED_TOKEN_USER, sameSecret } from '../auth/accounts.js';
+import { cookieValues, SESSION_COOKIE, sessionCookie, type Auth } from './auth.js';
+
+/** The limiter's name for logins with the shared token (no user name). */
+const TOKEN_LOGIN = '(access token)';
+
+const wantsJson = (req: Request): boolean => (req.headers['content-type'] ?? '').includes('json') || (req.headers.accept ?? '').includes('application/json');
+
+export function loginRoutes(auth: Auth): express.Router {
+  const router = express.Router();
+  const { accounts, limiter, config } = auth.deps;
+  const body = [express.json({ limit: '4kb' }), express.urlencoded({ extended: false, limit: '4kb' })];
+
+  router.post('/login', ...body, async (req: Request, res: Response) => {
+    const form = (req.body ?? {}) as Record<string, unknown>;
+    const name = typeof form.user === 'string' ? form.user.trim() : '';
+    // The old login form sent the token as "token".
+    const password = typeof form.password === 'string' ? form.password : typeof form.token === 'string' ? form.token : '';
+    const address = auth.client.address(req);
+    const key = name || TOKEN_LOGIN;
+    const fail = (status: number, error: string, retryAfterS?: number): void => {
+      auth.noteRefusal(req, status, status === 429 ? 'too many failed logins' : 'wrong user name or password', name || undefined);
+      if (retryAfterS) res.setHeader('retry-after', String(retryAfterS));
+      if (wantsJson(req)) {
+        res.status(status).json({ error, ...(retryAfterS ? { retryAfterS } : {}) });
+      } else {
+        res.redirect(303, `login.html?error=${status}${retryAfterS ? `&retry=${retryAfterS}` : ''}`);
+      }
+    };
+    const wait = limiter.check(address, key);
+    if (wait > 0) return fail(429, `too many failed logins; try again in ${wait} s`, wait);
+    if (!password) return fail(400, 'give a user name and password (or leave the name empty and give the access token)');
+
+    let cookie: string;
+    let maxAgeS: number;
+    let who: { user: string; role: string };
+    if (!name) {
+      const shared = config.token;
+      if (!shared || !auth.sharedTokenSession || !sameSecret(password, shared)) {
+        limiter.failed(address, key);
+        return fail(401, 'wrong user name or password', limiter.retryAfterS(address, key) || undefined);
+      }
+      cookie = auth.sharedTokenSession;
+      maxAgeS = Math.floor(accounts.sessionMs / 1000);
+      who = { user: SHARED_TOKEN_USER, role: 'admin' };
+    } else {
+      const user: UserRow | undefined = await accounts.checkPassword(name, password);
+      if (!user) {
+        limiter.failed(address, key);
+        return fail(401, 'wrong user name or password', limiter.retryAfterS(address, key) || undefined);
+      }
+      const session = accounts.startSession(user);
+      cookie = session.cookie;
+      maxAgeS = session.maxAgeS;
+      who = { user: user.name, role: user.role };
+    }
+    limiter.succeeded(address, key);
+    res.setHeader('set-cookie', sessionCookie(req, cookie, maxAgeS));
+    if (wantsJson(req)) res.json(who);
+    else res.redirect(303, './');
+  });
+
+  router.post('/logout', (req: Request, res: Response) => {
+    const principal = auth.identify(req).principal;
+    // Only the cookie's own session ends (a token's caller has nothing to log out of).
+    for (const value of cookieValues(req.headers.cookie, SESSION_COOKIE)) {
+      const s = accounts.session(value);
+      if (s?.principal.sessionId) accounts.endSession(s.principal.sessionId);
+    }
+    res.setHeader('set-cookie', `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`);
+    res.locals.user = principal?.user;
+    if (wantsJson(req) || req.headers['content-length'] === undefined) res.status(204).end();
+    else res.redirect(303, 'login.html');
+  });
+
+  // Old links to the login form.
+  router.get('/login', (_req, res) => res.redirect(302, 'login.html'));
+  return router;
+}
