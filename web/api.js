@@ -1,5 +1,6 @@
-// lookout's REST API as the page uses it. A 401 means a token is set and this
-// browser has no session (or it expired): the page goes to the login form.
+// lookout's REST API as the page uses it. A 401 means login is on and this
+// browser has no session (or it ended: expired, logged out, the user removed):
+// the page goes to the login form.
 
 export class LoggedOut extends Error {
   constructor() {
@@ -12,7 +13,7 @@ export class LoggedOut extends Error {
 export async function api(/** @type {string} */ path, /** @type {RequestInit} */ init = {}) {
   const res = await fetch(path, init);
   if (res.status === 401) {
-    location.href = 'login';
+    location.href = 'login.html';
     throw new LoggedOut();
   }
   return res;
@@ -29,6 +30,36 @@ export async function getJson(path) {
   const body = await res.json();
   if (!res.ok) throw new Error(body?.error ?? `HTTP ${res.status}`);
   return body;
+}
+
+/** An answer that is not 2xx: the server's {"error"} message, and the status. */
+export class ApiError extends Error {
+  constructor(/** @type {string} */ message, /** @type {number} */ status) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+  }
+}
+
+/**
+ * A request with a JSON body (or none); answers the JSON answer (undefined
+ * for 204), or throws ApiError with the server's message.
+ * @param {'POST' | 'PATCH' | 'DELETE'} method
+ * @param {string} path
+ * @param {unknown} [body]
+ * @returns {Promise<any>}
+ */
+export async function send(method, path, body) {
+  /** @type {RequestInit} */
+  const init = { method };
+  if (body !== undefined) {
+    init.headers = { 'content-type': 'application/json' };
+    init.body = JSON.stringify(body);
+  }
+  const res = await api(path, init);
+  const answer = res.status === 204 ? undefined : await res.json().catch(() => undefined);
+  if (!res.ok) throw new ApiError(answer?.error ?? `lookout answered HTTP ${res.status}`, res.status);
+  return answer;
 }
 
 /**

@@ -1,8 +1,10 @@
 // lookout's page: boots the views. The live view (live.js: camera tiles with
 // their own video and boxes, the detection list) and the history views
 // (history.js: events timeline, detection log; recordings.js: what is recorded
-// per camera), and the clip viewer over them (viewer.js). Plain ES modules, no
-// build step.
+// per camera), and the clip viewer over them (viewer.js). Who is looking
+// (account.js) is asked first: a viewer's page has nothing that changes a
+// camera. Plain ES modules, no build step.
+import { showMe, whoAmI } from './account.js';
 import { LoggedOut } from './api.js';
 import { byId } from './dom.js';
 import { closeEditor } from './editor.js';
@@ -23,6 +25,11 @@ function route() {
 }
 
 async function start() {
+  const link = byId('link');
+  showMe(await whoAmI((err) => {
+    link.dataset.state = 'down';
+    link.textContent = `lookout unreachable: ${err instanceof Error ? err.message : String(err)}`;
+  }));
   initHistory();
   initViewer();
   initRecordings();

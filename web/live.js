@@ -4,6 +4,7 @@
 // API appear and go without a reload (the list is re-read every 3 s), as do
 // their zones, lines and masks (zones.js; the editor, editor.js, opens on a
 // tile shown large, beside it) and what moved, when shown (motion.js).
+import { isAdmin } from './account.js';
 import { LoggedOut, cameraList } from './api.js';
 import { byId } from './dom.js';
 import { forgetCamera, setDrawnMode } from './drawn.js';
@@ -188,7 +189,10 @@ function showCameras(/** @type {string[]} */ list) {
     grid.append(player);
     attachTile(player);
     attachMotion(player);
-    player.querySelector('.edit-zones')?.addEventListener('click', () => {
+    // The zone editor saves the camera's shapes (PATCH): an admin's only; a viewer's tile has no button for it.
+    const edit = player.querySelector('.edit-zones');
+    if (!isAdmin()) edit?.remove();
+    else edit?.addEventListener('click', () => {
       showLarge(id);
       openEditor(player, () => showLarge(undefined));
     });
