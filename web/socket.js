@@ -2,6 +2,10 @@
 // ±20 % jitter, back to 0.5 s once a connection has stayed up for 10 s (so a
 // server that accepts and drops at once is not hammered).
 import { parseBinary, parseText } from './protocol.js';
+import { api } from './api.js';
+
+/** The server's close code for "your session, token or user is gone" (src/http/auth-setup.ts). */
+const SESSION_ENDED = 4401;
 
 /** @typedef {import('./protocol.js').BinaryMessage} BinaryMessage */
 /** @typedef {import('./protocol.js').TextMessage} TextMessage */
@@ -69,8 +73,15 @@ export class LiveSocket {
         console.warn('lookout: dropped a live message', err);
       }
     };
-    ws.onclose = () => {
+    ws.onclose = (e) => {
       if (this.#closed) return;
+      if (e.code === SESSION_ENDED) {
+        // Logged out elsewhere, the password changed, or the user removed: to the login page, not a retry loop.
+        location.href = 'login.html';
+        return;
+      }
+      // Refused before it opened (an upgrade answered 401 looks the same): api() goes to the login page on a 401.
+      if (!openedAt) void api('api/me').catch(() => undefined);
       if (openedAt && performance.now() - openedAt > STABLE_MS) this.#delay = FIRST_DELAY_MS;
       const delay = this.#delay * (0.8 + Math.random() * 0.4);
       this.#delay = Math.min(this.#delay * 2, MAX_DELAY_MS);

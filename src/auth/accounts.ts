@@ -23,6 +23,8 @@ export interface Principal {
 /** The shared auth.token's principal: an admin named for what it is. */
 export const SHARED_TOKEN_USER = 'token';
 const POLL_MS = 500;
+/** Sessions that expired end their open connections within this long (listeners run even with no change). */
+const EXPIRY_SWEEP_MS = 60_000;
 /** A session is extended (and its cookie sent again) when used this long after its last extension. */
 const EXTEND_AFTER_MS = 10 * 60_000;
 /** A token's last use is written at most this often. */
@@ -44,6 +46,7 @@ export class Accounts {
   private sessions = new Map<string, Session>();
   private tokens = new Map<string, Token>();
   private version = -1;
+  private lastSweep = Date.now();
   private readonly listeners = new Set<() => void>();
   private readonly timer: NodeJS.Timeout | undefined;
 
@@ -230,6 +233,7 @@ export class Accounts {
   private poll(): void {
     try {
       if (this.db && this.db.dataVersion() !== this.version) this.reloadAndNotify();
+      else if (Date.now() - this.lastSweep > EXPIRY_SWEEP_MS) this.changed();
     } catch {
       // A locked or briefly unreadable file: the next poll tries again; what is in memory stands.
     }
@@ -241,6 +245,7 @@ export class Accounts {
   }
 
   private changed(): void {
+    this.lastSweep = Date.now();
     for (const l of this.listeners) l();
   }
 

@@ -158,4 +158,16 @@ describe.skipIf(skipChromium)('logging in to the page', () => {
     await page.screenshot({ path: path.join(SHOTS, 'auth-login-wrong.png') });
     await page.close();
   }, 60_000);
+  it('sends a page that is open to the login page when its user is removed (the WebSocket closes with 4401)', async () => {
+    const dora = { name: 'dora', password: 'dora-watches-too-1', role: 'viewer' };
+    expect((await asScript('/api/users', { method: 'POST', body: JSON.stringify(dora) })).status).toBe(201);
+    const page = await loggedOutPage();
+    await logIn(page, dora);
+    await page.waitForURL(`${lookout.url}/`);
+    await page.waitForSelector(`${tile('kitchen')}[data-video="native"] video`, { timeout: 30_000 });
+    expect((await asScript('/api/users/dora', { method: 'DELETE' })).status).toBe(204);
+    await page.waitForURL(/\/login\.html$/, { timeout: 5_000 });
+    expect(await status(page, 'api/me')).toBe(401);
+    await page.close();
+  }, 60_000);
 });
