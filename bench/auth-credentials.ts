@@ -71,7 +71,8 @@ async function logins(): Promise<CredentialsResult['loginMs']> {
   db.addUser('alice', 'viewer', await hashPassword('alice-password'));
   db.close();
   const lookout = await startLookout(parseConfig({
-    http: { host: '127.0.0.1', port: 0 }, auth: { usersFile },
+    // Loopback as a trusted proxy, so each login's X-Forwarded-For is its client address.
+    http: { host: '127.0.0.1', port: 0 }, auth: { usersFile, trustedProxy: { addresses: ['127.0.0.1'] } },
     store: { enabled: false, path: path.join(dir, 'lookout.db') },
     modelServer: { embedded: { model: 'synthetic', latencyMs: 0, capacity: 1 } },
   }), silentLogger);
@@ -81,7 +82,7 @@ async function logins(): Promise<CredentialsResult['loginMs']> {
   try {
     for (let i = 0; i < PASSWORD_ROUNDS; i++) {
       for (const k of shuffle(['right', 'wrong', 'unknownUser'] as const)) {
-        // A new forwarded address each time (loopback is a trusted proxy): the limiter never holds these back.
+        // A new forwarded address each time: the limiter never holds these back.
         address++;
         const t0 = process.hrtime.bigint();
         const res = await fetch(`${lookout.url}/login`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': `10.${(address >> 16) & 255}.${(address >> 8) & 255}.${address & 255}` }, body: JSON.stringify(bodies[k]) });
@@ -109,7 +110,9 @@ function tokens(): CredentialsResult['token'] {
     const guess = (sharedChars: number): string => `lk_${id}_${guessSharing(secret, sharedChars)}`;
     const none = guess(0);
     const allButLast = guess(secret.length - 1);
-    const session = accounts.startSession(accounts.user('alice') ?? (() => { throw new Error('no alice'); })()).cookie;
+    const alice = accounts.user('alice');
+    const session = alice ? accounts.startSession(alice)?.cookie : undefined;
+    if (!session) throw new Error('no session for alice');
     const calls = 20_000;
     const time = (fn: () => unknown): number => {
       const t0 = process.hrtime.bigint();

@@ -44,13 +44,17 @@ export interface TokenView { id: string; name: string; created: string; lastUsed
 export class Accounts {
   private users = new Map<string, UserRow>();
   private sessions = new Map<string, Session>();
+  /** The shared token's browser sessions, by digest (in memory only). */
+  private readonly sharedSessions = new Map<string, Session>();
   private tokens = new Map<string, Token>();
   private version = -1;
   private lastSweep = Date.now();
   private readonly listeners = new Set<() => void>();
   private readonly timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly db: UserDb | undefined, private readonly options: { sessionHours: number; sharedToken?: string }) {
+  private pollFailing = false;
+
+  constructor(private readonly db: UserDb | undefined, private readonly options: { sessionHours: number; sharedToken?: string; onPollError?: (message: string) => void }) {
     this.reload();
     if (db) {
       this.timer = setInterval(() => this.poll(), POLL_MS);
@@ -76,26 +80,44 @@ export class Accounts {
   async checkPassword(name: string, password: string): Promise<UserRow | undefined> {
     const user = this.users.get(name);
     const ok = await verifyPassword(password, user?.password);
-    // The user may have gone while scrypt ran.
-    return ok && user && this.users.get(name) === user ? user : undefined;
+    // The user may have gone, or their password changed, while scrypt ran.
+    return ok && user && this.users.get(name)?.password === user.password ? user : undefined;
   }
 
-  /** A new session for the user: the cookie's value (shown to the browser only) and its principal. */
-  startSession(user: UserRow): { cookie: string; principal: Principal; maxAgeS: number } {
+  /**
+   * A new session for the user whose password was just checked: the cookie's
+   * value (shown to the browser only) and its principal; undefined when that
+   * password is no longer theirs (changed meanwhile, from the command line).
+   */
+  startSession(user: UserRow): { cookie: string; principal: Principal; maxAgeS: number } | undefined {
     const cookie = randomBytes(32).toString('base64url');
     const id = digestText(cookie);
     const now = Date.now();
     const expires = now + this.sessionMs;
-    this.db?.addSession({ id, user: user.name, created: now, expires });
+    if (this.db && !this.db.addSession({ id, user: user.name, created: now, expires }, user.password)) return undefined;
     this.sessions.set(id, { user: user.name, expires, extended: now });
     return { cookie, principal: { user: user.name, role: user.role, via: 'session', sessionId: id }, maxAgeS: Math.floor(this.sessionMs / 1000) };
+  }
+
+  /**
+   * A browser session of the shared token (login with no user name): random
+   * like a user's, revocable by logging out, held in memory only (the token
+   * has no row in the users file; a restart logs these out).
+   */
+  startSharedTokenSession(): { cookie: string; maxAgeS: number } {
+    const cookie = randomBytes(32).toString('base64url');
+    const now = Date.now();
+    this.sharedSessions.set(digestText(cookie), { user: SHARED_TOKEN_USER, expires: now + this.sessionMs, extended: now });
+    return { cookie, maxAgeS: Math.floor(this.sessionMs / 1000) };
   }
 
   /** The principal of a session cookie; `extended` says the session's expiry moved (send the cookie again). */
   session(cookie: string): { principal: Principal; extended: boolean } | undefined {
     const id = digestText(cookie);
-    const s = this.sessions.get(id);
     const now = Date.now();
+    const shared = this.sharedSessions.get(id);
+    if (shared) return shared.expires > now ? { principal: { user: SHARED_TOKEN_USER, role: 'admin', via: 'shared-token', sessionId: id }, extended: false } : undefined;
+    const s = this.sessions.get(id);
     if (!s || s.expires <= now) return undefined;
     const user = this.users.get(s.user);
     if (!user) return undefined;
@@ -103,10 +125,22 @@ export class Accounts {
     if (now - s.extended > EXTEND_AFTER_MS) {
       s.extended = now;
       s.expires = now + this.sessionMs;
-      this.db?.extendSession(id, s.expires);
       extended = true;
+      // Best effort: a full or failing disk must not fail the request (or throw inside a WebSocket upgrade).
+      try {
+        this.db?.extendSession(id, s.expires);
+      } catch {
+        // The file keeps the older expiry; memory holds the newer until the next reload.
+      }
     }
     return { principal: { user: user.name, role: user.role, via: 'session', sessionId: id }, extended };
+  }
+
+  /** Ends the session a cookie holds (logging out). */
+  endSessionByCookie(cookie: string): void {
+    const id = digestText(cookie);
+    if (this.sharedSessions.delete(id)) this.changed();
+    else this.endSession(id);
   }
 
   endSession(id: string): void {
@@ -127,7 +161,11 @@ export class Accounts {
     const now = Date.now();
     if (t.lastUsed === null || now - t.lastUsed > TOUCH_EVERY_MS) {
       t.lastUsed = now;
-      this.db?.touchToken(m[1], now);
+      try {
+        this.db?.touchToken(m[1], now);
+      } catch {
+        // Best effort, as a session's extension.
+      }
     }
     return { user: user.name, role: user.role, via: 'token', tokenId: m[1] };
   }
@@ -137,6 +175,10 @@ export class Accounts {
     if (p.via === 'session') {
       const s = p.sessionId === undefined ? undefined : this.sessions.get(p.sessionId);
       return s !== undefined && s.expires > Date.now() && this.users.get(p.user)?.role === p.role;
+    }
+    if (p.via === 'shared-token') {
+      const s = p.sessionId === undefined ? undefined : this.sharedSessions.get(p.sessionId);
+      return p.sessionId === undefined || (s !== undefined && s.expires > Date.now());
     }
     if (p.via === 'token') {
       const t = p.tokenId === undefined ? undefined : this.tokens.get(p.tokenId);
@@ -234,8 +276,11 @@ export class Accounts {
     try {
       if (this.db && this.db.dataVersion() !== this.version) this.reloadAndNotify();
       else if (Date.now() - this.lastSweep > EXPIRY_SWEEP_MS) this.changed();
-    } catch {
-      // A locked or briefly unreadable file: the next poll tries again; what is in memory stands.
+      this.pollFailing = false;
+    } catch (err) {
+      // A locked or briefly unreadable file: the next poll tries again; what is in memory stands. Said once per spell.
+      if (!this.pollFailing) this.options.onPollError?.(`cannot read the users file ${this.db?.file ?? ''} (changes made by lookout user are not seen until it can): ${(err as Error).message}`);
+      this.pollFailing = true;
     }
   }
 

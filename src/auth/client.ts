@@ -1,14 +1,16 @@
 // Where a request comes from, and who a trusted proxy says it is for.
 //
-// The peer is the socket's address. Behind a proxy lookout trusts (loopback,
-// or auth.trustedProxy.addresses), the client is the rightmost address of
+// The peer is the socket's address. Behind a proxy lookout trusts
+// (auth.trustedProxy.addresses; loopback only when listed there: a local
+// forwarder such as ssh -L or socat adds no header, and its clients would
+// choose their own address), the client is the rightmost address of
 // X-Forwarded-For that is not itself a trusted proxy: proxies append, so
 // what a client wrote on the left is never believed. The login limiter and
 // the refusal log count by this address.
 import { isIPv4, isIPv6, type BlockList } from 'node:net';
 import type { IncomingMessage } from 'node:http';
 import type { TrustedProxyConfig } from '../config/schema.js';
-import { blockListOf, type NetworkRange } from '../config/source-networks.js';
+import { blockListOf } from '../config/source-networks.js';
 import type { Principal } from './accounts.js';
 import { USER_NAME } from './user-db.js';
 
@@ -23,8 +25,7 @@ export class ClientIdentity {
 
   constructor(private readonly proxy: TrustedProxyConfig | undefined) {
     this.proxies = proxy ? blockListOf(proxy.addresses) : undefined;
-    const loopback: NetworkRange[] = [{ address: '127.0.0.0', prefix: 8, family: 'ipv4' }, { address: '::1', prefix: 128, family: 'ipv6' }];
-    this.trusted = blockListOf([...loopback, ...(proxy?.addresses ?? [])]);
+    this.trusted = blockListOf(proxy?.addresses ?? []);
   }
 
   /** The client's address, through trusted proxies. */

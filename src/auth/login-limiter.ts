@@ -10,9 +10,13 @@
 //   past that, the same doubling applies to the name, but only for addresses
 //   that have failed on it. An attacker cannot lock the real user out: the
 //   right password from an address that has not failed still works.
-// A success clears the address, and the address's failures on that name.
+// An attempt counts as a failure from when it begins (so parallel attempts
+// cannot all slip through while scrypt runs); a success takes it back and
+// clears the address. IPv6 addresses count by their /64.
 // Entries are forgotten FORGET_MS after their last failure, and at most
 // MAX_ENTRIES of each are kept (oldest dropped, counted).
+
+import { isIPv6 } from 'node:net';
 
 const FREE_PER_ADDRESS = 5;
 const FREE_PER_USER = 10;
@@ -33,6 +37,20 @@ export interface LoginLimiterStats {
 }
 
 /** The wait after the newest of `failures`: none for the first `free` − 1, then 1 s, doubling. */
+/**
+ * What an address is counted as: IPv4 as it is, IPv6 by its /64, which one
+ * client usually holds whole (a home or a cloud machine gets a /64 or more,
+ * and would otherwise have 2^64 fresh addresses to guess from).
+ */
+export function addressKey(address: string): string {
+  if (!isIPv6(address)) return address;
+  const [head, tail = ''] = address.split('::');
+  const left = head ? head.split(':') : [];
+  const right = address.includes('::') ? (tail ? tail.split(':') : []) : [];
+  const groups = address.includes('::') ? [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right] : left;
+  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '').toLowerCase()).join(':')}::/64`;
+}
+
 const delayFor = (failures: number, free: number): number => (failures < free ? 0 : Math.min(MAX_DELAY_MS, 1000 * 2 ** Math.min(30, failures - free)));
 
 export class LoginLimiter {
@@ -43,38 +61,48 @@ export class LoginLimiter {
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  /** Seconds to wait before this address may try this name again, or 0. A refusal counts as a failure of the address. */
-  check(address: string, user: string): number {
+  /**
+   * Seconds to wait before this address may try this name, or 0: the attempt
+   * may go ahead, and counts as a failure from now on, until succeeded() says
+   * otherwise. So attempts sent in parallel (their passwords still being
+   * checked) use up the free failures as they start, not as they end. A
+   * refusal counts as a failure of the address too.
+   */
+  attempt(address: string, user: string): number {
     const now = this.now();
     this.forgetOld(now);
-    const a = this.addresses.get(address);
-    const u = this.users.get(user);
-    const waitA = a ? a.last + delayFor(a.failures, FREE_PER_ADDRESS) - now : 0;
-    const waitU = u && (u.addresses.get(address) ?? 0) > 0 ? u.last + delayFor(u.failures, FREE_PER_USER) - now : 0;
-    const wait = Math.max(waitA, waitU);
-    if (wait <= 0) return 0;
-    this.counts.throttled++;
-    this.bump(this.addresses, address, now, () => ({ failures: 0, last: now }));
-    return Math.ceil(this.retryAfter(address, user, now) / 1000);
-  }
-
-  failed(address: string, user: string): void {
-    const now = this.now();
-    this.counts.wrong++;
-    this.bump(this.addresses, address, now, () => ({ failures: 0, last: now }));
+    const key = addressKey(address);
+    const wait = this.retryAfter(key, user, now);
+    if (wait > 0) {
+      this.counts.throttled++;
+      this.bump(this.addresses, key, now, () => ({ failures: 0, last: now }));
+      return Math.ceil(this.retryAfter(key, user, now) / 1000);
+    }
+    this.bump(this.addresses, key, now, () => ({ failures: 0, last: now }));
     const u = this.bump(this.users, user, now, () => ({ failures: 0, last: now, addresses: new Map() }));
-    if (u.addresses.size < 1000 || u.addresses.has(address)) u.addresses.set(address, (u.addresses.get(address) ?? 0) + 1);
+    if (u.addresses.size < 1000 || u.addresses.has(key)) u.addresses.set(key, (u.addresses.get(key) ?? 0) + 1);
+    return 0;
   }
 
+  /** The attempt's password was wrong (it was counted when it began). */
+  failed(): void {
+    this.counts.wrong++;
+  }
+
+  /** The attempt's password was right: the address starts afresh, and the name's count loses this attempt. */
   succeeded(address: string, user: string): void {
+    const key = addressKey(address);
     this.counts.ok++;
-    this.addresses.delete(address);
-    this.users.get(user)?.addresses.delete(address);
+    this.addresses.delete(key);
+    const u = this.users.get(user);
+    if (!u) return;
+    u.addresses.delete(key);
+    u.failures = Math.max(0, u.failures - 1);
   }
 
   /** Seconds the address must now wait for the name (after a failure, to tell the client at once). */
   retryAfterS(address: string, user: string): number {
-    return Math.ceil(this.retryAfter(address, user, this.now()) / 1000);
+    return Math.ceil(this.retryAfter(addressKey(address), user, this.now()) / 1000);
   }
 
   stats(): LoginLimiterStats {
@@ -86,6 +114,7 @@ export class LoginLimiter {
     return { attempts: { ...this.counts }, lockedAddresses, lockedUsers, evicted: this.evicted };
   }
 
+  /** `address`: its key (addressKey). */
   private retryAfter(address: string, user: string, now: number): number {
     const a = this.addresses.get(address);
     const u = this.users.get(user);

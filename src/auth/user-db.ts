@@ -59,16 +59,18 @@ export class UserDb {
     } catch (err) {
       throw new UserError('USERS_FILE', `cannot open the users file ${file}: ${(err as Error).message}`);
     }
-    if (absent) chmodSync(file, 0o600);
-    db.pragma('journal_mode = WAL');
-    db.pragma('busy_timeout = 5000');
-    db.pragma('foreign_keys = ON');
-    const version = db.pragma('user_version', { simple: true }) as number;
-    if (version > 1) {
+    try {
+      if (absent) chmodSync(file, 0o600);
+      db.pragma('journal_mode = WAL');
+      db.pragma('busy_timeout = 5000');
+      db.pragma('foreign_keys = ON');
+      const version = db.pragma('user_version', { simple: true }) as number;
+      if (version > 1) throw new Error(`it was written by a newer lookout (users schema ${version})`);
+      if (version < 1) db.exec(SCHEMA);
+    } catch (err) {
       db.close();
-      throw new UserError('USERS_FILE', `${file} was written by a newer lookout (users schema ${version})`);
+      throw new UserError('USERS_FILE', `cannot use the users file ${file}: ${(err as Error).message}`);
     }
-    if (version < 1) db.exec(SCHEMA);
     return new UserDb(db, file);
   }
 
@@ -120,8 +122,15 @@ export class UserDb {
     return this.db.prepare('SELECT id, user, created, expires FROM sessions').all() as SessionRow[];
   }
 
-  addSession(row: SessionRow): void {
-    this.db.prepare('INSERT INTO sessions (id, user, created, expires) VALUES (?, ?, ?, ?)').run(row.id, row.user, row.created, row.expires);
+  /**
+   * A session for the user, only while their password is still `passwordHash`
+   * (the one just checked): one statement, so a password changed meanwhile by
+   * another process (which ended the user's sessions) is never outlived by a
+   * session made with the old one. False when not made.
+   */
+  addSession(row: SessionRow, passwordHash: string): boolean {
+    return this.db.prepare('INSERT INTO sessions (id, user, created, expires) SELECT ?, name, ?, ? FROM users WHERE name = ? AND password = ?')
+      .run(row.id, row.created, row.expires, row.user, passwordHash).changes === 1;
   }
 
   extendSession(id: string, expires: number): void {

@@ -3,8 +3,9 @@
 // The access policy (auth/access-policy.ts) has already let only the right
 // role through; these routes answer for the principal res.locals holds.
 import express, { type Request, type Response } from 'express';
-import type { Accounts, Principal } from '../auth/accounts.js';
-import type { UserRow } from '../auth/user-db.js';
+import type { Principal } from '../auth/accounts.js';
+import { passwordProblem } from '../auth/passwords.js';
+import { isRole, type UserRow } from '../auth/user-db.js';
 import { sessionCookie, type Auth } from './auth.js';
 import { sendError } from './errors.js';
 
@@ -22,7 +23,7 @@ const answering = (handler: Handler): Handler => async (req, res) => {
 
 export function accountRoutes(auth: Auth): express.Router {
   const router = express.Router();
-  const accounts: Accounts = auth.deps.accounts;
+  const { accounts, limiter } = auth.deps;
   const json = express.json({ limit: '8kb' });
   /** Only users of the users file have passwords and tokens (not the shared token, a proxy's user or "local"). */
   const ownUser = (res: Response): UserRow | undefined => {
@@ -45,17 +46,31 @@ export function accountRoutes(auth: Auth): express.Router {
       res.status(400).json({ error: 'current: give your current password' });
       return;
     }
+    const problem = passwordProblem(body.password);
+    if (problem) {
+      res.status(400).json({ error: `password: ${problem}` });
+      return;
+    }
+    // Checking the current password is a login attempt: limited the same way.
+    const address = auth.client.address(req);
+    const wait = limiter.attempt(address, user.name);
+    if (wait > 0) {
+      res.setHeader('retry-after', String(wait));
+      res.status(429).json({ error: `too many wrong passwords; try again in ${wait} s`, retryAfterS: wait });
+      return;
+    }
     if (!(await accounts.checkPassword(user.name, body.current))) {
+      limiter.failed();
       res.status(403).json({ error: 'current: that is not your current password' });
       return;
     }
+    limiter.succeeded(address, user.name);
+    res.locals.revoking = true;
     await accounts.setPassword(user.name, body.password);
     // Every session of the user ended (this one too); this browser carries on in a new one.
     const fresh = accounts.user(user.name);
-    if (fresh && who(res).via === 'session') {
-      const session = accounts.startSession(fresh);
-      res.setHeader('set-cookie', sessionCookie(req, session.cookie, session.maxAgeS));
-    }
+    const session = fresh ? accounts.startSession(fresh) : undefined;
+    if (session) res.setHeader('set-cookie', sessionCookie(req, session.cookie, session.maxAgeS));
     res.status(204).end();
   }));
 
@@ -73,11 +88,18 @@ export function accountRoutes(auth: Auth): express.Router {
   router.delete('/me/tokens/:id', (req, res) => {
     const user = ownUser(res);
     if (!user) return;
+    res.locals.revoking = true;
     if (accounts.revokeToken(user.name, req.params.id)) res.status(204).end();
     else res.status(404).json({ error: `you have no token ${JSON.stringify(req.params.id)}` });
   });
 
   // ——— Admins ———
+
+  // Also checked here, not only by the access policy in front: whatever spelling of the path got this far.
+  router.use('/users', (_req, res, next) => {
+    if (who(res)?.role === 'admin') next();
+    else res.status(403).json({ error: '/api/users needs the admin role' });
+  });
 
   /** An admin may not remove or demote the last admin over the API: nobody could manage users then (the command line still can). */
   const lastAdmin = (name: string, res: Response): boolean => {
@@ -109,7 +131,18 @@ export function accountRoutes(auth: Auth): express.Router {
       res.status(404).json({ error: `no user ${JSON.stringify(name)}` });
       return;
     }
-    if (body.role !== undefined && body.role !== 'admin' && lastAdmin(name, res)) return;
+    // Everything checked before anything changes: a refused request changes nothing.
+    if (body.role !== undefined && !isRole(body.role)) {
+      res.status(400).json({ error: `role: expected "admin" or "viewer", got ${JSON.stringify(body.role)}` });
+      return;
+    }
+    const problem = body.password === undefined ? undefined : passwordProblem(body.password);
+    if (problem) {
+      res.status(400).json({ error: `password: ${problem}` });
+      return;
+    }
+    if (body.role === 'viewer' && lastAdmin(name, res)) return;
+    res.locals.revoking = true;
     if (body.role !== undefined) accounts.setRole(name, body.role);
     if (body.password !== undefined) await accounts.setPassword(name, body.password);
     res.json(accounts.view(accounts.user(name) as UserRow));
@@ -117,6 +150,7 @@ export function accountRoutes(auth: Auth): express.Router {
 
   router.delete('/users/:name', answering((req, res) => {
     if (lastAdmin(String(req.params.name), res)) return;
+    res.locals.revoking = true;
     accounts.removeUser(String(req.params.name));
     res.status(204).end();
   }));

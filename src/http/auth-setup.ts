@@ -5,9 +5,10 @@
 // every route, and each open socket is tracked by who opened it.
 import type { IncomingMessage, Server } from 'node:http';
 import type { WebSocket } from 'ws';
-import type { LookoutConfig } from '../config/schema.js';
+import { existsSync } from 'node:fs';
+import { ConfigError, type LookoutConfig } from '../config/schema.js';
 import { Accounts, type Principal } from '../auth/accounts.js';
-import { checkExposure } from '../auth/exposure.js';
+import { checkExposure, isLoopbackHost } from '../auth/exposure.js';
 import { LoginLimiter } from '../auth/login-limiter.js';
 import { OpenConnections } from '../auth/open-connections.js';
 import { UserDb } from '../auth/user-db.js';
@@ -25,13 +26,17 @@ export interface RunningAuth {
 
 export function startAuth(config: LookoutConfig, log: Logger): RunningAuth {
   let db: UserDb | undefined;
+  const file = config.auth.usersFile;
   try {
-    db = UserDb.open(config.auth.usersFile, { create: true });
+    db = UserDb.open(file, { create: true });
   } catch (err) {
-    // A read-only data folder: the shared token and a trusted proxy still work; users cannot.
-    log.warn(`${(err as Error).message}; users, sessions and API tokens are unavailable`);
+    // A users file that is there but unusable (owned by root after a sudo, damaged) holds users who
+    // must log in: starting without them would open lookout to everyone. Only a file that could not
+    // be made (a read-only data folder) is left out: then nobody has ever been a user here.
+    if (existsSync(file)) throw new ConfigError('auth.usersFile', `${(err as Error).message}; fix its owner or permissions (lookout runs as uid ${process.getuid?.() ?? '?'}), or point auth.usersFile elsewhere`);
+    log.warn(`${(err as Error).message}; users, sessions and API tokens are unavailable (the shared token and a trusted proxy still work)`);
   }
-  const accounts = new Accounts(db, { sessionHours: config.auth.sessionHours, ...(config.auth.token ? { sharedToken: config.auth.token } : {}) });
+  const accounts = new Accounts(db, { sessionHours: config.auth.sessionHours, ...(config.auth.token ? { sharedToken: config.auth.token } : {}), onPollError: (m) => log.warn(`auth: ${m}`) });
   try {
     checkExposure(config, accounts.hasUsers, log);
   } catch (err) {
@@ -40,9 +45,11 @@ export function startAuth(config: LookoutConfig, log: Logger): RunningAuth {
     throw err;
   }
   const connections = new OpenConnections();
-  const auth = new Auth({ config: config.auth, accounts, limiter: new LoginLimiter(), connections, log });
+  const loopbackOnly = config.http.host === undefined || isLoopbackHost(config.http.host);
+  const auth = new Auth({ config: config.auth, loopbackOnly, accounts, limiter: new LoginLimiter(), connections, log });
   const unsubscribe = accounts.onChange(() => {
-    const ended = connections.sweep((p) => accounts.stillValid(p));
+    // "local" (no login) stands only while no login is needed: a user added on loopback ends those connections too.
+    const ended = connections.sweep((p) => (p.via === 'open' ? !auth.enabled : accounts.stillValid(p)));
     if (ended > 0) log.info(`auth: ended ${ended} open connection(s) whose session, token or user went`);
   });
   if (auth.enabled) log.info(`auth: on (${[accounts.hasUsers ? 'users' : '', config.auth.token ? 'access token' : '', config.auth.trustedProxy ? 'trusted proxy' : ''].filter(Boolean).join(', ')})`);
@@ -60,7 +67,10 @@ export function startAuth(config: LookoutConfig, log: Logger): RunningAuth {
 export function attachWebSocket(live: LiveHub, servers: readonly Server[], auth: Auth, allowedOrigins: readonly string[]): void {
   const principals = new WeakMap<IncomingMessage, Principal>();
   const refuse = (req: IncomingMessage) => {
-    if (!originAllowed(req, allowedOrigins)) return { status: 403, reason: `origin ${req.headers.origin ?? ''} may not open lookout's WebSocket` };
+    if (!originAllowed(req, allowedOrigins)) {
+      auth.noteRefusal(req, 403, `foreign origin ${String(req.headers.origin).slice(0, 100)}`, undefined, 'GET /ws');
+      return { status: 403, reason: `origin ${req.headers.origin ?? ''} may not open lookout's WebSocket` };
+    }
     const answer = auth.upgrade(req);
     if ('refused' in answer) return answer.refused;
     principals.set(req, answer.principal);
@@ -68,7 +78,7 @@ export function attachWebSocket(live: LiveHub, servers: readonly Server[], auth:
   };
   const opened = (req: IncomingMessage, ws: WebSocket): void => {
     const principal = principals.get(req);
-    if (!principal || principal.via === 'open') return;
+    if (!principal) return;
     const forget = auth.deps.connections.track(principal, () => {
       ws.close(WS_SESSION_ENDED, 'session ended: log in again');
       // A client that does not answer the close is cut off anyway.

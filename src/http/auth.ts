@@ -12,12 +12,12 @@
 // session or removing a user closes its streams at once. Refusals are
 // logged (reason, client address, user; never a secret or a query string).
 import type { IncomingMessage } from 'node:http';
-import { createHmac } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import type { AuthConfig } from '../config/schema.js';
 import { changesState, meets, need, type Need } from '../auth/access-policy.js';
-import { sameSecret, SHARED_TOKEN_USER, type Accounts, type Principal } from '../auth/accounts.js';
+import type { Accounts, Principal } from '../auth/accounts.js';
 import { ClientIdentity } from '../auth/client.js';
+import { isLoopbackHost } from '../auth/exposure.js';
 import type { LoginLimiter } from '../auth/login-limiter.js';
 import type { OpenConnections } from '../auth/open-connections.js';
 import { RefusalLog } from '../auth/refusal-log.js';
@@ -26,8 +26,6 @@ import { requestUrl } from '../util/request-url.js';
 
 export { sameSecret } from '../auth/accounts.js';
 export const SESSION_COOKIE = 'lookout_session';
-/** The shared token's browser session: an HMAC of the token (the token itself never goes into a cookie). */
-const SHARED_PREFIX = 't.';
 const MEDIA_PATH = /\/(snapshot\.jpg|stream\.mjpeg|stream\.mp4|clip\.mp4)$|^\/api\/recordings\/[^/]+\/segments\/\d+\.mp4$/;
 const LOCAL: Principal = { user: 'local', role: 'admin', via: 'open' };
 
@@ -35,11 +33,15 @@ const LOCAL: Principal = { user: 'local', role: 'admin', via: 'open' };
 export interface Identified {
   principal?: Principal;
   cookie?: boolean;
+  /** Said by an Authorization header: a script's, which no other site's page can make a browser send. */
+  bearer?: boolean;
   extended?: { cookie: string; maxAgeS: number };
 }
 
 export interface AuthDeps {
   config: AuthConfig;
+  /** lookout listens on loopback only: without a login it answers only requests addressed to this machine by name (DNS rebinding). */
+  loopbackOnly: boolean;
   accounts: Accounts;
   limiter: LoginLimiter;
   connections: OpenConnections;
@@ -66,14 +68,11 @@ export function cookieValues(header: string | undefined, name: string): string[]
 export class Auth {
   readonly client: ClientIdentity;
   private readonly refusals: RefusalLog;
-  private readonly sharedSession: string | undefined;
   private latched = false;
 
   constructor(readonly deps: AuthDeps) {
     this.client = new ClientIdentity(deps.config.trustedProxy);
     this.refusals = new RefusalLog(deps.log);
-    const token = deps.config.token;
-    this.sharedSession = token ? SHARED_PREFIX + createHmac('sha256', token).update('lookout session v1').digest('base64url') : undefined;
   }
 
   /** Whether requests must say who they are: explicitly, or because a user, the token or a proxy is (or was, since start) configured; a user added while running counts. */
@@ -83,11 +82,6 @@ export class Auth {
     // Once on, it stays on until restart: removing the last user must not open the server to everyone.
     this.latched ||= c.token !== undefined || c.trustedProxy !== undefined || this.deps.accounts.hasUsers;
     return this.latched;
-  }
-
-  /** The shared token's session cookie value (login with the token). */
-  get sharedTokenSession(): string | undefined {
-    return this.sharedSession;
   }
 
   /** Who the request is from; `extended`: its session was extended (send the cookie again). */
@@ -100,13 +94,10 @@ export class Auth {
     if (header?.startsWith('Bearer ')) {
       const p = accounts.token(header.slice(7).trim());
       // A wrong bearer token is not quietly replaced by a cookie: the caller meant that token.
-      return p ? { principal: p } : {};
+      return p ? { principal: p, bearer: true } : {};
     }
     for (const cookie of cookieValues(req.headers.cookie, SESSION_COOKIE)) {
-      if (cookie.startsWith(SHARED_PREFIX)) {
-        if (this.sharedSession && sameSecret(cookie, this.sharedSession)) return { principal: { user: SHARED_TOKEN_USER, role: 'admin', via: 'shared-token' }, cookie: true };
-        continue;
-      }
+      // Looked up by its SHA-256 digest: nothing to compare, so nothing for a timing attack to measure.
       const s = accounts.session(cookie);
       if (s) return { principal: s.principal, cookie: true, ...(s.extended ? { extended: { cookie, maxAgeS: Math.floor(accounts.sessionMs / 1000) } } : {}) };
     }
@@ -126,11 +117,18 @@ export class Auth {
     let refusal: { status: number; reason: string; short: string } | undefined;
     if (!principal) {
       refusal = { status: 401, short: 'not logged in', reason: 'log in first: this lookout needs a session (log in on login.html), an API token or the access token ("Authorization: Bearer TOKEN")' };
-    } else if (!meets(principal.role, needed)) {
-      refusal = { status: 403, short: `needs admin, is ${principal.role}`, reason: `${method} ${path} needs the admin role; you are ${principal.role} ${principal.user}` };
-    } else if (changesState(method) && who.cookie && !sameOrigin(req, this.deps.config.allowedOrigins)) {
+    } else if (!meets(principal, needed)) {
+      refusal = needed === 'account'
+        ? { status: 403, short: `needs a password session, is ${principal.via}`, reason: `${method} ${path}: passwords and API tokens are managed from a session logged in with the password, not with ${principal.via === 'token' ? 'an API token' : `the ${principal.via} login`}` }
+        : { status: 403, short: `needs admin, is ${principal.role}`, reason: `${method} ${path} needs the admin role; you are ${principal.role} ${principal.user}` };
+    } else if (principal.via === 'open' && this.deps.loopbackOnly && !isLoopbackHost(hostName(req.headers.host))) {
+      // Without a login only this machine may use lookout; a page of another site whose name was made to resolve here (DNS rebinding) is not it.
+      const host = String(req.headers.host ?? 'missing').slice(0, 100);
+      refusal = { status: 403, short: `host ${host} without a login`, reason: `Host ${host} is not this machine's name: without a login lookout answers only requests to localhost, 127.0.0.1 or [::1] (add a user to use it under another name)` };
+    } else if (changesState(method) && !who.bearer && !sameOrigin(req, this.deps.config.allowedOrigins, who.cookie === true)) {
+      // A browser sends Origin with every cross-site change: another site's page may not change anything here, with a cookie or without a login.
       const origin = req.headers.origin ?? 'missing';
-      refusal = { status: 403, short: `foreign origin ${origin.slice(0, 100)}`, reason: `a logged-in browser's ${method} must come from this lookout's own page (Origin ${origin})` };
+      refusal = { status: 403, short: `foreign origin ${origin.slice(0, 100)}`, reason: `a browser's ${method} must come from this lookout's own page (Origin ${origin})` };
     }
     if (!refusal) return undefined;
     this.refusals.note(refusal.status, refusal.short, `${method} ${path}`, this.client.address(req), principal?.user);
@@ -156,11 +154,12 @@ export class Auth {
         return;
       }
       if (extended) res.append('set-cookie', sessionCookie(req, extended.cookie, extended.maxAgeS));
-      if (principal && principal.via !== 'open') {
-        // MJPEG, stream.mp4 and clips run for as long as they are watched: they end with the session.
-        // A request still being answered (the logout or password change that ended the session) gets its answer first.
+      if (principal) {
+        // MJPEG, stream.mp4 and clips run for as long as they are watched: they end with the session
+        // (or, for the open "local", when a login is turned on). The request that ended the session
+        // (logout, a new password, a removal: res.locals.revoking) gets its answer first.
         const forget = this.deps.connections.track(principal, () => {
-          if (res.headersSent) req.socket.destroy();
+          if (res.headersSent || res.locals.revoking !== true) req.socket.destroy();
           else res.once('finish', () => req.socket.destroy());
         });
         res.on('close', forget);
@@ -182,9 +181,9 @@ export class Auth {
     return this.refusals.counts;
   }
 
-  /** A refusal of the login route (throttled, wrong password), logged as the others are. */
-  noteRefusal(req: IncomingMessage, status: number, reason: string, user: string | undefined): void {
-    this.refusals.note(status, reason, `${req.method} /login`, this.client.address(req), user);
+  /** A refusal decided elsewhere (the login route, the WebSocket's origin), logged as the others are. */
+  noteRefusal(req: IncomingMessage, status: number, reason: string, user: string | undefined, what = `${req.method} /login`): void {
+    this.refusals.note(status, reason, what, this.client.address(req), user);
   }
 }
 
@@ -195,14 +194,22 @@ export function sessionCookie(req: IncomingMessage & { secure?: boolean }, value
 }
 
 /**
- * A logged-in browser's change must come from the page: its Origin (or, for
- * an old browser, Referer) is this host or one of auth.allowedOrigins. With
- * neither header it is refused: every browser that sends cookies sends one.
+ * A browser's change must come from the page: its Origin (or, for an old
+ * browser, Referer) is this host or one of auth.allowedOrigins. A cookie's
+ * request with neither is refused (every browser that sends cookies sends
+ * one); a request with no cookie and neither is a script's (curl).
  */
-function sameOrigin(req: IncomingMessage, allowed: readonly string[]): boolean {
+function sameOrigin(req: IncomingMessage, allowed: readonly string[], cookie: boolean): boolean {
   const origin = req.headers.origin ?? originOf(req.headers.referer);
-  if (!origin) return false;
+  if (!origin) return !cookie;
   return originAllowed({ headers: { ...req.headers, origin } } as IncomingMessage, allowed);
+}
+
+/** The name in a Host header, without its port ("[::1]:8080" → "::1"). */
+function hostName(header: string | undefined): string {
+  const h = (header ?? '').trim();
+  if (h.startsWith('[')) return h.slice(1, h.indexOf(']') === -1 ? undefined : h.indexOf(']'));
+  return h.replace(/:\d*$/, '');
 }
 
 const originOf = (url: string | undefined): string | undefined => {

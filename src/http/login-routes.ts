@@ -25,7 +25,9 @@ export function loginRoutes(auth: Auth): express.Router {
     const address = auth.client.address(req);
     const key = name || TOKEN_LOGIN;
     const fail = (status: number, error: string, retryAfterS?: number): void => {
-      auth.noteRefusal(req, status, status === 429 ? 'too many failed logins' : 'wrong user name or password', name || undefined);
+      // The name is logged only when it is a user's: a password typed into the name field must not reach the log.
+      const known = name && accounts.user(name) ? name : name ? '(unknown name)' : '(access token)';
+      auth.noteRefusal(req, status, status === 429 ? 'too many failed logins' : status === 400 ? 'no password given' : 'wrong user name or password', known);
       if (retryAfterS) res.setHeader('retry-after', String(retryAfterS));
       if (wantsJson(req)) {
         res.status(status).json({ error, ...(retryAfterS ? { retryAfterS } : {}) });
@@ -33,29 +35,31 @@ export function loginRoutes(auth: Auth): express.Router {
         res.redirect(303, `login.html?error=${status}${retryAfterS ? `&retry=${retryAfterS}` : ''}`);
       }
     };
-    const wait = limiter.check(address, key);
-    if (wait > 0) return fail(429, `too many failed logins; try again in ${wait} s`, wait);
     if (!password) return fail(400, 'give a user name and password (or leave the name empty and give the access token)');
+    const wait = limiter.attempt(address, key);
+    if (wait > 0) return fail(429, `too many failed logins; try again in ${wait} s`, wait);
 
     let cookie: string;
     let maxAgeS: number;
     let who: { user: string; role: string };
     if (!name) {
       const shared = config.token;
-      if (!shared || !auth.sharedTokenSession || !sameSecret(password, shared)) {
-        limiter.failed(address, key);
+      if (!shared || !sameSecret(password, shared)) {
+        limiter.failed();
         return fail(401, 'wrong user name or password', limiter.retryAfterS(address, key) || undefined);
       }
-      cookie = auth.sharedTokenSession;
-      maxAgeS = Math.floor(accounts.sessionMs / 1000);
+      const session = accounts.startSharedTokenSession();
+      cookie = session.cookie;
+      maxAgeS = session.maxAgeS;
       who = { user: SHARED_TOKEN_USER, role: 'admin' };
     } else {
       const user: UserRow | undefined = await accounts.checkPassword(name, password);
-      if (!user) {
-        limiter.failed(address, key);
+      // The session is made only if the password checked is still the user's (not changed meanwhile by `lookout user passwd`).
+      const session = user ? accounts.startSession(user) : undefined;
+      if (!user || !session) {
+        limiter.failed();
         return fail(401, 'wrong user name or password', limiter.retryAfterS(address, key) || undefined);
       }
-      const session = accounts.startSession(user);
       cookie = session.cookie;
       maxAgeS = session.maxAgeS;
       who = { user: user.name, role: user.role };
@@ -68,15 +72,15 @@ export function loginRoutes(auth: Auth): express.Router {
 
   router.post('/logout', (req: Request, res: Response) => {
     const principal = auth.identify(req).principal;
+    // This answer goes out before the session's other connections (and this one) are cut.
+    res.locals.revoking = true;
     // Only the cookie's own session ends (a token's caller has nothing to log out of).
-    for (const value of cookieValues(req.headers.cookie, SESSION_COOKIE)) {
-      const s = accounts.session(value);
-      if (s?.principal.sessionId) accounts.endSession(s.principal.sessionId);
-    }
+    for (const value of cookieValues(req.headers.cookie, SESSION_COOKIE)) accounts.endSessionByCookie(value);
     res.setHeader('set-cookie', `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`);
     res.locals.user = principal?.user;
-    if (wantsJson(req) || req.headers['content-length'] === undefined) res.status(204).end();
-    else res.redirect(303, 'login.html');
+    // A form (no JavaScript) goes back to the login page; fetch() and scripts get 204.
+    if ((req.headers['content-type'] ?? '').includes('application/x-www-form-urlencoded')) res.redirect(303, 'login.html');
+    else res.status(204).end();
   });
 
   // Old links to the login form.

@@ -82,7 +82,9 @@ const FORBIDDEN: { kind: string; list: net.BlockList }[] = [
 /** The URL for messages and logs: as given, unless it holds a password, which redactUrl hides. */
 function shownUrl(url: string): string {
   try {
-    return new URL(url).password ? redactUrl(url) : url;
+    // As given, unless a password (user part or query) had to be hidden.
+    const redacted = redactUrl(url);
+    return redacted.includes('***') ? redacted : url;
   } catch {
     return redactSecrets(url);
   }

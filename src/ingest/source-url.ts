@@ -66,18 +66,27 @@ function isInside(file: string, root: string): boolean {
   return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
 }
 
-/** Any user:password@ in the text (an ffmpeg message quoting a URL) with the password replaced. */
+/**
+ * Query parameters that carry a secret in many cameras' URLs
+ * (…/videostream.cgi?user=admin&pwd=…, ?password=, ?token=, ?key=…).
+ */
+const SECRET_PARAM = /^(pass(word|wd)?|pwd|passwd|token|access_token|secret|key|api_?key|auth|sig|signature|credentials?)$/i;
+
+/** Any user:password@ in the text (an ffmpeg message quoting a URL), and secret query parameters, with their values replaced. */
 export function redactSecrets(text: string): string {
-  return text.replace(/([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*):[^\s@/]*@/gi, '$1:***@');
+  return text
+    .replace(/([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*):[^\s@/]*@/gi, '$1:***@')
+    .replace(/([?&;])([A-Za-z_]+)=([^&#\s]*)/g, (all, sep: string, name: string) => (SECRET_PARAM.test(name) ? `${sep}${name}=***` : all));
 }
 
-/** The URL with any password replaced, for logs and status. */
+/** The URL with any password (in its user part or a secret query parameter) replaced, for logs and status. */
 export function redactUrl(url: string): string {
   try {
     const u = new URL(url);
     if (u.password) u.password = '***';
-    return u.toString();
+    for (const name of [...u.searchParams.keys()]) if (SECRET_PARAM.test(name)) u.searchParams.set(name, '***');
+    return u.toString().replace(/=\*\*\*/g, '=***').replace(/%2A%2A%2A/g, '***');
   } catch {
-    return url;
+    return redactSecrets(url);
   }
 }

@@ -15,7 +15,7 @@ import { startTestLookout } from '../helpers/lookout.js';
 import { BOTTLE_CLIP } from '../helpers/media.js';
 import { until } from '../helpers/wait.js';
 
-type Need = 'open' | 'viewer' | 'self' | 'admin';
+type Need = 'open' | 'viewer' | 'self' | 'account' | 'admin';
 /** method, route as declared, who may use it, the path asked, a body. */
 type Row = [string, string, Need, string, unknown?];
 
@@ -47,16 +47,21 @@ const ROUTES: Row[] = [
   ['GET', '/api/recordings/:camera/clip.mp4', 'viewer', '/api/recordings/cam/clip.mp4?start=2000-01-01T00:00:00Z&end=2000-01-01T00:00:10Z'],
   ['GET', '/api/recordings/:camera/segments/:id.mp4', 'viewer', '/api/recordings/cam/segments/999999.mp4'],
   ['GET', '/api/me', 'self', '/api/me'],
-  ['POST', '/api/me/password', 'self', '/api/me/password', {}],
+  ['POST', '/api/me/password', 'account', '/api/me/password', {}],
   ['GET', '/api/me/tokens', 'self', '/api/me/tokens'],
-  ['POST', '/api/me/tokens', 'self', '/api/me/tokens', {}],
-  ['DELETE', '/api/me/tokens/:id', 'self', '/api/me/tokens/0000000000000000'],
+  ['POST', '/api/me/tokens', 'account', '/api/me/tokens', {}],
+  ['DELETE', '/api/me/tokens/:id', 'account', '/api/me/tokens/0000000000000000'],
   ['GET', '/api/users', 'admin', '/api/users'],
   ['POST', '/api/users', 'admin', '/api/users', { name: 'x' }],
   ['PATCH', '/api/users/:name', 'admin', '/api/users/nobody', { role: 'viewer' }],
   ['DELETE', '/api/users/:name', 'admin', '/api/users/nobody'],
   ['GET', '/api/users/:name/tokens', 'admin', '/api/users/nobody/tokens'],
   ['DELETE', '/api/users/:name/tokens/:id', 'admin', '/api/users/nobody/tokens/0000000000000000'],
+  // The router matches paths whatever their case and decodes them: so does the policy.
+  ['GET', '(spelling) /api/Users', 'admin', '/api/Users'],
+  ['GET', '(spelling) /API/USERS/ada/tokens', 'admin', '/API/USERS/ada/tokens'],
+  ['GET', '(spelling) /api/%75sers', 'admin', '/api/%75sers'],
+  ['POST', '(spelling) /api/ME/TOKENS', 'account', '/api/ME/TOKENS', {}],
   // The page.
   ['GET', '(static) index', 'viewer', '/'],
   ['GET', '(static) users page', 'viewer', '/users.html'],
@@ -80,7 +85,13 @@ function declaredRoutes(): string[] {
 }
 
 type Who = 'anonymous' | 'viewer' | 'admin' | 'viewer token' | 'shared token';
-const allowed = (who: Who, need: Need): boolean => need === 'open' || (who !== 'anonymous' && (need !== 'admin' || who === 'admin' || who === 'shared token'));
+/** account: a session logged in with a password (a token may not change passwords or mint tokens). */
+const allowed = (who: Who, need: Need): boolean => {
+  if (need === 'open') return true;
+  if (who === 'anonymous') return false;
+  if (need === 'account') return who === 'viewer' || who === 'admin';
+  return need !== 'admin' || who === 'admin' || who === 'shared token';
+};
 
 let lookout: RunningLookout;
 let base: string;
@@ -222,11 +233,42 @@ describe('a reverse proxy that authenticates (trusted-proxy mode)', () => {
     }
   });
 
-  it('logs in a browser with the shared token (no user name), as the admin it has always been', async () => {
+  it('logs in a browser with the shared token (no user name), as the admin it has always been, in a session that logging out ends', async () => {
     const res = await fetch(`${base}/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `user=&password=${TOKEN}`, redirect: 'manual' });
     expect(res.status).toBe(303);
     const cookie = /lookout_session=[^;]+/.exec(res.headers.get('set-cookie') ?? '')?.[0] ?? '';
+    expect(cookie).not.toContain(TOKEN);
     const me = (await (await fetch(`${base}/api/me`, { headers: { cookie } })).json()) as Record<string, unknown>;
     expect(me).toMatchObject({ user: 'token', role: 'admin', via: 'shared-token' });
+    // Two browsers get two sessions; logging one out leaves the other.
+    const other = await fetch(`${base}/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: '', password: TOKEN }) });
+    const otherCookie = /lookout_session=[^;]+/.exec(other.headers.get('set-cookie') ?? '')?.[0] ?? '';
+    expect(otherCookie).not.toBe(cookie);
+    expect((await fetch(`${base}/logout`, { method: 'POST', headers: { cookie, origin: base } })).status).toBe(204);
+    expect((await fetch(`${base}/api/me`, { headers: { cookie } })).status).toBe(401);
+    expect((await fetch(`${base}/api/me`, { headers: { cookie: otherCookie } })).status).toBe(200);
+  });
+});
+
+describe('without a login (loopback, no users): only this machine, only its own pages', () => {
+  it('refuses another site\'s page (a text/plain POST needs no preflight) and a name rebound to 127.0.0.1, and still takes curl', async () => {
+    const open = await startTestLookout({});
+    try {
+      const camera = JSON.stringify({ id: 'lan', url: 'rtsp://192.168.1.50/stream' });
+      const cross = await fetch(`${open.url}/api/cameras`, { method: 'POST', headers: { 'content-type': 'text/plain', origin: 'https://evil.example' }, body: camera });
+      expect(cross.status).toBe(403);
+      expect(((await cross.json()) as { error: string }).error).toMatch(/own page \(Origin https:\/\/evil\.example\)/);
+      const port = new URL(open.url).port;
+      expect(await getFrom(`${open.url}/api/cameras`, '127.0.0.1', { host: `rebound.example:${port}` })).toBe(403);
+      expect(await getFrom(`${open.url}/api/cameras`, '127.0.0.1', { host: `localhost:${port}` })).toBe(200);
+      // A script on this machine sends no Origin: curl -X POST … works as the README shows.
+      const curl = await fetch(`${open.url}/api/cameras`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"id":"bad id!"}' });
+      expect(curl.status).toBe(400);
+      // The page's own changes carry its own Origin.
+      const own = await fetch(`${open.url}/api/cameras`, { method: 'POST', headers: { 'content-type': 'application/json', origin: open.url }, body: '{"id":"bad id!"}' });
+      expect(own.status).toBe(400);
+    } finally {
+      await open.close();
+    }
   });
 });

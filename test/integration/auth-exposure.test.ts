@@ -4,7 +4,7 @@
 // `lookout user add` (or auth.token, or an explicit auth.enabled: false)
 // lets it start. All through the real command line, as a new user runs it.
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -105,6 +105,17 @@ describe('where lookout listens', () => {
     const nobody = serve(on.cwd, []);
     expect(await nobody.exited).toBe(2);
     expect(nobody.stderr()).toMatch(/auth\.enabled: is true, but nobody could log in/);
+  }, 60_000);
+});
+
+describe('a users file it cannot use', () => {
+  it('stops start-up (exit 2) naming the file, rather than start without its users', async () => {
+    const { cwd } = folder();
+    mkdirSync(path.join(cwd, 'data'));
+    writeFileSync(path.join(cwd, 'data', 'users.db'), 'not a database: '.repeat(500));
+    const c = serve(cwd, []);
+    expect(await c.exited).toBe(2);
+    expect(c.stderr()).toMatch(/auth\.usersFile: cannot use the users file .*users\.db/);
   }, 60_000);
 });
 

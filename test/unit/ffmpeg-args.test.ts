@@ -1,7 +1,7 @@
 // From a camera's source settings to the exact ffmpeg argv.
 import { describe, expect, it } from 'vitest';
 import { decoderArgv, detectPlan, ffmpegArgv, ffmpegMajor, FMP4_OUTPUT, sourcePlan, TRANSCODE, type SourceSpec } from '../../src/ingest/ffmpeg-args.js';
-import { classifySource, redactUrl, SourceUrlError } from '../../src/ingest/source-url.js';
+import { classifySource, redactSecrets, redactUrl, SourceUrlError } from '../../src/ingest/source-url.js';
 
 const base: Omit<SourceSpec, 'kind' | 'input'> = {
   rtspTransport: 'tcp', timeoutMs: 5_000, realtime: true, loop: false,
@@ -87,5 +87,14 @@ describe('camera URLs', () => {
   it('hides passwords wherever a URL is shown', () => {
     expect(redactUrl('rtsp://admin:hunter2@cam:554/s')).toBe('rtsp://admin:***@cam:554/s');
     expect(redactUrl('/media/a.mp4')).toBe('/media/a.mp4');
+  });
+});
+
+describe('secrets in camera URLs', () => {
+  it('hides passwords in the user part and in secret query parameters, in URLs and in ffmpeg\'s messages', () => {
+    expect(redactUrl('http://admin:hunter2@10.0.0.5/videostream.cgi?user=admin&pwd=hunter2&res=1')).toBe('http://admin:***@10.0.0.5/videostream.cgi?user=admin&pwd=***&res=1');
+    expect(redactUrl('rtsp://10.0.0.5/live?token=abc&channel=1')).toBe('rtsp://10.0.0.5/live?token=***&channel=1');
+    expect(redactSecrets('http://x:y@h/a.cgi?Password=zz&u=1: 401 Unauthorized')).toBe('http://x:***@h/a.cgi?Password=***&u=1: 401 Unauthorized');
+    expect(redactUrl('rtsp://10.0.0.5/live?channel=1&subtype=0')).toBe('rtsp://10.0.0.5/live?channel=1&subtype=0');
   });
 });
