@@ -40,6 +40,20 @@ async function watcher(): Promise<{ frames: () => number; close: () => void }> {
   return { frames: () => n, close: () => ws.terminate() };
 }
 
+/**
+ * The good viewer still gets frames. Within a window longer than the bottle
+ * clip's group of pictures (8.4 s): on a loaded machine a JPEG view's
+ * decoder that falls behind skips to the next keyframe by design, and a
+ * full run saw a 1.5 s window with no frame. A failure names the camera's
+ * decoder skips and restarts.
+ */
+async function stillWatching(good: { frames: () => number }): Promise<void> {
+  const before = good.frames();
+  await until(() => good.frames() > before, 12_000).catch(async () => {
+    throw new Error(`the good viewer got no frame in 12 s: ${JSON.stringify(((await (await fetch(`${base}/api/cameras/shelf`)).json()) as { status: unknown }).status)}`);
+  });
+}
+
 /** src/live/hub.ts's limit on what a client may send. */
 const MAX_CLIENT_MESSAGE = 64 * 1024;
 
@@ -170,9 +184,7 @@ describe('hostile input', () => {
     const closed = new Promise<number>((r) => ws.once('close', (code) => r(code)));
     ws.send('x'.repeat(200_000));
     expect(await closed).toBe(1009);
-    const before = good.frames();
-    await sleep(1_500);
-    expect(good.frames()).toBeGreaterThan(before);
+    await stillWatching(good);
     good.close();
   });
 
@@ -241,9 +253,7 @@ describe('hostile input', () => {
     await until(() => openFds() <= fdsBefore + 2, 10_000).catch((err: Error) => {
       throw new Error(`${err.message}: ${openFds()} descriptors, ${fdsBefore} before`);
     });
-    const before = good.frames();
-    await sleep(1_500);
-    expect(good.frames()).toBeGreaterThan(before);
+    await stillWatching(good);
     good.close();
   });
 });
