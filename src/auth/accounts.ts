@@ -25,6 +25,9 @@ export const SHARED_TOKEN_USER = 'token';
 const POLL_MS = 500;
 /** Sessions that expired end their open connections within this long (listeners run even with no change). */
 const EXPIRY_SWEEP_MS = 60_000;
+/** Sessions kept per user (the oldest ends first) and shared-token sessions in all: a scripted login loop cannot grow them without bound. */
+const MAX_SESSIONS_PER_USER = 100;
+const MAX_SHARED_SESSIONS = 1_000;
 /** A session is extended (and its cookie sent again) when used this long after its last extension. */
 const EXTEND_AFTER_MS = 10 * 60_000;
 /** A token's last use is written at most this often. */
@@ -96,6 +99,14 @@ export class Accounts {
     const expires = now + this.sessionMs;
     if (this.db && !this.db.addSession({ id, user: user.name, created: now, expires }, user.password)) return undefined;
     this.sessions.set(id, { user: user.name, expires, extended: now });
+    // Map order is creation order: the user's oldest sessions end first past the bound.
+    const own = [...this.sessions].filter(([, x]) => x.user === user.name);
+    const dropped = own.slice(0, Math.max(0, own.length - MAX_SESSIONS_PER_USER));
+    for (const [old] of dropped) {
+      this.sessions.delete(old);
+      this.db?.removeSession(old);
+    }
+    if (dropped.length > 0) this.changed();
     return { cookie, principal: { user: user.name, role: user.role, via: 'session', sessionId: id }, maxAgeS: Math.floor(this.sessionMs / 1000) };
   }
 
@@ -107,6 +118,10 @@ export class Accounts {
   startSharedTokenSession(): { cookie: string; maxAgeS: number } {
     const cookie = randomBytes(32).toString('base64url');
     const now = Date.now();
+    if (this.sharedSessions.size >= MAX_SHARED_SESSIONS) {
+      const oldest = this.sharedSessions.keys().next().value;
+      if (oldest !== undefined) this.sharedSessions.delete(oldest);
+    }
     this.sharedSessions.set(digestText(cookie), { user: SHARED_TOKEN_USER, expires: now + this.sessionMs, extended: now });
     return { cookie, maxAgeS: Math.floor(this.sessionMs / 1000) };
   }
@@ -275,13 +290,21 @@ export class Accounts {
   private poll(): void {
     try {
       if (this.db && this.db.dataVersion() !== this.version) this.reloadAndNotify();
-      else if (Date.now() - this.lastSweep > EXPIRY_SWEEP_MS) this.changed();
+      else if (Date.now() - this.lastSweep > EXPIRY_SWEEP_MS) this.forgetExpired();
       this.pollFailing = false;
     } catch (err) {
       // A locked or briefly unreadable file: the next poll tries again; what is in memory stands. Said once per spell.
       if (!this.pollFailing) this.options.onPollError?.(`cannot read the users file ${this.db?.file ?? ''} (changes made by lookout user are not seen until it can): ${(err as Error).message}`);
       this.pollFailing = true;
     }
+  }
+
+  /** Drops expired sessions (memory and file), then lets listeners end their connections. */
+  private forgetExpired(): void {
+    const now = Date.now();
+    for (const map of [this.sessions, this.sharedSessions]) for (const [id, s] of map) if (s.expires <= now) map.delete(id);
+    this.db?.removeExpiredSessions(now);
+    this.changed();
   }
 
   private reloadAndNotify(): void {

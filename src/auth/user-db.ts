@@ -119,7 +119,7 @@ export class UserDb {
   }
 
   sessions(): SessionRow[] {
-    return this.db.prepare('SELECT id, user, created, expires FROM sessions').all() as SessionRow[];
+    return this.db.prepare('SELECT id, user, created, expires FROM sessions ORDER BY created').all() as SessionRow[];
   }
 
   /**

@@ -5,6 +5,7 @@
 import { statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { Accounts } from '../../src/auth/accounts.js';
 import { UserDb } from '../../src/auth/user-db.js';
 import { tempDir } from '../helpers/cleanup.js';
 
@@ -42,5 +43,23 @@ describe('the users file', () => {
     const file = fileIn();
     writeFileSync(file, 'this is not a database, and not empty either: '.repeat(200));
     expect(() => UserDb.open(file, { create: true })).toThrow(new RegExp(`cannot use the users file ${file.replace(/[/.]/g, '\\$&')}`));
+  });
+
+  it('keeps at most 100 sessions per user, ending the oldest first', () => {
+    const db = UserDb.open(fileIn(), { create: true });
+    db.addUser('vera', 'viewer', 'scrypt$stored');
+    const accounts = new Accounts(db, { sessionHours: 1 });
+    try {
+      const user = accounts.user('vera');
+      if (!user) throw new Error('vera was not loaded');
+      const cookies = Array.from({ length: 101 }, () => accounts.startSession(user)?.cookie ?? '');
+      expect(accounts.session(cookies[0])).toBeUndefined();
+      expect(accounts.session(cookies[1])).toBeDefined();
+      expect(accounts.session(cookies[100])).toBeDefined();
+      expect(db.sessions()).toHaveLength(100);
+    } finally {
+      accounts.close();
+      db.close();
+    }
   });
 });
