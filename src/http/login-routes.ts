@@ -5,7 +5,7 @@
 import express, { type Request, type Response } from 'express';
 import type { UserRow } from '../auth/user-db.js';
 import { SHARED_TOKEN_USER, sameSecret } from '../auth/accounts.js';
-import { cookieValues, SESSION_COOKIE, sessionCookie, type Auth } from './auth.js';
+import { cookieValues, originAllowed, SESSION_COOKIE, sessionCookie, type Auth } from './auth.js';
 
 /** The limiter's name for logins with the shared token (no user name). */
 const TOKEN_LOGIN = '(access token)';
@@ -27,7 +27,8 @@ export function loginRoutes(auth: Auth): express.Router {
     const fail = (status: number, error: string, retryAfterS?: number): void => {
       // The name is logged only when it is a user's: a password typed into the name field must not reach the log.
       const known = name && accounts.user(name) ? name : name ? '(unknown name)' : '(access token)';
-      auth.noteRefusal(req, status, status === 429 ? 'too many failed logins' : status === 400 ? 'no password given' : 'wrong user name or password', known);
+      const reason = status === 429 ? 'too many failed logins' : status === 400 ? 'no password given' : status === 403 ? 'login from a foreign origin' : 'wrong user name or password';
+      auth.noteRefusal(req, status, reason, known);
       if (retryAfterS) res.setHeader('retry-after', String(retryAfterS));
       if (wantsJson(req)) {
         res.status(status).json({ error, ...(retryAfterS ? { retryAfterS } : {}) });
@@ -35,6 +36,8 @@ export function loginRoutes(auth: Auth): express.Router {
         res.redirect(303, `login.html?error=${status}${retryAfterS ? `&retry=${retryAfterS}` : ''}`);
       }
     };
+    // Another site's page may not log the browser in (into an account of the attacker's choosing).
+    if (req.headers.origin && !originAllowed(req, config.allowedOrigins)) return fail(403, `a login must come from this lookout's own page (Origin ${req.headers.origin.slice(0, 100)})`);
     if (!password) return fail(400, 'give a user name and password (or leave the name empty and give the access token)');
     const wait = limiter.attempt(address, key);
     if (wait > 0) return fail(429, `too many failed logins; try again in ${wait} s`, wait);

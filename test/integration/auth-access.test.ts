@@ -245,6 +245,10 @@ describe('a reverse proxy that authenticates (trusted-proxy mode)', () => {
     const otherCookie = /lookout_session=[^;]+/.exec(other.headers.get('set-cookie') ?? '')?.[0] ?? '';
     expect(otherCookie).not.toBe(cookie);
     expect((await fetch(`${base}/logout`, { method: 'POST', headers: { cookie, origin: base } })).status).toBe(204);
+    // Another site's page may not log a browser in.
+    const foreign = await fetch(`${base}/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: 'https://evil.example' }, body: JSON.stringify({ user: '', password: TOKEN }) });
+    expect(foreign.status).toBe(403);
+    expect(foreign.headers.get('set-cookie')).toBeNull();
     expect((await fetch(`${base}/api/me`, { headers: { cookie } })).status).toBe(401);
     expect((await fetch(`${base}/api/me`, { headers: { cookie: otherCookie } })).status).toBe(200);
   });
