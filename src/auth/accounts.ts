@@ -4,8 +4,8 @@
 // makes to the file are noticed within POLL_MS (PRAGMA data_version) and
 // reloaded. After either, listeners run, so that connections of a session
 // or token that no longer exists are ended (open-connections.ts).
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { hashPassword, passwordProblem, verifyPassword } from './passwords.js';
+import { apiTokenId, apiTokenMatches, digestText, newApiToken, newSessionSecret, sameSecret } from './secrets.js';
 import { isRole, UserError, type Role, type TokenRow, type UserDb, type UserRow } from './user-db.js';
 
 export type Via = 'session' | 'token' | 'shared-token' | 'proxy' | 'open';
@@ -33,10 +33,6 @@ const EXTEND_AFTER_MS = 10 * 60_000;
 /** A token's last use is written at most this often. */
 const TOUCH_EVERY_MS = 60_000;
 
-const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
-const digestText = (s: string): string => digest(s).toString('base64url');
-/** Compares secrets in constant time: both sides hashed to 32 bytes first, so neither length nor first wrong byte shows. */
-export const sameSecret = (given: string, expected: string): boolean => timingSafeEqual(digest(given), digest(expected));
 
 interface Session { user: string; expires: number; extended: number }
 interface Token { user: string; name: string; hash: string; created: number; lastUsed: number | null }
@@ -93,7 +89,7 @@ export class Accounts {
    * password is no longer theirs (changed meanwhile, from the command line).
    */
   startSession(user: UserRow): { cookie: string; principal: Principal; maxAgeS: number } | undefined {
-    const cookie = randomBytes(32).toString('base64url');
+    const cookie = newSessionSecret();
     const id = digestText(cookie);
     const now = Date.now();
     const expires = now + this.sessionMs;
@@ -116,7 +112,7 @@ export class Accounts {
    * has no row in the users file; a restart logs these out).
    */
   startSharedTokenSession(): { cookie: string; maxAgeS: number } {
-    const cookie = randomBytes(32).toString('base64url');
+    const cookie = newSessionSecret();
     const now = Date.now();
     if (this.sharedSessions.size >= MAX_SHARED_SESSIONS) {
       const oldest = this.sharedSessions.keys().next().value;
@@ -168,21 +164,21 @@ export class Accounts {
   token(given: string): Principal | undefined {
     const shared = this.options.sharedToken;
     if (shared !== undefined && sameSecret(given, shared)) return { user: SHARED_TOKEN_USER, role: 'admin', via: 'shared-token' };
-    const m = /^lk_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/.exec(given);
-    const t = m ? this.tokens.get(m[1]) : undefined;
-    if (!m || !t || !timingSafeEqual(digest(m[2]), Buffer.from(t.hash, 'base64url'))) return undefined;
+    const id = apiTokenId(given);
+    const t = id === undefined ? undefined : this.tokens.get(id);
+    if (id === undefined || !t || !apiTokenMatches(given, t.hash)) return undefined;
     const user = this.users.get(t.user);
     if (!user) return undefined;
     const now = Date.now();
     if (t.lastUsed === null || now - t.lastUsed > TOUCH_EVERY_MS) {
       t.lastUsed = now;
       try {
-        this.db?.touchToken(m[1], now);
+        this.db?.touchToken(id, now);
       } catch {
         // Best effort, as a session's extension.
       }
     }
-    return { user: user.name, role: user.role, via: 'token', tokenId: m[1] };
+    return { user: user.name, role: user.role, via: 'token', tokenId: id };
   }
 
   /** Whether what the principal stood on (its session, token, user) still stands. */
@@ -263,12 +259,11 @@ export class Accounts {
   createToken(user: string, name: unknown): TokenView & { token: string } {
     if (typeof name !== 'string' || !/^[^\u0000-\u001f]{1,64}$/.test(name.trim())) throw new UserError('USER_INVALID', 'name: expected 1–64 characters naming what the token is for (e.g. "home-assistant")');
     if (!this.users.has(user)) throw new UserError('USER_NOT_FOUND', `no user ${JSON.stringify(user)}`);
-    const id = randomBytes(8).toString('hex');
-    const secret = randomBytes(32).toString('base64url');
+    const { id, token, hash } = newApiToken();
     const created = Date.now();
-    this.writable().addToken({ id, user, name: name.trim(), hash: digest(secret).toString('base64url'), created });
+    this.writable().addToken({ id, user, name: name.trim(), hash, created });
     this.reloadAndNotify();
-    return { id, name: name.trim(), created: new Date(created).toISOString(), lastUsed: null, token: `lk_${id}_${secret}` };
+    return { id, name: name.trim(), created: new Date(created).toISOString(), lastUsed: null, token };
   }
 
   revokeToken(user: string, id: string): boolean {

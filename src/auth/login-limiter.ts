@@ -52,6 +52,8 @@ export function addressKey(address: string): string {
 }
 
 const delayFor = (failures: number, free: number): number => (failures < free ? 0 : Math.min(MAX_DELAY_MS, 1000 * 2 ** Math.min(30, failures - free)));
+/** How much longer an entry must wait, ms (≤ 0: none). */
+const waitOf = (e: Entry | undefined, free: number, now: number): number => (e ? e.last + delayFor(e.failures, free) - now : 0);
 
 export class LoginLimiter {
   private readonly addresses = new Map<string, Entry>();
@@ -108,9 +110,9 @@ export class LoginLimiter {
   stats(): LoginLimiterStats {
     const now = this.now();
     let lockedAddresses = 0;
-    for (const a of this.addresses.values()) if (a.last + delayFor(a.failures, FREE_PER_ADDRESS) > now) lockedAddresses++;
+    for (const a of this.addresses.values()) if (waitOf(a, FREE_PER_ADDRESS, now) > 0) lockedAddresses++;
     let lockedUsers = 0;
-    for (const u of this.users.values()) if (u.last + delayFor(u.failures, FREE_PER_USER) > now) lockedUsers++;
+    for (const u of this.users.values()) if (waitOf(u, FREE_PER_USER, now) > 0) lockedUsers++;
     return { attempts: { ...this.counts }, lockedAddresses, lockedUsers, evicted: this.evicted };
   }
 
@@ -118,9 +120,9 @@ export class LoginLimiter {
   private retryAfter(address: string, user: string, now: number): number {
     const a = this.addresses.get(address);
     const u = this.users.get(user);
-    const waitA = a ? a.last + delayFor(a.failures, FREE_PER_ADDRESS) - now : 0;
-    const waitU = u && (u.addresses.get(address) ?? 0) > 0 ? u.last + delayFor(u.failures, FREE_PER_USER) - now : 0;
-    return Math.max(0, waitA, waitU);
+    // A name's wait holds only for addresses that have failed on it.
+    const waitU = u && (u.addresses.get(address) ?? 0) > 0 ? waitOf(u, FREE_PER_USER, now) : 0;
+    return Math.max(0, waitOf(a, FREE_PER_ADDRESS, now), waitU);
   }
 
   private bump<E extends Entry>(map: Map<string, E>, key: string, now: number, fresh: () => E): E {

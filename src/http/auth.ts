@@ -24,7 +24,7 @@ import { RefusalLog } from '../auth/refusal-log.js';
 import type { Logger } from '../util/logger.js';
 import { requestUrl } from '../util/request-url.js';
 
-export { sameSecret } from '../auth/accounts.js';
+export { sameSecret } from '../auth/secrets.js';
 export const SESSION_COOKIE = 'lookout_session';
 const MEDIA_PATH = /\/(snapshot\.jpg|stream\.mjpeg|stream\.mp4|clip\.mp4)$|^\/api\/recordings\/[^/]+\/segments\/\d+\.mp4$/;
 const LOCAL: Principal = { user: 'local', role: 'admin', via: 'open' };

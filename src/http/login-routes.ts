@@ -4,7 +4,8 @@
 // and its password is not even checked.
 import express, { type Request, type Response } from 'express';
 import type { UserRow } from '../auth/user-db.js';
-import { SHARED_TOKEN_USER, sameSecret } from '../auth/accounts.js';
+import { SHARED_TOKEN_USER } from '../auth/accounts.js';
+import { sameSecret } from '../auth/secrets.js';
 import { cookieValues, originAllowed, SESSION_COOKIE, sessionCookie, type Auth } from './auth.js';
 
 /** The limiter's name for logins with the shared token (no user name). */

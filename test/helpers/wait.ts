@@ -39,3 +39,20 @@ export async function relaunch<T>(launch: () => Promise<T>, bindFailed: RegExp, 
     }
   }
 }
+
+/**
+ * Waits until a live viewer's frame count `frames()` has grown by more than
+ * `more`, within a window longer than the bottle clip's group of pictures
+ * (8.4 s): on a loaded machine a decoder that falls behind skips to the next
+ * keyframe by design, a pause of up to one group, and full runs hit that
+ * within 1.5–2 s windows. A failure says how many came and the camera's
+ * status (`cameraUrl`: its /api/cameras/ID), decoder skips and restarts
+ * included.
+ */
+export async function untilViewerGets(frames: () => number, more: number, cameraUrl: string, timeoutMs = 12_000): Promise<void> {
+  const before = frames();
+  await until(() => frames() - before > more, timeoutMs).catch(async () => {
+    const camera = (await (await fetch(cameraUrl)).json()) as { status: unknown };
+    throw new Error(`the viewer got ${frames() - before} frames in ${timeoutMs / 1000} s (wanted more than ${more}); camera: ${JSON.stringify(camera.status)}`);
+  });
+}
