@@ -28,6 +28,8 @@ const EXPIRY_SWEEP_MS = 60_000;
 /** Sessions kept per user (the oldest ends first) and shared-token sessions in all: a scripted login loop cannot grow them without bound. */
 const MAX_SESSIONS_PER_USER = 100;
 const MAX_SHARED_SESSIONS = 1_000;
+/** API tokens a user may hold at once: enough for every script and service, and a bound on what the file keeps. */
+export const MAX_TOKENS_PER_USER = 100;
 /** A session is extended (and its cookie sent again) when used this long after its last extension. */
 const EXTEND_AFTER_MS = 10 * 60_000;
 /** A token's last use is written at most this often. */
@@ -259,6 +261,7 @@ export class Accounts {
   createToken(user: string, name: unknown): TokenView & { token: string } {
     if (typeof name !== 'string' || !/^[^\u0000-\u001f]{1,64}$/.test(name.trim())) throw new UserError('USER_INVALID', 'name: expected 1–64 characters naming what the token is for (e.g. "home-assistant")');
     if (!this.users.has(user)) throw new UserError('USER_NOT_FOUND', `no user ${JSON.stringify(user)}`);
+    if (this.tokensOf(user).length >= MAX_TOKENS_PER_USER) throw new UserError('USER_INVALID', `${user} has ${MAX_TOKENS_PER_USER} API tokens, the most one may hold; revoke one first`);
     const { id, token, hash } = newApiToken();
     const created = Date.now();
     this.writable().addToken({ id, user, name: name.trim(), hash, created });

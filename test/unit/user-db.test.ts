@@ -5,7 +5,7 @@
 import { statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Accounts } from '../../src/auth/accounts.js';
+import { Accounts, MAX_TOKENS_PER_USER } from '../../src/auth/accounts.js';
 import { UserDb } from '../../src/auth/user-db.js';
 import { tempDir } from '../helpers/cleanup.js';
 
@@ -57,6 +57,22 @@ describe('the users file', () => {
       expect(accounts.session(cookies[1])).toBeDefined();
       expect(accounts.session(cookies[100])).toBeDefined();
       expect(db.sessions()).toHaveLength(100);
+    } finally {
+      accounts.close();
+      db.close();
+    }
+  });
+
+  it('lets a user hold at most 100 API tokens, saying so', () => {
+    const db = UserDb.open(fileIn(), { create: true });
+    db.addUser('vera', 'viewer', 'scrypt$stored');
+    const accounts = new Accounts(db, { sessionHours: 1 });
+    try {
+      for (let i = 0; i < MAX_TOKENS_PER_USER; i++) accounts.createToken('vera', `script ${i}`);
+      expect(() => accounts.createToken('vera', 'one more')).toThrow(/vera has 100 API tokens, the most one may hold; revoke one first/);
+      const [first] = accounts.tokensOf('vera');
+      accounts.revokeToken('vera', first.id);
+      expect(accounts.createToken('vera', 'one more').token).toMatch(/^lk_/);
     } finally {
       accounts.close();
       db.close();
